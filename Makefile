@@ -1,0 +1,36 @@
+# The two commands a user needs: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test check bench clean
+
+install: $(STAMP)
+
+# torch first: pip then takes the CPU wheel (2 GB venv) instead of a CUDA build (6 GB).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ingest examples/articles
+	$(BIN)/ask "who was Cienfuegos?"
+	@echo
+	@echo "Next: run the Slack bot. Create the app from manifest.yml, put SLACK_BOT_TOKEN and"
+	@echo "SLACK_APP_TOKEN (Socket Mode) in .env (see .env.example), then run: .venv/bin/bot"
+	@echo "Ingest your own articles with: .venv/bin/ingest PATH_OR_URL ..."
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+check: $(STAMP)
+	$(BIN)/ruff check core ingest bot tests bench
+	$(BIN)/ruff format --check core ingest bot tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

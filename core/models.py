@@ -1,0 +1,123 @@
+"""Typed records that cross module boundaries: articles, chunks, passages, answers."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Article:
+    """One news article, extracted and cleaned, ready to be chunked.
+
+    `published_at` is the date the outlet published it (ISO 8601), never the ingest time.
+    """
+
+    doc_id: str
+    title: str
+    text: str
+    source: str = ""
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    url: str | None = None
+    path: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """A digest of everything stored about the article: unchanged hash, nothing to do."""
+        parts = [self.title, self.text, self.source, ";".join(self.authors)]
+        parts += [self.published_at or "", self.url or "", self.path or ""]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of an article's text within the model's token limit, with its offsets."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An article as the store's manifest records it (no text)."""
+
+    doc_id: str
+    title: str
+    source: str
+    authors: str
+    published_at: str | None
+    url: str | None
+    path: str | None
+    content_hash: str
+    n_chunks: int
+    ingested_at: str
+
+    @property
+    def link(self) -> str | None:
+        """Where a reader can find it: the URL, else the file path."""
+        return self.url or self.path
+
+
+@dataclass
+class Passage:
+    """A quotable passage: one or more adjacent chunks of one article, with its source."""
+
+    doc_id: str
+    title: str
+    source: str
+    published_at: str | None
+    url: str | None
+    path: str | None
+    chunk_index: int
+    chunk_indices: list[int]
+    text: str
+    score: float
+    similarity: float = 0.0
+    start: int = 0
+    end: int = 0
+
+    @property
+    def link(self) -> str | None:
+        """The URL, else the file path."""
+        return self.url or self.path
+
+
+@dataclass
+class StoreSummary:
+    """What the store holds, for honest "nothing found" replies."""
+
+    articles: int
+    chunks: int
+    oldest: str | None
+    newest: str | None
+
+
+@dataclass
+class Answer:
+    """What the bot and the CLI render.
+
+    Attributes:
+        question: The question as searched (possibly cut to the length cap).
+        lead: The sentence that best answers the question, quoted from `lead_passage`;
+            None when nothing relevant is stored.
+        passages: Best first, at most a handful, for people.
+        considered: Every passage ranked (for `--json` and evaluations), best first.
+        notes: Short remarks for the reader (question shortened, filters applied).
+    """
+
+    question: str
+    lead: str | None
+    lead_passage: Passage | None
+    passages: list[Passage]
+    considered: list[Passage]
+    notes: list[str] = field(default_factory=list)
+    summary: StoreSummary | None = None
+
+    @property
+    def found(self) -> bool:
+        """True when the answer quotes something relevant."""
+        return self.lead is not None

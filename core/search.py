@@ -1,0 +1,238 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) candidates fused by rank.
+
+Articles are ranked first, by reciprocal rank fusion of three lists: BM25 over whole
+articles (title and outlet included), BM25 over chunks, and Chroma's nearest chunks. Then
+each top article contributes its best passage: the chunk that best matches both ways,
+merged with an adjacent chunk when that one matches too. One article, one passage.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from core.embeddings import Embedder
+from core.lexical import tokenize
+from core.models import Passage
+from core.query import Query
+from core.snapshot import Snapshot, build_snapshot
+from core.store import Store
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60
+DENSE_K = 100
+LEX_CHUNK_K = 200
+
+
+@dataclass
+class Weights:
+    """How much each ranked list counts in the fusion (tuned on dev data, see bench/)."""
+
+    doc_lexical: float = 1.0
+    chunk_lexical: float = 0.5
+    dense: float = 1.0
+    soft_date_boost: float = 0.5
+    recency: float = 2e-4
+
+
+@dataclass
+class Ranked:
+    """Search output: passages best first, and the signals the relevance floor reads."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+    query_terms: list[str]
+
+
+class Searcher:
+    """Searches one store; keeps an in-memory snapshot fresh as other processes write.
+
+    Args:
+        store: The opened store (reader).
+        embedder: The model the store was built with.
+    """
+
+    def __init__(self, store: Store, embedder: Embedder, weights: Weights | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.weights = weights or Weights()
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    # -- freshness -----------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot, built on first use."""
+        if self._snapshot is None:
+            self.refresh()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    def refresh(self) -> bool:
+        """Rebuild the snapshot if the store changed since; True when it did.
+
+        In embedded mode the client is reopened first: an embedded Chroma client does not
+        see vectors that another process wrote after it opened the store.
+        """
+        with self._lock:
+            generation = self.store.generation()
+            current = self._snapshot
+            if current is not None and current.generation == generation:
+                return False
+            if current is not None and not self.store.settings.server_mode:
+                self.store.connect()
+            snapshot = build_snapshot(self.store)
+            self._snapshot = snapshot
+            log.info("snapshot %s: %d articles, %d chunks in %.2f s", snapshot.generation[:8],
+                     len(snapshot.articles), len(snapshot.chunk_ids), snapshot.build_seconds)
+            return True
+
+    # -- searching -----------------------------------------------------------------------
+
+    def search(self, query: Query, k: int = 10) -> Ranked:
+        """The k best passages for a query, one per article, best first."""
+        snap = self.snapshot()
+        vector = self.embedder.encode_query(query.text)
+        terms = tokenize(query.text)
+        if snap.empty:
+            return Ranked([], vector, terms)
+        doc_mask = _doc_mask(snap, query)
+        doc_scores = self._fuse(snap, query, vector, terms, doc_mask)
+        order = [int(d) for d in np.argsort(-doc_scores) if doc_scores[d] > 0][: max(k, 1)]
+        chunk_lex = snap.chunk_bm25.scores(terms)
+        passages = [self._passage(snap, d, vector, chunk_lex, doc_scores[d]) for d in order]
+        return Ranked(passages, vector, terms)
+
+    def _fuse(self, snap: Snapshot, query: Query, vector: np.ndarray, terms: list[str],
+              doc_mask: np.ndarray) -> np.ndarray:
+        w = self.weights
+        n_docs = len(snap.articles)
+        scores = np.zeros(n_docs, dtype=np.float64)
+        doc_lex = np.where(doc_mask, snap.doc_bm25.scores(terms), 0.0)
+        _add_rrf(scores, _ranked_ids(doc_lex, n_docs), w.doc_lexical)
+        chunk_lex = snap.chunk_bm25.scores(terms)
+        chunk_lex = np.where(doc_mask[snap.chunk_doc], chunk_lex, 0.0)
+        top_chunks = _ranked_ids(chunk_lex, LEX_CHUNK_K)
+        _add_rrf(scores, _first_per_doc(snap.chunk_doc[top_chunks]), w.chunk_lexical)
+        dense_docs = self._dense_docs(snap, query, vector, doc_mask)
+        _add_rrf(scores, dense_docs, w.dense)
+        if query.soft_since is not None:
+            inside = snap.doc_ts >= query.soft_since
+            scores = np.where(inside, scores * (1 + w.soft_date_boost), scores)
+        return np.where(scores > 0, scores + w.recency * _recency(snap), 0.0)
+
+    def _dense_docs(self, snap: Snapshot, query: Query, vector: np.ndarray,
+                    doc_mask: np.ndarray) -> list[int]:
+        hits = self.store.query(vector, min(DENSE_K, len(snap.chunk_ids)), _where(query))
+        rows = [snap.row_of[h.id] for h in hits if h.id in snap.row_of]
+        docs = [int(snap.chunk_doc[r]) for r in rows]
+        return _first_per_doc(np.array([d for d in docs if doc_mask[d]], dtype=np.int64))
+
+    def _passage(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
+                 score: float) -> Passage:
+        rows = snap.doc_chunks[doc]
+        sims = snap.vectors[rows] @ vector
+        lex = chunk_lex[rows]
+        fused = 1 / (5 + _ranks(-sims)) + 1 / (5 + _ranks(-lex))
+        best = int(np.argmax(fused))
+        chosen = [best]
+        neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(rows)]
+        if neighbours:
+            second = max(neighbours, key=lambda i: fused[i])
+            if fused[second] >= 0.75 * fused[best]:
+                chosen = sorted([best, second])
+        article = snap.articles[doc]
+        picked = [rows[i] for i in chosen]
+        return Passage(
+            doc_id=article.doc_id,
+            title=article.title,
+            source=article.source,
+            published_at=article.published_at,
+            url=article.url,
+            path=article.path,
+            chunk_index=int(snap.chunk_index[rows[best]]),
+            chunk_indices=[int(snap.chunk_index[r]) for r in picked],
+            text=_merge_texts(snap, picked),
+            score=float(score),
+            similarity=float(sims[chosen].max()),
+            start=int(snap.chunk_start[picked[0]]),
+            end=int(snap.chunk_end[picked[-1]]),
+        )
+
+
+def _merge_texts(snap: Snapshot, rows: list[int]) -> str:
+    """Join adjacent chunks of one article by their offsets (they overlap by a sentence)."""
+    text = snap.texts[rows[0]]
+    end = int(snap.chunk_end[rows[0]])
+    for row in rows[1:]:
+        start = int(snap.chunk_start[row])
+        piece = snap.texts[row]
+        if start < end:
+            piece = piece[end - start :]
+        else:
+            text += " "
+        text += piece
+        end = int(snap.chunk_end[row])
+    return text.strip()
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+def _ranked_ids(scores: np.ndarray, k: int) -> np.ndarray:
+    positive = np.flatnonzero(scores > 0)
+    if len(positive) > k:
+        positive = positive[np.argpartition(-scores[positive], k)[:k]]
+    return positive[np.argsort(-scores[positive], kind="stable")]
+
+
+def _first_per_doc(docs: np.ndarray) -> list[int]:
+    seen: dict[int, None] = {}
+    for d in docs.tolist():
+        seen.setdefault(int(d), None)
+    return list(seen)
+
+
+def _add_rrf(scores: np.ndarray, ranked: Any, weight: float) -> None:
+    for rank, doc in enumerate(ranked):
+        scores[int(doc)] += weight / (RRF_K + rank + 1)
+
+
+def _recency(snap: Snapshot) -> np.ndarray:
+    ts = snap.doc_ts.astype(np.float64)
+    known = ts[ts >= 0]
+    if len(known) == 0 or known.max() == known.min():
+        return np.zeros(len(ts))
+    return np.where(ts >= 0, (ts - known.min()) / (known.max() - known.min()), 0.0)
+
+
+def _doc_mask(snap: Snapshot, query: Query) -> np.ndarray:
+    mask = np.ones(len(snap.articles), dtype=bool)
+    if query.since is not None:
+        mask &= snap.doc_ts >= query.since
+    if query.before is not None:
+        mask &= (snap.doc_ts >= 0) & (snap.doc_ts < query.before)
+    if query.sources:
+        names = [f"{a.source} {a.url or ''}".lower() for a in snap.articles]
+        mask &= np.array([any(s in name for s in query.sources) for name in names], dtype=bool)
+    return mask
+
+
+def _where(query: Query) -> dict[str, Any] | None:
+    bounds = []
+    if query.since is not None:
+        bounds.append({"published_ts": {"$gte": query.since}})
+    if query.before is not None:
+        bounds.append({"published_ts": {"$lt": query.before}})
+    if not bounds:
+        return None
+    return bounds[0] if len(bounds) == 1 else {"$and": bounds}

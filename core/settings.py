@@ -1,0 +1,81 @@
+"""One typed settings object, read from the environment (and `.env`) at the entry points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. See `.env.example` for one line on each variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Store
+    chroma_path: Path = Path("./data/chroma")
+    chroma_host: str | None = None
+    chroma_port: int = 8000
+    collection: str = "news"
+    embedding_model: str = DEFAULT_MODEL
+
+    # Ingest limits
+    max_file_mb: float = 20.0
+    max_chunks_per_article: int = 2000
+    fetch_timeout: float = 15.0
+    allow_private_urls: bool = False
+
+    # Ask
+    max_question_chars: int = 1000
+    answer_passages: int = 5
+
+    # Slack
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_base_url: str | None = None
+    port: int = 3000
+    allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    answer_followups: bool = True
+    rate_limit_per_minute: int = 10
+    feedback_db: Path | None = None
+
+    @field_validator("allowed_channels", mode="before")
+    @classmethod
+    def _split_channels(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("chroma_host", "slack_app_token", "slack_api_base_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def server_mode(self) -> bool:
+        """True when a Chroma server is configured instead of the embedded store."""
+        return bool(self.chroma_host)
+
+    @property
+    def store_label(self) -> str:
+        """Where the store lives, for messages."""
+        if self.server_mode:
+            return f"the Chroma server at {self.chroma_host}:{self.chroma_port}"
+        return str(self.chroma_path)
+
+    @property
+    def feedback_path(self) -> Path:
+        """The SQLite file for 👍/👎 clicks: beside the embedded store unless set."""
+        if self.feedback_db is not None:
+            return self.feedback_db
+        return self.chroma_path.parent / "feedback.sqlite3"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; keyword overrides win."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,77 @@
+"""Plain-text helpers shared by chunking and answers: sentences with their offsets, words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations that end in a period but rarely end a sentence in news copy.
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen lt col sgt capt cmdr adm gov sen rep atty st jr sr rev hon
+    pres supt insp det no vs etc inc corp co ltd dept univ mt ft jan feb mar apr jun jul
+    aug sep sept oct nov dec u.s u.k u.n e.g i.e a.m p.m""".split()
+)
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n""")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of a text with its character offsets: `text == source[start:end]`."""
+
+    start: int
+    end: int
+    text: str
+
+
+def _ends_with_abbreviation(text: str, end: int) -> bool:
+    match = re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[max(0, end - 12) : end])
+    if not match:
+        return False
+    word = match.group(1).lower()
+    return word in _ABBREVIATIONS or len(word) == 1
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Split text into sentences (and paragraph lines), keeping exact offsets.
+
+    Args:
+        text: Any plain text.
+
+    Returns:
+        Non-empty, stripped spans in order; joining the gaps back gives the text.
+    """
+    spans: list[Span] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end()
+        if match.group(0)[0] in ".!?" and _ends_with_abbreviation(text, match.start() + 1):
+            continue
+        _append_span(spans, text, start, end)
+        start = end
+    _append_span(spans, text, start, len(text))
+    return spans
+
+
+def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped:
+        return
+    lead = len(piece) - len(piece.lstrip())
+    begin = start + lead
+    spans.append(Span(begin, begin + len(stripped), stripped))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits; inner apostrophes, dots and hyphens kept)."""
+    return [w.lower().strip(".") for w in _WORD.findall(text)]
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    """The first non-empty line of a text, trimmed to `limit` characters."""
+    for line in text.splitlines():
+        line = " ".join(line.split())
+        if line:
+            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return ""

@@ -1,0 +1,119 @@
+"""Article -> Chunks: whole sentences packed up to a token budget, with a small overlap.
+
+Every chunk fits the embedding model's window (all-MiniLM-L6-v2 reads 256 word pieces and
+silently drops the rest), and keeps its character offsets into the article text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import LoadError
+from core.models import Article, Chunk
+from core.text import Span, split_sentences
+
+TARGET_TOKENS = 200
+OVERLAP_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Token limits for one model: `hard` is what the model reads, `target` what we aim for."""
+
+    hard: int
+    target: int = TARGET_TOKENS
+    overlap: int = OVERLAP_TOKENS
+
+
+CountTokens = Callable[[list[str]], list[int]]
+TokenOffsets = Callable[[str], list[tuple[int, int]]]
+
+
+def split_article(
+    article: Article,
+    count_tokens: CountTokens,
+    token_offsets: TokenOffsets,
+    budget: Budget,
+    max_chunks: int = 2000,
+) -> list[Chunk]:
+    """Split an article into chunks that each fit `budget.hard` word pieces.
+
+    Args:
+        article: The article; offsets refer to `article.text`.
+        count_tokens: Word pieces per text, without special tokens.
+        token_offsets: Character offsets of each word piece of a text.
+        budget: Token limits.
+        max_chunks: Refuse articles that would produce more chunks than this.
+
+    Raises:
+        LoadError: the article would produce more than `max_chunks` chunks.
+    """
+    text = article.text
+    target = min(budget.target, budget.hard)
+    sentences = _fit_sentences(text, split_sentences(text), count_tokens, token_offsets, target)
+    sizes = count_tokens([s.text for s in sentences])
+    groups = _pack(sizes, target, budget.overlap)
+    if len(groups) > max_chunks:
+        raise LoadError(
+            f"{article.doc_id}: would make {len(groups)} chunks (limit {max_chunks}); "
+            "split the article, or raise MAX_CHUNKS_PER_ARTICLE"
+        )
+    chunks = []
+    for index, (first, last) in enumerate(groups):
+        start, end = sentences[first].start, sentences[last].end
+        chunks.append(Chunk(article.doc_id, index, start, end, text[start:end]))
+    _check_limits(chunks, count_tokens, budget.hard)
+    return chunks
+
+
+def _fit_sentences(
+    text: str,
+    spans: list[Span],
+    count_tokens: CountTokens,
+    token_offsets: TokenOffsets,
+    limit: int,
+) -> list[Span]:
+    """Cut any sentence longer than `limit` word pieces into windows at word-piece bounds."""
+    out: list[Span] = []
+    for span, size in zip(spans, count_tokens([s.text for s in spans]), strict=True):
+        if size <= limit:
+            out.append(span)
+            continue
+        offsets = token_offsets(span.text)
+        for begin in range(0, len(offsets), limit):
+            window = offsets[begin : begin + limit]
+            start, end = span.start + window[0][0], span.start + window[-1][1]
+            out.append(Span(start, end, text[start:end]))
+    return out
+
+
+def _pack(sizes: list[int], target: int, overlap: int) -> list[tuple[int, int]]:
+    """Greedy packing of sentence indexes into (first, last) groups under `target` tokens.
+
+    A new group starts with the previous group's trailing sentences that fit in `overlap`.
+    """
+    groups: list[tuple[int, int]] = []
+    first = 0
+    n = len(sizes)
+    while first < n:
+        total, last = sizes[first], first
+        while last + 1 < n and total + sizes[last + 1] + 1 <= target:
+            last += 1
+            total += sizes[last] + 1
+        groups.append((first, last))
+        if last + 1 >= n:
+            break
+        carry, back = 0, last + 1
+        while back - 1 > first and carry + sizes[back - 1] <= overlap:
+            back -= 1
+            carry += sizes[back]
+        first = back
+    return groups
+
+
+def _check_limits(chunks: list[Chunk], count_tokens: CountTokens, hard: int) -> None:
+    """Word pieces do not add up exactly across joins: verify, never truncate silently."""
+    for chunk, size in zip(chunks, count_tokens([c.text for c in chunks]), strict=True):
+        if size > hard:  # pragma: no cover - the target leaves a wide margin
+            raise LoadError(f"{chunk.doc_id}: chunk {chunk.index} has {size} word pieces")

@@ -1,0 +1,187 @@
+"""Command-line inputs -> items to load: files, folders, URLs, JSON Lines records, stdin.
+
+Each item loads independently, so one bad file (or one bad JSON line) fails alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import LoadError
+from core.models import Article
+from core.settings import Settings
+from ingest import extract
+from ingest.fetch import fetch_url
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".json", ".jsonl"}
+IGNORED_NAMES = {"SOURCE.txt", "README.md", "README.txt"}
+
+
+@dataclass
+class Item:
+    """One thing to ingest; `load()` returns its articles or raises `LoadError`."""
+
+    label: str
+    load: Callable[[], list[Article]]
+
+
+def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
+    """Items for every input: a folder is walked recursively, a JSON Lines file by line."""
+    for raw in inputs:
+        if raw == "-":
+            yield from _stdin_items()
+        elif raw.startswith(("http://", "https://")):
+            yield Item(raw, lambda url=raw: [_load_url(url, settings)])
+        elif "://" in raw:
+            yield Item(raw, lambda raw=raw: _refuse(f"{raw}: only http:// and https:// URLs "
+                                                    "can be ingested"))
+        else:
+            yield from _path_items(Path(raw), settings)
+
+
+def count_items(inputs: list[str]) -> int | None:
+    """How many items `expand` will yield (for the progress bar), None when unknown."""
+    total = 0
+    for raw in inputs:
+        path = Path(raw)
+        if raw == "-" or "://" in raw:
+            total += 1
+        elif path.is_dir():
+            total += sum(_count_file(p) for p in _walk(path))
+        else:
+            total += _count_file(path)
+    return total
+
+
+def _count_file(path: Path) -> int:
+    if path.suffix.lower() == ".jsonl" and path.is_file():
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    return 1
+
+
+def _refuse(message: str) -> list[Article]:
+    raise LoadError(message)
+
+
+def _walk(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        and p.name not in IGNORED_NAMES
+    )
+
+
+def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
+    if path.is_dir():
+        for file in _walk(path):
+            yield from _file_items(file, settings)
+    elif path.exists():
+        yield from _file_items(path, settings)
+    else:
+        yield Item(str(path), lambda: _refuse(f"{path}: no such file or folder"))
+
+
+def _read_capped(path: Path, settings: Settings) -> bytes:
+    limit = int(settings.max_file_mb * 1024 * 1024)
+    size = path.stat().st_size
+    if size > limit:
+        raise LoadError(
+            f"{path}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB limit; "
+            "split it, or raise MAX_FILE_MB"
+        )
+    return path.read_bytes()
+
+
+def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
+    suffix = path.suffix.lower()
+    label = str(path)
+    if suffix == ".jsonl":
+        yield from _jsonl_items(path, settings)
+    elif suffix not in SUFFIXES:
+        yield Item(label, lambda: _refuse(
+            f"{path}: unsupported file type {suffix or '(none)'}; "
+            f"use one of {', '.join(sorted(SUFFIXES))}"))
+    else:
+        yield Item(label, lambda: _load_file(path, settings))
+
+
+def _load_file(path: Path, settings: Settings) -> list[Article]:
+    resolved = str(path.resolve())
+    label = str(path)
+    data = _read_capped(path, settings)
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return [extract.article_from_pdf(data, resolved, path=resolved, label=label)]
+    if suffix in HTML_SUFFIXES:
+        text = extract.decode_text(data, label)
+        return [extract.article_from_html(text, resolved, path=resolved, label=label)]
+    text = extract.decode_text(data, label)
+    if suffix == ".json":
+        return _json_articles(text, resolved, label)
+    return [extract.article_from_text(text, resolved, path=resolved, label=label)]
+
+
+def _json_articles(text: str, resolved: str, label: str) -> list[Article]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{label}: invalid JSON at line {exc.lineno} ({exc.msg})") from exc
+    records = value if isinstance(value, list) else [value]
+    return [
+        extract.article_from_record(r, f"{resolved}#{i}", f"{label} record {i}")
+        for i, r in enumerate(records, 1)
+    ]
+
+
+def _jsonl_items(path: Path, settings: Settings) -> Iterator[Item]:
+    resolved = str(path.resolve())
+    try:
+        data = _read_capped(path, settings)
+    except LoadError as exc:
+        yield Item(str(path), lambda exc=exc: _refuse(str(exc)))
+        return
+    yield from _line_items(data.split(b"\n"), str(path), resolved)
+
+
+def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]:
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            where = f"{label} line {number}"
+            yield Item(where, lambda line=line, where=where, n=number: [
+                extract.article_from_record(_parse_line(line, where), f"{resolved}#L{n}", where)
+            ])
+
+
+def _parse_line(line: bytes, where: str) -> object:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{where}: not UTF-8; JSON Lines must be UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from exc
+
+
+def _stdin_items() -> Iterator[Item]:
+    data = sys.stdin.buffer.read()
+    if data.lstrip().startswith(b"{"):
+        yield from _line_items(data.split(b"\n"), "stdin", "stdin")
+    else:
+        yield Item("stdin", lambda: [
+            extract.article_from_text(extract.decode_text(data, "stdin"), "stdin", label="stdin")
+        ])
+
+
+def _load_url(url: str, settings: Settings) -> Article:
+    page = fetch_url(url, settings)
+    canonical = extract.canonical_url(page.final_url)
+    if page.is_pdf:
+        return extract.article_from_pdf(page.body, canonical, url=canonical, label=url)
+    text = extract.decode_text(page.body, url) if page.charset is None else page.text
+    return extract.article_from_html(text, canonical, url=canonical, label=url)
