@@ -1,0 +1,120 @@
+"""Shared fixtures: real Chroma in temp dirs (and a real `chroma run` server), the real model.
+
+No test reads the developer's `.env` or `./data`: settings are built with `_env_file=None`
+and every test gets its own store folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.embeddings import Embedder, load_embedder
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED_DIR = ROOT / "examples" / "articles"
+
+_SCRUB = [k for k in os.environ if k.startswith(("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION"))]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the developer's store or Slack variables."""
+    for key in _SCRUB:
+        monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_chroma_clients() -> Iterator[None]:
+    """Chroma caches one system per path; drop it between tests."""
+    yield
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    """Settings for a test: a private store folder, nothing from `.env`."""
+    values: dict[str, object] = {"chroma_path": tmp / "chroma"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Embedded-store settings in a temp dir."""
+    return make_settings(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real bundled all-MiniLM-L6-v2 (loads in well under a second)."""
+    return load_embedder()
+
+
+def free_port() -> int:
+    """A TCP port on loopback nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class ChromaServer:
+    """A real `chroma run` process on loopback, started and stopped by the tests."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        chroma = Path(sys.executable).with_name("chroma")
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        self.process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError("chroma run exited at start") from None
+                time.sleep(0.2)
+        raise RuntimeError("chroma run did not listen within 60 s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
+    """A running Chroma server with its own data folder."""
+    server = ChromaServer(tmp_path / "server-data")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def server_settings(tmp_path: Path, chroma_server: ChromaServer) -> Settings:
+    """Settings that point at the test's Chroma server."""
+    return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server.port)
