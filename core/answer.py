@@ -76,9 +76,19 @@ def answer_question(
     relevant = [p for p in ranked.passages if _is_relevant(p, ranked.query_terms, idf, floor)]
     if not relevant:
         return Answer(query.text, None, None, [], ranked.passages, notes, summary)
-    shown = relevant[:k]
-    lead, lead_passage = _lead_sentence(query.text, searcher, ranked, shown[:3], idf)
+    shown = _one_per_article(relevant)[:k]
+    lead, lead_passage = _lead_sentence(query.text, searcher, ranked, relevant[:3], idf)
     return Answer(query.text, lead, lead_passage, shown, ranked.passages, notes, summary)
+
+
+def _one_per_article(passages: list[Passage]) -> list[Passage]:
+    seen: set[str] = set()
+    out = []
+    for passage in passages:
+        if passage.doc_id not in seen:
+            seen.add(passage.doc_id)
+            out.append(passage)
+    return out
 
 
 def _coverage(terms: list[str], text: str, idf) -> float:  # type: ignore[no-untyped-def]

@@ -95,7 +95,11 @@ class Searcher:
     # -- searching -----------------------------------------------------------------------
 
     def search(self, query: Query, k: int = 10) -> Ranked:
-        """The k best passages for a query, one per article, best first."""
+        """The k best passages for a query, best first.
+
+        Each article gives its best passage first; only when fewer than k articles match
+        do further passages of the same articles fill the list.
+        """
         snap = self.snapshot()
         vector = self.embedder.encode_query(query.text)
         terms = tokenize(query.text)
@@ -105,8 +109,13 @@ class Searcher:
         doc_scores = self._fuse(snap, query, vector, terms, doc_mask)
         order = [int(d) for d in np.argsort(-doc_scores) if doc_scores[d] > 0][: max(k, 1)]
         chunk_lex = snap.chunk_bm25.scores(terms)
-        passages = [self._passage(snap, d, vector, chunk_lex, doc_scores[d]) for d in order]
-        return Ranked(passages, vector, terms)
+        per_doc = [self._passages(snap, d, vector, chunk_lex, doc_scores[d]) for d in order]
+        passages = [group[0] for group in per_doc]
+        for depth in range(1, max((len(g) for g in per_doc), default=0)):
+            if len(passages) >= k:
+                break
+            passages += [group[depth] for group in per_doc if len(group) > depth]
+        return Ranked(passages[:k], vector, terms)
 
     def _fuse(self, snap: Snapshot, query: Query, vector: np.ndarray, terms: list[str],
               doc_mask: np.ndarray) -> np.ndarray:
@@ -133,21 +142,35 @@ class Searcher:
         docs = [int(snap.chunk_doc[r]) for r in rows]
         return _first_per_doc(np.array([d for d in docs if doc_mask[d]], dtype=np.int64))
 
-    def _passage(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
-                 score: float) -> Passage:
+    def _passages(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
+                  score: float) -> list[Passage]:
+        """An article's passages, best first: each its best free chunk, merged with an
+        adjacent free chunk that matches nearly as well."""
         rows = snap.doc_chunks[doc]
         sims = snap.vectors[rows] @ vector
-        lex = chunk_lex[rows]
-        fused = 1 / (5 + _ranks(-sims)) + 1 / (5 + _ranks(-lex))
-        best = int(np.argmax(fused))
-        chosen = [best]
-        neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(rows)]
-        if neighbours:
-            second = max(neighbours, key=lambda i: fused[i])
-            if fused[second] >= 0.75 * fused[best]:
-                chosen = sorted([best, second])
+        fused = 1 / (5 + _ranks(-sims)) + 1 / (5 + _ranks(-chunk_lex[rows]))
+        free = set(range(len(rows)))
+        out: list[Passage] = []
+        for best in np.argsort(-fused, kind="stable").tolist():
+            if best not in free:
+                continue
+            chosen = [best]
+            neighbours = [i for i in (best - 1, best + 1) if i in free]
+            if neighbours:
+                second = max(neighbours, key=lambda i: fused[i])
+                if fused[second] >= 0.75 * fused[best]:
+                    chosen = sorted([best, second])
+            free -= set(chosen)
+            picked = [rows[i] for i in chosen]
+            out.append(self._make_passage(snap, doc, picked, rows[best],
+                                          float(score) * fused[best] / fused.max(),
+                                          float(sims[chosen].max())))
+        return out
+
+    @staticmethod
+    def _make_passage(snap: Snapshot, doc: int, picked: list[int], best_row: int,
+                      score: float, similarity: float) -> Passage:
         article = snap.articles[doc]
-        picked = [rows[i] for i in chosen]
         return Passage(
             doc_id=article.doc_id,
             title=article.title,
@@ -155,11 +178,11 @@ class Searcher:
             published_at=article.published_at,
             url=article.url,
             path=article.path,
-            chunk_index=int(snap.chunk_index[rows[best]]),
+            chunk_index=int(snap.chunk_index[best_row]),
             chunk_indices=[int(snap.chunk_index[r]) for r in picked],
             text=_merge_texts(snap, picked),
-            score=float(score),
-            similarity=float(sims[chosen].max()),
+            score=score,
+            similarity=similarity,
             start=int(snap.chunk_start[picked[0]]),
             end=int(snap.chunk_end[picked[-1]]),
         )
