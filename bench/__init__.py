@@ -1,0 +1,1 @@
+"""Evaluations and benchmarks: this project next to the textbook LangChain pipeline."""

@@ -1,0 +1,132 @@
+"""What the bench scripts share: paths, JSON Lines, subprocess environment, machine facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION")
+
+
+def log(message: str) -> None:
+    """Progress for the person running the bench (stderr, so stdout stays the report)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
+    """The records of a JSON Lines file, the first `limit` if given."""
+    records = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                records.append(json.loads(line))
+                if limit is not None and len(records) >= limit:
+                    break
+    return records
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
+    """Write records one JSON object a line."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def store_env(chroma_path: Path) -> dict[str, str]:
+    """The environment for `ingest`/`ask`: the given store, nothing from the caller's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    env["CHROMA_PATH"] = str(chroma_path.resolve())
+    env["ANONYMIZED_TELEMETRY"] = "False"
+    return env
+
+
+def run_cli(args: Sequence[str], chroma_path: Path, cwd: Path) -> tuple[str, float]:
+    """Run one of our console scripts on a store; its stdout and wall time.
+
+    `cwd` should be a folder without a `.env`, so the developer's settings stay out.
+    """
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(BIN / args[0]), *args[1:]],
+        cwd=cwd,
+        env=store_env(chroma_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{args[0]} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    return done.stdout, seconds
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (0-100), linear interpolation between closest ranks."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def rss_mb() -> tuple[float, float]:
+    """This process's resident memory now (VmRSS) and at its peak (ru_maxrss), in MB."""
+    current = float("nan")
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                current = int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return current, peak
+
+
+def machine() -> str:
+    """One line on the machine: CPU model, cores, memory, Python."""
+    model = "unknown CPU"
+    with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        mem_gb = int(handle.readline().split()[1]) / 1024 / 1024
+    return (
+        f"{model}, {os.cpu_count()} cores, {mem_gb:.1f} GB RAM, "
+        f"Python {platform.python_version()}, load avg {os.getloadavg()[0]:.2f}"
+    )
+
+
+def revision() -> str:
+    """The git commit the bench ran on, marked when core/ or ingest/ had local changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "core", "ingest")
+    return f"{commit} (core/ingest modified)" if dirty else commit
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    """A number for a table; '-' when absent."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""Retrieval metrics per question, as `../shared/eval/README.md` suggests, and their means.
+
+Ranked passages are collapsed to document ids (first occurrence). A question without
+`evidence_doc_ids` is not scored for retrieval; it is scored as "did the pipeline decline".
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+METRICS = ("hit@1", "hit@5", "mrr@10", "ans@5", "recall@5", "declined")
+_YES_NO = {"yes", "no"}
+
+
+def normalize(text: str) -> str:
+    """Lower-cased, punctuation (quotes, curly ones too) deleted, whitespace collapsed."""
+    kept = [c for c in text.lower() if not unicodedata.category(c).startswith("P")]
+    return " ".join("".join(kept).split())
+
+
+def ranked_docs(doc_ids: Iterable[str]) -> list[str]:
+    """Document ids in rank order, each once (its first occurrence)."""
+    return list(dict.fromkeys(doc_ids))
+
+
+def gold_answers(question: dict[str, Any]) -> list[str]:
+    """The normalized answer strings to look for (the answer and any listed aliases).
+
+    Yes/no answers are left out: "yes" inside a passage says nothing about retrieval.
+    """
+    aliases = question.get("answer_aliases") or []
+    raw = [str(question.get("answer") or "")] + [str(a) for a in aliases]
+    answers = dict.fromkeys(a for a in (normalize(r) for r in raw) if a and a not in _YES_NO)
+    return list(answers)
+
+
+def contains_answer(texts: Sequence[str], answers: Sequence[str]) -> bool:
+    """True when a normalized answer occurs in a normalized text, on word boundaries."""
+    padded = [f" {normalize(t)} " for t in texts]
+    return any(f" {a} " in text for a in answers for text in padded)
+
+
+def score_question(
+    question: dict[str, Any], passages: Sequence[dict[str, Any]], declined: bool | None
+) -> dict[str, Any]:
+    """The metrics of one question, given the ranked passages (`doc_id`, `text`) returned.
+
+    Args:
+        question: A line of a `NAME.questions.jsonl` file.
+        passages: Best first.
+        declined: Whether the pipeline declined to answer (None: it cannot decline).
+
+    Returns:
+        One value per name in `METRICS` (None where the metric does not apply) and `rank`,
+        the 1-based rank of the first gold document among the top 10 (None if absent).
+    """
+    gold = set(question.get("evidence_doc_ids") or [])
+    row: dict[str, Any] = dict.fromkeys(METRICS)
+    row["rank"] = None
+    if not gold:
+        row["declined"] = declined
+        return row
+    docs = ranked_docs(p["doc_id"] for p in passages)[:10]
+    rank = next((i for i, d in enumerate(docs, 1) if d in gold), None)
+    row.update(
+        {
+            "rank": rank,
+            "hit@1": rank == 1,
+            "hit@5": rank is not None and rank <= 5,
+            "mrr@10": 1.0 / rank if rank else 0.0,
+            "recall@5": len(gold & set(docs[:5])) / len(gold),
+        }
+    )
+    answers = gold_answers(question)
+    if answers:
+        row["ans@5"] = contains_answer([p["text"] for p in passages[:5]], answers)
+    return row
+
+
+def mean_metrics(rows: Sequence[dict[str, Any]]) -> dict[str, tuple[float | None, int]]:
+    """Per metric: the mean over the questions where it applies, and how many those are."""
+    out: dict[str, tuple[float | None, int]] = {}
+    for name in METRICS:
+        values = [float(r[name]) for r in rows if r.get(name) is not None]
+        out[name] = (sum(values) / len(values) if values else None, len(values))
+    return out

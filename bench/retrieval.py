@@ -1,0 +1,302 @@
+"""Retrieval quality: this project (through `ask --batch --json`) next to the textbook pipeline.
+
+    .venv/bin/python bench/retrieval.py --corpus ../shared/eval/realtimeqa-small.corpus.jsonl \
+        --questions ../shared/eval/realtimeqa-small.questions.jsonl \
+        [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N] [--out FILE.jsonl]
+
+Ours: the corpus goes through the real `ingest` CLI into a store (a temp one, or `--store`,
+where unchanged articles cost nothing on later runs), and every question through the public
+`ask --batch FILE --json` contract, with `asked_at` set to the question's date. The textbook
+pipeline is built and queried in this process on the same corpus and questions. The report
+(Markdown) goes to stdout; progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bench import textbook  # noqa: E402
+from bench.common import (  # noqa: E402
+    BIN,
+    fmt,
+    log,
+    machine,
+    markdown_table,
+    percentile,
+    read_jsonl,
+    revision,
+    run_cli,
+    store_env,
+    write_jsonl,
+)
+from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
+
+
+def ingest_ours(corpus: Path, store: Path, workdir: Path) -> dict[str, Any]:
+    """Run `ingest --quiet CORPUS` on the store; its summary line, wall time, article count."""
+    log(f"ours: ingest {corpus} into {store}")
+    out, seconds = run_cli(["ingest", "--quiet", str(corpus.resolve())], store, workdir)
+    stats, _ = run_cli(["ingest", "--stats"], store, workdir)
+    found = re.search(r"articles:\s+(\d+)", stats)
+    summary = out.strip().splitlines()[-1] if out.strip() else ""
+    log(f"ours: {summary} ({seconds:.1f} s wall)")
+    return {"seconds": seconds, "line": summary, "articles": int(found.group(1)) if found else -1}
+
+
+def ask_ours(questions: list[dict[str, Any]], store: Path, workdir: Path) -> dict[str, Any]:
+    """Every question through `ask --batch FILE --json`; answers by id and per-line timings."""
+    batch = workdir / "questions.jsonl"
+    write_jsonl(
+        batch,
+        (
+            {"id": q["id"], "question": q["question"], "asked_at": q.get("question_date")}
+            for q in questions
+        ),
+    )
+    log(f"ours: ask --batch {len(questions)} questions")
+    answers: dict[str, dict[str, Any]] = {}
+    gaps: list[float] = []
+    with open(workdir / "ask.stderr", "w", encoding="utf-8") as errors:
+        started = last = time.perf_counter()
+        process = subprocess.Popen(
+            [str(BIN / "ask"), "--batch", str(batch), "--json"],
+            cwd=workdir,
+            env=store_env(store),
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+            record = json.loads(line)
+            answers[str(record["id"])] = record
+        code = process.wait()
+        total = time.perf_counter() - started
+    if code != 0 or len(answers) != len(questions):
+        stderr = (workdir / "ask.stderr").read_text(encoding="utf-8")[-3000:]
+        raise SystemExit(f"ask exited {code} with {len(answers)} answers:\n{stderr}")
+    short = [len(a["passages"]) for a in answers.values() if len(a["passages"]) < 10]
+    if short:
+        log(f"ours: {len(short)} answers had fewer than 10 passages (min {min(short)})")
+    return {"answers": answers, "seconds": total, "first": gaps[0], "gaps": gaps[1:]}
+
+
+def run_textbook(
+    records: list[dict[str, Any]], questions: list[dict[str, Any]], directory: Path
+) -> dict[str, Any]:
+    """Build (or reuse) the textbook store and run `similarity_search(q, k=10)` per question."""
+    from core.embeddings import load_embedder
+
+    started = time.perf_counter()
+    embedder = load_embedder()
+    built = textbook.open_textbook(records, directory, embedder)
+    build_seconds = time.perf_counter() - started
+    log(f"textbook: built in {build_seconds:.1f} s; searching")
+    textbook.search(built.store, "warm-up question")
+    results: dict[str, list[dict[str, Any]]] = {}
+    latencies = []
+    for q in questions:
+        begin = time.perf_counter()
+        results[str(q["id"])] = textbook.search(built.store, q["question"], k=10)
+        latencies.append(time.perf_counter() - begin)
+    return {
+        "results": results,
+        "built": built,
+        "build_seconds": build_seconds,
+        "latencies": latencies,
+    }
+
+
+def score_ours(questions: list[dict[str, Any]], answers: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-question metrics of our answers."""
+    rows = []
+    for q in questions:
+        answer = answers[str(q["id"])]
+        rows.append(score_question(q, answer["passages"], declined=answer["answer"] is None))
+    return rows
+
+
+def score_textbook(
+    questions: list[dict[str, Any]], results: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Per-question metrics of the textbook pipeline (it never declines)."""
+    return [score_question(q, results[str(q["id"])], declined=False) for q in questions]
+
+
+def metrics_table(ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None) -> str:
+    """Ours next to the textbook pipeline: the value, the difference and the ratio."""
+    mine = mean_metrics(ours)
+    theirs = mean_metrics(peer) if peer is not None else None
+    rows = []
+    for name in METRICS:
+        value, n = mine[name]
+        if value is None:
+            continue
+        label = "decline rate (no-evidence questions)" if name == "declined" else name
+        other = theirs[name][0] if theirs else None
+        diff = value - other if other is not None else None
+        ratio = value / other if other else None
+        rows.append(
+            [
+                label,
+                str(n),
+                fmt(value),
+                fmt(other),
+                "-" if diff is None else f"{diff:+.3f}",
+                fmt(ratio, 2),
+            ]
+        )
+    return markdown_table(
+        ["metric", "n", "ours", "textbook", "ours - textbook", "ours / textbook"], rows
+    )
+
+
+def types_table(
+    questions: list[dict[str, Any]], ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None
+) -> str | None:
+    """hit@5, MRR@10 and recall@5 per question type, when a set has several types."""
+    kinds = Counter(str(q.get("type")) for q in questions)
+    if len(kinds) < 2:
+        return None
+    rows = []
+    for kind in sorted(kinds):
+        picked = [i for i, q in enumerate(questions) if str(q.get("type")) == kind]
+        mine = mean_metrics([ours[i] for i in picked])
+        theirs = mean_metrics([peer[i] for i in picked]) if peer is not None else None
+        cells = [kind, str(kinds[kind])]
+        for name in ("hit@5", "mrr@10", "recall@5", "declined"):
+            cells.append(f"{fmt(mine[name][0])} / {fmt(theirs[name][0]) if theirs else '-'}")
+        rows.append(cells)
+    header = ["type", "n", "hit@5 ours/textbook", "MRR@10", "recall@5", "declined"]
+    return markdown_table(header, rows)
+
+
+def timings_table(
+    ingest: dict[str, Any], asked: dict[str, Any], peer: dict[str, Any] | None, n: int
+) -> str:
+    """Wall times of both pipelines."""
+    gaps = asked["gaps"] or [asked["first"]]
+    rows = [
+        ["ours: `ingest` (wall, incl. start-up)", f"{ingest['seconds']:.1f} s", ingest["line"]],
+        [
+            "ours: `ask --batch` (wall)",
+            f"{asked['seconds']:.1f} s",
+            f"{n} questions; start-up + first answer {asked['first']:.1f} s; then per question "
+            f"p50 {percentile(gaps, 50) * 1000:.0f} ms, p95 {percentile(gaps, 95) * 1000:.0f} ms",
+        ],
+    ]
+    if peer is not None:
+        built = peer["built"]
+        lat = peer["latencies"]
+        rows += [
+            ["textbook: split", f"{built.split_seconds:.1f} s", f"{built.chunks} chunks"],
+            [
+                "textbook: embed + add",
+                f"{built.embed_seconds:.1f} s",
+                f"{built.added} chunks embedded ({built.chunks - built.added} cached)",
+            ],
+            [
+                "textbook: `similarity_search` (total)",
+                f"{sum(lat):.1f} s",
+                f"per question p50 {percentile(lat, 50) * 1000:.0f} ms, "
+                f"p95 {percentile(lat, 95) * 1000:.0f} ms",
+            ],
+        ]
+    return markdown_table(["step", "time", "detail"], rows)
+
+
+def top_docs(passages: list[dict[str, Any]], n: int = 5) -> list[dict[str, Any]]:
+    """The first n distinct documents of a ranking, with their titles."""
+    seen: dict[str, str] = {}
+    for p in passages:
+        seen.setdefault(p["doc_id"], p.get("title") or "")
+    return [{"doc_id": d, "title": t} for d, t in list(seen.items())[:n]]
+
+
+def per_question(questions, records, asked, ours, peer_results, peer):  # type: ignore[no-untyped-def]
+    """The error-analysis records of `--out`."""
+    titles = {r["id"]: r.get("title", "") for r in records}
+    for i, q in enumerate(questions):
+        answer = asked["answers"][str(q["id"])]
+        row = {
+            "id": q["id"],
+            "type": q.get("type"),
+            "question": q["question"],
+            "question_date": q.get("question_date"),
+            "answer": q.get("answer"),
+            "gold": [
+                {"doc_id": d, "title": titles.get(d, "")} for d in q.get("evidence_doc_ids") or []
+            ],
+            "ours": {**ours[i], "lead": answer["answer"], "top": top_docs(answer["passages"])},
+        }
+        if peer is not None:
+            row["textbook"] = {**peer[i], "top": top_docs(peer_results[str(q["id"])])}
+        yield row
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="NAME.corpus.jsonl")
+    parser.add_argument("--questions", type=Path, required=True, help="NAME.questions.jsonl")
+    parser.add_argument("--store", type=Path, help="our store folder, kept between runs")
+    parser.add_argument("--textbook-store", type=Path, help="textbook store folder, kept")
+    parser.add_argument("--skip-textbook", action="store_true", help="only ours")
+    parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument("--out", type=Path, help="per-question results (JSON Lines)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    records = read_jsonl(args.corpus)
+    questions = read_jsonl(args.questions, args.limit)
+    with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
+        workdir = Path(tmp)
+        store = args.store or workdir / "ours"
+        ingest = ingest_ours(args.corpus, store, workdir)
+        if ingest["articles"] != len(records):
+            log(
+                f"warning: the store holds {ingest['articles']} articles, the corpus {len(records)}"
+            )
+        asked = ask_ours(questions, store, workdir)
+        ours = score_ours(questions, asked["answers"])
+        peer = peer_rows = None
+        if not args.skip_textbook:
+            peer = run_textbook(records, questions, args.textbook_store or workdir / "textbook")
+            peer_rows = score_textbook(questions, peer["results"])
+    name = args.questions.name.removesuffix(".questions.jsonl")
+    print(f"## {name}: {len(records)} documents, {len(questions)} questions\n")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+    print(metrics_table(ours, peer_rows) + "\n")
+    by_type = types_table(questions, ours, peer_rows)
+    if by_type:
+        print(by_type + "\n")
+    print(timings_table(ingest, asked, peer, len(questions)))
+    if args.out:
+        write_jsonl(
+            args.out,
+            per_question(
+                questions, records, asked, ours, peer["results"] if peer else None, peer_rows
+            ),
+        )
+        log(f"per-question results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
