@@ -82,7 +82,7 @@ def build_snapshot(store: Store) -> Snapshot:
         chunk_bm25=Bm25(chunk_tokens),
         doc_bm25=Bm25(doc_tokens),
         doc_ts=np.array([to_timestamp(a.published_at) or -1 for a in articles], dtype=np.int64),
-        vectors=np.array([r[6] for r in rows], dtype=np.float32).reshape(len(rows), -1),
+        vectors=np.array([r[6] for r in rows], dtype=np.float32).reshape(len(rows), store.dim),
     )
     snapshot.row_of = {cid: i for i, cid in enumerate(snapshot.chunk_ids)}
     snapshot.doc_row = doc_row

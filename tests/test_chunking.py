@@ -1,0 +1,64 @@
+"""Chunking keeps every chunk inside the model's window, with exact offsets and overlap."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.embeddings import Embedder
+from core.errors import LoadError
+from core.models import Article
+from ingest.chunking import Budget, split_article
+from tests.conftest import SEED_DIR
+
+
+def _split(embedder: Embedder, text: str, **budget: int) -> list:
+    article = Article(doc_id="a", title="t", text=text)
+    return split_article(
+        article,
+        embedder.count_tokens,
+        embedder.token_offsets,
+        Budget(hard=embedder.content_tokens, **budget),
+    )
+
+
+def test_seed_chunks_fit_the_model_window_and_point_into_the_text(embedder: Embedder) -> None:
+    """No chunk is ever silently truncated by the model, and offsets slice the article."""
+    text = (SEED_DIR / "us-mexico-security.md").read_text(encoding="utf-8").split("---\n", 2)[2]
+    chunks = _split(embedder, text)
+    assert len(chunks) > 3
+    sizes = embedder.count_tokens([c.text for c in chunks])
+    assert max(sizes) <= embedder.content_tokens == 254
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+    assert [c.index for c in chunks] == list(range(len(chunks)))
+    assert chunks[-1].end == len(text.rstrip())
+
+
+def test_consecutive_chunks_overlap_by_a_sentence(embedder: Embedder) -> None:
+    """A fact cut at a chunk boundary still appears whole in one chunk."""
+    text = " ".join(f"Sentence number {i} tells a short fact about topic {i}." for i in range(80))
+    chunks = _split(embedder, text)
+    assert len(chunks) > 2
+    for left, right in zip(chunks, chunks[1:], strict=False):
+        assert right.start < left.end  # overlap
+        assert right.start > left.start  # progress
+
+
+def test_a_sentence_longer_than_the_window_is_cut_not_truncated(embedder: Embedder) -> None:
+    """A 2,000-word run-on sentence becomes several chunks, each within the window."""
+    text = "word " * 2000 + "end."
+    chunks = _split(embedder, text)
+    sizes = embedder.count_tokens([c.text for c in chunks])
+    assert len(chunks) >= 8
+    assert max(sizes) <= embedder.content_tokens
+    covered = "".join(text[c.start : c.end] for c in chunks)
+    assert covered.count("word") >= 2000
+
+
+def test_an_article_that_would_make_too_many_chunks_is_refused(embedder: Embedder) -> None:
+    """A runaway article gets a clear error instead of thousands of chunks."""
+    text = "A fact about the city council vote. " * 3000
+    article = Article(doc_id="huge", title="t", text=text)
+    with pytest.raises(LoadError, match="MAX_CHUNKS_PER_ARTICLE"):
+        split_article(article, embedder.count_tokens, embedder.token_offsets,
+                      Budget(hard=embedder.content_tokens), max_chunks=50)

@@ -1,0 +1,209 @@
+"""`ingest` end to end: folders, JSON Lines, stdin, URLs; idempotence; updates; bad inputs."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from core.embeddings import Embedder
+from core.errors import ModelMismatchError
+from core.settings import Settings
+from core.store import open_store
+from ingest.__main__ import main as ingest_main
+from tests.conftest import SEED_DIR
+from tests.documents import make_pdf, news_page
+from tests.helpers import ingest_paths
+
+STORY = ("The city council approved the new transit budget on Tuesday after a long debate "
+         "about bus routes, fares and the future of the downtown light rail line. ")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings):  # noqa: ANN201
+    """Run the `ingest` command in a clean folder against the test's store."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # no developer .env is read from here
+    monkeypatch.setenv("CHROMA_PATH", str(settings.chroma_path))
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        if stdin is not None:
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        code = ingest_main(list(args))
+        return code, out.getvalue(), err.getvalue()
+
+    return run
+
+
+def _store(settings: Settings, embedder: Embedder):  # noqa: ANN202
+    return open_store(settings, embedder.name, embedder.dim)
+
+
+def _records(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def test_folder_ingest_then_rerun_changes_nothing(cli, tmp_path: Path, settings: Settings,
+                                                  embedder: Embedder) -> None:
+    """A second run over the same articles reports them unchanged and writes nothing."""
+    folder = tmp_path / "in"
+    shutil.copytree(SEED_DIR, folder)
+    (folder / "nested").mkdir()
+    (folder / "nested" / "page.html").write_text(
+        news_page("Transit budget approved", [STORY * 3]), encoding="utf-8")
+    code, out, _ = cli(str(folder), "--quiet")
+    assert code == 0
+    assert "2 added, 0 updated, 0 unchanged, 0 failed" in out
+    generation = _store(settings, embedder).generation()
+    code, out, _ = cli(str(folder), "--quiet")
+    assert code == 0
+    assert "0 added, 0 updated, 2 unchanged, 0 failed; 0 chunks written" in out
+    assert _store(settings, embedder).generation() == generation
+
+
+def test_changed_article_replaces_all_its_old_chunks(tmp_path: Path, settings: Settings,
+                                                     embedder: Embedder) -> None:
+    """After an update, only the new version's chunks remain: no stale chunk survives."""
+    path = tmp_path / "feed.jsonl"
+    _records(path, [{"id": "story-1", "title": "Budget", "text": STORY * 20}])
+    assert ingest_paths(settings, path).added == 1
+    _records(path, [{"id": "story-1", "title": "Budget (corrected)", "text": STORY * 3}])
+    report = ingest_paths(settings, path)
+    assert (report.added, report.updated) == (0, 1)
+    store = _store(settings, embedder)
+    [article] = store.articles()
+    chunks = list(store.iter_chunks())
+    assert article.title == "Budget (corrected)"
+    assert len(chunks) == article.n_chunks
+    assert {c.meta["content_hash"] for c in chunks} == {article.content_hash}
+
+
+def test_bad_inputs_fail_alone_and_good_ones_land(cli, tmp_path: Path, settings: Settings,
+                                                  embedder: Embedder) -> None:
+    """Empty file, junk PDF, truncated JSON line, non-UTF-8 page: each named, the rest stored."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "junk.pdf").write_bytes(b"\x89\x00\xffnot a pdf at all" * 20)
+    (folder / "cut.pdf").write_bytes(make_pdf(["A budget story. " * 5])[:150])
+    (folder / "good.pdf").write_bytes(make_pdf(["Council approves the transit budget. " * 3]))
+    (folder / "legacy.html").write_bytes(
+        news_page("Réforme votée", ["Le président a déclaré que la réforme sera votée. " * 4],
+                  charset="windows-1252", url="https://example.fr/r").encode("cp1252"))
+    good = {"id": "ok-1", "title": "Fine", "text": STORY}
+    (folder / "feed.jsonl").write_text(
+        json.dumps(good) + "\n" + '{"id": "cut", "text": "trunc' + "\n", encoding="utf-8")
+    code, out, err = cli(str(folder), "--quiet")
+    assert code == 1
+    assert "3 added, 0 updated, 0 unchanged, 4 failed" in out
+    assert "empty.txt: the file is empty" in err
+    assert "junk.pdf" in err and "cut.pdf: not a readable PDF" in err
+    assert "feed.jsonl line 2: malformed JSON" in err
+    store = _store(settings, embedder)
+    titles = sorted(a.title for a in store.articles())
+    assert titles == ["Council approves the transit budget. Council approves the transit "
+                      "budget. Council approves the transit budget.", "Fine", "Réforme votée"]
+    assert len(list(store.iter_chunks())) == sum(a.n_chunks for a in store.articles())
+
+
+def test_list_stats_and_delete(cli, settings: Settings, embedder: Embedder) -> None:
+    """Operators can see what is stored and remove an article by id, URL or path."""
+    cli(str(SEED_DIR), "--quiet")
+    code, out, _ = cli("--list")
+    assert code == 0 and "seed-us-mexico-security" in out and "1 articles" in out
+    code, out, _ = cli("--stats")
+    assert "articles:   1" in out and "chunks:" in out
+    code, _, err = cli("--delete", "no-such-article")
+    assert code == 1 and "no stored article" in err
+    code, out, _ = cli("--delete", str(SEED_DIR / "us-mexico-security.md"))
+    assert code == 0 and "deleted seed-us-mexico-security" in out
+    store = _store(settings, embedder)
+    assert store.articles() == [] and list(store.iter_chunks()) == []
+
+
+def test_stdin_json_lines(cli, settings: Settings, embedder: Embedder) -> None:
+    """`ingest -` reads JSON Lines from standard input."""
+    lines = json.dumps({"id": "in-1", "title": "From a pipe", "text": STORY}) + "\n"
+    code, out, _ = cli("-", "--quiet", stdin=lines)
+    assert code == 0 and "1 added" in out
+    assert [a.doc_id for a in _store(settings, embedder).articles()] == ["in-1"]
+
+
+class _Pages(BaseHTTPRequestHandler):
+    pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
+
+    def do_GET(self) -> None:  # noqa: N802
+        status, headers, body = self.pages.get(self.path, (404, {}, b"missing"))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def web() -> Iterator[str]:
+    """A local web server with a news page and a redirect to it."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    base = f"http://127.0.0.1:{server.server_port}"
+    page = news_page("Transit budget approved", [STORY * 3], url=f"{base}/story").encode()
+    _Pages.pages = {
+        "/story": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
+        "/old": (301, {"Location": "/story"}, b""),
+        "/big": (200, {"Content-Type": "text/html"}, b"x" * (2 * 1024 * 1024)),
+    }
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    server.shutdown()
+
+
+def test_url_ingest_follows_redirects_and_caps_size(cli, web: str, monkeypatch: pytest.MonkeyPatch,
+                                                    settings: Settings, embedder: Embedder) -> None:
+    """A URL is fetched, extracted and stored under its canonical URL; oversize is refused."""
+    monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
+    monkeypatch.setenv("MAX_FILE_MB", "1")
+    code, out, err = cli(f"{web}/old", f"{web}/big", f"{web}/nothing", "--quiet")
+    assert code == 1 and "1 added" in out
+    assert "over the 1 MB limit" in err and "HTTP 404" in err
+    [article] = _store(settings, embedder).articles()
+    assert article.url == f"{web}/story" and article.published_at == "2022-06-17"
+
+
+def test_private_addresses_and_other_schemes_are_refused(cli, web: str) -> None:
+    """By default loopback URLs and file:// are not fetched, with a way out named."""
+    code, _, err = cli(f"{web}/story", "file:///etc/passwd", "--quiet")
+    assert code == 1
+    assert "ALLOW_PRIVATE_URLS" in err and "only http:// and https://" in err
+
+
+def test_a_store_built_with_another_model_is_refused(settings: Settings, embedder: Embedder) -> None:
+    """Mixing embedding models would return nonsense: refuse and say what to do."""
+    ingest_paths(settings, SEED_DIR)
+    with pytest.raises(ModelMismatchError, match="EMBEDDING_MODEL=all-MiniLM-L6-v2"):
+        open_store(settings, "some-other-model", embedder.dim)
+
+
+def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: Embedder) -> None:
+    """Against a real `chroma run`, ingest stores the seed once and re-runs change nothing."""
+    assert ingest_paths(server_settings, SEED_DIR).added == 1
+    again = ingest_paths(server_settings, SEED_DIR)
+    assert (again.added, again.unchanged, again.chunks) == (0, 1, 0)
+    store = open_store(server_settings, embedder.name, embedder.dim)
+    assert [a.source for a in store.articles()] == ["Los Angeles Times"]
