@@ -51,7 +51,10 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("chroma_host", "slack_app_token", "slack_api_base_url", mode="before")
+    @field_validator(
+        "chroma_host", "slack_bot_token", "slack_app_token", "slack_signing_secret",
+        "slack_api_base_url", "feedback_db", mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
