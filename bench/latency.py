@@ -1,0 +1,164 @@
+"""Per-question latency of retrieval + answer composition, and the process's memory.
+
+    .venv/bin/python bench/latency.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
+        --questions ../shared/eval/realtimeqa.questions.jsonl \
+        [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N]
+
+The corpus is ingested by the `ingest` CLI in a subprocess (a no-op on an up-to-date
+`--store`), so this process holds only what the bot holds: the model and the store's
+snapshot. Then, in this process: open the searcher and load the snapshot (RSS measured
+here), one warm-up question, and `core.answer.answer_question(q, searcher, k=5,
+considered=10, now=question_date)` timed per question. The textbook pipeline's
+`similarity_search(q, k=10)` is timed afterwards on the same questions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bench import textbook  # noqa: E402
+from bench.common import (  # noqa: E402
+    log,
+    machine,
+    markdown_table,
+    percentile,
+    read_jsonl,
+    revision,
+    rss_mb,
+    run_cli,
+)
+
+WARM_UP = "What happened this week?"
+
+
+def asked_at(question: dict[str, Any]) -> datetime | None:
+    """The question's date as the time of asking (for "this week")."""
+    value = question.get("question_date")
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
+def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Load the searcher, measure memory, then time `answer_question` per question."""
+    from core.answer import answer_question
+    from core.service import open_searcher
+    from core.settings import Settings
+
+    before = rss_mb()[0]
+    started = time.perf_counter()
+    settings = Settings(_env_file=None, chroma_path=store)  # type: ignore[call-arg]
+    searcher = open_searcher(settings)
+    snapshot = searcher.snapshot()
+    load_seconds = time.perf_counter() - started
+    loaded = rss_mb()[0]
+    answer_question(WARM_UP, searcher, k=5, considered=10)
+    latencies = []
+    for q in questions:
+        begin = time.perf_counter()
+        answer_question(q["question"], searcher, k=5, considered=10, now=asked_at(q))
+        latencies.append(time.perf_counter() - begin)
+    after, peak = rss_mb()
+    return {
+        "latencies": latencies,
+        "load_seconds": load_seconds,
+        "articles": len(snapshot.articles),
+        "chunks": len(snapshot.chunk_ids),
+        "rss_before": before,
+        "rss_loaded": loaded,
+        "rss_after": after,
+        "rss_peak": peak,
+    }
+
+
+def time_textbook(
+    records: list[dict[str, Any]], questions: list[dict[str, Any]], directory: Path
+) -> dict[str, Any]:
+    """Open (or build) the textbook store, then time `similarity_search(q, k=10)`."""
+    from core.embeddings import load_embedder
+
+    built = textbook.open_textbook(records, directory, load_embedder())
+    textbook.search(built.store, WARM_UP)
+    latencies = []
+    for q in questions:
+        begin = time.perf_counter()
+        textbook.search(built.store, q["question"], k=10)
+        latencies.append(time.perf_counter() - begin)
+    return {"latencies": latencies, "chunks": built.chunks}
+
+
+def latency_row(label: str, latencies: list[float]) -> list[str]:
+    """p50, p95, max and mean in milliseconds."""
+    ms = [x * 1000 for x in latencies]
+    return [
+        label,
+        str(len(ms)),
+        f"{percentile(ms, 50):.0f}",
+        f"{percentile(ms, 95):.0f}",
+        f"{max(ms):.0f}",
+        f"{sum(ms) / len(ms):.0f}",
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Query latency and memory.")
+    parser.add_argument("--corpus", type=Path, required=True, help="NAME.corpus.jsonl")
+    parser.add_argument("--questions", type=Path, required=True, help="NAME.questions.jsonl")
+    parser.add_argument("--store", type=Path, help="our store folder, kept between runs")
+    parser.add_argument("--textbook-store", type=Path, help="textbook store folder, kept")
+    parser.add_argument("--skip-textbook", action="store_true", help="only ours")
+    parser.add_argument("--limit", type=int, help="only the first N questions")
+    args = parser.parse_args(argv)
+    questions = read_jsonl(args.questions, args.limit)
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+        workdir = Path(tmp)
+        store = (args.store or workdir / "ours").resolve()
+        log(f"ingest {args.corpus} into {store} (subprocess)")
+        out, _ = run_cli(
+            ["ingest", "--quiet", str(args.corpus.resolve())], store, workdir, ok=(0, 1)
+        )
+        log(out.strip())
+        ours = time_ours(store, questions)
+        log("ours timed")
+        peer = None
+        if not args.skip_textbook:
+            records = read_jsonl(args.corpus)
+            peer = time_textbook(records, questions, args.textbook_store or workdir / "textbook")
+    name = args.questions.name.removesuffix(".questions.jsonl")
+    print(f"## latency: {name}, {ours['articles']} articles, {ours['chunks']} chunks\n")
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+    rows = [latency_row("ours: `answer_question` (retrieval + answer)", ours["latencies"])]
+    if peer:
+        rows.append(
+            latency_row(
+                f"textbook: `similarity_search(k=10)` ({peer['chunks']} chunks)", peer["latencies"]
+            )
+        )
+    print(markdown_table(["pipeline", "n", "p50 ms", "p95 ms", "max ms", "mean ms"], rows))
+    print()
+    print(
+        markdown_table(
+            ["memory (this process, ours only)", "MB"],
+            [
+                ["VmRSS after imports, before loading", f"{ours['rss_before']:.0f}"],
+                [
+                    f"VmRSS after loading model + snapshot ({ours['load_seconds']:.1f} s)",
+                    f"{ours['rss_loaded']:.0f}",
+                ],
+                ["VmRSS after all questions", f"{ours['rss_after']:.0f}"],
+                ["peak RSS (ru_maxrss) after all questions", f"{ours['rss_peak']:.0f}"],
+            ],
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
