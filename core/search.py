@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.embeddings import Embedder
+from core.errors import StoreUnavailableError
 from core.lexical import tokenize
 from core.models import Passage
 from core.query import Query
@@ -62,7 +63,7 @@ class Searcher:
         self.embedder = embedder
         self.weights = weights or Weights()
         self._snapshot: Snapshot | None = None
-        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
 
     # -- freshness -----------------------------------------------------------------------
 
@@ -73,24 +74,48 @@ class Searcher:
         assert self._snapshot is not None
         return self._snapshot
 
-    def refresh(self) -> bool:
+    def refresh(self, force: bool = False) -> bool:
         """Rebuild the snapshot if the store changed since; True when it did.
 
-        In embedded mode the client is reopened first: an embedded Chroma client does not
-        see vectors that another process wrote after it opened the store.
+        In embedded mode a new client is opened first: an embedded Chroma client does not
+        see vectors that another process wrote after it opened the store. Searches under
+        way keep the old client and snapshot until they finish.
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
         """
-        with self._lock:
+        with self._refreshing:
             generation = self.store.generation()
             current = self._snapshot
-            if current is not None and current.generation == generation:
+            if not force and current is not None and current.generation == generation:
                 return False
-            if current is not None and not self.store.settings.server_mode:
-                self.store.connect()
-            snapshot = build_snapshot(self.store)
-            self._snapshot = snapshot
-            log.info("snapshot %s: %d articles, %d chunks in %.2f s", snapshot.generation[:8],
-                     len(snapshot.articles), len(snapshot.chunk_ids), snapshot.build_seconds)
-            return True
+            store = self.store
+            if current is not None and not store.settings.server_mode:
+                store = Store(store.settings, store.model_name, store.dim, create=False)
+            snapshot = build_snapshot(store)
+            self.store, self._snapshot = store, snapshot
+        log.info("snapshot %s: %d articles, %d chunks in %.2f s", snapshot.generation[:8],
+                 len(snapshot.articles), len(snapshot.chunk_ids), snapshot.build_seconds)
+        return True
+
+    def start_auto_refresh(self, interval: float = 2.0) -> threading.Event:
+        """Poll the store every `interval` seconds in a daemon thread; set the event to stop.
+
+        Articles committed by another process (an `ingest` run) become answerable within
+        about `interval` seconds, without restarting. Failures are logged and retried.
+        """
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.refresh()
+                except Exception:  # the store may be down for a while: keep trying
+                    log.warning("store refresh failed; retrying in %.0f s", interval,
+                                exc_info=log.isEnabledFor(logging.DEBUG))
+
+        threading.Thread(target=loop, name="store-refresh", daemon=True).start()
+        return stop
 
     # -- searching -----------------------------------------------------------------------
 
@@ -106,7 +131,16 @@ class Searcher:
         if snap.empty:
             return Ranked([], vector, terms)
         doc_mask = _doc_mask(snap, query)
-        doc_scores = self._fuse(snap, query, vector, terms, doc_mask)
+        try:
+            doc_scores = self._fuse(self.store, snap, query, vector, terms, doc_mask)
+        except StoreUnavailableError:
+            if self.store.settings.server_mode:
+                raise
+            # An embedded reader can fail while another process writes: reopen, retry once.
+            self.refresh(force=True)
+            snap = self.snapshot()
+            doc_mask = _doc_mask(snap, query)
+            doc_scores = self._fuse(self.store, snap, query, vector, terms, doc_mask)
         order = [int(d) for d in np.argsort(-doc_scores) if doc_scores[d] > 0][: max(k, 1)]
         chunk_lex = snap.chunk_bm25.scores(terms)
         per_doc = [self._passages(snap, d, vector, chunk_lex, doc_scores[d]) for d in order]
@@ -117,8 +151,8 @@ class Searcher:
             passages += [group[depth] for group in per_doc if len(group) > depth]
         return Ranked(passages[:k], vector, terms)
 
-    def _fuse(self, snap: Snapshot, query: Query, vector: np.ndarray, terms: list[str],
-              doc_mask: np.ndarray) -> np.ndarray:
+    def _fuse(self, store: Store, snap: Snapshot, query: Query, vector: np.ndarray,
+              terms: list[str], doc_mask: np.ndarray) -> np.ndarray:
         w = self.weights
         n_docs = len(snap.articles)
         scores = np.zeros(n_docs, dtype=np.float64)
@@ -128,19 +162,12 @@ class Searcher:
         chunk_lex = np.where(doc_mask[snap.chunk_doc], chunk_lex, 0.0)
         top_chunks = _ranked_ids(chunk_lex, LEX_CHUNK_K)
         _add_rrf(scores, _first_per_doc(snap.chunk_doc[top_chunks]), w.chunk_lexical)
-        dense_docs = self._dense_docs(snap, query, vector, doc_mask)
+        dense_docs = _dense_docs(store, snap, query, vector, doc_mask)
         _add_rrf(scores, dense_docs, w.dense)
         if query.soft_since is not None:
             inside = snap.doc_ts >= query.soft_since
             scores = np.where(inside, scores * (1 + w.soft_date_boost), scores)
         return np.where(scores > 0, scores + w.recency * _recency(snap), 0.0)
-
-    def _dense_docs(self, snap: Snapshot, query: Query, vector: np.ndarray,
-                    doc_mask: np.ndarray) -> list[int]:
-        hits = self.store.query(vector, min(DENSE_K, len(snap.chunk_ids)), _where(query))
-        rows = [snap.row_of[h.id] for h in hits if h.id in snap.row_of]
-        docs = [int(snap.chunk_doc[r]) for r in rows]
-        return _first_per_doc(np.array([d for d in docs if doc_mask[d]], dtype=np.int64))
 
     def _passages(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
                   score: float) -> list[Passage]:
@@ -186,6 +213,15 @@ class Searcher:
             start=int(snap.chunk_start[picked[0]]),
             end=int(snap.chunk_end[picked[-1]]),
         )
+
+
+def _dense_docs(store: Store, snap: Snapshot, query: Query, vector: np.ndarray,
+                doc_mask: np.ndarray) -> list[int]:
+    """Articles in the order of their nearest chunks in Chroma (live chunks only)."""
+    hits = store.query(vector, min(DENSE_K, len(snap.chunk_ids)), _where(query))
+    rows = [snap.row_of[h.id] for h in hits if h.id in snap.row_of]
+    docs = [int(snap.chunk_doc[r]) for r in rows]
+    return _first_per_doc(np.array([d for d in docs if doc_mask[d]], dtype=np.int64))
 
 
 def _merge_texts(snap: Snapshot, rows: list[int]) -> str:

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     answer_followups: bool = True
     rate_limit_per_minute: int = 10
     feedback_db: Path | None = None
+    log_level: str = "INFO"
 
     @field_validator("allowed_channels", mode="before")
     @classmethod
