@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -36,8 +38,16 @@ class Page:
         return self.body.decode(self.charset or "utf-8", errors="replace")
 
 
-def check_url(url: str, settings: Settings) -> None:
+Resolver = Callable[..., list[Any]]
+
+
+def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> None:
     """Refuse non-http(s) URLs and, unless allowed, private/loopback/link-local hosts.
+
+    Args:
+        url: The URL about to be requested (each redirect hop is checked too).
+        settings: `allow_private_urls` lifts the address check.
+        resolve: Name resolution (`socket.getaddrinfo`); a seam for tests.
 
     Raises:
         LoadError: the URL may not be fetched.
@@ -50,7 +60,7 @@ def check_url(url: str, settings: Settings) -> None:
     if settings.allow_private_urls:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+        infos = resolve(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise LoadError(f"{url}: cannot resolve host {parts.hostname!r}") from exc
     for info in infos:
@@ -62,7 +72,7 @@ def check_url(url: str, settings: Settings) -> None:
             )
 
 
-def fetch_url(url: str, settings: Settings) -> Page:
+def fetch_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> Page:
     """GET a page, following redirects by hand so that every hop is checked.
 
     Raises:
@@ -72,7 +82,7 @@ def fetch_url(url: str, settings: Settings) -> Page:
     headers = {"User-Agent": _USER_AGENT, "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5"}
     with httpx.Client(timeout=settings.fetch_timeout, follow_redirects=False) as client:
         for _ in range(_MAX_REDIRECTS + 1):
-            check_url(url, settings)
+            check_url(url, settings, resolve)
             try:
                 with client.stream("GET", url, headers=headers) as response:
                     if response.is_redirect:

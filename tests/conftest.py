@@ -71,9 +71,9 @@ def free_port() -> int:
 class ChromaServer:
     """A real `chroma run` process on loopback, started and stopped by the tests."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, port: int | None = None):
         self.path = path
-        self.port = free_port()
+        self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
