@@ -72,7 +72,12 @@ def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrin
             )
 
 
-def fetch_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> Page:
+def fetch_url(
+    url: str,
+    settings: Settings,
+    resolve: Resolver = socket.getaddrinfo,
+    transport: httpx.BaseTransport | None = None,
+) -> Page:
     """GET a page, following redirects by hand so that every hop is checked.
 
     Raises:
@@ -80,7 +85,10 @@ def fetch_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrin
     """
     limit = int(settings.max_file_mb * 1024 * 1024)
     headers = {"User-Agent": _USER_AGENT, "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5"}
-    with httpx.Client(timeout=settings.fetch_timeout, follow_redirects=False) as client:
+    client = httpx.Client(
+        timeout=settings.fetch_timeout, follow_redirects=False, transport=transport
+    )
+    with client:
         for _ in range(_MAX_REDIRECTS + 1):
             check_url(url, settings, resolve)
             try:
