@@ -19,7 +19,7 @@ from core.search import Ranked, Searcher
 from core.snapshot import summarize
 from core.text import split_sentences
 
-MAX_LEAD_CANDIDATES = 16
+MAX_LEAD_CANDIDATES = 8
 FIRST_MENTION_BONUS = 0.1
 DESCRIPTION_BONUS = 0.25
 _IDENTITY = re.compile(r"\s*(who|what)\s+(is|was|are|were)\b", re.IGNORECASE)
