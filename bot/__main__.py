@@ -1,0 +1,118 @@
+"""`bot`: read settings, check the Slack credentials, open the archive, serve Slack.
+
+With SLACK_APP_TOKEN it connects over Socket Mode; without it, it serves HTTP on PORT
+(`POST /slack/events`, `GET /healthz`). Exit codes: 0 stopped cleanly, 2 configuration or
+credential problem (the message says which variable and where to get it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from pydantic import ValidationError
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.answerer import ArchiveAnswerer
+from bot.app import create_app
+from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
+from bot.logs import configure_logging
+from bot.socket_mode import create_socket_handler
+from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
+from core.errors import NewsroomError, StoreUnavailableError
+from core.settings import Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `bot` console script."""
+    argparse.ArgumentParser(
+        prog="bot",
+        description="Answer Slack questions from the article archive. Configure it with "
+        "environment variables or .env (see .env.example and docs/slack.md).",
+    ).parse_args(argv)
+    try:
+        settings = load_settings()
+        check_slack_settings(settings)
+    except ValidationError as exc:
+        print(f"bot: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    except NewsroomError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, secrets=[settings.slack_signing_secret or ""])
+    answerer = ArchiveAnswerer(settings)
+    try:
+        answerer.warm()
+    except StoreUnavailableError as exc:
+        log.warning("%s Starting anyway: questions get a 'search is unavailable' reply until "
+                    "the store is back.", exc)
+    except NewsroomError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(settings, answerer)
+    except (BoltError, OSError) as exc:
+        print(f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
+              file=sys.stderr)
+        return 2
+    answerer.start_refreshing()
+    try:
+        return _serve(app, settings, answerer)
+    finally:
+        answerer.close()
+
+
+def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if settings.slack_app_token:
+        handler = create_socket_handler(app, settings.slack_app_token)
+        try:
+            handler.connect()
+        except (SlackApiError, OSError) as exc:
+            print(f"bot: could not open Socket Mode with SLACK_APP_TOKEN ({_reason(exc)}). "
+                  f"{APP_TOKEN_HELP}", file=sys.stderr)
+            return 2
+        log.info("connected to Slack over Socket Mode; answering questions")
+        _wait(stop)
+        handler.close()
+        return 0
+    server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), settings.port)
+    server.start()
+    log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)
+    _wait(stop)
+    server.close()
+    return 0
+
+
+def _wait(stop: threading.Event) -> None:
+    while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
+        pass
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, secret-free reason: Slack's error code, else the exception's type."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "refused"))
+    text = str(exc)
+    for code in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        if code in text:
+            return code
+    return type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

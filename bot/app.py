@@ -1,0 +1,92 @@
+"""create_app(settings, answerer) -> a Bolt App with every listener registered.
+
+Nothing here reads the environment or starts a server: `bot.__main__` does that, and the
+tests build apps against a local stand-in of Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot import listeners
+from bot.feedback import FeedbackStore
+from bot.guards import SeenEvents
+from bot.responder import Answerer, Responder
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WORKERS = 8
+
+
+def create_web_client(settings: Settings) -> WebClient:
+    """The Web API client: SLACK_API_BASE_URL honoured, 429s waited out, 5xx and drops retried."""
+    kwargs: dict[str, Any] = {"token": settings.slack_bot_token, "timeout": 15}
+    if settings.slack_api_base_url:
+        base = settings.slack_api_base_url
+        kwargs["base_url"] = base if base.endswith("/") else base + "/"  # urljoin needs it
+    kwargs["retry_handlers"] = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return WebClient(**kwargs)
+
+
+def create_app(
+    settings: Settings,
+    answerer: Answerer,
+    *,
+    client: WebClient | None = None,
+    socket_mode: bool | None = None,
+) -> App:
+    """A Bolt app answering questions with `answerer`.
+
+    Args:
+        settings: Tokens, API base URL, allowed channels, limits, feedback file.
+        answerer: question -> Answer (see `bot.answerer.ArchiveAnswerer`).
+        client: A Web API client; by default one built from settings.
+        socket_mode: Whether requests come over Socket Mode (no signature to verify);
+            by default, when SLACK_APP_TOKEN is set.
+
+    Raises:
+        BoltError: Slack refused the bot token (`auth.test` runs here).
+    """
+    if socket_mode is None:
+        socket_mode = bool(settings.slack_app_token)
+    app = App(
+        client=client or create_web_client(settings),
+        signing_secret=settings.slack_signing_secret or "",
+        request_verification_enabled=not socket_mode,
+        logger=logging.getLogger("bot.bolt"),
+        listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="bot-listener"),
+    )
+    responder = Responder(settings, answerer, FeedbackStore(settings.feedback_path))
+    app.middleware(skip_repeated_deliveries(SeenEvents()))
+    listeners.register(app, responder)
+    return app
+
+
+def skip_repeated_deliveries(seen: SeenEvents) -> Callable[..., BoltResponse | None]:
+    """A middleware acking, but not handling, an event delivered before (a Slack retry)."""
+
+    def middleware(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not seen.first_time(str(event_id)):
+            log.info("skipped a repeated delivery of event %s", event_id)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    return middleware

@@ -1,0 +1,85 @@
+"""The feedback store: 👍/👎 clicks with the question, the answer and who clicked (SQLite).
+
+One row per person and answer: clicking again changes the vote instead of adding one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id  TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    vote       TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+    question   TEXT NOT NULL,
+    answer     TEXT NOT NULL,
+    channel_id TEXT,
+    message_ts TEXT,
+    clicked_at TEXT NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One person's verdict on one answer."""
+
+    answer_id: str
+    user_id: str
+    vote: str
+    question: str
+    answer: str
+    channel_id: str | None = None
+    message_ts: str | None = None
+    clicked_at: str = ""
+
+
+class FeedbackStore:
+    """Votes in a SQLite file; a connection per call, so any thread may record.
+
+    Args:
+        path: The database file (created with its folder on first use).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    def record(self, vote: Vote) -> None:
+        """Store a click, replacing the same person's earlier vote on that answer."""
+        clicked_at = vote.clicked_at or datetime.now(UTC).isoformat(timespec="seconds")
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
+                "clicked_at = excluded.clicked_at",
+                (vote.answer_id, vote.user_id, vote.vote, vote.question, vote.answer,
+                 vote.channel_id, vote.message_ts, clicked_at),
+            )
+
+    def votes(self) -> list[Vote]:
+        """Every stored vote, oldest first."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
+                "clicked_at FROM feedback ORDER BY clicked_at, rowid"
+            ).fetchall()
+        return [Vote(*row) for row in rows]

@@ -1,0 +1,96 @@
+"""HTTP mode: Events API, `/ask` and interactivity on `POST /slack/events`, plus `GET /healthz`.
+
+Bolt's WSGI adapter verifies signatures (SLACK_SIGNING_SECRET) and dispatches; a threading
+`wsgiref` server runs it, so the bot needs no web framework. Behind a TLS-terminating proxy
+this is all Slack needs; for heavier traffic any WSGI server can serve `create_wsgi_app`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIApplication:
+    """The bot as a WSGI application.
+
+    Args:
+        app: The Bolt app.
+        store_status: True/False when the store was reachable/unreachable at last try,
+            None before the first try; reported by `/healthz`.
+    """
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
+            status = store_status()
+            store = "unknown" if status is None else ("ok" if status else "unavailable")
+            body = json.dumps({"status": "ok", "store": store}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        return slack(environ, start_response)
+
+    return wsgi
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Logs method, path and status through `logging` (never bodies or query strings)."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        path = self.path.split("?", 1)[0]
+        log.debug("%s %s -> %s", self.command, path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.info("http: " + format, *args)
+
+
+class HttpServer:
+    """The WSGI app on a port, in a background thread (`serve_forever` blocks instead)."""
+
+    def __init__(self, wsgi: WSGIApplication, port: int, host: str = "0.0.0.0"):
+        self._server = make_server(host, port, wsgi, server_class=_ThreadingServer,
+                                   handler_class=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port actually listened on (useful with port 0)."""
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
+                                        name="bot-http")
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted."""
+        self._server.serve_forever()
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+        self._server.server_close()

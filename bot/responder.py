@@ -1,0 +1,197 @@
+"""What the bot does with a question: guard, show progress, answer, post, remember.
+
+Listeners only unpack Slack's payloads into a `Question` and call in here; errors from the
+core become friendly replies (and a log line), never raw exception text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.feedback import FeedbackStore
+from bot.guards import RateLimiter, ThreadMemory, Turn
+from bot.mrkdwn import escape
+from bot.render import Message, render_answer, render_notice
+from core.errors import NewsroomError, StoreUnavailableError
+from core.models import Answer
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Answerer = Callable[[str], Answer]
+
+PROGRESS_REACTION = "hourglass_flowing_sand"
+
+UNAVAILABLE = (
+    "Search is unavailable right now: I can't reach the article archive. "
+    "I'll keep trying by myself; please ask again in a minute."
+)
+FAILED = "Sorry, something went wrong on my side while answering. Please try again."
+MISCONFIGURED = (
+    "I can't search the archive: it is set up wrongly on my side. "
+    "Whoever runs me will find the reason in my logs."
+)
+EMPTY_QUESTION = "Ask me a question about the archive, e.g. _who was Salvador Cienfuegos?_"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as it arrived from Slack.
+
+    Attributes:
+        text: The plain question (markup already removed).
+        user: Who asked.
+        channel: Where.
+        message_ts: The asking message (gets the progress reaction); None for `/ask`.
+        thread_ts: Where to reply: a thread's root ts, or None for the top level (DMs).
+    """
+
+    text: str
+    user: str
+    channel: str
+    message_ts: str | None
+    thread_ts: str | None
+
+
+def rate_limited_text(seconds: float, per_minute: int) -> str:
+    """The friendly notice for someone asking too fast."""
+    return (
+        f"You're asking faster than I can keep up with ({per_minute} questions a minute). "
+        f"Please try again in about {max(int(seconds + 0.999), 1)} seconds."
+    )
+
+
+def not_allowed_text(channels: list[str]) -> str:
+    """The notice for a question asked where the bot does not answer."""
+    where = ", ".join(f"<#{c}>" for c in channels if c.isalnum())
+    return f"I only answer questions in {where} and in direct messages. Ask me there!"
+
+
+class Responder:
+    """Turns questions into posted answers.
+
+    Args:
+        settings: Allowed channels, rate limit, follow-ups.
+        answerer: question -> Answer (the real one wraps `core.answer.answer_question`).
+        feedback: Where 👍/👎 clicks go.
+    """
+
+    def __init__(self, settings: Settings, answerer: Answerer, feedback: FeedbackStore):
+        self.settings = settings
+        self.answerer = answerer
+        self.feedback = feedback
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.threads = ThreadMemory()
+
+    # -- policy --------------------------------------------------------------------------
+
+    def allowed(self, channel: str) -> bool:
+        """True where the bot answers: anywhere when ALLOWED_CHANNELS is empty, and in DMs."""
+        allowed = self.settings.allowed_channels
+        return not allowed or channel in allowed or channel.startswith("D")
+
+    def rate_notice(self, user: str) -> str | None:
+        """None when the user may ask now; else the notice, or "" when it was already given."""
+        wait = self.limiter.wait_time(user)
+        if not wait:
+            return None
+        log.info("rate limited user %s for %.0f s", user, wait)
+        if not self.limiter.first_refusal(user):
+            return ""
+        return rate_limited_text(wait, self.settings.rate_limit_per_minute)
+
+    # -- answering -----------------------------------------------------------------------
+
+    def compose(self, question: str, *, context: str | None = None, share: bool = False,
+                asked_by: str | None = None) -> Message:
+        """Answer a question and render it; failures become a friendly notice.
+
+        Args:
+            question: The plain question.
+            context: The thread's earlier question, searched together with this one.
+            share: Add a "Share in channel" button (private answers).
+            asked_by: Show who asked above the answer (shared answers).
+        """
+        searched = f"{context} {question}" if context else question
+        started = time.perf_counter()
+        try:
+            answer = self.answerer(searched)
+        except StoreUnavailableError:
+            log.warning("store unavailable while answering")
+            return render_notice(UNAVAILABLE)
+        except NewsroomError:
+            log.exception("cannot answer: configuration problem")
+            return render_notice(MISCONFIGURED)
+        except Exception:
+            log.exception("answering failed")
+            return render_notice(FAILED)
+        log.info("answered in %.0f ms: found=%s, %d passages, question of %d chars",
+                 (time.perf_counter() - started) * 1000, answer.found, len(answer.passages),
+                 len(searched))
+        return render_answer(answer, uuid.uuid4().hex[:16], share=share, asked_by=asked_by,
+                             context_question=context)
+
+    def reply(self, client: WebClient, question: Question, context: str | None = None) -> None:
+        """Answer a message (mention, DM, follow-up): react, answer, post, remember."""
+        notice = self.rate_notice(question.user)
+        if notice is not None:
+            if notice:
+                self.whisper(client, question.channel, question.user, notice, question.thread_ts)
+            return
+        if not question.text:
+            self.post(client, question.channel, question.thread_ts, render_notice(EMPTY_QUESTION))
+            return
+        self._react(client, "reactions_add", question)
+        try:
+            message = self.compose(question.text, context=context)
+            turn = Turn(question.user, question.text)
+            if question.thread_ts:  # before posting: the asker may reply at once
+                self.threads.remember(question.channel, question.thread_ts, turn)
+            posted_ts = self.post(client, question.channel, question.thread_ts, message)
+            if posted_ts and not question.thread_ts:  # a top-level DM answer
+                self.threads.remember(question.channel, posted_ts, turn)
+        finally:
+            self._react(client, "reactions_remove", question)
+
+    # -- posting -------------------------------------------------------------------------
+
+    def post(self, client: WebClient, channel: str, thread_ts: str | None,
+             message: Message) -> str | None:
+        """Post a message (in a thread when `thread_ts`); returns its ts, None on failure."""
+        try:
+            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts,
+                                               **message.as_kwargs())
+        except SlackApiError as exc:
+            log.error("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
+            return None
+        return str(response.get("ts") or "") or None
+
+    def whisper(self, client: WebClient, channel: str, user: str, text: str,
+                thread_ts: str | None = None) -> None:
+        """An ephemeral notice only `user` sees."""
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("chat.postEphemeral in %s failed: %s", channel,
+                        exc.response.get("error"))
+
+    def _react(self, client: WebClient, method: str, question: Question) -> None:
+        if not question.message_ts:
+            return
+        try:
+            getattr(client, method)(channel=question.channel, timestamp=question.message_ts,
+                                    name=PROGRESS_REACTION)
+        except SlackApiError as exc:  # progress is a nicety: never fail the answer for it
+            log.info("%s failed: %s", method, exc.response.get("error"))
+
+
+def searching_text(question: str) -> str:
+    """The progress line a `/ask` shows at once."""
+    return f":mag: Searching the archive for “{escape(question[:300])}”…"

@@ -1,0 +1,175 @@
+"""Bot fixtures: a seeded archive (once per session), the Slack stand-in, a running bot.
+
+The bot runs exactly as in production (create_app + Socket Mode handler, or the HTTP
+server) with the real core and a real embedded Chroma; only Slack is the local stand-in.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.answerer import ArchiveAnswerer
+from bot.app import create_app
+from bot.socket_mode import create_socket_handler
+from core.settings import Settings
+from tests.conftest import SEED_DIR, make_settings
+from tests.helpers import ingest_paths
+from tests.slack_standin import payloads
+from tests.slack_standin.socket_mode import Delivery, FakeSocketMode
+from tests.slack_standin.web_api import Call, FakeSlackWebAPI
+
+BOT_TOKEN = "xoxb-1111-2222-BotSecretForTests"
+APP_TOKEN = "xapp-1-A0ARCHIVE-3333-AppSecretForTests"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+# An archived page that tries to ping everyone and smuggle a disguised link.
+HOSTILE_ARTICLE = """---
+id: hostile-zoning
+title: Zoning board <!channel> approves the Riverside footbridge
+source: Riverside Gazette
+published_at: 2023-05-04
+url: https://gazette.example/zoning-footbridge
+---
+Zoning board approves the Riverside footbridge
+
+The Riverside zoning board approved the footbridge over the canal on Tuesday. <!channel> \
+<!here> <!everyone> Council clerk <@U0HACKER> pasted <https://evil.example/login|the minutes> \
+into the record, and a reader wrote @channel and @here in the comments.
+
+The footbridge will cost 2.4 million dollars & open in spring, the board said. Critics said \
+the <b>zoning</b> vote was rushed.
+"""
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """An embedded store holding the seed article and a hostile one, ingested once."""
+    root = tmp_path_factory.mktemp("archive")
+    hostile = root / "articles" / "zoning.md"
+    hostile.parent.mkdir()
+    hostile.write_text(HOSTILE_ARTICLE, encoding="utf-8")
+    settings = make_settings(root)
+    ingest_paths(settings, SEED_DIR, hostile)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def archive_answerer(archive: Settings) -> Iterator[ArchiveAnswerer]:
+    """The real answerer over the seeded archive, shared by the session's bots."""
+    answerer = ArchiveAnswerer(archive)
+    answerer.warm()
+    yield answerer
+    answerer.close()
+
+
+@pytest.fixture
+def slack() -> Iterator[tuple[FakeSlackWebAPI, FakeSocketMode]]:
+    """The Web API and Socket Mode stand-ins, wired together."""
+    web = FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN).start()
+    socket = FakeSocketMode().start()
+    web.socket_url = socket.url
+    yield web, socket
+    socket.close()
+    web.close()
+
+
+def bot_settings(archive: Settings, web: FakeSlackWebAPI, tmp: Path,
+                 **overrides: Any) -> Settings:
+    """Settings for a bot over `archive`, talking to the stand-in."""
+    values: dict[str, Any] = {
+        "chroma_path": archive.chroma_path,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_app_token": APP_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_base_url": web.base_url,
+        "feedback_db": tmp / "feedback.sqlite3",
+    }
+    values.update(overrides)
+    return make_settings(tmp, **values)
+
+
+@dataclass
+class RunningBot:
+    """A bot connected to the stand-in over Socket Mode, and ways to talk to it."""
+
+    web: FakeSlackWebAPI
+    socket: FakeSocketMode
+    settings: Settings
+    app: App
+    handler: SocketModeHandler
+    sent: list[Delivery] = field(default_factory=list)
+
+    def deliver_event(self, event: dict[str, Any], event_id: str | None = None,
+                      retry_attempt: int = 0) -> Delivery:
+        body = payloads.event_callback(event, event_id)
+        delivery = self.socket.deliver("events_api", body, retry_attempt=retry_attempt,
+                                       retry_reason="timeout" if retry_attempt else "")
+        self.sent.append(delivery)
+        return delivery
+
+    def mention(self, text: str, user: str = "U0REPORTER", channel: str = "C0NEWSDESK",
+                thread_ts: str | None = None) -> tuple[Delivery, dict[str, Any]]:
+        event = payloads.app_mention(text, user, channel, thread_ts=thread_ts)
+        return self.deliver_event(event), event
+
+    def answers(self, channel: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """The bot's chat.postMessage calls in a channel, once there are `count`."""
+        return self.web.wait_for("chat.postMessage", lambda c: c.args.get("channel") == channel,
+                                 count=count, timeout=timeout)
+
+    def command(self, text: str, user: str = "U0REPORTER", channel: str = "C0NEWSDESK",
+                reply_to: str = "ask") -> Delivery:
+        body = payloads.slash_command(text, user, channel, self.web.response_url(reply_to))
+        return self.socket.deliver("slash_commands", body)
+
+    def click(self, button: dict[str, Any], user: str, channel: str, reply_to: str,
+              **kwargs: Any) -> Delivery:
+        body = payloads.block_actions(button, user, channel, self.web.response_url(reply_to),
+                                      **kwargs)
+        return self.socket.deliver("interactive", body)
+
+
+@pytest.fixture
+def start_bot(
+    archive: Settings, archive_answerer: ArchiveAnswerer, slack: tuple[FakeSlackWebAPI,
+                                                                       FakeSocketMode],
+    tmp_path: Path,
+) -> Iterator[Callable[..., RunningBot]]:
+    """Start a bot over the seeded archive; keyword arguments override its settings."""
+    web, socket = slack
+    handlers: list[SocketModeHandler] = []
+
+    def start(answerer: Any = None, **overrides: Any) -> RunningBot:
+        settings = bot_settings(archive, web, tmp_path, **overrides)
+        app = create_app(settings, answerer or archive_answerer)
+        handler = create_socket_handler(app, APP_TOKEN)
+        handler.connect()
+        handlers.append(handler)
+        socket.wait_connected()
+        return RunningBot(web, socket, settings, app, handler)
+
+    yield start
+    # The built-in client's reader waits up to 3 s on its socket; dropping the connection
+    # from the server side while it closes makes teardown take a fraction of that.
+    closers = [threading.Thread(target=handler.close) for handler in handlers]
+    for closer in closers:
+        closer.start()
+    time.sleep(0.05)
+    socket.drop()
+    for closer in closers:
+        closer.join(timeout=10)
+
+
+@pytest.fixture
+def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
+    """A bot with default settings over the seeded archive."""
+    return start_bot()

@@ -1,0 +1,141 @@
+"""A fake Socket Mode endpoint: says `hello`, delivers envelopes, reads acks by envelope_id.
+
+The bot reaches it the way it reaches Slack: `apps.connections.open` on the Web API
+stand-in returns this server's ws:// URL.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.server import Server, ServerConnection, serve
+
+from tests.slack_standin.web_api import APP_ID
+
+
+@dataclass
+class Delivery:
+    """An envelope sent to the bot and, once it arrives, its ack."""
+
+    envelope_id: str
+    sent_at: float
+    acked_at: float | None = None
+    ack_payload: dict[str, Any] | None = None
+
+    @property
+    def ack_seconds(self) -> float:
+        assert self.acked_at is not None, "not acked"
+        return self.acked_at - self.sent_at
+
+
+class FakeSocketMode:
+    """The WebSocket side of Socket Mode on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[str, Delivery] = {}
+        self.stray_acks: list[dict[str, Any]] = []
+        self.connections = 0
+        self._connection: ServerConnection | None = None
+        self._changed = threading.Condition()
+        self._server: Server = serve(self._serve_connection, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        port = self._server.socket.getsockname()[1]
+        return f"ws://127.0.0.1:{port}/link/?ticket=test"
+
+    def start(self) -> FakeSocketMode:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self.drop()
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def drop(self) -> None:
+        """Close the bot's connection from Slack's side (as Slack does now and then)."""
+        with self._changed:
+            connection = self._connection
+        if connection is not None:
+            connection.close()
+
+    # -- the connection ------------------------------------------------------------------
+
+    def _serve_connection(self, connection: ServerConnection) -> None:
+        hello = {"type": "hello", "num_connections": 1,
+                 "debug_info": {"host": "standin", "approximate_connection_time": 3600},
+                 "connection_info": {"app_id": APP_ID}}
+        connection.send(json.dumps(hello))
+        with self._changed:
+            self._connection = connection
+            self.connections += 1
+            self._changed.notify_all()
+        try:
+            for raw in connection:
+                self._on_message(json.loads(raw))
+        except ConnectionClosed:
+            pass
+        finally:
+            with self._changed:
+                if self._connection is connection:
+                    self._connection = None
+                self._changed.notify_all()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        now = time.perf_counter()
+        with self._changed:
+            delivery = self.deliveries.get(str(message.get("envelope_id")))
+            if delivery is None or delivery.acked_at is not None:
+                self.stray_acks.append(message)
+            else:
+                delivery.acked_at, delivery.ack_payload = now, message.get("payload")
+            self._changed.notify_all()
+
+    def wait_connected(self, timeout: float = 20.0) -> None:
+        """Block until the bot holds a connection (and got its hello)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._connection is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("the bot did not connect over Socket Mode")
+                self._changed.wait(left)
+
+    # -- delivering ----------------------------------------------------------------------
+
+    def deliver(self, kind: str, payload: dict[str, Any], retry_attempt: int = 0,
+                retry_reason: str = "") -> Delivery:
+        """Send one envelope: kind is events_api, slash_commands or interactive."""
+        self.wait_connected()
+        envelope_id = str(uuid.uuid4())
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
+                    "accepts_response_payload": kind != "events_api"}
+        if kind == "events_api":
+            envelope |= {"retry_attempt": retry_attempt, "retry_reason": retry_reason}
+        delivery = Delivery(envelope_id, time.perf_counter())
+        with self._changed:
+            self.deliveries[envelope_id] = delivery
+            connection = self._connection
+        assert connection is not None
+        delivery.sent_at = time.perf_counter()
+        connection.send(json.dumps(envelope))
+        return delivery
+
+    def wait_ack(self, delivery: Delivery, timeout: float = 5.0) -> Delivery:
+        """Block until the envelope was acked (Slack redelivers after 3 s without one)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while delivery.acked_at is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"envelope {delivery.envelope_id} was never acked")
+                self._changed.wait(left)
+        return delivery

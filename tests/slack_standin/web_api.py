@@ -1,0 +1,262 @@
+"""A fake Slack Web API on 127.0.0.1: the URL path is the method, as on slack.com/api/.
+
+It records every call (method, arguments, token, time), answers the methods the bot uses
+the way Slack does, checks the bearer token, can be told to fail a method once (e.g. a 429
+with Retry-After), and also serves `response_url` endpoints that record what they get.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+TEAM_ID = "T0NEWS"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0ARCHIVE"
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.perf_counter)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        """The message's blocks (sent as JSON or as a form field holding JSON)."""
+        blocks = self.args.get("blocks") or []
+        return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
+
+    @property
+    def shown(self) -> str:
+        """What Slack would display: the fallback text and every text object in the blocks
+        (button values are data, never shown)."""
+        texts = [str(self.args.get("text") or "")]
+        texts += _texts(self.blocks)
+        return "\n".join(texts)
+
+    @property
+    def all_text(self) -> str:
+        """Every text the message would show, fallback and blocks, for assertions."""
+        return json.dumps({"text": self.args.get("text"), "blocks": self.blocks},
+                          ensure_ascii=False)
+
+
+@dataclass
+class Failure:
+    """A scripted failure for the next call of a method."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+class FakeSlackWebAPI:
+    """The stand-in server. Use as a context manager, or `start()`/`close()`.
+
+    Args:
+        bot_token: The xoxb- token the bot must present.
+        app_token: The xapp- token `apps.connections.open` must be called with.
+    """
+
+    def __init__(self, bot_token: str, app_token: str):
+        self.bot_token, self.app_token = bot_token, app_token
+        self.calls: list[Call] = []
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.socket_url: str | None = None
+        self.refuse_channels: set[str] = set()
+        self._failures: dict[str, list[Failure]] = {}
+        self._ts = itertools.count(1)
+        self._changed = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """What SLACK_API_BASE_URL is set to (ends with "/", as WebClient needs)."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        """A `response_url` whose posts are recorded under `name`."""
+        return f"http://127.0.0.1:{self.port}/response/{name}"
+
+    def start(self) -> FakeSlackWebAPI:
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeSlackWebAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- scripting and reading ---------------------------------------------------------------
+
+    def fail_next(self, method: str, status: int = 429, body: dict[str, Any] | None = None,
+                  headers: dict[str, str] | None = None) -> None:
+        """Make the next call of `method` fail (default: 429 ratelimited, Retry-After 1)."""
+        if status == 429 and headers is None:
+            headers = {"Retry-After": "1"}
+        failure = Failure(status, body or {"ok": False, "error": "ratelimited"}, headers or {})
+        with self._changed:
+            self._failures.setdefault(method, []).append(failure)
+
+    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Recorded calls of a method, optionally filtered."""
+        with self._changed:
+            return [c for c in self.calls if c.method == method and (where is None or where(c))]
+
+    def wait_for(self, method: str, where: Callable[[Call], bool] | None = None,
+                 count: int = 1, timeout: float = 20.0) -> list[Call]:
+        """Block until `count` matching calls were made; they are returned."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                found = [c for c in self.calls
+                         if c.method == method and (where is None or where(c))]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [c.method for c in self.calls]
+                    raise AssertionError(f"no {count} x {method} within {timeout} s; saw {seen}")
+                self._changed.wait(left)
+
+    def wait_for_response(self, name: str, count: int = 1,
+                          timeout: float = 20.0) -> list[dict[str, Any]]:
+        """Block until `count` posts reached the response_url `name`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.responses.get(name, [])) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"nothing posted to response_url {name!r}")
+                self._changed.wait(left)
+            return list(self.responses[name])
+
+    # -- serving -------------------------------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _next_failure(self, method: str) -> Failure | None:
+        with self._changed:
+            queue = self._failures.get(method)
+            return queue.pop(0) if queue else None
+
+    def _answer(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        expected = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != expected:
+            return {"ok": False, "error": "invalid_auth"}
+        if method == "auth.test":
+            return {"ok": True, "url": "https://newsroom.example/", "team": "Newsroom",
+                    "user": "archive", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
+                    "bot_id": BOT_ID, "is_enterprise_install": False}
+        if method == "apps.connections.open":
+            if not self.socket_url:
+                return {"ok": False, "error": "socket_mode_not_enabled"}
+            return {"ok": True, "url": self.socket_url}
+        channel = str(args.get("channel", ""))
+        if method in ("chat.postMessage", "chat.postEphemeral") and channel in self.refuse_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = f"1700000000.{next(self._ts):06d}"
+        if method == "chat.postMessage":
+            message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+            return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        if method in ("reactions.add", "reactions.remove"):
+            return {"ok": True}
+        return {"ok": False, "error": "unknown_method"}
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode("utf-8")
+                args = _parse_body(raw, self.headers.get("Content-Type", ""))
+                if self.path.startswith("/response/"):
+                    name = self.path.removeprefix("/response/")
+                    with fake._changed:
+                        fake.responses.setdefault(name, []).append(args)
+                        fake._changed.notify_all()
+                    self._send(200, {"ok": True})
+                    return
+                method = self.path.removeprefix("/api/").split("?", 1)[0]
+                auth = self.headers.get("Authorization", "")
+                token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
+                token = token or args.pop("token", None)
+                fake._record(Call(method, args, token))
+                failure = fake._next_failure(method)
+                if failure is not None:
+                    self._send(failure.status, failure.body, failure.headers)
+                    return
+                self._send(200, fake._answer(method, args, token))
+
+            def _send(self, status: int, body: dict[str, Any],
+                      headers: dict[str, str] | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        return Handler
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [t for item in node for t in _texts(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    for key, value in node.items():
+        if key == "text" and isinstance(value, str):
+            found.append(value)
+        elif key != "value":
+            found += _texts(value)
+    return found
+
+
+def _parse_body(raw: str, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        parsed = json.loads(raw)
+        return parsed if isinstance(parsed, dict) else {}
+    return dict(parse_qsl(raw, keep_blank_values=True))
