@@ -207,38 +207,58 @@ class Store:
 
     def write_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
         """Store an article's chunks and commit it, replacing any earlier version whole."""
-        key, digest = article_key(article.doc_id), article.content_hash
-        common = _article_metadata(article)
-        metas = [
-            {**common, "chunk_index": c.index, "start": c.start, "end": c.end} for c in chunks
-        ]
-        ids = [f"{key}:{digest[:12]}:{c.index}" for c in chunks]
-        for begin in range(0, len(ids), _PAGE):
+        self.write_articles([(article, chunks, vectors)], replacing={article.doc_id})
+
+    def write_articles(
+        self,
+        entries: list[tuple[Article, list[Chunk], np.ndarray]],
+        replacing: set[str] | None = None,
+    ) -> None:
+        """Store several articles with three calls: chunks, one manifest commit, cleanup.
+
+        Args:
+            entries: (article, its chunks, their unit vectors) for each article.
+            replacing: doc_ids that may have an earlier version whose chunks must go.
+        """
+        if not entries:
+            return
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
+        centroids: list[np.ndarray] = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for article, chunks, vectors in entries:
+            key, digest = article_key(article.doc_id), article.content_hash
+            common = _article_metadata(article)
+            ids += [f"{key}:{digest[:12]}:{c.index}" for c in chunks]
+            texts += [c.text for c in chunks]
+            metas += [{**common, "chunk_index": c.index, "start": c.start, "end": c.end}
+                      for c in chunks]
+            centroid = vectors.mean(axis=0)
+            centroids.append(centroid / (np.linalg.norm(centroid) or 1.0))
+            records.append({**common, "authors": "; ".join(article.authors),
+                            "n_chunks": len(chunks), "ingested_at": now})
+        all_vectors = np.concatenate([v for _, _, v in entries])
+        for begin in range(0, len(ids), _PAGE):  # (1) chunks: invisible until committed
             end = begin + _PAGE
-            self._call(
-                self._chunks.upsert,
-                ids=ids[begin:end],
-                embeddings=vectors[begin:end],
-                documents=[c.text for c in chunks[begin:end]],
-                metadatas=metas[begin:end],
-            )
-        centroid = vectors.mean(axis=0)
-        centroid = centroid / (np.linalg.norm(centroid) or 1.0)
-        record = {
-            **common,
-            "authors": "; ".join(article.authors),
-            "n_chunks": len(chunks),
-            "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        self._call(
+            self._call(self._chunks.upsert, ids=ids[begin:end], embeddings=all_vectors[begin:end],
+                       documents=texts[begin:end], metadatas=metas[begin:end])
+        self._call(  # (2) the commit: one manifest write for the whole batch
             self._manifest.upsert,
-            ids=[key],
-            embeddings=[centroid],
-            documents=[article.title],
-            metadatas=[record],
+            ids=[article_key(a.doc_id) for a, _, _ in entries],
+            embeddings=np.array(centroids),
+            documents=[a.title for a, _, _ in entries],
+            metadatas=records,
         )
-        where = {"$and": [{"doc_id": article.doc_id}, {"content_hash": {"$ne": digest}}]}
-        self._call(self._chunks.delete, where=where)
+        stale = [
+            {"$and": [{"doc_id": a.doc_id}, {"content_hash": {"$ne": a.content_hash}}]}
+            for a, _, _ in entries
+            if a.doc_id in (replacing or set())
+        ]
+        for begin in range(0, len(stale), 100):  # (3) superseded versions' chunks
+            part = stale[begin : begin + 100]
+            self._call(self._chunks.delete, where=part[0] if len(part) == 1 else {"$or": part})
 
     def delete_article(self, doc_id: str) -> None:
         """Remove an article: the manifest first (it disappears at once), then its chunks."""

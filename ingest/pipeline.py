@@ -107,7 +107,13 @@ class Ingestor:
         except LoadError as exc:
             self._fail(label, f"{label}: {exc}")
             return
-        self._pending.append(_Pending(article, chunks, article.doc_id in self.known))
+        is_update = article.doc_id in self.known
+        for earlier in [p for p in self._pending if p.article.doc_id == article.doc_id]:
+            # The same article twice in one batch (a repeated record): the last one wins.
+            self._pending.remove(earlier)
+            self._pending_chunks -= len(earlier.chunks)
+            is_update = earlier.is_update
+        self._pending.append(_Pending(article, chunks, is_update))
         self.known[article.doc_id] = digest
         self._pending_chunks += len(chunks)
 
@@ -115,20 +121,22 @@ class Ingestor:
         pending, self._pending, self._pending_chunks = self._pending, [], 0
         if not pending:
             return
-        texts = [c.text for p in pending for c in p.chunks]
-        vectors = self.embedder.encode(texts)
-        offset = 0
+        vectors = self.embedder.encode([c.text for p in pending for c in p.chunks])
+        entries, offset = [], 0
         for entry in pending:
             count = len(entry.chunks)
-            try:
-                self.store.write_article(entry.article, entry.chunks, vectors[offset : offset + count])
-            except NewsroomError as exc:
+            entries.append((entry.article, entry.chunks, vectors[offset : offset + count]))
+            offset += count
+        replacing = {p.article.doc_id for p in pending if p.is_update}
+        try:
+            self.store.write_articles(entries, replacing)
+        except NewsroomError as exc:
+            for entry in pending:
                 self._fail(entry.article.doc_id, str(exc))
                 self.known.pop(entry.article.doc_id, None)
-                offset += count
-                continue
-            offset += count
-            self.report.chunks += count
+            return
+        for entry in pending:
+            self.report.chunks += len(entry.chunks)
             self.report.words += len(entry.article.text.split())
             if entry.is_update:
                 self.report.updated += 1

@@ -207,3 +207,19 @@ def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: E
     assert (again.added, again.unchanged, again.chunks) == (0, 1, 0)
     store = open_store(server_settings, embedder.name, embedder.dim)
     assert [a.source for a in store.articles()] == ["Los Angeles Times"]
+
+
+def test_a_record_repeated_with_new_text_in_one_file_keeps_the_last(tmp_path: Path,
+                                                                    settings: Settings,
+                                                                    embedder: Embedder) -> None:
+    """Two versions of one id in one export: one article, the later text, no stale chunks."""
+    path = _records(tmp_path / "dupes.jsonl", [
+        {"id": "same", "title": "First", "text": STORY * 4},
+        {"id": "same", "title": "Second", "text": STORY * 2},
+    ])
+    report = ingest_paths(settings, path)
+    assert (report.added, report.updated, report.failed) == (1, 0, [])
+    store = _store(settings, embedder)
+    [article] = store.articles()
+    assert article.title == "Second"
+    assert len(list(store.iter_chunks())) == article.n_chunks
