@@ -50,18 +50,23 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, secrets=[settings.slack_signing_secret or ""])
     answerer = ArchiveAnswerer(settings)
     try:
-        answerer.warm()
-    except StoreUnavailableError as exc:
-        log.warning("%s Starting anyway: questions get a 'search is unavailable' reply until "
-                    "the store is back.", exc)
-    except NewsroomError as exc:
-        print(f"bot: {exc}", file=sys.stderr)
+        app = create_app(settings, answerer)  # auth.test: fails fast, before the model loads
+    except (BoltError, OSError) as exc:
+        print(
+            f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
+            file=sys.stderr,
+        )
         return 2
     try:
-        app = create_app(settings, answerer)
-    except (BoltError, OSError) as exc:
-        print(f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
-              file=sys.stderr)
+        answerer.warm()
+    except StoreUnavailableError as exc:
+        log.warning(
+            "%s Starting anyway: questions get a 'search is unavailable' reply until "
+            "the store is back.",
+            exc,
+        )
+    except NewsroomError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
         return 2
     answerer.start_refreshing()
     try:
@@ -79,12 +84,15 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if settings.slack_app_token:
-        handler = create_socket_handler(app, settings.slack_app_token)
+        handler = create_socket_handler(app, settings.slack_app_token.strip())
         try:
             handler.connect()
         except (SlackApiError, OSError) as exc:
-            print(f"bot: could not open Socket Mode with SLACK_APP_TOKEN ({_reason(exc)}). "
-                  f"{APP_TOKEN_HELP}", file=sys.stderr)
+            print(
+                f"bot: could not open Socket Mode with SLACK_APP_TOKEN ({_reason(exc)}). "
+                f"{APP_TOKEN_HELP}",
+                file=sys.stderr,
+            )
             return 2
         log.info("connected to Slack over Socket Mode; answering questions")
         _wait(stop)

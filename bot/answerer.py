@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
 RETRY_PAUSE = 0.3
+WARM_UP_TEXT = "Who was the former defense minister, and when was he arrested?"
 
 
 class ArchiveAnswerer:
@@ -86,7 +87,9 @@ class ArchiveAnswerer:
             NewsroomError: as `__call__`; the caller decides whether that is fatal.
         """
         try:
-            self.searcher().snapshot()
+            searcher = self.searcher()
+            searcher.snapshot()
+            searcher.embedder.encode([WARM_UP_TEXT] * 4)  # torch's first call is the slow one
         except StoreUnavailableError:
             self._mark(False)
             raise

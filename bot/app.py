@@ -28,11 +28,13 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 WORKERS = 8
+BOLT_LOGGER = "bot.bolt"
 
 
 def create_web_client(settings: Settings) -> WebClient:
     """The Web API client: SLACK_API_BASE_URL honoured, 429s waited out, 5xx and drops retried."""
-    kwargs: dict[str, Any] = {"token": settings.slack_bot_token, "timeout": 15}
+    token = (settings.slack_bot_token or "").strip() or None
+    kwargs: dict[str, Any] = {"token": token, "timeout": 15}
     if settings.slack_api_base_url:
         base = settings.slack_api_base_url
         kwargs["base_url"] = base if base.endswith("/") else base + "/"  # urljoin needs it
@@ -63,19 +65,34 @@ def create_app(
     Raises:
         BoltError: Slack refused the bot token (`auth.test` runs here).
     """
+    _quiet_bolt_token_warning()
     if socket_mode is None:
         socket_mode = bool(settings.slack_app_token)
     app = App(
         client=client or create_web_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         request_verification_enabled=not socket_mode,
-        logger=logging.getLogger("bot.bolt"),
+        logger=logging.getLogger(BOLT_LOGGER),
         listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="bot-listener"),
     )
     responder = Responder(settings, answerer, FeedbackStore(settings.feedback_path))
     app.middleware(skip_repeated_deliveries(SeenEvents()))
     listeners.register(app, responder)
     return app
+
+
+class _DropTokenUnusedWarning(logging.Filter):
+    """Bolt warns "`token` will be unused" whenever SLACK_BOT_TOKEN is in the environment
+    and a client is passed, although that client carries the very same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger(BOLT_LOGGER)
+    if not any(isinstance(f, _DropTokenUnusedWarning) for f in bolt_log.filters):
+        bolt_log.addFilter(_DropTokenUnusedWarning())
 
 
 def skip_repeated_deliveries(seen: SeenEvents) -> Callable[..., BoltResponse | None]:

@@ -71,8 +71,16 @@ class FeedbackStore:
                 "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
                 "clicked_at = excluded.clicked_at",
-                (vote.answer_id, vote.user_id, vote.vote, vote.question, vote.answer,
-                 vote.channel_id, vote.message_ts, clicked_at),
+                (
+                    vote.answer_id,
+                    vote.user_id,
+                    vote.vote,
+                    vote.question,
+                    vote.answer,
+                    vote.channel_id,
+                    vote.message_ts,
+                    clicked_at,
+                ),
             )
 
     def votes(self) -> list[Vote]:

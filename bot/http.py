@@ -42,8 +42,9 @@ def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIAp
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
             body = json.dumps({"status": "ok", "store": store}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+            )
             return [body]
         return slack(environ, start_response)
 
@@ -69,8 +70,9 @@ class HttpServer:
     """The WSGI app on a port, in a background thread (`serve_forever` blocks instead)."""
 
     def __init__(self, wsgi: WSGIApplication, port: int, host: str = "0.0.0.0"):
-        self._server = make_server(host, port, wsgi, server_class=_ThreadingServer,
-                                   handler_class=_QuietHandler)
+        self._server = make_server(
+            host, port, wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -80,8 +82,9 @@ class HttpServer:
 
     def start(self) -> None:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="bot-http")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="bot-http"
+        )
         self._thread.start()
 
     def serve_forever(self) -> None:

@@ -49,9 +49,13 @@ def _on_mention(responder: Responder) -> Any:
             return
         channel, user = event["channel"], event["user"]
         if not responder.allowed(channel):
-            responder.whisper(client, channel, user,
-                              not_allowed_text(responder.settings.allowed_channels),
-                              event.get("thread_ts"))
+            responder.whisper(
+                client,
+                channel,
+                user,
+                not_allowed_text(responder.settings.allowed_channels),
+                event.get("thread_ts"),
+            )
             return
         root = event.get("thread_ts") or event["ts"]
         earlier = responder.threads.recall(channel, root) if event.get("thread_ts") else None
@@ -110,8 +114,9 @@ def _on_ask(responder: Responder) -> Any:
 
 
 def _on_share(responder: Responder) -> Any:
-    def on_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
-                 respond: Respond) -> None:
+    def on_share(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         """The share button: post the answer in the channel, with who asked what."""
         ack()
         question = _value(action).get("q", "")
@@ -131,8 +136,9 @@ def _on_share(responder: Responder) -> Any:
 
 
 def _on_feedback(responder: Responder) -> Any:
-    def on_feedback(ack: Ack, body: dict[str, Any], action: dict[str, Any],
-                    client: WebClient) -> None:
+    def on_feedback(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient
+    ) -> None:
         """👍/👎: stored with the question, the answer and who clicked."""
         ack()
         value = _value(action)

@@ -13,7 +13,8 @@ import re
 import sys
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+")
-_QUIET = ("slack_bolt", "slack_sdk", "bot.bolt", "chromadb", "httpx", "urllib3")
+_QUIET = ("slack_bolt", "slack_sdk", "bot.bolt", "httpx", "urllib3")
+_LIBRARIES = ("chromadb", "bm25s", "sentence_transformers", "transformers")
 
 
 def redact(text: str) -> str:
@@ -55,4 +56,5 @@ def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> 
     root.setLevel(numeric)
     for name in _QUIET:
         logging.getLogger(name).setLevel(max(numeric, logging.INFO))
-    logging.getLogger("chromadb").setLevel(max(numeric, logging.WARNING))
+    for name in _LIBRARIES:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

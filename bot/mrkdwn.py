@@ -67,7 +67,7 @@ def emphasize(text: str, terms: Iterable[str]) -> str:
         word = match.group(0)
         stripped = word.rstrip(".")
         if stem(stripped.lower()) in wanted and stripped.lower() not in STOPWORDS:
-            out.append(f"*{escape(stripped)}*{escape(word[len(stripped):])}")
+            out.append(f"*{escape(stripped)}*{escape(word[len(stripped) :])}")
         else:
             out.append(escape(word))
         position = match.end()

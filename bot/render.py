@@ -82,14 +82,17 @@ def render_answer(
     buttons = []
     if feedback:
         value = feedback_value(answer_id, answer)
-        buttons += [_button("👍 Helpful", FEEDBACK_UP, value), _button("👎 Not helpful",
-                                                                      FEEDBACK_DOWN, value)]
+        buttons += [
+            _button("👍 Helpful", FEEDBACK_UP, value),
+            _button("👎 Not helpful", FEEDBACK_DOWN, value),
+        ]
     if share:
         buttons.append(_share_button(answer.question))
     if buttons:
         blocks.append(_actions(buttons))
-    return Message(_fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}"),
-                   _cap(blocks))
+    return Message(
+        _fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}"), _cap(blocks)
+    )
 
 
 def render_notice(text: str) -> Message:
@@ -118,8 +121,11 @@ def feedback_value(answer_id: str, answer: Answer) -> str:
     question_room, lead_room = 600, 1100
     while True:
         value = json.dumps(
-            {"id": answer_id, "q": clip(answer.question, question_room),
-             "a": clip(lead, lead_room)},
+            {
+                "id": answer_id,
+                "q": clip(answer.question, question_room),
+                "a": clip(lead, lead_room),
+            },
             ensure_ascii=False,
         )
         if len(value) <= VALUE_LIMIT:
@@ -163,8 +169,9 @@ def _date(published_at: str | None) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def excerpt_of(text: str, terms: set[str], focus: str | None = None,
-               budget: int = EXCERPT_CHARS) -> str:
+def excerpt_of(
+    text: str, terms: set[str], focus: str | None = None, budget: int = EXCERPT_CHARS
+) -> str:
     """The part of a passage worth reading in chat: its best sentence and its neighbours.
 
     The best sentence is `focus` when given (the lead), else the one holding most of the

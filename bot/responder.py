@@ -109,8 +109,14 @@ class Responder:
 
     # -- answering -----------------------------------------------------------------------
 
-    def compose(self, question: str, *, context: str | None = None, share: bool = False,
-                asked_by: str | None = None) -> Message:
+    def compose(
+        self,
+        question: str,
+        *,
+        context: str | None = None,
+        share: bool = False,
+        asked_by: str | None = None,
+    ) -> Message:
         """Answer a question and render it; failures become a friendly notice.
 
         Args:
@@ -132,11 +138,16 @@ class Responder:
         except Exception:
             log.exception("answering failed")
             return render_notice(FAILED)
-        log.info("answered in %.0f ms: found=%s, %d passages, question of %d chars",
-                 (time.perf_counter() - started) * 1000, answer.found, len(answer.passages),
-                 len(searched))
-        return render_answer(answer, uuid.uuid4().hex[:16], share=share, asked_by=asked_by,
-                             context_question=context)
+        log.info(
+            "answered in %.0f ms: found=%s, %d passages, question of %d chars",
+            (time.perf_counter() - started) * 1000,
+            answer.found,
+            len(answer.passages),
+            len(searched),
+        )
+        return render_answer(
+            answer, uuid.uuid4().hex[:16], share=share, asked_by=asked_by, context_question=context
+        )
 
     def reply(self, client: WebClient, question: Question, context: str | None = None) -> None:
         """Answer a message (mention, DM, follow-up): react, answer, post, remember."""
@@ -162,32 +173,35 @@ class Responder:
 
     # -- posting -------------------------------------------------------------------------
 
-    def post(self, client: WebClient, channel: str, thread_ts: str | None,
-             message: Message) -> str | None:
+    def post(
+        self, client: WebClient, channel: str, thread_ts: str | None, message: Message
+    ) -> str | None:
         """Post a message (in a thread when `thread_ts`); returns its ts, None on failure."""
         try:
-            response = client.chat_postMessage(channel=channel, thread_ts=thread_ts,
-                                               **message.as_kwargs())
+            response = client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **message.as_kwargs()
+            )
         except SlackApiError as exc:
             log.error("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
             return None
         return str(response.get("ts") or "") or None
 
-    def whisper(self, client: WebClient, channel: str, user: str, text: str,
-                thread_ts: str | None = None) -> None:
+    def whisper(
+        self, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> None:
         """An ephemeral notice only `user` sees."""
         try:
             client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
         except SlackApiError as exc:
-            log.warning("chat.postEphemeral in %s failed: %s", channel,
-                        exc.response.get("error"))
+            log.warning("chat.postEphemeral in %s failed: %s", channel, exc.response.get("error"))
 
     def _react(self, client: WebClient, method: str, question: Question) -> None:
         if not question.message_ts:
             return
         try:
-            getattr(client, method)(channel=question.channel, timestamp=question.message_ts,
-                                    name=PROGRESS_REACTION)
+            getattr(client, method)(
+                channel=question.channel, timestamp=question.message_ts, name=PROGRESS_REACTION
+            )
         except SlackApiError as exc:  # progress is a nicety: never fail the answer for it
             log.info("%s failed: %s", method, exc.response.get("error"))
 

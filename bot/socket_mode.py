@@ -20,5 +20,6 @@ def create_socket_handler(app: App, app_token: str) -> SocketModeHandler:
         app: The Bolt app (its client opens the connection: `apps.connections.open`).
         app_token: The app-level token (xapp-…) with `connections:write`.
     """
-    return SocketModeHandler(app, app_token=app_token, ping_interval=PING_SECONDS,
-                             concurrency=CONCURRENCY)
+    return SocketModeHandler(
+        app, app_token=app_token, ping_interval=PING_SECONDS, concurrency=CONCURRENCY
+    )

@@ -82,8 +82,7 @@ def slack() -> Iterator[tuple[FakeSlackWebAPI, FakeSocketMode]]:
     web.close()
 
 
-def bot_settings(archive: Settings, web: FakeSlackWebAPI, tmp: Path,
-                 **overrides: Any) -> Settings:
+def bot_settings(archive: Settings, web: FakeSlackWebAPI, tmp: Path, **overrides: Any) -> Settings:
     """Settings for a bot over `archive`, talking to the stand-in."""
     values: dict[str, Any] = {
         "chroma_path": archive.chroma_path,
@@ -108,40 +107,62 @@ class RunningBot:
     handler: SocketModeHandler
     sent: list[Delivery] = field(default_factory=list)
 
-    def deliver_event(self, event: dict[str, Any], event_id: str | None = None,
-                      retry_attempt: int = 0) -> Delivery:
+    def deliver_event(
+        self, event: dict[str, Any], event_id: str | None = None, retry_attempt: int = 0
+    ) -> Delivery:
         body = payloads.event_callback(event, event_id)
-        delivery = self.socket.deliver("events_api", body, retry_attempt=retry_attempt,
-                                       retry_reason="timeout" if retry_attempt else "")
+        delivery = self.socket.deliver(
+            "events_api",
+            body,
+            retry_attempt=retry_attempt,
+            retry_reason="timeout" if retry_attempt else "",
+        )
         self.sent.append(delivery)
         return delivery
 
-    def mention(self, text: str, user: str = "U0REPORTER", channel: str = "C0NEWSDESK",
-                thread_ts: str | None = None) -> tuple[Delivery, dict[str, Any]]:
+    def mention(
+        self,
+        text: str,
+        user: str = "U0REPORTER",
+        channel: str = "C0NEWSDESK",
+        thread_ts: str | None = None,
+    ) -> tuple[Delivery, dict[str, Any]]:
         event = payloads.app_mention(text, user, channel, thread_ts=thread_ts)
         return self.deliver_event(event), event
 
     def answers(self, channel: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
         """The bot's chat.postMessage calls in a channel, once there are `count`."""
-        return self.web.wait_for("chat.postMessage", lambda c: c.args.get("channel") == channel,
-                                 count=count, timeout=timeout)
+        return self.web.wait_for(
+            "chat.postMessage",
+            lambda c: c.args.get("channel") == channel,
+            count=count,
+            timeout=timeout,
+        )
 
-    def command(self, text: str, user: str = "U0REPORTER", channel: str = "C0NEWSDESK",
-                reply_to: str = "ask") -> Delivery:
+    def command(
+        self,
+        text: str,
+        user: str = "U0REPORTER",
+        channel: str = "C0NEWSDESK",
+        reply_to: str = "ask",
+    ) -> Delivery:
         body = payloads.slash_command(text, user, channel, self.web.response_url(reply_to))
         return self.socket.deliver("slash_commands", body)
 
-    def click(self, button: dict[str, Any], user: str, channel: str, reply_to: str,
-              **kwargs: Any) -> Delivery:
-        body = payloads.block_actions(button, user, channel, self.web.response_url(reply_to),
-                                      **kwargs)
+    def click(
+        self, button: dict[str, Any], user: str, channel: str, reply_to: str, **kwargs: Any
+    ) -> Delivery:
+        body = payloads.block_actions(
+            button, user, channel, self.web.response_url(reply_to), **kwargs
+        )
         return self.socket.deliver("interactive", body)
 
 
 @pytest.fixture
 def start_bot(
-    archive: Settings, archive_answerer: ArchiveAnswerer, slack: tuple[FakeSlackWebAPI,
-                                                                       FakeSocketMode],
+    archive: Settings,
+    archive_answerer: ArchiveAnswerer,
+    slack: tuple[FakeSlackWebAPI, FakeSocketMode],
     tmp_path: Path,
 ) -> Iterator[Callable[..., RunningBot]]:
     """Start a bot over the seeded archive; keyword arguments override its settings."""

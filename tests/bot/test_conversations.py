@@ -77,8 +77,9 @@ def test_follow_up_in_the_thread_needs_no_mention_and_uses_the_earlier_question(
     """A reply from the asker in the bot's thread is answered, searched with the first question."""
     _, first = bot.mention("who was Cienfuegos?", user="U0ASKER")
     bot.answers("C0NEWSDESK")
-    follow_up = payloads.message("when was he arrested?", "U0ASKER", "C0NEWSDESK",
-                                 thread_ts=first["ts"])
+    follow_up = payloads.message(
+        "when was he arrested?", "U0ASKER", "C0NEWSDESK", thread_ts=first["ts"]
+    )
     bot.deliver_event(follow_up)
     second = bot.answers("C0NEWSDESK", count=2)[1]
     assert second.args["thread_ts"] == first["ts"]
@@ -90,10 +91,12 @@ def test_replies_from_others_and_unanswered_threads_are_left_alone(bot: RunningB
     """Only the asker's replies in threads the bot answered count as follow-ups."""
     _, first = bot.mention("who was Cienfuegos?", user="U0ASKER")
     bot.answers("C0NEWSDESK")
-    other = payloads.message("when was he arrested?", "U0SOMEONE", "C0NEWSDESK",
-                             thread_ts=first["ts"])
-    stranger_thread = payloads.message("when was he arrested?", "U0ASKER", "C0NEWSDESK",
-                                       thread_ts=payloads.new_ts())
+    other = payloads.message(
+        "when was he arrested?", "U0SOMEONE", "C0NEWSDESK", thread_ts=first["ts"]
+    )
+    stranger_thread = payloads.message(
+        "when was he arrested?", "U0ASKER", "C0NEWSDESK", thread_ts=payloads.new_ts()
+    )
     top_level = payloads.message("who was Cienfuegos?", "U0ASKER", "C0NEWSDESK")
     for event in (other, stranger_thread, top_level):
         bot.socket.wait_ack(bot.deliver_event(event))
@@ -106,8 +109,9 @@ def test_follow_ups_can_be_turned_off(start_bot) -> None:  # noqa: ANN001
     bot = start_bot(answer_followups=False)
     _, first = bot.mention("who was Cienfuegos?", user="U0ASKER")
     bot.answers("C0NEWSDESK")
-    reply = payloads.message("when was he arrested?", "U0ASKER", "C0NEWSDESK",
-                             thread_ts=first["ts"])
+    reply = payloads.message(
+        "when was he arrested?", "U0ASKER", "C0NEWSDESK", thread_ts=first["ts"]
+    )
     bot.socket.wait_ack(bot.deliver_event(reply))
     time.sleep(1.0)
     assert len(bot.web.calls_to("chat.postMessage")) == 1
@@ -130,8 +134,15 @@ def test_a_feedback_click_is_stored_with_question_answer_and_user(bot: RunningBo
     _, event = bot.mention("who was Cienfuegos?", user="U0ASKER")
     answer = bot.answers("C0NEWSDESK")[0]
     button = buttons_of(answer.blocks)["feedback_down"]
-    click = bot.click(button, "U0EDITOR", "C0NEWSDESK", "fb", message_ts="1700000000.000009",
-                      thread_ts=event["ts"], message_text=answer.args["text"])
+    click = bot.click(
+        button,
+        "U0EDITOR",
+        "C0NEWSDESK",
+        "fb",
+        message_ts="1700000000.000009",
+        thread_ts=event["ts"],
+        message_text=answer.args["text"],
+    )
     bot.socket.wait_ack(click)
     thanks = bot.web.wait_for("chat.postEphemeral")[0]
     assert thanks.args["user"] == "U0EDITOR" and "Thanks" in thanks.args["text"]
@@ -166,8 +177,9 @@ def test_a_429_on_post_message_is_waited_out(bot: RunningBot) -> None:
 
 def test_other_bots_are_ignored(bot: RunningBot) -> None:
     """Messages and mentions from bots (e.g. another bot's DM) get no reply."""
-    from_bot = payloads.message("who was Cienfuegos?", "U0OTHERBOT", "D0OTHER", "im",
-                                bot_id="B0OTHER")
+    from_bot = payloads.message(
+        "who was Cienfuegos?", "U0OTHERBOT", "D0OTHER", "im", bot_id="B0OTHER"
+    )
     mention = payloads.app_mention("who was Cienfuegos?", "U0OTHERBOT", "C0NEWSDESK")
     mention["bot_id"] = "B0OTHER"
     own = payloads.message("who was Cienfuegos?", "U0BOT", "D0REPORTER", "im", bot_id="B0BOT")

@@ -35,62 +35,119 @@ def event_callback(event: dict[str, Any], event_id: str | None = None) -> dict[s
     }
 
 
-def app_mention(text: str, user: str, channel: str, ts: str | None = None,
-                thread_ts: str | None = None) -> dict[str, Any]:
+def app_mention(
+    text: str, user: str, channel: str, ts: str | None = None, thread_ts: str | None = None
+) -> dict[str, Any]:
     """`@archive text` in a channel (text gets the mention markup Slack sends)."""
     ts = ts or new_ts()
-    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}", "ts": ts,
-             "channel": channel, "event_ts": ts, "team": TEAM_ID}
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "team": TEAM_ID,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def message(text: str, user: str, channel: str, channel_type: str = "channel",
-            ts: str | None = None, thread_ts: str | None = None,
-            **extra: Any) -> dict[str, Any]:
+def message(
+    text: str,
+    user: str,
+    channel: str,
+    channel_type: str = "channel",
+    ts: str | None = None,
+    thread_ts: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """A `message` event (message.im when channel_type is "im")."""
     ts = ts or new_ts()
-    event = {"type": "message", "user": user, "text": text, "ts": ts, "channel": channel,
-             "event_ts": ts, "channel_type": channel_type, "team": TEAM_ID, **extra}
+    event = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+        "channel_type": channel_type,
+        "team": TEAM_ID,
+        **extra,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
 
 
-def slash_command(text: str, user: str, channel: str, response_url: str,
-                  command: str = "/ask") -> dict[str, Any]:
+def slash_command(
+    text: str, user: str, channel: str, response_url: str, command: str = "/ask"
+) -> dict[str, Any]:
     """A slash command invocation."""
     return {
-        "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "newsroom",
-        "channel_id": channel, "channel_name": "newsdesk", "user_id": user, "user_name": "reporter",
-        "command": command, "text": text, "api_app_id": APP_ID, "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": f"{uuid.uuid4().int % 10**12}.trigger",
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "newsroom",
+        "channel_id": channel,
+        "channel_name": "newsdesk",
+        "user_id": user,
+        "user_name": "reporter",
+        "command": command,
+        "text": text,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": f"{uuid.uuid4().int % 10**12}.trigger",
     }
 
 
-def block_actions(button: dict[str, Any], user: str, channel: str, response_url: str,
-                  message_ts: str | None = None, thread_ts: str | None = None,
-                  ephemeral: bool = False, message_text: str = "") -> dict[str, Any]:
+def block_actions(
+    button: dict[str, Any],
+    user: str,
+    channel: str,
+    response_url: str,
+    message_ts: str | None = None,
+    thread_ts: str | None = None,
+    ephemeral: bool = False,
+    message_text: str = "",
+) -> dict[str, Any]:
     """A click on one of the bot's buttons (as found in the message it posted)."""
     message_ts = message_ts or new_ts()
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user, "username": "reporter", "team_id": TEAM_ID},
-        "api_app_id": APP_ID, "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                      "is_ephemeral": ephemeral},
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": ephemeral,
+        },
         "trigger_id": f"{uuid.uuid4().int % 10**12}.trigger",
         "team": {"id": TEAM_ID, "domain": "newsroom"},
         "channel": {"id": channel, "name": "newsdesk"},
         "response_url": response_url,
-        "actions": [{"action_id": button["action_id"], "block_id": "b1",
-                     "text": button["text"], "value": button.get("value", ""),
-                     "type": "button", "action_ts": str(time.time())}],
+        "actions": [
+            {
+                "action_id": button["action_id"],
+                "block_id": "b1",
+                "text": button["text"],
+                "value": button.get("value", ""),
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
     }
     if not ephemeral:
-        payload["message"] = {"type": "message", "ts": message_ts, "text": message_text,
-                              "bot_id": "B0BOT", "user": BOT_USER_ID}
+        payload["message"] = {
+            "type": "message",
+            "ts": message_ts,
+            "text": message_text,
+            "bot_id": "B0BOT",
+            "user": BOT_USER_ID,
+        }
         if thread_ts:
             payload["message"]["thread_ts"] = thread_ts
     return payload

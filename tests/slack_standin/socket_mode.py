@@ -70,9 +70,12 @@ class FakeSocketMode:
     # -- the connection ------------------------------------------------------------------
 
     def _serve_connection(self, connection: ServerConnection) -> None:
-        hello = {"type": "hello", "num_connections": 1,
-                 "debug_info": {"host": "standin", "approximate_connection_time": 3600},
-                 "connection_info": {"app_id": APP_ID}}
+        hello = {
+            "type": "hello",
+            "num_connections": 1,
+            "debug_info": {"host": "standin", "approximate_connection_time": 3600},
+            "connection_info": {"app_id": APP_ID},
+        }
         connection.send(json.dumps(hello))
         with self._changed:
             self._connection = connection
@@ -111,13 +114,18 @@ class FakeSocketMode:
 
     # -- delivering ----------------------------------------------------------------------
 
-    def deliver(self, kind: str, payload: dict[str, Any], retry_attempt: int = 0,
-                retry_reason: str = "") -> Delivery:
+    def deliver(
+        self, kind: str, payload: dict[str, Any], retry_attempt: int = 0, retry_reason: str = ""
+    ) -> Delivery:
         """Send one envelope: kind is events_api, slash_commands or interactive."""
         self.wait_connected()
         envelope_id = str(uuid.uuid4())
-        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload,
-                    "accepts_response_payload": kind != "events_api"}
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
         if kind == "events_api":
             envelope |= {"retry_attempt": retry_attempt, "retry_reason": retry_reason}
         delivery = Delivery(envelope_id, time.perf_counter())

@@ -49,8 +49,9 @@ class Call:
     @property
     def all_text(self) -> str:
         """Every text the message would show, fallback and blocks, for assertions."""
-        return json.dumps({"text": self.args.get("text"), "blocks": self.blocks},
-                          ensure_ascii=False)
+        return json.dumps(
+            {"text": self.args.get("text"), "blocks": self.blocks}, ensure_ascii=False
+        )
 
 
 @dataclass
@@ -81,7 +82,7 @@ class FakeSlackWebAPI:
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), daemon=True)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -115,8 +116,13 @@ class FakeSlackWebAPI:
 
     # -- scripting and reading ---------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 429, body: dict[str, Any] | None = None,
-                  headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         """Make the next call of `method` fail (default: 429 ratelimited, Retry-After 1)."""
         if status == 429 and headers is None:
             headers = {"Retry-After": "1"}
@@ -129,14 +135,20 @@ class FakeSlackWebAPI:
         with self._changed:
             return [c for c in self.calls if c.method == method and (where is None or where(c))]
 
-    def wait_for(self, method: str, where: Callable[[Call], bool] | None = None,
-                 count: int = 1, timeout: float = 20.0) -> list[Call]:
+    def wait_for(
+        self,
+        method: str,
+        where: Callable[[Call], bool] | None = None,
+        count: int = 1,
+        timeout: float = 20.0,
+    ) -> list[Call]:
         """Block until `count` matching calls were made; they are returned."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
-                found = [c for c in self.calls
-                         if c.method == method and (where is None or where(c))]
+                found = [
+                    c for c in self.calls if c.method == method and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
@@ -145,8 +157,9 @@ class FakeSlackWebAPI:
                     raise AssertionError(f"no {count} x {method} within {timeout} s; saw {seen}")
                 self._changed.wait(left)
 
-    def wait_for_response(self, name: str, count: int = 1,
-                          timeout: float = 20.0) -> list[dict[str, Any]]:
+    def wait_for_response(
+        self, name: str, count: int = 1, timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
         """Block until `count` posts reached the response_url `name`."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -174,9 +187,16 @@ class FakeSlackWebAPI:
         if token != expected:
             return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
-            return {"ok": True, "url": "https://newsroom.example/", "team": "Newsroom",
-                    "user": "archive", "team_id": TEAM_ID, "user_id": BOT_USER_ID,
-                    "bot_id": BOT_ID, "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://newsroom.example/",
+                "team": "Newsroom",
+                "user": "archive",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         if method == "apps.connections.open":
             if not self.socket_url:
                 return {"ok": False, "error": "socket_mode_not_enabled"}
@@ -222,8 +242,9 @@ class FakeSlackWebAPI:
                     return
                 self._send(200, fake._answer(method, args, token))
 
-            def _send(self, status: int, body: dict[str, Any],
-                      headers: dict[str, str] | None = None) -> None:
+            def _send(
+                self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -1,0 +1,161 @@
+"""Time from a Slack delivery to the bot's ack, and to its answer being posted.
+
+    .venv/bin/python bench/slack_latency.py [--rounds 30] [--store DIR]
+
+The bot runs as in production (create_app, the Socket Mode handler or the HTTP server, the
+real core over an embedded store holding the seed article, or `--store`); Slack is the
+test suite's local stand-in, so the numbers are the bot's own, without Slack's network.
+Measured per round, questions asked one after another:
+
+- Socket Mode mention: envelope sent -> ack received; envelope sent -> chat.postMessage.
+- Socket Mode /ask: envelope sent -> ack (carrying the progress text); -> response_url post.
+- HTTP mode mention: signed POST sent -> 200 received; POST sent -> chat.postMessage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bot.answerer import ArchiveAnswerer  # noqa: E402
+from bot.app import create_app  # noqa: E402
+from bot.http import HttpServer, create_wsgi_app  # noqa: E402
+from bot.socket_mode import create_socket_handler  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from tests.slack_standin import payloads  # noqa: E402
+from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
+from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
+
+BOT_TOKEN, APP_TOKEN, SECRET = "xoxb-1-bench", "xapp-1-bench", "benchsigningsecret0123456789abcd"
+QUESTIONS = [
+    "who was Cienfuegos?",
+    "what is the Merida Initiative?",
+    "what did Ebrard say about security?",
+    "where do seized weapons come from?",
+]
+
+
+def _settings(store: Path, web: FakeSlackWebAPI, tmp: Path, socket_mode: bool) -> Settings:
+    return Settings(
+        _env_file=None,
+        chroma_path=store,
+        slack_bot_token=BOT_TOKEN,  # type: ignore[call-arg]
+        slack_app_token=APP_TOKEN if socket_mode else None,
+        slack_signing_secret=SECRET,
+        slack_api_base_url=web.base_url,
+        rate_limit_per_minute=0,
+        feedback_db=tmp / "feedback.sqlite3",
+    )
+
+
+def socket_mode_rounds(
+    answerer: ArchiveAnswerer, store: Path, tmp: Path, rounds: int
+) -> dict[str, list[float]]:
+    """Mentions and /ask over Socket Mode; seconds per round for each measure."""
+    times: dict[str, list[float]] = {
+        k: [] for k in ("mention ack", "mention answer", "/ask ack", "/ask answer")
+    }
+    with FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN) as web:
+        socket = FakeSocketMode().start()
+        web.socket_url = socket.url
+        app = create_app(_settings(store, web, tmp, True), answerer)
+        handler = create_socket_handler(app, APP_TOKEN)
+        handler.connect()
+        socket.wait_connected()
+        for i in range(rounds):
+            question = QUESTIONS[i % len(QUESTIONS)]
+            event = payloads.app_mention(question, f"U0BENCH{i}", "C0BENCH")
+            delivery = socket.deliver("events_api", payloads.event_callback(event))
+            posted = web.wait_for("chat.postMessage", count=i + 1)[-1]
+            times["mention ack"].append(socket.wait_ack(delivery).ack_seconds)
+            times["mention answer"].append(posted.at - delivery.sent_at)
+
+            command = payloads.slash_command(
+                question, "U0BENCH", "C0BENCH", web.response_url(f"r{i}")
+            )
+            delivery = socket.deliver("slash_commands", command)
+            web.wait_for_response(f"r{i}")
+            answered = time.perf_counter()
+            times["/ask ack"].append(socket.wait_ack(delivery).ack_seconds)
+            times["/ask answer"].append(answered - delivery.sent_at)
+        handler.close()
+        socket.close()
+    return times
+
+
+def http_rounds(
+    answerer: ArchiveAnswerer, store: Path, tmp: Path, rounds: int
+) -> dict[str, list[float]]:
+    """Signed Events API deliveries over HTTP; seconds per round."""
+    times: dict[str, list[float]] = {"HTTP mention ack": [], "HTTP mention answer": []}
+    with FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN) as web:
+        app = create_app(_settings(store, web, tmp, False), answerer)
+        server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), 0, "127.0.0.1")
+        server.start()
+        for i in range(rounds):
+            event = payloads.app_mention(QUESTIONS[i % len(QUESTIONS)], "U0BENCH", "C0BENCH")
+            body = json.dumps(payloads.event_callback(event))
+            headers = {"Content-Type": "application/json", **payloads.sign(body, SECRET)}
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{server.port}/slack/events",
+                body.encode(),
+                headers,
+                method="POST",
+            )
+            sent = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+            times["HTTP mention ack"].append(time.perf_counter() - sent)
+            posted = web.wait_for("chat.postMessage", count=i + 1)[-1]
+            times["HTTP mention answer"].append(posted.at - sent)
+        server.close()
+    return times
+
+
+def summarize(times: dict[str, list[float]]) -> str:
+    """A Markdown table: median, p95 and max in milliseconds per measure."""
+    lines = ["| measure | n | median ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
+    for name, values in times.items():
+        ms = sorted(v * 1000 for v in values)
+        p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+        lines.append(
+            f"| {name} | {len(ms)} | {statistics.median(ms):.1f} | {p95:.1f} | {ms[-1]:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--store", type=Path, help="an existing embedded store (CHROMA_PATH)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        store = args.store or tmp / "chroma"
+        if args.store is None:
+            from tests.helpers import ingest_paths
+
+            ingest_paths(
+                Settings(_env_file=None, chroma_path=store),  # type: ignore[call-arg]
+                ROOT / "examples" / "articles",
+            )
+        answerer = ArchiveAnswerer(Settings(_env_file=None, chroma_path=store))  # type: ignore[call-arg]
+        answerer.warm()
+        times = socket_mode_rounds(answerer, store, tmp, args.rounds)
+        times |= http_rounds(answerer, store, tmp, args.rounds)
+        answerer.close()
+    print(summarize(times))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""HTTP mode: signed Events API, slash command and interactivity requests on /slack/events."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.answerer import ArchiveAnswerer
+from bot.app import create_app
+from bot.http import HttpServer, create_wsgi_app
+from core.settings import Settings
+from tests.bot.conftest import SIGNING_SECRET, bot_settings
+from tests.slack_standin import payloads
+from tests.slack_standin.payloads import buttons_of
+from tests.slack_standin.web_api import FakeSlackWebAPI
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    seconds: float
+
+
+@dataclass
+class HttpBot:
+    web: FakeSlackWebAPI
+    url: str
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        all_headers = {"Content-Type": content_type, **payloads.sign(body, secret, timestamp)}
+        all_headers.update(headers or {})
+        request = urllib.request.Request(
+            f"{self.url}/slack/events", body.encode(), all_headers, method="POST"
+        )
+        return _send(request)
+
+    def get(self, path: str) -> Reply:
+        return _send(urllib.request.Request(f"{self.url}{path}"))
+
+
+def _send(request: urllib.request.Request) -> Reply:
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read().decode()
+            return Reply(response.status, body, time.perf_counter() - started)
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, error.read().decode(), time.perf_counter() - started)
+
+
+@pytest.fixture
+def http_bot(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+) -> Iterator[HttpBot]:
+    """The bot in HTTP mode (no SLACK_APP_TOKEN) on a free loopback port."""
+    with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
+        settings = bot_settings(archive, web, tmp_path, slack_app_token="")
+        app = create_app(settings, archive_answerer)
+        server = HttpServer(
+            create_wsgi_app(app, lambda: archive_answerer.healthy), 0, host="127.0.0.1"
+        )
+        server.start()
+        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
+        server.close()
+
+
+def _mention_body(text: str, event_id: str = "Ev0HTTP0001") -> tuple[str, str, dict]:
+    event = payloads.app_mention(text, "U0REPORTER", "C0NEWSDESK")
+    body, content_type = payloads.json_body(payloads.event_callback(event, event_id))
+    return body, content_type, event
+
+
+def test_a_signed_event_is_acked_at_once_and_answered_in_the_thread(http_bot: HttpBot) -> None:
+    """A valid signature -> 200 well within Slack's 3 s, then the threaded answer."""
+    body, content_type, event = _mention_body("who was Cienfuegos?")
+    reply = http_bot.post(body, content_type)
+    assert reply.status == 200 and reply.seconds < 1.0
+    answer = http_bot.web.wait_for("chat.postMessage")[0]
+    assert answer.args["thread_ts"] == event["ts"] and "Cienfuegos" in answer.shown
+
+
+@pytest.mark.parametrize(
+    "secret, age", [("0" * 32, 0), (SIGNING_SECRET, 600)], ids=["bad signature", "stale timestamp"]
+)
+def test_forged_or_replayed_requests_are_refused(http_bot: HttpBot, secret: str, age: int) -> None:
+    """A wrong signature or a five-minute-old timestamp -> 401 and no answer."""
+    body, content_type, _ = _mention_body("who was Cienfuegos?")
+    reply = http_bot.post(body, content_type, secret=secret, timestamp=int(time.time()) - age)
+    assert reply.status == 401
+    time.sleep(0.5)
+    assert not http_bot.web.calls_to("chat.postMessage")
+
+
+def test_a_retry_with_x_slack_retry_num_is_answered_once(http_bot: HttpBot) -> None:
+    """The same event again with X-Slack-Retry-Num: 1 is acked (200) but not answered twice."""
+    body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0HTTPRETRY")
+    assert http_bot.post(body, content_type).status == 200
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert http_bot.post(body, content_type, headers=retry).status == 200
+    http_bot.web.wait_for("chat.postMessage")
+    time.sleep(1.5)
+    assert len(http_bot.web.calls_to("chat.postMessage")) == 1
+
+
+def test_url_verification_is_answered_with_the_challenge(http_bot: HttpBot) -> None:
+    """Slack's one-time check of the request URL gets its challenge back."""
+    body = json.dumps({"type": "url_verification", "token": "t", "challenge": "c0ffee"})
+    reply = http_bot.post(body, "application/json")
+    assert reply.status == 200 and "c0ffee" in reply.body
+
+
+def test_ask_and_share_over_http(http_bot: HttpBot) -> None:
+    """/ask -> 200 with progress text, answer to response_url; the share click posts it."""
+    command = payloads.slash_command(
+        "who was Cienfuegos?", "U0ASKER", "C0NEWSDESK", http_bot.web.response_url("ask")
+    )
+    reply = http_bot.post(*payloads.form_body(command))
+    assert reply.status == 200 and "Searching the archive" in reply.body
+    private = http_bot.web.wait_for_response("ask")[0]
+    share = buttons_of(private["blocks"])["share_answer"]
+    click = payloads.block_actions(
+        share, "U0ASKER", "C0NEWSDESK", http_bot.web.response_url("share"), ephemeral=True
+    )
+    assert http_bot.post(*payloads.interactive_body(click)).status == 200
+    shared = http_bot.web.wait_for("chat.postMessage")[0]
+    assert "<@U0ASKER> asked" in shared.shown and "Cienfuegos" in shared.shown
+
+
+def test_healthz_reports_the_process_and_the_store(http_bot: HttpBot) -> None:
+    """GET /healthz -> 200 with the store's state; other paths -> 404."""
+    reply = http_bot.get("/healthz")
+    assert reply.status == 200
+    assert json.loads(reply.body) == {"status": "ok", "store": "ok"}
+    assert http_bot.get("/nothing-here").status == 404

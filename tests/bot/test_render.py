@@ -1,0 +1,175 @@
+"""Answer -> Block Kit: safe for any article text, within Slack's limits, readable."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.mrkdwn import emphasize, escape, link, plain_question
+from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, excerpt_of, render_answer
+from core.models import Answer, Passage, StoreSummary
+
+TRICKS = [
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<@U0HACK>",
+    "<#C0SECRET>",
+    "<!subteam^S1>",
+    "<https://evil.example|bank login>",
+    "<mailto:x@y.z|mail>",
+    "@channel",
+    "@here",
+    "&",
+    "<",
+    ">",
+    "*",
+    "_",
+    "~",
+    "`",
+    "\n",
+    "> quote",
+    "&lt;!channel&gt;",
+]
+
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(TRICKS), st.text(min_size=1, max_size=40)),
+    max_size=60,
+).map(" ".join)
+
+
+def _passage(text: str, title: str = "Title", url: str | None = None, n: int = 0) -> Passage:
+    return Passage(
+        doc_id=f"d{n}",
+        title=title,
+        source="Gazette",
+        published_at="2023-05-04",
+        url=url,
+        path="/srv/articles/x.md",
+        chunk_index=0,
+        chunk_indices=[0],
+        text=text,
+        score=1.0,
+        similarity=0.9,
+    )
+
+
+def _answer(
+    passages: list[Passage], lead: str | None = None, question: str = "who approved the bridge?"
+) -> Answer:
+    lead_passage = passages[0] if passages and lead is not None else None
+    summary = StoreSummary(len(passages), len(passages), "2023-05-04", "2023-05-04")
+    return Answer(question, lead, lead_passage, passages, passages, [], summary)
+
+
+def _shown(message) -> list[str]:  # noqa: ANN001
+    texts = [message.text]
+    for block in message.blocks:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        texts += [e["text"] for e in block.get("elements", []) if e.get("type") == "mrkdwn"]
+    return texts
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=hostile_text, title=hostile_text, question=hostile_text)
+def test_article_text_can_never_ping_link_or_break_out(
+    text: str, title: str, question: str
+) -> None:
+    """Whatever an article holds, the message has no Slack control sequence from it."""
+    passages = [_passage(text or "x", title=title, n=i) for i in range(3)]
+    message = render_answer(
+        _answer(passages, lead=text or "x", question=question),
+        "id1",
+        share=True,
+        asked_by="U0ASKER",
+    )
+    for shown in _shown(message):
+        controls = re.findall(r"<[^>]*>", shown)
+        assert all(c == "<@U0ASKER>" for c in controls), controls
+        assert not re.search(r"@(channel|here|everyone)\b", shown, re.IGNORECASE)
+        assert "&" not in re.sub(r"&(amp|lt|gt);", "", shown)
+    assert all(block.get("text", {}).get("verbatim", True) for block in message.blocks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(min_value=1, max_value=60), length=st.integers(1, 20_000))
+def test_slack_limits_hold_for_huge_answers(size: int, length: int) -> None:
+    """Any number of passages of any length: ≤ 50 blocks, ≤ 3,000 chars a section."""
+    text = ("Council & board <approved> the bridge. " * (length // 38 + 1))[:length]
+    passages = [
+        _passage(text, title="T" * 400, url="https://x.example/a", n=i) for i in range(size)
+    ]
+    message = render_answer(_answer(passages, lead=text), "id1", share=True, asked_by="U0A")
+    assert len(message.blocks) <= MAX_BLOCKS
+    for block in message.blocks:
+        if "text" in block:
+            assert len(block["text"]["text"]) <= SECTION_LIMIT
+        for element in block.get("elements", []):
+            assert len(element.get("value", "")) <= VALUE_LIMIT
+            assert len(element.get("text", "")) <= SECTION_LIMIT
+    assert 0 < len(message.text) <= 3000
+
+
+def test_an_answer_shows_lead_quoted_passages_with_bold_words_and_linked_sources() -> None:
+    """Lead in quotes with its source; each passage quoted, question words bold, title linked."""
+    passage = _passage(
+        "The zoning board approved the bridge on Tuesday. It costs a lot.",
+        title="Board approves bridge",
+        url="https://gazette.example/b?a=1&b=2",
+    )
+    message = render_answer(
+        _answer([passage], lead="The zoning board approved the bridge on Tuesday."), "id1"
+    )
+    lead, first = message.blocks[0]["text"]["text"], message.blocks[1]["text"]["text"]
+    assert lead.startswith(">“The zoning board *approved* the *bridge* on Tuesday.”")
+    assert "<https://gazette.example/b?a=1&amp;b=2|Board approves bridge>" in lead
+    assert "Gazette · 4 May 2023" in lead
+    assert first.startswith("*1.* *<https://gazette.example/b?a=1&amp;b=2|Board approves")
+    assert "\n>The zoning board *approved* the *bridge*" in first
+    actions = message.blocks[-1]["elements"]
+    assert [a["action_id"] for a in actions] == ["feedback_up", "feedback_down"]
+    assert json.loads(actions[0]["value"])["q"] == "who approved the bridge?"
+
+
+def test_file_paths_are_not_linked() -> None:
+    """A source known only by its path on the server shows its title, unlinked."""
+    assert link("/srv/articles/x.md", "A title") == "A title"
+    assert link("javascript:alert(1)", "A title") == "A title"
+    assert link("https://a.example/x|y>z", "T") == "<https://a.example/x%7Cy%3Ez|T>"
+
+
+def test_nothing_found_says_what_the_archive_holds() -> None:
+    """No lead: one honest section, the article count and range, no feedback buttons."""
+    message = render_answer(_answer([_passage("x")], lead=None), "id1")
+    [block] = message.blocks
+    assert (
+        "nothing relevant to that among 1 article, published 2023-05-04 to 2023-05-04"
+        in (block["text"]["text"])
+    )
+
+
+def test_long_passages_are_excerpted_around_the_best_sentence() -> None:
+    """The excerpt centres on the sentence holding the question's words, marked with …"""
+    filler = " ".join(f"Sentence number {i} is filler text about nothing." for i in range(40))
+    text = f"{filler} The mayor opened the footbridge in spring. {filler}"
+    excerpt = excerpt_of(text, {"footbridge", "mayor"}, budget=300)
+    assert "The mayor opened the footbridge in spring." in excerpt
+    assert excerpt.startswith("… ") and excerpt.endswith(" …") and len(excerpt) <= 310
+
+
+def test_plain_question_undoes_slack_markup() -> None:
+    """Mentions dropped, links and channels to their labels, escapes undone."""
+    text = "<@U0BOT> what did <@U0X> say about <https://a.example|this> in <#C1|news> &amp; why?"
+    assert plain_question(text, "U0BOT") == "what did say about this in #news & why?"
+
+
+def test_escape_and_emphasize() -> None:
+    """Escaping keeps text as shown; bold marks whole words by stem."""
+    assert escape("a & <b> @here") == "a &amp; &lt;b&gt; @\u2060here"
+    assert emphasize("Bridges & bridge's <bridge>", {"bridge"}) == (
+        "*Bridges* &amp; *bridge's* &lt;*bridge*&gt;"
+    )
