@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"{chunks} chunks in the store")
     name = args.corpus.name.removesuffix(".corpus.jsonl")
     print(f"## ingest: {name}, {len(records)} documents, {results['words']:,} words\n")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+    print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
     print(report_tables(results))
     return 0
 

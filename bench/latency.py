@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
             peer = time_textbook(records, questions, args.textbook_store or workdir / "textbook")
     name = args.questions.name.removesuffix(".questions.jsonl")
     print(f"## latency: {name}, {ours['articles']} articles, {ours['chunks']} chunks\n")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+    print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
     rows = [latency_row("ours: `answer_question` (retrieval + answer)", ours["latencies"])]
     if peer:
         rows.append(

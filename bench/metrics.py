@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-METRICS = ("hit@1", "hit@5", "mrr@10", "ans@5", "recall@5", "declined")
+METRICS = ("hit@1", "hit@5", "mrr@10", "ans@5", "recall@5", "declined", "chars@5")
 _YES_NO = {"yes", "no"}
 
 
@@ -55,6 +55,8 @@ def score_question(
     Returns:
         One value per name in `METRICS` (None where the metric does not apply) and `rank`,
         the 1-based rank of the first gold document among the top 10 (None if absent).
+        `chars@5` is the mean length of the top-5 passages: longer passages make `ans@5`
+        easier, so it belongs next to it.
     """
     gold = set(question.get("evidence_doc_ids") or [])
     row: dict[str, Any] = dict.fromkeys(METRICS)
@@ -71,6 +73,7 @@ def score_question(
             "hit@5": rank is not None and rank <= 5,
             "mrr@10": 1.0 / rank if rank else 0.0,
             "recall@5": len(gold & set(docs[:5])) / len(gold),
+            "chars@5": sum(len(p["text"]) for p in passages[:5]) / max(len(passages[:5]), 1),
         }
     )
     answers = gold_answers(question)

@@ -43,6 +43,11 @@ from bench.common import (  # noqa: E402
 )
 from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
 
+LABELS = {
+    "declined": "decline rate (no-evidence questions)",
+    "chars@5": "mean chars of a top-5 passage",
+}
+
 
 def ingest_ours(corpus: Path, store: Path, workdir: Path) -> dict[str, Any]:
     """Run `ingest --quiet CORPUS` on the store; its summary line, wall time, article count."""
@@ -147,7 +152,8 @@ def metrics_table(ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None)
         value, n = mine[name]
         if value is None:
             continue
-        label = "decline rate (no-evidence questions)" if name == "declined" else name
+        label = LABELS.get(name, name)
+        digits = 0 if name == "chars@5" else 3
         other = theirs[name][0] if theirs else None
         diff = value - other if other is not None else None
         ratio = value / other if other else None
@@ -155,9 +161,9 @@ def metrics_table(ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None)
             [
                 label,
                 str(n),
-                fmt(value),
-                fmt(other),
-                "-" if diff is None else f"{diff:+.3f}",
+                fmt(value, digits),
+                fmt(other, digits),
+                "-" if diff is None else f"{diff:+.{digits}f}",
                 fmt(ratio, 2),
             ]
         )
@@ -281,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
             peer_rows = score_textbook(questions, peer["results"])
     name = args.questions.name.removesuffix(".questions.jsonl")
     print(f"## {name}: {len(records)} documents, {len(questions)} questions\n")
-    print(f"{time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+    print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
     print(metrics_table(ours, peer_rows) + "\n")
     by_type = types_table(questions, ours, peer_rows)
     if by_type:
