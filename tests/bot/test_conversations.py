@@ -228,3 +228,14 @@ def test_a_user_asking_too_fast_gets_one_friendly_notice(start_bot) -> None:  # 
     time.sleep(0.5)
     assert len(bot.web.calls_to("chat.postEphemeral")) == 1
     assert len(bot.web.calls_to("chat.postMessage")) == 3
+
+
+def test_sharing_where_the_bot_is_not_a_member_says_how_to_fix_it(bot: RunningBot) -> None:
+    """Share in a channel the bot was not invited to -> a private hint to /invite it."""
+    bot.web.refuse_channels.add("C0PRIVATE")
+    bot.socket.wait_ack(bot.command("who was Cienfuegos?", channel="C0PRIVATE", reply_to="ask"))
+    private = bot.web.wait_for_response("ask")[0]
+    share = buttons_of(private["blocks"])["share_answer"]
+    bot.click(share, "U0REPORTER", "C0PRIVATE", "share", ephemeral=True)
+    [hint] = bot.web.wait_for_response("share")
+    assert "/invite @archive" in hint["text"] and hint.get("delete_original") is not True

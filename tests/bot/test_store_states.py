@@ -97,3 +97,21 @@ def _run_ingest(settings: Settings, path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_bot_started_while_the_store_is_down_answers_once_it_is_up(
+    start_bot: Callable[..., RunningBot],
+    server_settings: Settings,
+    chroma_server: ChromaServer,
+) -> None:
+    """No store at start: the bot still connects, says search is unavailable, then recovers."""
+    ingest_paths(server_settings, SEED_DIR)
+    chroma_server.stop()
+    answerer = ArchiveAnswerer(server_settings)
+    bot = start_bot(answerer=answerer)
+    bot.mention("who was Cienfuegos?")
+    assert "Search is unavailable" in bot.answers("C0NEWSDESK")[0].shown
+
+    chroma_server.start()
+    bot.mention("who was Cienfuegos?")
+    assert "Salvador *Cienfuegos*" in bot.answers("C0NEWSDESK", count=2)[1].shown
