@@ -239,3 +239,11 @@ def test_sharing_where_the_bot_is_not_a_member_says_how_to_fix_it(bot: RunningBo
     bot.click(share, "U0REPORTER", "C0PRIVATE", "share", ephemeral=True)
     [hint] = bot.web.wait_for_response("share")
     assert "/invite @archive" in hint["text"] and hint.get("delete_original") is not True
+
+
+def test_the_bot_reconnects_when_slack_refreshes_the_connection(bot: RunningBot) -> None:
+    """Slack's periodic "disconnect: refresh_requested" -> a new socket; questions answered."""
+    bot.socket.refresh()
+    bot.socket.wait_connected(connections=2)
+    bot.mention("who was Cienfuegos?")
+    assert "Cienfuegos" in bot.answers("C0NEWSDESK")[0].shown

@@ -60,6 +60,18 @@ class FakeSocketMode:
         self._server.shutdown()
         self._thread.join(timeout=5)
 
+    def refresh(self) -> None:
+        """Ask the bot to reconnect, as Slack does every few hours (then it closes the socket)."""
+        with self._changed:
+            connection = self._connection
+        if connection is not None:
+            message = {
+                "type": "disconnect",
+                "reason": "refresh_requested",
+                "debug_info": {"host": "standin"},
+            }
+            connection.send(json.dumps(message))
+
     def drop(self) -> None:
         """Close the bot's connection from Slack's side (as Slack does now and then)."""
         with self._changed:
@@ -102,11 +114,11 @@ class FakeSocketMode:
                 delivery.acked_at, delivery.ack_payload = now, message.get("payload")
             self._changed.notify_all()
 
-    def wait_connected(self, timeout: float = 20.0) -> None:
-        """Block until the bot holds a connection (and got its hello)."""
+    def wait_connected(self, timeout: float = 20.0, connections: int = 1) -> None:
+        """Block until the bot holds a connection (and got its hello), the n-th if given."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self._connection is None:
+            while self._connection is None or self.connections < connections:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise AssertionError("the bot did not connect over Socket Mode")
