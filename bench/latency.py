@@ -15,9 +15,11 @@ considered=10, now=question_date)` timed per question. The textbook pipeline's
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,14 +62,13 @@ def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
     load_seconds = time.perf_counter() - started
     loaded = rss_mb()[0]
     answer_question(WARM_UP, searcher, k=5, considered=10)
-    latencies = []
-    for q in questions:
-        begin = time.perf_counter()
-        answer_question(q["question"], searcher, k=5, considered=10, now=asked_at(q))
-        latencies.append(time.perf_counter() - begin)
+    timed = time_questions(
+        questions,
+        lambda q: answer_question(q["question"], searcher, k=5, considered=10, now=asked_at(q)),
+    )
     after, peak = rss_mb()
     return {
-        "latencies": latencies,
+        **timed,
         "load_seconds": load_seconds,
         "articles": len(snapshot.articles),
         "chunks": len(snapshot.chunk_ids),
@@ -86,25 +87,34 @@ def time_textbook(
 
     built = textbook.open_textbook(records, directory, load_embedder())
     textbook.search(built.store, WARM_UP)
-    latencies = []
+    timed = time_questions(questions, lambda q: textbook.search(built.store, q["question"], k=10))
+    return {**timed, "chunks": built.chunks}
+
+
+def time_questions(questions: list[dict[str, Any]], ask: Callable[[Any], object]) -> dict[str, Any]:
+    """Wall and process CPU seconds of `ask(question)` per question, and the load around.
+
+    Other processes on these 2 cores slow the wall time; the load average says how much
+    else ran, and CPU time is what the question itself cost.
+    """
+    load_before = os.getloadavg()[0]
+    latencies, cpu = [], []
     for q in questions:
-        begin = time.perf_counter()
-        textbook.search(built.store, q["question"], k=10)
+        begin, begin_cpu = time.perf_counter(), time.process_time()
+        ask(q)
         latencies.append(time.perf_counter() - begin)
-    return {"latencies": latencies, "chunks": built.chunks}
+        cpu.append(time.process_time() - begin_cpu)
+    return {"latencies": latencies, "cpu": cpu, "load": (load_before, os.getloadavg()[0])}
 
 
-def latency_row(label: str, latencies: list[float]) -> list[str]:
-    """p50, p95, max and mean in milliseconds."""
-    ms = [x * 1000 for x in latencies]
-    return [
-        label,
-        str(len(ms)),
-        f"{percentile(ms, 50):.0f}",
-        f"{percentile(ms, 95):.0f}",
-        f"{max(ms):.0f}",
-        f"{sum(ms) / len(ms):.0f}",
-    ]
+def latency_row(label: str, timed: dict[str, Any]) -> list[str]:
+    """Wall p50, p95, max and mean, CPU p50 and p95 (ms), and the load average around."""
+    ms = [x * 1000 for x in timed["latencies"]]
+    cpu = [x * 1000 for x in timed["cpu"]]
+    cells = [percentile(ms, 50), percentile(ms, 95), max(ms), sum(ms) / len(ms)]
+    cells += [percentile(cpu, 50), percentile(cpu, 95)]
+    load = "{:.2f} -> {:.2f}".format(*timed["load"])
+    return [label, str(len(ms)), *(f"{c:.0f}" for c in cells), load]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,14 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     name = args.questions.name.removesuffix(".questions.jsonl")
     print(f"## latency: {name}, {ours['articles']} articles, {ours['chunks']} chunks\n")
     print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
-    rows = [latency_row("ours: `answer_question` (retrieval + answer)", ours["latencies"])]
+    rows = [latency_row("ours: `answer_question` (retrieval + answer)", ours)]
     if peer:
-        rows.append(
-            latency_row(
-                f"textbook: `similarity_search(k=10)` ({peer['chunks']} chunks)", peer["latencies"]
-            )
-        )
-    print(markdown_table(["pipeline", "n", "p50 ms", "p95 ms", "max ms", "mean ms"], rows))
+        label = f"textbook: `similarity_search(k=10)` ({peer['chunks']} chunks)"
+        rows.append(latency_row(label, peer))
+    header = [
+        "pipeline",
+        "n",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "mean ms",
+        "CPU p50 ms",
+        "CPU p95 ms",
+        "load avg",
+    ]
+    print(markdown_table(header, rows))
     print()
     print(
         markdown_table(
