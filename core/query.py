@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 _FILTER = re.compile(r"\b(since|after|before|until|source|from):(\S+)", re.IGNORECASE)
 _RELATIVE = {
     "today": 1,
+    "recently": 14,
+    "latest": 14,
     "yesterday": 2,
     "this week": 7,
     "last week": 14,
@@ -36,6 +38,8 @@ class Query:
     sources: list[str] = field(default_factory=list)
     soft_since: int | None = None  # from "this week" and friends
     notes: list[str] = field(default_factory=list)
+    now: int = 0  # the time of asking (epoch s)
+    as_of: bool = False  # asked "as of" a given time: later articles did not exist yet
 
 
 def _day(value: str) -> int | None:
@@ -51,10 +55,13 @@ def parse_query(question: str, now: datetime | None = None) -> Query:
 
     Args:
         question: The question as the person typed it.
-        now: The time of asking (default: now, UTC), for relative phrases.
+        now: The time of asking (default: now, UTC), for relative phrases. When given
+            (replaying a question asked in the past), articles published more than a day
+            after it are left out: they did not exist when it was asked.
     """
+    query = Query(text=question, as_of=now is not None)
     now = now or datetime.now(UTC)
-    query = Query(text=question)
+    query.now = int(now.timestamp())
     for match in _FILTER.finditer(question):
         key, value = match.group(1).lower(), match.group(2).strip(",.;")
         if key in ("source", "from"):
@@ -73,4 +80,6 @@ def parse_query(question: str, now: datetime | None = None) -> Query:
         days = _RELATIVE[relative.group(1).lower()]
         query.soft_since = int((now - timedelta(days=days)).timestamp())
     query.text = " ".join(text.split()) or question.strip()
+    if query.as_of and query.before is None:
+        query.before = query.now + 86400
     return query

@@ -38,7 +38,8 @@ class Weights:
     chunk_lexical: float = 0.5
     dense: float = 1.0
     soft_date_boost: float = 0.5
-    recency: float = 2e-4
+    recency: float = 0.3  # news: the newer of two equally relevant articles first
+    recency_days: float = 30.0
 
 
 @dataclass
@@ -167,7 +168,7 @@ class Searcher:
         if query.soft_since is not None:
             inside = snap.doc_ts >= query.soft_since
             scores = np.where(inside, scores * (1 + w.soft_date_boost), scores)
-        return np.where(scores > 0, scores + w.recency * _recency(snap), 0.0)
+        return scores * (1 + w.recency * _freshness(snap, query.now, w.recency_days))
 
     def _passages(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
                   score: float) -> list[Passage]:
@@ -266,12 +267,10 @@ def _add_rrf(scores: np.ndarray, ranked: Any, weight: float) -> None:
         scores[int(doc)] += weight / (RRF_K + rank + 1)
 
 
-def _recency(snap: Snapshot) -> np.ndarray:
-    ts = snap.doc_ts.astype(np.float64)
-    known = ts[ts >= 0]
-    if len(known) == 0 or known.max() == known.min():
-        return np.zeros(len(ts))
-    return np.where(ts >= 0, (ts - known.min()) / (known.max() - known.min()), 0.0)
+def _freshness(snap: Snapshot, now: int, days: float) -> np.ndarray:
+    """1 for an article published at the time of asking, decaying with its age; 0 undated."""
+    age_days = np.clip((now - snap.doc_ts) / 86400.0, 0.0, None)
+    return np.where(snap.doc_ts >= 0, np.exp(-age_days / days), 0.0)
 
 
 def _doc_mask(snap: Snapshot, query: Query) -> np.ndarray:
