@@ -122,7 +122,11 @@ def _describes(sentence: str, term: str) -> bool:
 
 
 def _lead_sentence(
-    question: str, searcher: Searcher, ranked: Ranked, passages: list[Passage], idf  # type: ignore[no-untyped-def]
+    question: str,
+    searcher: Searcher,
+    ranked: Ranked,
+    passages: list[Passage],
+    idf,  # type: ignore[no-untyped-def]
 ) -> tuple[str, Passage]:
     """The sentence from the top passages that best answers the question."""
     candidates: list[tuple[str, int, float]] = []

@@ -103,15 +103,17 @@ def _batch(searcher: Searcher, path: str, k: int, max_chars: int) -> int:
                 record = json.loads(line)
                 question = str(record["question"])
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                print(f"ask: {path} line {number}: needs {{\"id\", \"question\"}} ({exc})",
-                      file=sys.stderr)
+                print(
+                    f'ask: {path} line {number}: needs {{"id", "question"}} ({exc})',
+                    file=sys.stderr,
+                )
                 failures += 1
                 continue
             now = _asked_at(record.get("asked_at"))
-            answer = answer_question(question, searcher, k=k, considered=max(CONSIDERED, k),
-                                     max_chars=max_chars, now=now)
-            print(json.dumps(answer_json(answer, record.get("id")), ensure_ascii=False),
-                  flush=True)
+            answer = answer_question(
+                question, searcher, k=k, considered=max(CONSIDERED, k), max_chars=max_chars, now=now
+            )
+            print(json.dumps(answer_json(answer, record.get("id")), ensure_ascii=False), flush=True)
     return 1 if failures else 0
 
 
@@ -144,8 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         searcher = open_searcher(settings)
         if args.batch:
             return _batch(searcher, args.batch, k, settings.max_question_chars)
-        answer = answer_question(args.question, searcher, k=k, considered=max(CONSIDERED, k),
-                                 max_chars=settings.max_question_chars)
+        answer = answer_question(
+            args.question,
+            searcher,
+            k=k,
+            considered=max(CONSIDERED, k),
+            max_chars=settings.max_question_chars,
+        )
     except NewsroomError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2

@@ -139,4 +139,4 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         ) from exc
     dim = int(model.get_embedding_dimension() or 0)
     log.info("loaded embedding model %s (dim %d)", identity, dim)
-    return Embedder(identity, dim, int(model.max_seq_length), model, threading.Lock())
+    return Embedder(identity, dim, int(model.max_seq_length or 256), model, threading.Lock())

@@ -1,8 +1,8 @@
 """The search as a LangChain retriever, for people who build their own chains on our store.
 
-    from core.retriever import NewsroomRetriever
-    retriever = NewsroomRetriever.from_settings(load_settings(), k=5)
-    docs = retriever.invoke("who was Cienfuegos?")
+from core.retriever import NewsroomRetriever
+retriever = NewsroomRetriever.from_settings(load_settings(), k=5)
+docs = retriever.invoke("who was Cienfuegos?")
 """
 
 from __future__ import annotations

@@ -95,8 +95,13 @@ class Searcher:
                 store = Store(store.settings, store.model_name, store.dim, create=False)
             snapshot = build_snapshot(store)
             self.store, self._snapshot = store, snapshot
-        log.info("snapshot %s: %d articles, %d chunks in %.2f s", snapshot.generation[:8],
-                 len(snapshot.articles), len(snapshot.chunk_ids), snapshot.build_seconds)
+        log.info(
+            "snapshot %s: %d articles, %d chunks in %.2f s",
+            snapshot.generation[:8],
+            len(snapshot.articles),
+            len(snapshot.chunk_ids),
+            snapshot.build_seconds,
+        )
         return True
 
     def start_auto_refresh(self, interval: float = 2.0) -> threading.Event:
@@ -112,8 +117,11 @@ class Searcher:
                 try:
                     self.refresh()
                 except Exception:  # the store may be down for a while: keep trying
-                    log.warning("store refresh failed; retrying in %.0f s", interval,
-                                exc_info=log.isEnabledFor(logging.DEBUG))
+                    log.warning(
+                        "store refresh failed; retrying in %.0f s",
+                        interval,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                    )
 
         threading.Thread(target=loop, name="store-refresh", daemon=True).start()
         return stop
@@ -152,8 +160,15 @@ class Searcher:
             passages += [group[depth] for group in per_doc if len(group) > depth]
         return Ranked(passages[:k], vector, terms)
 
-    def _fuse(self, store: Store, snap: Snapshot, query: Query, vector: np.ndarray,
-              terms: list[str], doc_mask: np.ndarray) -> np.ndarray:
+    def _fuse(
+        self,
+        store: Store,
+        snap: Snapshot,
+        query: Query,
+        vector: np.ndarray,
+        terms: list[str],
+        doc_mask: np.ndarray,
+    ) -> np.ndarray:
         w = self.weights
         n_docs = len(snap.articles)
         scores = np.zeros(n_docs, dtype=np.float64)
@@ -170,8 +185,9 @@ class Searcher:
             scores = np.where(inside, scores * (1 + w.soft_date_boost), scores)
         return scores * (1 + w.recency * _freshness(snap, query.now, w.recency_days))
 
-    def _passages(self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray,
-                  score: float) -> list[Passage]:
+    def _passages(
+        self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray, score: float
+    ) -> list[Passage]:
         """An article's passages, best first: each its best free chunk, merged with an
         adjacent free chunk that matches nearly as well."""
         rows = snap.doc_chunks[doc]
@@ -190,14 +206,22 @@ class Searcher:
                     chosen = sorted([best, second])
             free -= set(chosen)
             picked = [rows[i] for i in chosen]
-            out.append(self._make_passage(snap, doc, picked, rows[best],
-                                          float(score) * fused[best] / fused.max(),
-                                          float(sims[chosen].max())))
+            out.append(
+                self._make_passage(
+                    snap,
+                    doc,
+                    picked,
+                    rows[best],
+                    float(score) * fused[best] / fused.max(),
+                    float(sims[chosen].max()),
+                )
+            )
         return out
 
     @staticmethod
-    def _make_passage(snap: Snapshot, doc: int, picked: list[int], best_row: int,
-                      score: float, similarity: float) -> Passage:
+    def _make_passage(
+        snap: Snapshot, doc: int, picked: list[int], best_row: int, score: float, similarity: float
+    ) -> Passage:
         article = snap.articles[doc]
         return Passage(
             doc_id=article.doc_id,
@@ -216,8 +240,9 @@ class Searcher:
         )
 
 
-def _dense_docs(store: Store, snap: Snapshot, query: Query, vector: np.ndarray,
-                doc_mask: np.ndarray) -> list[int]:
+def _dense_docs(
+    store: Store, snap: Snapshot, query: Query, vector: np.ndarray, doc_mask: np.ndarray
+) -> list[int]:
     """Articles in the order of their nearest chunks in Chroma (live chunks only)."""
     hits = store.query(vector, min(DENSE_K, len(snap.chunk_ids)), _where(query))
     rows = [snap.row_of[h.id] for h in hits if h.id in snap.row_of]

@@ -53,8 +53,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "chroma_host", "slack_bot_token", "slack_app_token", "slack_signing_secret",
-        "slack_api_base_url", "feedback_db", mode="before",
+        "chroma_host",
+        "slack_bot_token",
+        "slack_app_token",
+        "slack_signing_secret",
+        "slack_api_base_url",
+        "feedback_db",
+        mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:

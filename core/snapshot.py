@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -50,13 +51,22 @@ def build_snapshot(store: Store) -> Snapshot:
     articles = store.articles()
     doc_row = {a.doc_id: i for i, a in enumerate(articles)}
     live_hash = {a.doc_id: a.content_hash for a in articles}
-    rows: list[tuple[int, int, int, int, str, str, np.ndarray]] = []
+    rows: list[tuple[int, int, int, int, str, str, Any]] = []
     for hit in store.iter_chunks(include_embeddings=True):
         if live_hash.get(hit.doc_id) != hit.meta.get("content_hash"):
             continue  # an uncommitted or superseded write: not part of the store
         meta = hit.meta
-        rows.append((doc_row[hit.doc_id], hit.index, int(meta.get("start", 0)),
-                     int(meta.get("end", 0)), hit.id, hit.text, hit.embedding))
+        rows.append(
+            (
+                doc_row[hit.doc_id],
+                hit.index,
+                int(meta.get("start", 0)),
+                int(meta.get("end", 0)),
+                hit.id,
+                hit.text,
+                hit.embedding,
+            )
+        )
     rows.sort(key=lambda r: (r[0], r[1]))
     doc_chunks: list[list[int]] = [[] for _ in articles]
     for row, entry in enumerate(rows):

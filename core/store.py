@@ -76,7 +76,9 @@ def _connect(settings: Settings) -> Any:
     try:
         if settings.server_mode:
             return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+                host=settings.chroma_host or "localhost",
+                port=settings.chroma_port,
+                settings=chroma_settings,
             )
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
@@ -145,7 +147,9 @@ class Store:
                     f"{name}.articles", embedding_function=None
                 )
             else:
-                existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
+                existing = {
+                    c if isinstance(c, str) else c.name for c in self._client.list_collections()
+                }
                 if name not in existing:
                     return
                 self._chunks = self._client.get_collection(name, embedding_function=None)
@@ -233,17 +237,29 @@ class Store:
             common = _article_metadata(article)
             ids += [f"{key}:{digest[:12]}:{c.index}" for c in chunks]
             texts += [c.text for c in chunks]
-            metas += [{**common, "chunk_index": c.index, "start": c.start, "end": c.end}
-                      for c in chunks]
+            metas += [
+                {**common, "chunk_index": c.index, "start": c.start, "end": c.end} for c in chunks
+            ]
             centroid = vectors.mean(axis=0)
             centroids.append(centroid / (np.linalg.norm(centroid) or 1.0))
-            records.append({**common, "authors": "; ".join(article.authors),
-                            "n_chunks": len(chunks), "ingested_at": now})
+            records.append(
+                {
+                    **common,
+                    "authors": "; ".join(article.authors),
+                    "n_chunks": len(chunks),
+                    "ingested_at": now,
+                }
+            )
         all_vectors = np.concatenate([v for _, _, v in entries])
         for begin in range(0, len(ids), _PAGE):  # (1) chunks: invisible until committed
             end = begin + _PAGE
-            self._call(self._chunks.upsert, ids=ids[begin:end], embeddings=all_vectors[begin:end],
-                       documents=texts[begin:end], metadatas=metas[begin:end])
+            self._call(
+                self._chunks.upsert,
+                ids=ids[begin:end],
+                embeddings=all_vectors[begin:end],
+                documents=texts[begin:end],
+                metadatas=metas[begin:end],
+            )
         self._call(  # (2) the commit: one manifest write for the whole batch
             self._manifest.upsert,
             ids=[article_key(a.doc_id) for a, _, _ in entries],
@@ -290,9 +306,7 @@ class Store:
         out: list[StoredArticle] = []
         offset = 0
         while True:
-            page = self._call(
-                self._manifest.get, include=["metadatas"], limit=_PAGE, offset=offset
-            )
+            page = self._call(self._manifest.get, include=["metadatas"], limit=_PAGE, offset=offset)
             out += [_stored_article(m) for m in page["metadatas"]]
             if len(page["ids"]) < _PAGE:
                 return out

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.embeddings import load_embedder
+from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
@@ -25,12 +25,16 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of `ingest`."""
     parser = argparse.ArgumentParser(
         prog="ingest",
-        description="Add news articles (files, folders, URLs, JSON Lines, - for stdin) to the store.",
+        description="Add news articles (files, folders, URLs, JSON Lines, -) to the store.",
     )
     parser.add_argument("inputs", nargs="*", metavar="PATH_OR_URL")
     parser.add_argument("--collection", help="collection name (default: COLLECTION or 'news')")
-    parser.add_argument("--delete", metavar="ID_OR_URL_OR_PATH", action="append",
-                        help="remove an article by its id, URL or file path")
+    parser.add_argument(
+        "--delete",
+        metavar="ID_OR_URL_OR_PATH",
+        action="append",
+        help="remove an article by its id, URL or file path",
+    )
     parser.add_argument("--list", action="store_true", help="list stored articles")
     parser.add_argument("--stats", action="store_true", help="show what the store holds")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -43,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     if not (args.inputs or args.delete or args.list or args.stats):
         build_parser().print_usage(sys.stderr)
-        print("ingest: give files, folders or URLs to add, or --list / --stats / --delete",
-              file=sys.stderr)
+        print(
+            "ingest: give files, folders or URLs to add, or --list / --stats / --delete",
+            file=sys.stderr,
+        )
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
@@ -61,15 +67,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("ingest: interrupted; articles already committed stay, re-run to finish",
-              file=sys.stderr)
+        print(
+            "ingest: interrupted; articles already committed stay, re-run to finish",
+            file=sys.stderr,
+        )
         return 130
 
 
-def _ingest(store: Store, embedder, settings: Settings, inputs: list[str], quiet: bool) -> int:  # type: ignore[no-untyped-def]
+def _ingest(
+    store: Store, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
+) -> int:
     total = count_items(inputs) if "-" not in inputs else None
-    bar = tqdm(total=total, unit="item", desc="ingest", disable=True if quiet else None,
-               file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(
+        total=total,
+        unit="item",
+        desc="ingest",
+        disable=True if quiet else None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
     ingestor = Ingestor(store, embedder, settings.max_chunks_per_article)
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
@@ -96,8 +112,10 @@ def _delete(store: Store, targets: list[str]) -> int:
     for target in targets:
         doc_id = _resolve(store, target)
         if doc_id is None:
-            print(f"ingest: no stored article has id, URL or path {target!r} "
-                  "(see `ingest --list`)", file=sys.stderr)
+            print(
+                f"ingest: no stored article has id, URL or path {target!r} (see `ingest --list`)",
+                file=sys.stderr,
+            )
             missing += 1
             continue
         store.delete_article(doc_id)

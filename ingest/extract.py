@@ -80,11 +80,14 @@ def _split_authors(value: Any) -> list[str]:
         return []
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
-    return [part.strip() for part in re.split(r";|\band\b|,(?=\s*[A-Z])", str(value)) if part.strip()]
+    return [
+        part.strip() for part in re.split(r";|\band\b|,(?=\s*[A-Z])", str(value)) if part.strip()
+    ]
 
 
-def article_from_html(html: str | bytes, doc_id: str, url: str | None = None,
-                      path: str | None = None, label: str = "") -> Article:
+def article_from_html(
+    html: str | bytes, doc_id: str, url: str | None = None, path: str | None = None, label: str = ""
+) -> Article:
     """Main text and metadata of a news page (navigation, ads and footers left out)."""
     import trafilatura
 
@@ -96,7 +99,7 @@ def article_from_html(html: str | bytes, doc_id: str, url: str | None = None,
         include_tables=False,
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    if document is None or not getattr(document, "text", None):
+    if document is None or isinstance(document, dict) or not document.text:
         raise LoadError(f"{label or doc_id}: no article text found in this page")
     text = _require_text(_clean(document.text), label or doc_id)
     page_url = getattr(document, "url", None) or url
@@ -115,8 +118,9 @@ def article_from_html(html: str | bytes, doc_id: str, url: str | None = None,
     )
 
 
-def article_from_pdf(data: bytes, doc_id: str, path: str | None = None,
-                     url: str | None = None, label: str = "") -> Article:
+def article_from_pdf(
+    data: bytes, doc_id: str, path: str | None = None, url: str | None = None, label: str = ""
+) -> Article:
     """The text layer of a PDF (a scanned PDF without one is refused, not guessed)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
@@ -127,11 +131,22 @@ def article_from_pdf(data: bytes, doc_id: str, path: str | None = None,
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError,
-            RecursionError, IndexError, AssertionError, ZeroDivisionError) as exc:
-        raise LoadError(f"{name}: not a readable PDF ({type(exc).__name__}); "
-                        "check that the file is complete") from exc
+        info: dict[str, Any] = dict(reader.metadata or {})
+    except (
+        PyPdfError,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        OSError,
+        RecursionError,
+        IndexError,
+        AssertionError,
+        ZeroDivisionError,
+    ) as exc:
+        raise LoadError(
+            f"{name}: not a readable PDF ({type(exc).__name__}); check that the file is complete"
+        ) from exc
     text = _require_text(_clean("\n\n".join(pages)), name)
     title = str(info.get("/Title") or "").strip() or first_line(text)
     return Article(
@@ -158,7 +173,7 @@ def article_from_text(text: str, doc_id: str, path: str | None = None, label: st
             target = _FRONT_KEYS.get(key.strip().lower())
             if target and value.strip():
                 fields[target] = value.strip().strip("\"'")
-        text = text[match.end():]
+        text = text[match.end() :]
     body = _require_text(_clean(text), label or doc_id)
     title = fields.get("title") or first_line(body).lstrip("#").strip()
     url = canonical_url(fields["url"]) if fields.get("url") else None

@@ -99,9 +99,12 @@ def fetch_url(
                     if response.status_code >= 400:
                         raise LoadError(f"{url}: the server answered HTTP {response.status_code}")
                     body = _read_body(response, limit, url, settings)
-                    return Page(str(response.url), body,
-                                response.headers.get("content-type", "").lower(),
-                                response.charset_encoding)
+                    return Page(
+                        str(response.url),
+                        body,
+                        response.headers.get("content-type", "").lower(),
+                        response.charset_encoding,
+                    )
             except httpx.TimeoutException as exc:
                 raise LoadError(f"{url}: no answer within {settings.fetch_timeout:g} s") from exc
             except httpx.HTTPError as exc:
@@ -111,8 +114,9 @@ def fetch_url(
 
 def _read_body(response: httpx.Response, limit: int, url: str, settings: Settings) -> bytes:
     declared = int(response.headers.get("content-length") or 0)
-    too_big = LoadError(f"{url}: the page is over the {settings.max_file_mb:g} MB limit "
-                        "(MAX_FILE_MB)")
+    too_big = LoadError(
+        f"{url}: the page is over the {settings.max_file_mb:g} MB limit (MAX_FILE_MB)"
+    )
     if declared > limit:
         raise too_big
     chunks: list[bytes] = []

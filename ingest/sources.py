@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from core.errors import LoadError
@@ -37,10 +38,11 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
         if raw == "-":
             yield from _stdin_items()
         elif raw.startswith(("http://", "https://")):
-            yield Item(raw, lambda url=raw: [_load_url(url, settings)])
+            yield Item(raw, partial(_load_url_item, raw, settings))
         elif "://" in raw:
-            yield Item(raw, lambda raw=raw: _refuse(f"{raw}: only http:// and https:// URLs "
-                                                    "can be ingested"))
+            yield Item(
+                raw, partial(_refuse, f"{raw}: only http:// and https:// URLs can be ingested")
+            )
         else:
             yield from _path_items(Path(raw), settings)
 
@@ -72,8 +74,11 @@ def _refuse(message: str) -> list[Article]:
 
 def _walk(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(".")
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUFFIXES
+        and not p.name.startswith(".")
         and p.name not in IGNORED_NAMES
     )
 
@@ -85,7 +90,7 @@ def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
     elif path.exists():
         yield from _file_items(path, settings)
     else:
-        yield Item(str(path), lambda: _refuse(f"{path}: no such file or folder"))
+        yield Item(str(path), partial(_refuse, f"{path}: no such file or folder"))
 
 
 def _read_capped(path: Path, settings: Settings) -> bytes:
@@ -105,11 +110,13 @@ def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
     if suffix == ".jsonl":
         yield from _jsonl_items(path, settings)
     elif suffix not in SUFFIXES:
-        yield Item(label, lambda: _refuse(
+        reason = (
             f"{path}: unsupported file type {suffix or '(none)'}; "
-            f"use one of {', '.join(sorted(SUFFIXES))}"))
+            f"use one of {', '.join(sorted(SUFFIXES))}"
+        )
+        yield Item(label, partial(_refuse, reason))
     else:
-        yield Item(label, lambda: _load_file(path, settings))
+        yield Item(label, partial(_load_file, path, settings))
 
 
 def _load_file(path: Path, settings: Settings) -> list[Article]:
@@ -145,7 +152,7 @@ def _jsonl_items(path: Path, settings: Settings) -> Iterator[Item]:
     try:
         data = _read_capped(path, settings)
     except LoadError as exc:
-        yield Item(str(path), lambda exc=exc: _refuse(str(exc)))
+        yield Item(str(path), partial(_refuse, str(exc)))
         return
     yield from _line_items(data.split(b"\n"), str(path), resolved)
 
@@ -154,9 +161,19 @@ def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]
     for number, line in enumerate(lines, 1):
         if line.strip():
             where = f"{label} line {number}"
-            yield Item(where, lambda line=line, where=where, n=number: [
-                extract.article_from_record(_parse_line(line, where), f"{resolved}#L{n}", where)
-            ])
+            yield Item(where, partial(_load_line, line, where, f"{resolved}#L{number}"))
+
+
+def _load_line(line: bytes, where: str, fallback_id: str) -> list[Article]:
+    return [extract.article_from_record(_parse_line(line, where), fallback_id, where)]
+
+
+def _load_text(data: bytes, label: str) -> list[Article]:
+    return [extract.article_from_text(extract.decode_text(data, label), label, label=label)]
+
+
+def _load_url_item(url: str, settings: Settings) -> list[Article]:
+    return [_load_url(url, settings)]
 
 
 def _parse_line(line: bytes, where: str) -> object:
@@ -173,9 +190,7 @@ def _stdin_items() -> Iterator[Item]:
     if data.lstrip().startswith(b"{"):
         yield from _line_items(data.split(b"\n"), "stdin", "stdin")
     else:
-        yield Item("stdin", lambda: [
-            extract.article_from_text(extract.decode_text(data, "stdin"), "stdin", label="stdin")
-        ])
+        yield Item("stdin", partial(_load_text, data, "stdin"))
 
 
 def _load_url(url: str, settings: Settings) -> Article:

@@ -80,9 +80,19 @@ class ChromaServer:
         chroma = Path(sys.executable).with_name("chroma")
         env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
         self.process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

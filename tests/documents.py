@@ -34,10 +34,16 @@ def make_pdf(lines: list[str], title: str = "") -> bytes:
     return bytes(out)
 
 
-def news_page(title: str, body_paragraphs: list[str], *, outlet: str = "Example Times",
-              author: str = "Jane Doe", published: str = "2022-06-17T10:00:00Z",
-              url: str = "https://example.com/news/story?utm_source=feed",
-              charset: str = "utf-8") -> str:
+def news_page(
+    title: str,
+    body_paragraphs: list[str],
+    *,
+    outlet: str = "Example Times",
+    author: str = "Jane Doe",
+    published: str = "2022-06-17T10:00:00Z",
+    url: str = "https://example.com/news/story?utm_source=feed",
+    charset: str = "utf-8",
+) -> str:
     """A news page with navigation, footer and the usual metadata tags."""
     paragraphs = "\n".join(f"<p>{p}</p>" for p in body_paragraphs)
     return f"""<!doctype html><html><head><meta charset="{charset}">

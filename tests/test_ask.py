@@ -68,8 +68,16 @@ def test_json_contract(ask) -> None:
     assert set(data) >= {"id", "question", "answer", "passages"}
     assert "Ebrard" in data["answer"]
     first = data["passages"][0]
-    assert set(first) >= {"doc_id", "title", "url", "source", "published_at", "chunk_index",
-                          "text", "score"}
+    assert set(first) >= {
+        "doc_id",
+        "title",
+        "url",
+        "source",
+        "published_at",
+        "chunk_index",
+        "text",
+        "score",
+    }
     assert first["doc_id"] == "seed-us-mexico-security"
     scores = [p["score"] for p in data["passages"]]
     assert scores == sorted(scores, reverse=True)
@@ -78,8 +86,9 @@ def test_json_contract(ask) -> None:
 def test_every_seed_question_has_its_answer_in_the_top_five_passages(ask) -> None:
     """The shared seed questions: each gold answer string is quoted in the top 5 passages."""
     questions = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines()]
-    batch = "".join(json.dumps({"id": q["id"], "question": q["question"]}) + "\n"
-                    for q in questions)
+    batch = "".join(
+        json.dumps({"id": q["id"], "question": q["question"]}) + "\n" for q in questions
+    )
     code, out, _ = ask("--batch", "-", "--json", stdin=batch)
     answers = {a["id"]: a for a in map(json.loads, out.splitlines())}
     assert code == 0 and len(answers) == len(questions)
@@ -97,8 +106,9 @@ def test_nothing_relevant_is_said_plainly(ask) -> None:
     assert data["answer"] is None and data["passages"]  # what was considered is still there
 
 
-def test_empty_store_says_how_to_add_articles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_empty_store_says_how_to_add_articles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Asking before any ingest explains what to do next."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "nothing-here"))

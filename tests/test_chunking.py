@@ -60,5 +60,10 @@ def test_an_article_that_would_make_too_many_chunks_is_refused(embedder: Embedde
     text = "A fact about the city council vote. " * 3000
     article = Article(doc_id="huge", title="t", text=text)
     with pytest.raises(LoadError, match="MAX_CHUNKS_PER_ARTICLE"):
-        split_article(article, embedder.count_tokens, embedder.token_offsets,
-                      Budget(hard=embedder.content_tokens), max_chunks=50)
+        split_article(
+            article,
+            embedder.count_tokens,
+            embedder.token_offsets,
+            Budget(hard=embedder.content_tokens),
+            max_chunks=50,
+        )

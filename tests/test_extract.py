@@ -32,8 +32,9 @@ def test_html_gives_main_text_and_metadata_not_navigation() -> None:
 
 def test_pdf_text_layer_and_title() -> None:
     """A PDF's text and its document title come through pypdf."""
-    pdf = make_pdf(["Council approves the new budget.", "The vote was 7 to 2 on Tuesday."],
-                   title="Budget vote")
+    pdf = make_pdf(
+        ["Council approves the new budget.", "The vote was 7 to 2 on Tuesday."], title="Budget vote"
+    )
     article = extract.article_from_pdf(pdf, "/tmp/b.pdf", path="/tmp/b.pdf")
     assert article.title == "Budget vote"
     assert "7 to 2" in article.text
@@ -52,7 +53,10 @@ def test_text_front_matter_sets_metadata_and_first_line_is_the_title() -> None:
     text += "of the story with enough words to count as an article."
     article = extract.article_from_text(text, "/tmp/a.md")
     assert (article.title, article.source, article.published_at) == (
-        "Budget vote", "City Paper", "2023-01-05")
+        "Budget vote",
+        "City Paper",
+        "2023-01-05",
+    )
     plain = extract.article_from_text("\n\n  First line here \nThe rest of the article text.", "p")
     assert plain.title == "First line here"
 
@@ -69,11 +73,20 @@ def test_non_utf8_text_is_decoded_and_binary_is_refused() -> None:
 
 def test_records_need_text_and_the_right_types() -> None:
     """A record's id wins, else its URL; wrong field types are named."""
-    record = {"id": "r1", "title": "T", "text": "A long enough article text here.",
-              "url": "https://x.org/a#frag", "published_at": "2022-06-01", "author": "A. B"}
+    record = {
+        "id": "r1",
+        "title": "T",
+        "text": "A long enough article text here.",
+        "url": "https://x.org/a#frag",
+        "published_at": "2022-06-01",
+        "author": "A. B",
+    }
     article = extract.article_from_record(record, "fallback", "line 1")
     assert (article.doc_id, article.url, article.published_at) == (
-        "r1", "https://x.org/a", "2022-06-01")
+        "r1",
+        "https://x.org/a",
+        "2022-06-01",
+    )
     no_id = extract.article_from_record({**record, "id": None}, "fallback", "line 1")
     assert no_id.doc_id == "https://x.org/a"
     with pytest.raises(LoadError, match="'text'"):

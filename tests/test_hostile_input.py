@@ -8,19 +8,21 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
-from ingest import extract
 from ingest.fetch import check_url, fetch_url
 from ingest.sources import expand
 from tests.conftest import make_settings
 from tests.documents import make_pdf, news_page
 
-FUZZ = hyp_settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = hyp_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _load_all(path: Path, settings: Settings) -> tuple[list[Article], list[str]]:
@@ -40,8 +42,10 @@ def _clean(article: Article) -> None:
 
 
 @FUZZ
-@given(data=st.binary(max_size=4096),
-       suffix=st.sampled_from([".txt", ".md", ".html", ".pdf", ".json", ".jsonl"]))
+@given(
+    data=st.binary(max_size=4096),
+    suffix=st.sampled_from([".txt", ".md", ".html", ".pdf", ".json", ".jsonl"]),
+)
 def test_random_bytes_never_crash_a_loader(tmp_path: Path, data: bytes, suffix: str) -> None:
     """Random bytes under any supported name: a clean article or a LoadError naming the file."""
     path = tmp_path / f"fuzz{suffix}"
@@ -68,16 +72,26 @@ def test_truncated_pdfs_fail_cleanly(tmp_path: Path, cut: int) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8),
-                                                                      children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 
 @FUZZ
-@given(records=st.lists(st.dictionaries(
-    st.sampled_from(["id", "title", "text", "url", "published_at", "author", "authors",
-                     "source"]), json_values, max_size=8), max_size=6))
+@given(
+    records=st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                ["id", "title", "text", "url", "published_at", "author", "authors", "source"]
+            ),
+            json_values,
+            max_size=8,
+        ),
+        max_size=6,
+    )
+)
 def test_json_lines_with_wrong_types(tmp_path: Path, records: list[dict]) -> None:
     """Every line ends in an article or its own error; one bad line never sinks the file."""
     path = tmp_path / "feed.jsonl"
@@ -94,7 +108,9 @@ def test_json_lines_with_wrong_types(tmp_path: Path, records: list[dict]) -> Non
 
 def test_deeply_nested_and_huge_html(tmp_path: Path) -> None:
     """10,000 nested divs or a 5 MB page: an article or a clear error, quickly."""
-    nested = "<div>" * 10000 + "<p>" + "Deep text about the harbor. " * 20 + "</p>" + "</div>" * 10000
+    nested = (
+        "<div>" * 10000 + "<p>" + "Deep text about the harbor. " * 20 + "</p>" + "</div>" * 10000
+    )
     (tmp_path / "nested.html").write_text(f"<html><body>{nested}</body></html>")
     huge = news_page("Huge page", ["The harbor board met again today. " * 400] * 400)
     (tmp_path / "huge.html").write_text(huge)
@@ -115,10 +131,18 @@ def test_a_file_over_the_size_cap_is_refused_with_the_setting_named(tmp_path: Pa
     assert "MAX_FILE_MB" in errors[0]
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/x", "http://192.168.0.1/",
-    "http://169.254.169.254/latest/meta-data", "http://[::1]/x", "http://172.16.0.5/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/x",
+        "http://172.16.0.5/",
+    ],
+)
 def test_private_loopback_and_link_local_addresses_are_refused(url: str) -> None:
     """Cloud metadata endpoints and intranet hosts are not fetched unless allowed."""
     with pytest.raises(LoadError, match="ALLOW_PRIVATE_URLS"):
@@ -147,6 +171,10 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
         return socket.getaddrinfo(host, port, **kwargs)  # type: ignore[arg-type]
 
     with pytest.raises(LoadError, match=r"127\.0\.0\.1.*ALLOW_PRIVATE_URLS"):
-        fetch_url("http://news.example/story", Settings(_env_file=None), resolve=resolve,
-                  transport=httpx.MockTransport(respond))
+        fetch_url(
+            "http://news.example/story",
+            Settings(_env_file=None),
+            resolve=resolve,
+            transport=httpx.MockTransport(respond),
+        )
     assert requested == ["http://news.example/story"]  # the internal URL was never requested

@@ -22,8 +22,10 @@ from tests.conftest import SEED_DIR
 from tests.documents import make_pdf, news_page
 from tests.helpers import ingest_paths
 
-STORY = ("The city council approved the new transit budget on Tuesday after a long debate "
-         "about bus routes, fares and the future of the downtown light rail line. ")
+STORY = (
+    "The city council approved the new transit budget on Tuesday after a long debate "
+    "about bus routes, fares and the future of the downtown light rail line. "
+)
 
 
 @pytest.fixture
@@ -55,14 +57,16 @@ def _records(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def test_folder_ingest_then_rerun_changes_nothing(cli, tmp_path: Path, settings: Settings,
-                                                  embedder: Embedder) -> None:
+def test_folder_ingest_then_rerun_changes_nothing(
+    cli, tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
     """A second run over the same articles reports them unchanged and writes nothing."""
     folder = tmp_path / "in"
     shutil.copytree(SEED_DIR, folder)
     (folder / "nested").mkdir()
     (folder / "nested" / "page.html").write_text(
-        news_page("Transit budget approved", [STORY * 3]), encoding="utf-8")
+        news_page("Transit budget approved", [STORY * 3]), encoding="utf-8"
+    )
     code, out, _ = cli(str(folder), "--quiet")
     assert code == 0
     assert "2 added, 0 updated, 0 unchanged, 0 failed" in out
@@ -73,8 +77,9 @@ def test_folder_ingest_then_rerun_changes_nothing(cli, tmp_path: Path, settings:
     assert _store(settings, embedder).generation() == generation
 
 
-def test_changed_article_replaces_all_its_old_chunks(tmp_path: Path, settings: Settings,
-                                                     embedder: Embedder) -> None:
+def test_changed_article_replaces_all_its_old_chunks(
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
     """After an update, only the new version's chunks remain: no stale chunk survives."""
     path = tmp_path / "feed.jsonl"
     _records(path, [{"id": "story-1", "title": "Budget", "text": STORY * 20}])
@@ -90,8 +95,9 @@ def test_changed_article_replaces_all_its_old_chunks(tmp_path: Path, settings: S
     assert {c.meta["content_hash"] for c in chunks} == {article.content_hash}
 
 
-def test_bad_inputs_fail_alone_and_good_ones_land(cli, tmp_path: Path, settings: Settings,
-                                                  embedder: Embedder) -> None:
+def test_bad_inputs_fail_alone_and_good_ones_land(
+    cli, tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
     """Empty file, junk PDF, truncated JSON line, non-UTF-8 page: each named, the rest stored."""
     folder = tmp_path / "batch"
     folder.mkdir()
@@ -100,11 +106,17 @@ def test_bad_inputs_fail_alone_and_good_ones_land(cli, tmp_path: Path, settings:
     (folder / "cut.pdf").write_bytes(make_pdf(["A budget story. " * 5])[:150])
     (folder / "good.pdf").write_bytes(make_pdf(["Council approves the transit budget. " * 3]))
     (folder / "legacy.html").write_bytes(
-        news_page("Réforme votée", ["Le président a déclaré que la réforme sera votée. " * 4],
-                  charset="windows-1252", url="https://example.fr/r").encode("cp1252"))
+        news_page(
+            "Réforme votée",
+            ["Le président a déclaré que la réforme sera votée. " * 4],
+            charset="windows-1252",
+            url="https://example.fr/r",
+        ).encode("cp1252")
+    )
     good = {"id": "ok-1", "title": "Fine", "text": STORY}
     (folder / "feed.jsonl").write_text(
-        json.dumps(good) + "\n" + '{"id": "cut", "text": "trunc' + "\n", encoding="utf-8")
+        json.dumps(good) + "\n" + '{"id": "cut", "text": "trunc' + "\n", encoding="utf-8"
+    )
     code, out, err = cli(str(folder), "--quiet")
     assert code == 1
     assert "3 added, 0 updated, 0 unchanged, 4 failed" in out
@@ -113,8 +125,12 @@ def test_bad_inputs_fail_alone_and_good_ones_land(cli, tmp_path: Path, settings:
     assert "feed.jsonl line 2: malformed JSON" in err
     store = _store(settings, embedder)
     titles = sorted(a.title for a in store.articles())
-    assert titles == ["Council approves the transit budget. Council approves the transit "
-                      "budget. Council approves the transit budget.", "Fine", "Réforme votée"]
+    assert titles == [
+        "Council approves the transit budget. Council approves the transit "
+        "budget. Council approves the transit budget.",
+        "Fine",
+        "Réforme votée",
+    ]
     assert len(list(store.iter_chunks())) == sum(a.n_chunks for a in store.articles())
 
 
@@ -174,8 +190,9 @@ def web() -> Iterator[str]:
     server.shutdown()
 
 
-def test_url_ingest_follows_redirects_and_caps_size(cli, web: str, monkeypatch: pytest.MonkeyPatch,
-                                                    settings: Settings, embedder: Embedder) -> None:
+def test_url_ingest_follows_redirects_and_caps_size(
+    cli, web: str, monkeypatch: pytest.MonkeyPatch, settings: Settings, embedder: Embedder
+) -> None:
     """A URL is fetched, extracted and stored under its canonical URL; oversize is refused."""
     monkeypatch.setenv("ALLOW_PRIVATE_URLS", "true")
     monkeypatch.setenv("MAX_FILE_MB", "1")
@@ -193,7 +210,9 @@ def test_private_addresses_and_other_schemes_are_refused(cli, web: str) -> None:
     assert "ALLOW_PRIVATE_URLS" in err and "only http:// and https://" in err
 
 
-def test_a_store_built_with_another_model_is_refused(settings: Settings, embedder: Embedder) -> None:
+def test_a_store_built_with_another_model_is_refused(
+    settings: Settings, embedder: Embedder
+) -> None:
     """Mixing embedding models would return nonsense: refuse and say what to do."""
     ingest_paths(settings, SEED_DIR)
     with pytest.raises(ModelMismatchError, match="EMBEDDING_MODEL=all-MiniLM-L6-v2"):
@@ -209,14 +228,17 @@ def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: E
     assert [a.source for a in store.articles()] == ["Los Angeles Times"]
 
 
-def test_a_record_repeated_with_new_text_in_one_file_keeps_the_last(tmp_path: Path,
-                                                                    settings: Settings,
-                                                                    embedder: Embedder) -> None:
+def test_a_record_repeated_with_new_text_in_one_file_keeps_the_last(
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
     """Two versions of one id in one export: one article, the later text, no stale chunks."""
-    path = _records(tmp_path / "dupes.jsonl", [
-        {"id": "same", "title": "First", "text": STORY * 4},
-        {"id": "same", "title": "Second", "text": STORY * 2},
-    ])
+    path = _records(
+        tmp_path / "dupes.jsonl",
+        [
+            {"id": "same", "title": "First", "text": STORY * 4},
+            {"id": "same", "title": "Second", "text": STORY * 2},
+        ],
+    )
     report = ingest_paths(settings, path)
     assert (report.added, report.updated, report.failed) == (1, 0, [])
     store = _store(settings, embedder)

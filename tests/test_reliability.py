@@ -37,10 +37,13 @@ def _synthetic_corpus(path: Path, count: int, seed: int = 7) -> None:
         for i in range(count):
             topic = rng.choice(TOPICS)
             words = " ".join(rng.choice(TOPICS) for _ in range(40))
-            text = (f"Article {i} reports on the {topic} board meeting in district {i}. "
-                    f"Residents discussed {words}. The vote is expected next week.")
-            out.write(json.dumps({"id": f"syn-{i}", "title": f"{topic} report {i}",
-                                  "text": text}) + "\n")
+            text = (
+                f"Article {i} reports on the {topic} board meeting in district {i}. "
+                f"Residents discussed {words}. The vote is expected next week."
+            )
+            out.write(
+                json.dumps({"id": f"syn-{i}", "title": f"{topic} report {i}", "text": text}) + "\n"
+            )
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -65,8 +68,10 @@ def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int
     articles = {a.doc_id: a for a in store.articles()}
     live: dict[str, int] = {}
     for chunk in store.iter_chunks(include_documents=False):
-        if articles.get(chunk.doc_id) and articles[chunk.doc_id].content_hash == \
-                chunk.meta["content_hash"]:
+        if (
+            articles.get(chunk.doc_id)
+            and articles[chunk.doc_id].content_hash == chunk.meta["content_hash"]
+        ):
             live[chunk.doc_id] = live.get(chunk.doc_id, 0) + 1
     for doc_id, article in articles.items():
         assert live.get(doc_id) == article.n_chunks, doc_id
@@ -77,13 +82,18 @@ def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int
 
 
 def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
-        tmp_path: Path, settings: Settings, embedder: Embedder) -> None:
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
     """SIGKILL during a long ingest: no half article visible; re-running completes, no dupes."""
     corpus = tmp_path / "corpus.jsonl"
     _synthetic_corpus(corpus, 320)
-    process = subprocess.Popen([INGEST, "--quiet", str(corpus)], env=_env(settings),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               cwd=tmp_path)
+    process = subprocess.Popen(
+        [INGEST, "--quiet", str(corpus)],
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     deadline = time.monotonic() + 180
     while _committed(settings, embedder) < 20 and time.monotonic() < deadline:
         assert process.poll() is None, "ingest finished before it could be killed"
@@ -92,8 +102,13 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     process.wait()
     articles, _ = _assert_consistent(settings, embedder)
     assert 20 <= articles < 320
-    rerun = subprocess.run([INGEST, "--quiet", str(corpus)], env=_env(settings),
-                           capture_output=True, text=True, cwd=tmp_path)
+    rerun = subprocess.run(
+        [INGEST, "--quiet", str(corpus)],
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert rerun.returncode == 0, rerun.stderr
     assert f"{320 - articles} added, 0 updated, {articles} unchanged, 0 failed" in rerun.stdout
     store = open_store(settings, embedder.name, embedder.dim, create=False)
@@ -123,11 +138,24 @@ def _ask_while_ingesting(settings: Settings, tmp_path: Path) -> None:
     corpus = tmp_path / "more.jsonl"
     _synthetic_corpus(corpus, 120)
     with corpus.open("a", encoding="utf-8") as out:
-        out.write(json.dumps({"id": "zebra", "title": "Zebra escapes from the city zoo",
-                              "text": "A zebra named Marty escaped from the Central Park Zoo "
-                                      "on Monday and trotted down Fifth Avenue."}) + "\n")
-    result = subprocess.run([INGEST, "--quiet", str(corpus)], env=_env(settings),
-                            capture_output=True, text=True, cwd=tmp_path)
+        out.write(
+            json.dumps(
+                {
+                    "id": "zebra",
+                    "title": "Zebra escapes from the city zoo",
+                    "text": "A zebra named Marty escaped from the Central Park Zoo "
+                    "on Monday and trotted down Fifth Avenue.",
+                }
+            )
+            + "\n"
+        )
+    result = subprocess.run(
+        [INGEST, "--quiet", str(corpus)],
+        env=_env(settings),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     finished = time.monotonic()
     assert result.returncode == 0, result.stderr
     found = None
@@ -145,14 +173,16 @@ def _ask_while_ingesting(settings: Settings, tmp_path: Path) -> None:
     assert found is not None, "the new article did not become answerable within 10 s"
 
 
-def test_ingest_in_another_process_while_answering_embedded(tmp_path: Path,
-                                                            settings: Settings) -> None:
+def test_ingest_in_another_process_while_answering_embedded(
+    tmp_path: Path, settings: Settings
+) -> None:
     """Embedded store: questions keep being answered, the new article shows up in seconds."""
     _ask_while_ingesting(settings, tmp_path)
 
 
-def test_ingest_in_another_process_while_answering_server(tmp_path: Path,
-                                                          server_settings: Settings) -> None:
+def test_ingest_in_another_process_while_answering_server(
+    tmp_path: Path, server_settings: Settings
+) -> None:
     """Chroma server: the same, with ingest and the reader as two clients of one server."""
     _ask_while_ingesting(server_settings, tmp_path)
 
