@@ -7,6 +7,7 @@ render the `Answer` it returns.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,12 @@ class Floor:
     similarity: float = 0.45
     weak_similarity: float = 0.2
     coverage: float = 0.6
+
+    def admits(self, similarity: float, coverage: float) -> bool:
+        """True when a passage with these signals counts as relevant."""
+        if similarity >= self.similarity:
+            return True
+        return similarity >= self.weak_similarity and coverage >= self.coverage
 
 
 def answer_question(
@@ -91,7 +98,7 @@ def _one_per_article(passages: list[Passage]) -> list[Passage]:
     return out
 
 
-def _coverage(terms: list[str], text: str, idf) -> float:  # type: ignore[no-untyped-def]
+def _coverage(terms: list[str], text: str, idf: Callable[[str], float]) -> float:
     unique = set(terms)
     if not unique:
         return 0.0
@@ -100,12 +107,25 @@ def _coverage(terms: list[str], text: str, idf) -> float:  # type: ignore[no-unt
     return sum(idf(t) for t in unique if t in present) / total if total else 0.0
 
 
-def _is_relevant(passage: Passage, terms: list[str], idf, floor: Floor) -> bool:  # type: ignore[no-untyped-def]
-    if passage.similarity >= floor.similarity:
+def relevance(
+    passage: Passage, terms: list[str], idf: Callable[[str], float]
+) -> tuple[float, float]:
+    """The two signals the floor reads: cosine similarity and IDF-weighted term coverage."""
+    return passage.similarity, _coverage(terms, f"{passage.title}\n{passage.text}", idf)
+
+
+def _is_relevant(
+    passage: Passage, terms: list[str], idf: Callable[[str], float], floor: Floor
+) -> bool:
+    return floor.admits(*relevance(passage, terms, idf))
+
+
+def _restates(sentence: str, question: str) -> bool:
+    """A question is not an answer: skip questions and sentences that only echo the asker."""
+    if sentence.rstrip("”’\"' )").endswith("?"):
         return True
-    if passage.similarity < floor.weak_similarity:
-        return False
-    return _coverage(terms, f"{passage.title}\n{passage.text}", idf) >= floor.coverage
+    said = set(tokenize(sentence))
+    return bool(said) and said <= set(tokenize(question))
 
 
 def _describes(sentence: str, term: str) -> bool:
@@ -126,7 +146,7 @@ def _lead_sentence(
     searcher: Searcher,
     ranked: Ranked,
     passages: list[Passage],
-    idf,  # type: ignore[no-untyped-def]
+    idf: Callable[[str], float],
 ) -> tuple[str, Passage]:
     """The sentence from the top passages that best answers the question."""
     candidates: list[tuple[str, int, float]] = []
@@ -135,7 +155,7 @@ def _lead_sentence(
     for rank, passage in enumerate(passages):
         introduced = False
         for span in split_sentences(passage.text):
-            if len(span.text.split()) < 4:
+            if len(span.text.split()) < 4 or _restates(span.text, question):
                 continue
             coverage = _coverage(ranked.query_terms, span.text, idf)
             # News style names and describes a person or thing fully at first mention:
