@@ -88,26 +88,30 @@ def main() -> int:
         f"{len(rows)} questions ({n_null} without an answer in the corpus), "
         f"searched in {time.perf_counter() - started:.0f} s\n"
     )
-    print("| similarity | weak similarity | coverage | no-answer declined | answerable declined |")
-    print("|---|---|---|---|---|")
+    print("| threshold | coverage weight | no-answer declined | answerable declined |")
+    print("|---|---|---|---|")
     current = Floor()
-    grid = itertools.product(
-        [0.35, 0.4, 0.45, 0.5, 0.55, 0.6],
-        [0.0, 0.1, 0.15, 0.2, 0.25],
-        [0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-    )
     results = []
-    for sim, weak, cov in grid:
-        floor = Floor(sim, weak, cov)
+    for threshold, weight in itertools.product(
+        [t / 100 for t in range(35, 81)], [0.0, 0.5, 1.0, 1.5]
+    ):
+        floor = Floor(threshold, weight, current.rescue_similarity, current.rescue_coverage)
         results.append((floor, *rates(rows, floor)))
-    # Best first: most no-answer questions declined among floors that decline few answerable.
-    results.sort(key=lambda r: (r[2] > 0.05, -r[1], r[2]))
-    for floor, null_rate, good_rate in [(current, *rates(rows, current))] + results[:12]:
-        mark = " (current)" if floor == current else ""
-        print(
-            f"| {floor.similarity}{mark} | {floor.weak_similarity} | {floor.coverage} | "
-            f"{null_rate:.3f} | {good_rate:.3f} |"
-        )
+    # Best first: most no-answer questions declined among floors declining few answerable.
+    for limit in (0.03, 0.05):
+        fitting = [r for r in results if r[2] <= limit]
+        fitting.sort(key=lambda r: (-r[1], r[2]))
+        results_shown = fitting[:3]
+        for floor, null_rate, good_rate in results_shown:
+            print(
+                f"| {floor.threshold} | {floor.coverage_weight} | {null_rate:.3f} | "
+                f"{good_rate:.3f} (best at <= {limit:.0%}) |"
+            )
+    null_rate, good_rate = rates(rows, current)
+    print(
+        f"| {current.threshold} (current) | {current.coverage_weight} | {null_rate:.3f} | "
+        f"{good_rate:.3f} |"
+    )
     return 0
 
 
