@@ -13,16 +13,12 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
 from bot import listeners
 from bot.feedback import FeedbackStore
 from bot.guards import SeenEvents
 from bot.responder import Answerer, Responder
+from bot.retries import create_retry_handlers
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -38,11 +34,7 @@ def create_web_client(settings: Settings) -> WebClient:
     if settings.slack_api_base_url:
         base = settings.slack_api_base_url
         kwargs["base_url"] = base if base.endswith("/") else base + "/"  # urljoin needs it
-    kwargs["retry_handlers"] = [
-        ConnectionErrorRetryHandler(max_retry_count=2),
-        RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
-    ]
+    kwargs["retry_handlers"] = create_retry_handlers()
     return WebClient(**kwargs)
 
 

@@ -11,7 +11,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -92,7 +92,7 @@ def _on_message(responder: Responder) -> Any:
 
 
 def _on_ask(responder: Responder) -> Any:
-    def on_ask(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+    def on_ask(ack: Ack, command: dict[str, Any]) -> None:
         """`/ask question`: answered privately, with a button to share it in the channel."""
         question = plain_question(command.get("text", ""))
         channel, user = command["channel_id"], command["user_id"]
@@ -108,29 +108,40 @@ def _on_ask(responder: Responder) -> Any:
             return
         ack(searching_text(question))
         message = responder.compose(question, share=True)
-        respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+        responder.respond(
+            command["response_url"],
+            response_type="ephemeral",
+            replace_original=False,
+            **message.as_kwargs(),
+        )
 
     return on_ask
 
 
 def _on_share(responder: Responder) -> Any:
-    def on_share(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
-    ) -> None:
+    def on_share(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         """The share button: post the answer in the channel, with who asked what."""
         ack()
         question = _value(action).get("q", "")
         channel, user = body["channel"]["id"], body["user"]["id"]
+        response_url = str(body.get("response_url") or "")
         message = responder.compose(question, asked_by=user)
         try:
             posted = client.chat_postMessage(channel=channel, **message.as_kwargs())
         except SlackApiError as exc:
             log.warning("sharing in %s failed: %s", channel, exc.response.get("error"))
-            respond(text=NOT_IN_CHANNEL, response_type="ephemeral", replace_original=False)
+            if response_url:
+                responder.respond(
+                    response_url,
+                    text=NOT_IN_CHANNEL,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
             return
         if posted.get("ts"):
             responder.threads.remember(channel, str(posted["ts"]), Turn(user, question))
-        respond(delete_original=True)
+        if response_url:
+            responder.respond(response_url, delete_original=True)
 
     return on_share
 

@@ -11,14 +11,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
 
 from bot.feedback import FeedbackStore
 from bot.guards import RateLimiter, ThreadMemory, Turn
 from bot.mrkdwn import escape
 from bot.render import Message, render_answer, render_notice
+from bot.retries import create_retry_handlers
 from core.errors import NewsroomError, StoreUnavailableError
 from core.models import Answer
 from core.settings import Settings
@@ -185,6 +188,19 @@ class Responder:
             log.error("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
             return None
         return str(response.get("ts") or "") or None
+
+    def respond(self, response_url: str, **message: Any) -> bool:
+        """POST to an interaction's `response_url` (a private `/ask` answer, a share's
+        outcome), retried like Web API calls; False when Slack did not take it."""
+        client = WebhookClient(response_url, timeout=15, retry_handlers=create_retry_handlers())
+        try:
+            status = client.send(**message).status_code
+        except OSError as exc:  # the URL is a credential for 30 minutes: never log it
+            log.error("posting to a response_url failed: %s", type(exc).__name__)
+            return False
+        if status != 200:
+            log.error("posting to a response_url failed: HTTP %d", status)
+        return status == 200
 
     def whisper(
         self, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -56,11 +58,13 @@ class Call:
 
 @dataclass
 class Failure:
-    """A scripted failure for the next call of a method."""
+    """A scripted failure for the next call of a method: an error status, or with `drop`
+    ("eof" or "reset") the connection closed without any answer."""
 
     status: int
     body: dict[str, Any]
     headers: dict[str, str]
+    drop: str | None = None
 
 
 class FakeSlackWebAPI:
@@ -77,6 +81,7 @@ class FakeSlackWebAPI:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.socket_url: str | None = None
         self.refuse_channels: set[str] = set()
+        self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
         self._changed = threading.Condition()
@@ -123,12 +128,23 @@ class FakeSlackWebAPI:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Make the next call of `method` fail (default: 429 ratelimited, Retry-After 1)."""
+        """Make the next call of `method` fail (default: 429 ratelimited, Retry-After 1).
+
+        `method` is a Web API method, or "response/NAME" for the response_url `NAME`.
+        """
         if status == 429 and headers is None:
             headers = {"Retry-After": "1"}
         failure = Failure(status, body or {"ok": False, "error": "ratelimited"}, headers or {})
         with self._changed:
             self._failures.setdefault(method, []).append(failure)
+
+    def drop_next(self, method: str, how: str = "eof") -> None:
+        """Make the next call of `method` end without an answer: the server reads the request
+        and closes the connection ("eof") or resets it ("reset"), as a failing proxy might."""
+        if how not in ("eof", "reset"):
+            raise ValueError(f"unknown way to drop a connection: {how!r}")
+        with self._changed:
+            self._failures.setdefault(method, []).append(Failure(0, {}, {}, drop=how))
 
     def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
         """Recorded calls of a method, optionally filtered."""
@@ -226,6 +242,10 @@ class FakeSlackWebAPI:
                 args = _parse_body(raw, self.headers.get("Content-Type", ""))
                 if self.path.startswith("/response/"):
                     name = self.path.removeprefix("/response/")
+                    failure = fake._next_failure(f"response/{name}")
+                    if failure is not None:
+                        self._fail(failure)
+                        return
                     with fake._changed:
                         fake.responses.setdefault(name, []).append(args)
                         fake._changed.notify_all()
@@ -238,9 +258,26 @@ class FakeSlackWebAPI:
                 fake._record(Call(method, args, token))
                 failure = fake._next_failure(method)
                 if failure is not None:
-                    self._send(failure.status, failure.body, failure.headers)
+                    self._fail(failure)
                     return
                 self._send(200, fake._answer(method, args, token))
+
+            def _fail(self, failure: Failure) -> None:
+                with fake._changed:
+                    fake.failed.append((self.path, time.perf_counter()))
+                if failure.drop:
+                    self._drop(failure.drop)
+                else:
+                    self._send(failure.status, failure.body, failure.headers)
+
+            def _drop(self, how: str) -> None:
+                self.close_connection = True
+                if how == "reset":  # SO_LINGER 0: closing sends a reset at once
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.connection.close()
+                else:
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def _send(
                 self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
