@@ -6,8 +6,6 @@ server) with the real core and a real embedded Chroma; only Slack is the local s
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +13,11 @@ from typing import Any
 
 import pytest
 from slack_bolt import App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
 from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
-from bot.socket_mode import create_socket_handler
+from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
 from tests.conftest import SEED_DIR, make_settings
 from tests.helpers import ingest_paths
@@ -165,29 +163,25 @@ def start_bot(
     slack: tuple[FakeSlackWebAPI, FakeSocketMode],
     tmp_path: Path,
 ) -> Iterator[Callable[..., RunningBot]]:
-    """Start a bot over the seeded archive; keyword arguments override its settings."""
+    """Start a bot over the seeded archive; keyword arguments override its settings
+    (`answerer` and the Socket Mode `ping_interval` aside)."""
     web, socket = slack
     handlers: list[SocketModeHandler] = []
 
-    def start(answerer: Any = None, **overrides: Any) -> RunningBot:
+    def start(
+        answerer: Any = None, ping_interval: float = PING_SECONDS, **overrides: Any
+    ) -> RunningBot:
         settings = bot_settings(archive, web, tmp_path, **overrides)
         app = create_app(settings, answerer or archive_answerer)
-        handler = create_socket_handler(app, APP_TOKEN)
+        handler = create_socket_handler(app, APP_TOKEN, ping_interval=ping_interval)
         handler.connect()
         handlers.append(handler)
         socket.wait_connected()
         return RunningBot(web, socket, settings, app, handler)
 
     yield start
-    # The built-in client's reader waits up to 3 s on its socket; dropping the connection
-    # from the server side while it closes makes teardown take a fraction of that.
-    closers = [threading.Thread(target=handler.close) for handler in handlers]
-    for closer in closers:
-        closer.start()
-    time.sleep(0.05)
-    socket.drop()
-    for closer in closers:
-        closer.join(timeout=10)
+    for handler in handlers:
+        handler.close()
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ stand-in returns this server's ws:// URL.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -41,9 +43,13 @@ class FakeSocketMode:
         self.deliveries: dict[str, Delivery] = {}
         self.stray_acks: list[dict[str, Any]] = []
         self.connections = 0
+        self.connected_at: list[float] = []  # when each connection got its hello
         self._connection: ServerConnection | None = None
+        self._stalled: list[ServerConnection] = []
         self._changed = threading.Condition()
-        self._server: Server = serve(self._serve_connection, "127.0.0.1", 0)
+        # After a close handshake, wait 1 s (not 10) for the bot's end of the TCP connection:
+        # websocket-client leaves its socket to the garbage collector after a server's close.
+        self._server: Server = serve(self._serve_connection, "127.0.0.1", 0, close_timeout=1)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -56,6 +62,7 @@ class FakeSocketMode:
         return self
 
     def close(self) -> None:
+        self._release_stalled()
         self.drop()
         self._server.shutdown()
         self._thread.join(timeout=5)
@@ -72,12 +79,51 @@ class FakeSocketMode:
             }
             connection.send(json.dumps(message))
 
-    def drop(self) -> None:
-        """Close the bot's connection from Slack's side (as Slack does now and then)."""
+    def drop(self, how: str = "close") -> float:
+        """Close the bot's connection from Slack's side; returns when (perf_counter).
+
+        Args:
+            how: "close": a WebSocket close frame, as Slack sends when it closes a socket;
+                "eof": the TCP connection ends (FIN) without a close frame, as when a proxy
+                or a crashed server drops it; "reset": a TCP reset, nothing else.
+        """
         with self._changed:
             connection = self._connection
-        if connection is not None:
-            connection.close()
+        dropped_at = time.perf_counter()
+        if connection is None:
+            return dropped_at
+        if how == "close":
+            # close() waits for the bot's close frame: do not hold up the caller meanwhile.
+            threading.Thread(target=connection.close, daemon=True).start()
+        elif how == "eof":
+            connection.socket.shutdown(socket.SHUT_RDWR)
+        elif how == "reset":
+            # SO_LINGER 0: closing sends a reset at once.
+            connection.socket.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            connection.socket.close()
+        else:
+            raise ValueError(f"unknown way to drop a connection: {how!r}")
+        return dropped_at
+
+    def stall(self) -> float:
+        """Stop answering on the current connection without closing it, as a silent network
+        path would: no pongs, no acks read. Returns when (perf_counter)."""
+        with self._changed:
+            connection = self._connection
+        assert connection is not None, "no connection to stall"
+        # websockets answers pings and reads frames under this lock: holding it freezes
+        # the connection while the TCP socket stays open.
+        connection.protocol_mutex.acquire()
+        self._stalled.append(connection)
+        return time.perf_counter()
+
+    def _release_stalled(self) -> None:
+        for connection in self._stalled:
+            connection.protocol_mutex.release()
+            connection.socket.close()
+        self._stalled.clear()
 
     # -- the connection ------------------------------------------------------------------
 
@@ -92,6 +138,7 @@ class FakeSocketMode:
         with self._changed:
             self._connection = connection
             self.connections += 1
+            self.connected_at.append(time.perf_counter())
             self._changed.notify_all()
         try:
             for raw in connection:
