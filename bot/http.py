@@ -1,6 +1,7 @@
 """HTTP mode: Events API, `/ask` and interactivity on `POST /slack/events`, plus `GET /healthz`.
 
-Bolt's WSGI adapter verifies signatures (SLACK_SIGNING_SECRET) and dispatches; a threading
+Bolt's WSGI adapter verifies signatures (SLACK_SIGNING_SECRET, timestamps at most five
+minutes old) and dispatches; bodies over 1 MB are refused with 413 before that. A threading
 `wsgiref` server runs it, so the bot needs no web framework. Behind a TLS-terminating proxy
 this is all Slack needs; for heavier traffic any WSGI server can serve `create_wsgi_app`.
 """
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are a few KB; no Slack request comes near
+MAX_DISCARD_BYTES = 16 * MAX_BODY_BYTES
+SOCKET_TIMEOUT = 30.0  # a client that stops sending mid-request frees its thread
 
 
 def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIApplication:
@@ -41,14 +45,40 @@ def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIAp
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
-            body = json.dumps({"status": "ok", "store": store}).encode()
-            start_response(
-                "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
+            return _reply(start_response, "200 OK", {"status": "ok", "store": store})
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, "400 Bad Request", {"error": "bad Content-Length"})
+        if length > MAX_BODY_BYTES:
+            log.warning("refused a %d-byte request body (at most %d)", length, MAX_BODY_BYTES)
+            _discard(environ["wsgi.input"], length)
+            return _reply(start_response, "413 Payload Too Large", {"error": "body too large"})
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _reply(start_response: StartResponse, status: str, payload: dict[str, str]) -> list[bytes]:
+    body = json.dumps(payload).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    start_response(status, headers)
+    return [body]
+
+
+def _discard(stream: Any, length: int) -> None:
+    """Read and drop a refused body, up to `MAX_DISCARD_BYTES`, so that the client, still
+    sending, reads our answer instead of a broken connection; past that, the connection
+    simply closes. Reads stop at the server's socket timeout."""
+    left = min(length, MAX_DISCARD_BYTES)
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 64 * 1024))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except OSError:
+        return
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -57,6 +87,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 class _QuietHandler(WSGIRequestHandler):
     """Logs method, path and status through `logging` (never bodies or query strings)."""
+
+    timeout = SOCKET_TIMEOUT
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         path = self.path.split("?", 1)[0]

@@ -21,6 +21,8 @@ from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
 from tests.slack_standin.web_api import FakeSlackWebAPI
 
+ONE_MB = 1024 * 1024  # the body cap: Slack's own requests are a few KB
+
 
 @dataclass
 class Reply:
@@ -147,3 +149,63 @@ def test_healthz_reports_the_process_and_the_store(http_bot: HttpBot) -> None:
     assert reply.status == 200
     assert json.loads(reply.body) == {"status": "ok", "store": "ok"}
     assert http_bot.get("/nothing-here").status == 404
+
+
+@pytest.mark.parametrize(
+    "age, status",
+    [(240, 200), (310, 401), (-310, 401)],
+    ids=["4 min old", "5 min 10 s old", "5 min 10 s ahead"],
+)
+def test_signatures_are_honoured_only_within_five_minutes(
+    http_bot: HttpBot, age: int, status: int
+) -> None:
+    """A correctly signed request is accepted within Slack's 5-minute window, refused past it
+    (either way: a clock far ahead is as suspect as a replay)."""
+    body, content_type, _ = _mention_body("who was Cienfuegos?", f"Ev0AGE{age + 1000}")
+    reply = http_bot.post(body, content_type, timestamp=int(time.time()) - age)
+    assert reply.status == status
+    if status == 200:
+        assert "Cienfuegos" in http_bot.web.wait_for("chat.postMessage")[0].shown
+    else:
+        time.sleep(0.5)
+        assert not http_bot.web.calls_to("chat.postMessage")
+
+
+def test_a_replayed_signed_request_is_not_answered_twice(http_bot: HttpBot) -> None:
+    """The very same signed request sent again within the window (no retry header): acked,
+    not answered a second time."""
+    body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0REPLAYED")
+    timestamp = int(time.time()) - 60
+    assert http_bot.post(body, content_type, timestamp=timestamp).status == 200
+    http_bot.web.wait_for("chat.postMessage")
+    assert http_bot.post(body, content_type, timestamp=timestamp).status == 200
+    time.sleep(1.0)
+    assert len(http_bot.web.calls_to("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize("size", [ONE_MB + 1, 5 * ONE_MB], ids=["1 MB + 1", "5 MB"])
+def test_oversized_bodies_are_refused_with_413(http_bot: HttpBot, size: int) -> None:
+    """A body over 1 MB is refused before anything reads it, even correctly signed, and the
+    sender gets the 413 (not a broken connection)."""
+    event = payloads.event_callback(
+        payloads.app_mention("who was Cienfuegos?", "U0REPORTER", "C0NEWSDESK")
+    )
+    body = json.dumps({**event, "padding": ""})
+    body = body[:-2] + "x" * (size - len(body)) + body[-2:]
+    assert len(body) == size
+    reply = http_bot.post(body, "application/json")
+    assert reply.status == 413 and "too large" in reply.body
+    time.sleep(0.5)
+    assert not http_bot.web.calls_to("chat.postMessage")
+
+
+def test_a_large_body_under_the_cap_is_still_served(http_bot: HttpBot) -> None:
+    """Just under 1 MB and signed: accepted and answered (the cap stops only what Slack never
+    sends)."""
+    event = payloads.event_callback(
+        payloads.app_mention("who was Cienfuegos?", "U0REPORTER", "C0NEWSDESK")
+    )
+    body = json.dumps({**event, "padding": "x" * (ONE_MB - 2000)})
+    assert len(body) <= ONE_MB
+    assert http_bot.post(body, "application/json").status == 200
+    assert "Cienfuegos" in http_bot.web.wait_for("chat.postMessage")[0].shown
