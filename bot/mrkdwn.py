@@ -17,6 +17,7 @@ _CONTROL = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _WORD_JOINER = "\u2060"
+_DIVIDES = "\u2223"  # ∣, looks like | but means nothing to Slack
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
@@ -88,6 +89,9 @@ def link(url: str | None, label: str) -> str:
     shown = escape(label)
     if not url or not url.lower().startswith(("http://", "https://")):
         return shown
+    # Slack ends the URL at a "|"; one in the label ("Headline | Outlet") must not let a
+    # reader of the markup take part of the label for the target.
+    shown = shown.replace("|", _DIVIDES)
     safe = quote(url, safe=":/?#[]@!$&'()*+,;=%~.-_")
     safe = safe.replace("&", "&amp;")
     return f"<{safe}|{shown}>" if shown else f"<{safe}>"
