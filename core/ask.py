@@ -73,7 +73,7 @@ def render_text(answer: Answer) -> str:
         lines.append(f"{i}. {_byline(p)}")
         if p.link:
             lines.append(f"   {p.link}")
-        lines.append(textwrap.indent(textwrap.fill(p.text, width=84), "   > "))
+        lines.append(textwrap.indent(textwrap.fill(" ".join(p.text.split()), width=84), "   > "))
         lines.append("")
     return "\n".join(lines).rstrip()
 
