@@ -1,7 +1,9 @@
 """Slack listeners: unpack the payload, call the responder. Nothing else lives here.
 
 Events are acknowledged by Bolt before these run (they run on its worker threads), and
-`/ask` and the buttons call `ack()` first, so Slack always hears back within milliseconds.
+`/ask` and the buttons call `ack()` first. The answering itself goes to the responder's own
+pool (`Responder.later`), so a listener returns at once and Bolt's workers stay free for the
+next acknowledgement however many answers are being computed.
 """
 
 from __future__ import annotations
@@ -13,19 +15,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.feedback import Vote
-from bot.guards import Turn
 from bot.mrkdwn import plain_question
 from bot.render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE
 from bot.responder import EMPTY_QUESTION, Question, Responder, not_allowed_text, searching_text
 
 log = logging.getLogger(__name__)
 
-NOT_IN_CHANNEL = (
-    "I can't post in this conversation. Invite me first (`/invite @archive`), then share again."
-)
 THANKS = "Thanks for the feedback! It helps whoever tunes the archive."
 
 
@@ -61,7 +58,7 @@ def _on_mention(responder: Responder) -> Any:
         earlier = responder.threads.recall(channel, root) if event.get("thread_ts") else None
         text = plain_question(event.get("text", ""), context.bot_user_id)
         question = Question(text, user, channel, event["ts"], root)
-        responder.reply(client, question, context=earlier.question if earlier else None)
+        responder.later(responder.reply, client, question, earlier.question if earlier else None)
 
     return on_mention
 
@@ -86,7 +83,7 @@ def _on_message(responder: Responder) -> Any:
             if not responder.allowed(channel):
                 return
         question = Question(plain_question(raw, bot), user, channel, event["ts"], thread)
-        responder.reply(client, question, context=earlier.question if earlier else None)
+        responder.later(responder.reply, client, question, earlier.question if earlier else None)
 
     return on_message
 
@@ -107,13 +104,7 @@ def _on_ask(responder: Responder) -> Any:
             ack(text=notice)
             return
         ack(searching_text(question))
-        message = responder.compose(question, share=True)
-        responder.respond(
-            command["response_url"],
-            response_type="ephemeral",
-            replace_original=False,
-            **message.as_kwargs(),
-        )
+        responder.later(responder.answer_privately, question, command["response_url"])
 
     return on_ask
 
@@ -125,23 +116,7 @@ def _on_share(responder: Responder) -> Any:
         question = _value(action).get("q", "")
         channel, user = body["channel"]["id"], body["user"]["id"]
         response_url = str(body.get("response_url") or "")
-        message = responder.compose(question, asked_by=user)
-        try:
-            posted = client.chat_postMessage(channel=channel, **message.as_kwargs())
-        except SlackApiError as exc:
-            log.warning("sharing in %s failed: %s", channel, exc.response.get("error"))
-            if response_url:
-                responder.respond(
-                    response_url,
-                    text=NOT_IN_CHANNEL,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-            return
-        if posted.get("ts"):
-            responder.threads.remember(channel, str(posted["ts"]), Turn(user, question))
-        if response_url:
-            responder.respond(response_url, delete_original=True)
+        responder.later(responder.share, client, channel, user, question, response_url)
 
     return on_share
 

@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,12 @@ MISCONFIGURED = (
     "Whoever runs me will find the reason in my logs."
 )
 EMPTY_QUESTION = "Ask me a question about the archive, e.g. _who was Salvador Cienfuegos?_"
+NOT_IN_CHANNEL = (
+    "I can't post in this conversation. Invite me first (`/invite @archive`), then share again."
+)
+# Answers are CPU-bound (embedding, BM25, numpy): more of them at once than cores only
+# makes each slower. Questions beyond these wait their turn in the pool's queue.
+ANSWER_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -86,12 +93,35 @@ class Responder:
         feedback: Where 👍/👎 clicks go.
     """
 
-    def __init__(self, settings: Settings, answerer: Answerer, feedback: FeedbackStore):
+    def __init__(
+        self,
+        settings: Settings,
+        answerer: Answerer,
+        feedback: FeedbackStore,
+        workers: int = ANSWER_WORKERS,
+    ):
         self.settings = settings
         self.answerer = answerer
         self.feedback = feedback
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.threads = ThreadMemory()
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bot-answer")
+
+    def later(self, work: Callable[..., object], *args: Any) -> None:
+        """Run `work(*args)` on the answering pool and return at once.
+
+        Listeners hand their answering here, so Bolt's workers are free again in
+        milliseconds: a `/ask` is acknowledged only once a Bolt worker runs its listener,
+        and with every worker busy answering, acks waited seconds under load.
+        """
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:
+                log.exception("answering failed")
+
+        self._pool.submit(run)
 
     # -- policy --------------------------------------------------------------------------
 
@@ -173,6 +203,35 @@ class Responder:
                 self.threads.remember(question.channel, posted_ts, turn)
         finally:
             self._react(client, "reactions_remove", question)
+
+    def answer_privately(self, question: str, response_url: str) -> None:
+        """`/ask`: the answer only the asker sees, with a button to share it."""
+        message = self.compose(question, share=True)
+        self.respond(
+            response_url, response_type="ephemeral", replace_original=False, **message.as_kwargs()
+        )
+
+    def share(
+        self, client: WebClient, channel: str, user: str, question: str, response_url: str
+    ) -> None:
+        """The share button: post the answer in the channel, with who asked what."""
+        message = self.compose(question, asked_by=user)
+        try:
+            posted = client.chat_postMessage(channel=channel, **message.as_kwargs())
+        except SlackApiError as exc:
+            log.warning("sharing in %s failed: %s", channel, exc.response.get("error"))
+            if response_url:
+                self.respond(
+                    response_url,
+                    text=NOT_IN_CHANNEL,
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            return
+        if posted.get("ts"):
+            self.threads.remember(channel, str(posted["ts"]), Turn(user, question))
+        if response_url:
+            self.respond(response_url, delete_original=True)
 
     # -- posting -------------------------------------------------------------------------
 
