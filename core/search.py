@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 DENSE_K = 100
 LEX_CHUNK_K = 200
+LEX_DOC_K = 200
 
 
 @dataclass
@@ -139,19 +140,16 @@ class Searcher:
         terms = tokenize(query.text)
         if snap.empty:
             return Ranked([], vector, terms)
-        doc_mask = _doc_mask(snap, query)
         try:
-            doc_scores = self._fuse(self.store, snap, query, vector, terms, doc_mask)
+            doc_scores, chunk_lex = self._fuse(self.store, snap, query, vector, terms)
         except StoreUnavailableError:
             if self.store.settings.server_mode:
                 raise
             # An embedded reader can fail while another process writes: reopen, retry once.
             self.refresh(force=True)
             snap = self.snapshot()
-            doc_mask = _doc_mask(snap, query)
-            doc_scores = self._fuse(self.store, snap, query, vector, terms, doc_mask)
-        order = [int(d) for d in np.argsort(-doc_scores) if doc_scores[d] > 0][: max(k, 1)]
-        chunk_lex = snap.chunk_bm25.scores(terms)
+            doc_scores, chunk_lex = self._fuse(self.store, snap, query, vector, terms)
+        order = [int(d) for d in _ranked_ids(doc_scores, max(k, 1))]
         per_doc = [self._passages(snap, d, vector, chunk_lex, doc_scores[d]) for d in order]
         passages = [group[0] for group in per_doc]
         for depth in range(1, max((len(g) for g in per_doc), default=0)):
@@ -167,13 +165,13 @@ class Searcher:
         query: Query,
         vector: np.ndarray,
         terms: list[str],
-        doc_mask: np.ndarray,
-    ) -> np.ndarray:
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused article scores, and the chunks' BM25 scores (both zero outside filters)."""
         w = self.weights
-        n_docs = len(snap.articles)
-        scores = np.zeros(n_docs, dtype=np.float64)
+        doc_mask = _doc_mask(snap, query)
+        scores = np.zeros(len(snap.articles), dtype=np.float64)
         doc_lex = np.where(doc_mask, snap.doc_bm25.scores(terms), 0.0)
-        _add_rrf(scores, _ranked_ids(doc_lex, n_docs), w.doc_lexical)
+        _add_rrf(scores, _ranked_ids(doc_lex, LEX_DOC_K), w.doc_lexical)
         chunk_lex = snap.chunk_bm25.scores(terms)
         chunk_lex = np.where(doc_mask[snap.chunk_doc], chunk_lex, 0.0)
         top_chunks = _ranked_ids(chunk_lex, LEX_CHUNK_K)
@@ -183,7 +181,8 @@ class Searcher:
         if query.soft_since is not None:
             inside = snap.doc_ts >= query.soft_since
             scores = np.where(inside, scores * (1 + w.soft_date_boost), scores)
-        return scores * (1 + w.recency * _freshness(snap, query.now, w.recency_days))
+        scores *= 1 + w.recency * _freshness(snap, query.now, w.recency_days)
+        return scores, chunk_lex
 
     def _passages(
         self, snap: Snapshot, doc: int, vector: np.ndarray, chunk_lex: np.ndarray, score: float
