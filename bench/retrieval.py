@@ -46,6 +46,7 @@ from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
 LABELS = {
     "declined": "decline rate (no-evidence questions)",
     "chars@5": "mean chars of a top-5 passage",
+    "ans@5 words": "ans@5, whole words only",
 }
 
 

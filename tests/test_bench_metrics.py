@@ -15,10 +15,11 @@ def test_normalize_drops_punctuation_and_curly_quotes() -> None:
     assert normalize("Tampa, Florida") == normalize("tampa florida")
 
 
-def test_answer_must_match_whole_words() -> None:
-    """A number inside a longer number is not the answer."""
-    assert contains_answer(["It was agreed in 2008."], ["2008"])
-    assert not contains_answer(["It was agreed in 20081."], ["2008"])
+def test_answer_can_be_required_to_match_whole_words() -> None:
+    """In the strict variant a number inside a longer number is not the answer."""
+    assert contains_answer(["It was agreed in 2008."], ["2008"], words=True)
+    assert not contains_answer(["It was agreed in 20081."], ["2008"], words=True)
+    assert contains_answer(["It was agreed in 20081."], ["2008"])
 
 
 def test_ranking_collapses_to_documents_first_occurrence() -> None:
