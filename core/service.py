@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.embeddings import load_embedder
+from core.embeddings import load_embedder, use_threads
 from core.search import Searcher
 from core.settings import Settings
 from core.store import open_store
@@ -10,6 +10,7 @@ from core.store import open_store
 
 def open_searcher(settings: Settings) -> Searcher:
     """A searcher over the configured store (read side: nothing is created)."""
+    use_threads(settings.query_threads)
     embedder = load_embedder(settings.embedding_model)
     store = open_store(settings, embedder.name, embedder.dim, create=False)
     return Searcher(store, embedder)

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     # Ask
     max_question_chars: int = 1000
     answer_passages: int = 5
+    query_threads: int = 1
 
     # Slack
     slack_bot_token: str | None = None
