@@ -63,15 +63,23 @@ def decode_text(data: bytes, label: str) -> str:
     return str(best)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _clean(text: str) -> str:
+    text = _CONTROL.sub("", text)
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
     out = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
-def _require_text(text: str, label: str) -> str:
-    if len(text.strip()) < _MIN_TEXT_CHARS:
-        raise LoadError(f"{label}: no article text found (under {_MIN_TEXT_CHARS} characters)")
+def _require_text(text: str, label: str, minimum: int = _MIN_TEXT_CHARS) -> str:
+    """The text, unless it is shorter than `minimum` characters (a page that failed to
+    extract, an empty file); a record's text only has to be non-empty."""
+    if len(text.strip()) < minimum:
+        if minimum <= 1:
+            raise LoadError(f"{label}: the 'text' field is empty")
+        raise LoadError(f"{label}: no article text found (under {minimum} characters)")
     return text
 
 
@@ -205,7 +213,7 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
     text = record.get("text")
     if not isinstance(text, str):
         raise LoadError(f"{label}: needs a 'text' string field")
-    body = _require_text(_clean(text), label)
+    body = _require_text(_clean(text), label, minimum=1)
     url = _optional_str(record, "url", label)
     url = canonical_url(url) if url else None
     record_id = _optional_str(record, "id", label)

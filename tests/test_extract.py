@@ -95,3 +95,11 @@ def test_records_need_text_and_the_right_types() -> None:
         extract.article_from_record({**record, "title": {"a": 1}}, "f", "line 3")
     with pytest.raises(LoadError, match="JSON object"):
         extract.article_from_record([1, 2], "f", "line 4")
+
+
+def test_a_short_record_is_kept_and_an_empty_one_refused() -> None:
+    """A 12-character news snippet is an article; a blank 'text' is an error."""
+    short = extract.article_from_record({"id": "s", "text": "Tom Brady won"}, "f", "line 1")
+    assert short.text == "Tom Brady won"
+    with pytest.raises(LoadError, match="'text' field is empty"):
+        extract.article_from_record({"id": "e", "text": "  \x00 "}, "f", "line 2")
