@@ -83,6 +83,9 @@ def _discard(stream: Any, length: int) -> None:
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of 20 deliveries on a busy machine
+    # overflowed it (the kernel's ListenOverflows counter rose) and some were reset.
+    request_queue_size = 128
 
 
 class _QuietHandler(WSGIRequestHandler):
