@@ -79,6 +79,7 @@ class FakeSlackWebAPI:
         self.bot_token, self.app_token = bot_token, app_token
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.response_times: dict[str, list[float]] = {}  # perf_counter of each, as above
         self.socket_url: str | None = None
         self.refuse_channels: set[str] = set()
         self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
@@ -248,6 +249,7 @@ class FakeSlackWebAPI:
                         return
                     with fake._changed:
                         fake.responses.setdefault(name, []).append(args)
+                        fake.response_times.setdefault(name, []).append(time.perf_counter())
                         fake._changed.notify_all()
                     self._send(200, {"ok": True})
                     return
