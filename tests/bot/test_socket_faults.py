@@ -34,6 +34,24 @@ def test_socket_mode_reconnects_at_once_when_the_socket_goes(
     assert "Cienfuegos" in bot.answers("C0NEWSDESK")[0].shown
 
 
+def test_a_refresh_slack_asks_for_moves_to_a_new_socket_at_once(
+    bot: RunningBot, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Start-up opens one connection, not two; Slack's "disconnect: refresh_requested" gets
+    a new socket within a second (replacing the old one once stalled the client for 10 s)."""
+    time.sleep(1.0)  # a second connection at start-up would have come by now
+    assert bot.socket.connections == 1
+    asked_at = time.perf_counter()
+    bot.socket.refresh()
+    bot.socket.wait_connected(connections=2, timeout=15)
+    seconds = bot.socket.connected_at[1] - asked_at
+    with capsys.disabled():
+        print(f"\nSocket Mode reconnect after Slack's refresh request: {seconds:.2f} s")
+    assert seconds < 3.0
+    bot.mention(QUESTION)
+    assert "Cienfuegos" in bot.answers("C0NEWSDESK")[0].shown
+
+
 def test_socket_mode_reconnects_when_slack_stops_answering_pings(
     start_bot: Callable[..., RunningBot],
     capsys: pytest.CaptureFixture[str],
@@ -42,7 +60,6 @@ def test_socket_mode_reconnects_when_slack_stops_answering_pings(
     """A connection that stays open but goes silent (no pongs): a new socket about two ping
     intervals later, and questions are answered on it."""
     bot = start_bot(ping_interval=1.0)
-    time.sleep(1.5)  # past the client's start-up check, which may reconnect once by itself
     before = bot.socket.connections
     stalled_at = bot.socket.stall()
     bot.socket.wait_connected(connections=before + 1, timeout=15)
