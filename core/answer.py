@@ -17,7 +17,6 @@ from core.lexical import stem, tokenize
 from core.models import Answer, Passage
 from core.query import parse_query
 from core.search import Ranked, Searcher
-from core.snapshot import summarize
 from core.text import split_sentences
 
 MAX_LEAD_CANDIDATES = 8
@@ -81,7 +80,7 @@ def answer_question(
     query = parse_query(text, now)
     notes += query.notes
     ranked = searcher.search(query, k=max(k, considered))
-    summary = summarize(searcher.snapshot())
+    summary = searcher.snapshot().summary
     idf = searcher.snapshot().chunk_bm25.idf
     relevant = [p for p in ranked.passages if _is_relevant(p, ranked.query_terms, idf, floor)]
     if not relevant:

@@ -35,6 +35,7 @@ class Snapshot:
     doc_ts: np.ndarray  # publish time (epoch s), -1 when unknown
     vectors: np.ndarray  # unit embedding of each chunk, as stored
     build_seconds: float = 0.0
+    summary: StoreSummary | None = None
     row_of: dict[str, int] = field(default_factory=dict)
     doc_row: dict[str, int] = field(default_factory=dict)
 
@@ -96,6 +97,7 @@ def build_snapshot(store: Store) -> Snapshot:
     )
     snapshot.row_of = {cid: i for i, cid in enumerate(snapshot.chunk_ids)}
     snapshot.doc_row = doc_row
+    snapshot.summary = summarize(snapshot)
     snapshot.build_seconds = time.perf_counter() - started
     return snapshot
 

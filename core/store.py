@@ -39,14 +39,13 @@ _PAGE = 2000
 
 @dataclass(frozen=True)
 class ChunkHit:
-    """A chunk as the store returns it, with its metadata; `distance` is cosine distance."""
+    """A chunk as the store returns it, with its metadata (and its vector when asked)."""
 
     id: str
     doc_id: str
     index: int
     text: str
     meta: dict[str, Any]
-    distance: float | None = None
     embedding: np.ndarray | None = None
 
 
@@ -209,10 +208,6 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------
 
-    def write_article(self, article: Article, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Store an article's chunks and commit it, replacing any earlier version whole."""
-        self.write_articles([(article, chunks, vectors)], replacing={article.doc_id})
-
     def write_articles(
         self,
         entries: list[tuple[Article, list[Chunk], np.ndarray]],
@@ -332,35 +327,11 @@ class Store:
                 page["ids"], page["metadatas"], docs, vectors, strict=True
             ):
                 yield ChunkHit(
-                    cid, meta["doc_id"], int(meta["chunk_index"]), text or "", meta, None, vector
+                    cid, meta["doc_id"], int(meta["chunk_index"]), text or "", meta, vector
                 )
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
-
-    def query(
-        self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None
-    ) -> list[ChunkHit]:
-        """The k nearest chunks to a query vector (live or not: callers check the manifest)."""
-        if self._chunks is None:
-            return []
-        result = self._call(
-            self._chunks.query,
-            query_embeddings=[vector],
-            n_results=k,
-            where=where,
-            include=["metadatas", "documents", "distances"],
-        )
-        return [
-            ChunkHit(cid, meta["doc_id"], int(meta["chunk_index"]), text or "", meta, dist)
-            for cid, meta, text, dist in zip(
-                result["ids"][0],
-                result["metadatas"][0],
-                result["documents"][0],
-                result["distances"][0],
-                strict=True,
-            )
-        ]
 
     def summary(self) -> StoreSummary:
         """Article and chunk counts and the publish-date range."""
