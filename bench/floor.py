@@ -35,7 +35,7 @@ PASSAGES = 3
 def signals(store: Path, questions: list[dict]) -> list[tuple[bool, list[tuple[float, float]]]]:
     """(answerable, [(similarity, coverage) of each top passage]) per question."""
     searcher = open_searcher(Settings(_env_file=None, chroma_path=store))
-    idf = searcher.snapshot().chunk_bm25.idf
+    idf = searcher.idf
     out = []
     for q in questions:
         ranked = searcher.search(parse_query(q["question"]), k=PASSAGES)

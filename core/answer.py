@@ -80,8 +80,8 @@ def answer_question(
     query = parse_query(text, now)
     notes += query.notes
     ranked = searcher.search(query, k=max(k, considered))
-    summary = searcher.snapshot().summary
-    idf = searcher.snapshot().chunk_bm25.idf
+    summary = searcher.summary()
+    idf = searcher.idf
     relevant = [p for p in ranked.passages if _is_relevant(p, ranked.query_terms, idf, floor)]
     if not relevant:
         return Answer(query.text, None, None, [], ranked.passages, notes, summary)

@@ -18,7 +18,7 @@ import numpy as np
 from core.embeddings import Embedder
 from core.errors import StoreUnavailableError
 from core.lexical import tokenize
-from core.models import Passage
+from core.models import Passage, StoreSummary
 from core.query import Query
 from core.snapshot import Snapshot, build_snapshot
 from core.store import Store
@@ -126,6 +126,14 @@ class Searcher:
 
         threading.Thread(target=loop, name="store-refresh", daemon=True).start()
         return stop
+
+    def summary(self) -> StoreSummary | None:
+        """What the archive holds (article count, date range), for "nothing found" replies."""
+        return self.snapshot().summary
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an index term over chunks (high for rare names)."""
+        return self.snapshot().chunk_bm25.idf(term)
 
     # -- searching -----------------------------------------------------------------------
 
