@@ -1,29 +1,29 @@
-"""The bot's handle on the core: question -> Answer, with a searcher that stays fresh.
+"""The bot's handle on the core: question -> Answer, over an archive that stays current.
 
-The searcher is opened lazily and reopened after failures, so a bot started while the
-store is down (or a Chroma server that restarts) recovers by itself; a background thread
-calls `Searcher.refresh()` every couple of seconds so articles committed by another
-process (`ingest`) become answerable without a restart.
+The live archive (`core.archive.LiveArchive`) is the one owner of freshness: `warm()` opens
+it (and builds this host's local index the first time), `start_refreshing()` starts its
+sync thread, so articles committed by another process (`ingest`) become answerable within
+seconds, and `close()` stops it. A bot started while the store is down keeps trying in
+that thread and answers once the store is back.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
 
 from core.answer import answer_question
+from core.archive import SYNC_SECONDS, LiveArchive
 from core.errors import StoreUnavailableError
+from core.hybrid import HybridIndex
 from core.models import Answer
 from core.search import Searcher
-from core.service import open_searcher
+from core.service import open_archive
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REFRESH_SECONDS = 2.0
-RETRY_PAUSE = 0.3
+REFRESH_SECONDS = SYNC_SECONDS
 WARM_UP_TEXT = "Who was the former defense minister, and when was he arrested?"
 
 
@@ -32,106 +32,75 @@ class ArchiveAnswerer:
 
     Args:
         settings: Store location, passages to show, question length cap.
-        opener: Opens a searcher (the seam tests may replace; defaults to the real one).
     """
 
-    def __init__(self, settings: Settings, opener: Callable[[Settings], Searcher] = open_searcher):
+    def __init__(self, settings: Settings):
         self.settings = settings
-        self._opener = opener
+        self._archive: LiveArchive | None = None
         self._searcher: Searcher | None = None
         self._open_lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.healthy: bool | None = None  # None until the store was first tried
 
     def __call__(self, question: str) -> Answer:
         """Answer one question.
 
         Raises:
-            StoreUnavailableError: the store cannot be reached, even after one retry
-                (an embedded reader can fail briefly while another process writes).
+            StoreUnavailableError: the store cannot be reached.
             NewsroomError: misconfiguration, e.g. a model mismatch.
         """
-        try:
-            return self._answer(question)
-        except StoreUnavailableError:
-            log.warning("store unavailable; retrying once")
-            time.sleep(RETRY_PAUSE)
-            return self._answer(question)
+        searcher = self.searcher()
+        if self.archive.local is None:  # not opened yet (no warm-up, or the store was down)
+            self.refresh()
+        return answer_question(
+            question,
+            searcher,
+            k=self.settings.answer_passages,
+            max_chars=self.settings.max_question_chars,
+        )
 
-    def _answer(self, question: str) -> Answer:
-        try:
-            answer = answer_question(
-                question,
-                self.searcher(),
-                k=self.settings.answer_passages,
-                max_chars=self.settings.max_question_chars,
-            )
-        except StoreUnavailableError:
-            self._mark(False)
-            raise
-        self._mark(True)
-        return answer
+    @property
+    def healthy(self) -> bool | None:
+        """Whether the store was reachable at the last try (None before the first)."""
+        return self._archive.healthy if self._archive is not None else None
 
     def searcher(self) -> Searcher:
-        """The open searcher, opening it (model and store) on first use or after a failure."""
+        """The searcher (the model is loaded on first use; the store is opened by syncs)."""
         with self._open_lock:
             if self._searcher is None:
-                self._searcher = self._opener(self.settings)
+                archive, embedder = open_archive(self.settings)
+                self._archive = archive
+                self._searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
             return self._searcher
 
+    @property
+    def archive(self) -> LiveArchive:
+        """The live archive behind the searcher."""
+        self.searcher()
+        assert self._archive is not None
+        return self._archive
+
     def warm(self) -> None:
-        """Open the store and build the snapshot now, so the first question is fast.
+        """Load the model, open the store and the local index, so the first question is fast.
 
         Raises:
             NewsroomError: as `__call__`; the caller decides whether that is fatal.
         """
-        try:
-            searcher = self.searcher()
-            searcher.snapshot()
-            searcher.embedder.encode([WARM_UP_TEXT] * 4)  # torch's first call is the slow one
-        except StoreUnavailableError:
-            self._mark(False)
-            raise
-        self._mark(True)
+        searcher = self.searcher()
+        searcher.embedder.encode([WARM_UP_TEXT] * 4)  # torch's first call is the slow one
+        self.archive.sync()
+        answer_question(WARM_UP_TEXT, searcher)  # loads the vector index and the replica
 
-    def refresh(self) -> bool:
-        """Pick up other processes' writes; True when the snapshot changed. Never raises."""
+    def refresh(self) -> int:
+        """Catch up with the store now; how many articles changed (0 when unreachable)."""
         try:
-            changed = self.searcher().refresh()
+            return self.archive.sync()
         except StoreUnavailableError:
-            self._mark(False)
-            return False
-        except Exception:
-            log.exception("refreshing the store snapshot failed")
-            return False
-        self._mark(True)
-        return changed
+            return 0
 
     def start_refreshing(self, interval: float = REFRESH_SECONDS) -> None:
-        """Refresh in a daemon thread every `interval` seconds until `close()`."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.wait(interval):
-                self.refresh()
-
-        self._thread = threading.Thread(target=loop, name="store-refresh", daemon=True)
-        self._thread.start()
+        """Keep the archive current in a background thread until `close()`."""
+        self.archive.start(interval)
 
     def close(self) -> None:
-        """Stop the refresh thread."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _mark(self, healthy: bool) -> None:
-        if healthy != self.healthy:
-            if healthy:
-                log.info("store reachable: %s", self.settings.store_label)
-            else:
-                log.warning("store unavailable: %s; will keep trying", self.settings.store_label)
-        self.healthy = healthy
+        """Stop the background thread and release the store."""
+        if self._archive is not None:
+            self._archive.stop()

@@ -14,7 +14,7 @@ import sys
 
 _TOKEN = re.compile(r"\b(xox[abposer]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+")
 _QUIET = ("slack_bolt", "slack_sdk", "bot.bolt", "httpx", "urllib3")
-_LIBRARIES = ("chromadb", "bm25s", "sentence_transformers", "transformers")
+_LIBRARIES = ("chromadb", "tantivy", "sentence_transformers", "transformers")
 
 
 def redact(text: str) -> str:

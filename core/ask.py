@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print('ask: give a question in quotes, e.g. ask "who was Cienfuegos?"', file=sys.stderr)
         return 2
+    searcher: Searcher | None = None
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
         k = args.k or settings.answer_passages
@@ -159,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if searcher is not None:
+            searcher.close()
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:

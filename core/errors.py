@@ -22,6 +22,11 @@ class StoreUnavailableError(NewsroomError):
     """The store cannot be reached (server down) or read right now."""
 
 
+class StaleReaderError(StoreUnavailableError):
+    """An embedded Chroma client cannot read vectors another process wrote after it opened
+    (its HNSW index is the one it loaded); a new client can."""
+
+
 class StoreEmptyError(NewsroomError):
     """The collection holds no articles yet."""
 

@@ -1,12 +1,10 @@
-"""The lexical side of hybrid search: BM25 over chunks and over whole articles.
+"""Index terms: the one tokenizer that the lexical index, the relevance floor and the
+highlighting share (lower-cased words, stop words dropped, plurals folded).
 
-Chroma's local mode has no sparse index, so this one is ours. It is rebuilt from the
-store's own committed chunks (see `core.snapshot`), so it cannot drift from Chroma.
+The BM25 index itself is tantivy's, fed these terms (see `core.replica`).
 """
 
 from __future__ import annotations
-
-import numpy as np
 
 from core.text import words
 
@@ -153,33 +151,3 @@ def stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Index terms of a text: lower-cased, stop words dropped, lightly stemmed."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1 or w.isdigit()]
-
-
-class Bm25:
-    """A BM25 index over a list of token lists (bm25s underneath)."""
-
-    def __init__(self, corpus_tokens: list[list[str]]):
-        import bm25s
-
-        self.size = len(corpus_tokens)
-        self._index = bm25s.BM25(k1=1.2, b=0.75)
-        if corpus_tokens:
-            self._index.index(corpus_tokens, show_progress=False)
-        df: dict[str, int] = {}
-        for tokens in corpus_tokens:
-            for token in set(tokens):
-                df[token] = df.get(token, 0) + 1
-        self._df = df
-
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every document for the query (zeros where nothing matches)."""
-        vocab = self._index.vocab_dict if self.size else {}
-        known = [t for t in query_tokens if t in vocab]
-        if not known:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._index.get_scores(known), dtype=np.float32)
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency of a term (high for rare names)."""
-        df = self._df.get(token, 0)
-        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))

@@ -1,16 +1,30 @@
-"""Wiring shared by the entry points: settings -> model -> store -> searcher."""
+"""Wiring shared by the entry points: settings -> model -> live archive -> searcher."""
 
 from __future__ import annotations
 
-from core.embeddings import load_embedder, use_threads
+from core.archive import LiveArchive
+from core.embeddings import Embedder, load_embedder, use_threads
+from core.hybrid import HybridIndex
 from core.search import Searcher
 from core.settings import Settings
-from core.store import open_store
+
+
+def open_archive(settings: Settings) -> tuple[LiveArchive, Embedder]:
+    """The model and a live archive over the configured store (nothing opened yet)."""
+    use_threads(settings.query_threads)
+    embedder = load_embedder(settings.embedding_model)
+    return LiveArchive(settings, embedder.name, embedder.dim), embedder
 
 
 def open_searcher(settings: Settings) -> Searcher:
-    """A searcher over the configured store (read side: nothing is created)."""
-    use_threads(settings.query_threads)
-    embedder = load_embedder(settings.embedding_model)
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
-    return Searcher(store, embedder)
+    """A searcher over the configured store, caught up with it once.
+
+    A long-running process keeps it current with `searcher.archive.start()` (the bot does);
+    `searcher.close()` stops that and releases the store.
+
+    Raises:
+        StoreUnavailableError: the store cannot be reached.
+    """
+    archive, embedder = open_archive(settings)
+    archive.sync()
+    return Searcher(HybridIndex(archive), embedder, archive=archive)

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection: str = "news"
     embedding_model: str = DEFAULT_MODEL
+    index_path: Path | None = None
 
     # Ingest limits
     max_file_mb: float = 20.0
@@ -60,6 +61,7 @@ class Settings(BaseSettings):
         "slack_signing_secret",
         "slack_api_base_url",
         "feedback_db",
+        "index_path",
         mode="before",
     )
     @classmethod
@@ -77,6 +79,14 @@ class Settings(BaseSettings):
         if self.server_mode:
             return f"the Chroma server at {self.chroma_host}:{self.chroma_port}"
         return str(self.chroma_path)
+
+    @property
+    def index_folder(self) -> Path:
+        """This host's local search index (one folder per collection): INDEX_PATH, else
+        `index` beside the embedded store's folder."""
+        if self.index_path is not None:
+            return self.index_path
+        return self.chroma_path.parent / "index"
 
     @property
     def feedback_path(self) -> Path:

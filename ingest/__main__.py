@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from tqdm import tqdm
 
+from core.archive import LiveArchive
 from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
+from core.replica import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import count_items, expand
+
+log = logging.getLogger("ingest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder = load_embedder(settings.embedding_model)
         store = open_store(settings, embedder.name, embedder.dim)
         if args.delete:
-            return _delete(store, args.delete)
+            return _delete(store, args.delete, _local_index(settings, store))
         if args.list:
             return _list(store)
         if args.stats:
@@ -86,7 +89,10 @@ def _ingest(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    ingestor = Ingestor(store, embedder, settings.max_chunks_per_article)
+    archive = _local_index(settings, store)
+    ingestor = Ingestor(
+        store, embedder, settings.max_chunks_per_article, after_commit=lambda: _update(archive)
+    )
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
     for _label, reason in report.failed:
@@ -97,30 +103,35 @@ def _ingest(
     return 1 if report.failed else 0
 
 
-def _resolve(store: Store, target: str) -> str | None:
-    candidates = {target}
-    if "://" not in target:
-        candidates.add(str(Path(target).resolve()))
-    for article in store.articles():
-        if {article.doc_id, article.url, article.path} & candidates:
-            return article.doc_id
-    return None
+def _local_index(settings: Settings, store: Store) -> LiveArchive:
+    """This host's local search index, updated after each commit so that a bot here answers
+    new articles at once. With a Chroma server, only a local index that already exists is
+    updated (the bots' hosts keep their own)."""
+    return LiveArchive(
+        settings, store.model_name, store.dim, store=store, build_missing=not settings.server_mode
+    )
 
 
-def _delete(store: Store, targets: list[str]) -> int:
+def _update(archive: LiveArchive) -> None:
+    try:
+        archive.sync()
+    except IndexBusyError as exc:  # a bot is updating it: it will apply this commit too
+        log.warning("%s", exc)
+
+
+def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
     missing = 0
     for target in targets:
-        doc_id = _resolve(store, target)
-        if doc_id is None:
+        found = store.find_article(target)
+        if found is None or not store.delete_article(found.doc_id):
             print(
                 f"ingest: no stored article has id, URL or path {target!r} (see `ingest --list`)",
                 file=sys.stderr,
             )
             missing += 1
             continue
-        store.delete_article(doc_id)
-        print(f"ingest: deleted {doc_id}")
-    store.bump_generation()
+        print(f"ingest: deleted {found.doc_id}")
+    _update(archive)
     return 1 if missing else 0
 
 

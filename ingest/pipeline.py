@@ -1,7 +1,11 @@
 """Items -> articles -> chunks -> embeddings -> store, idempotent by content hash.
 
-Chunks of many articles are embedded together (the model is the bottleneck and likes full
-batches); each article is then written and committed on its own.
+A run costs what it is given, not what the store holds: which of its articles are already
+stored is asked of the manifest in batches of their own ids, the sweep reads only the
+change log written since the last one, and each commit updates this host's local index
+with just the articles it wrote. Chunks of many articles are embedded together (the model
+is the bottleneck and likes full batches); each batch is then committed with one manifest
+write.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 
 from core.embeddings import Embedder
 from core.errors import LoadError, NewsroomError
-from core.models import Article, Chunk
+from core.models import Article, Chunk, StoredArticle
 from core.store import Store
 from ingest.chunking import Budget, split_article
 from ingest.sources import Item
@@ -21,6 +25,7 @@ from ingest.sources import Item
 log = logging.getLogger(__name__)
 
 EMBED_BATCH_CHUNKS = 256
+LOOKUP_BATCH = 64  # articles whose stored versions are asked for in one manifest read
 
 
 @dataclass
@@ -52,15 +57,31 @@ class _Pending:
 
 
 class Ingestor:
-    """Runs items through extraction, chunking, embedding and the store."""
+    """Runs items through extraction, chunking, embedding and the store.
 
-    def __init__(self, store: Store, embedder: Embedder, max_chunks: int = 2000):
+    Args:
+        store: The store to write (opened with `create=True`).
+        embedder: The model the store is built with.
+        max_chunks: Articles that would make more chunks are refused.
+        after_commit: Called after each commit (the entry point updates the local index).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        max_chunks: int = 2000,
+        after_commit: Callable[[], None] | None = None,
+    ):
         self.store = store
         self.embedder = embedder
         self.budget = Budget(hard=embedder.content_tokens)
         self.max_chunks = max_chunks
-        self.known = {a.doc_id: a.content_hash for a in store.articles()}
+        self.after_commit = after_commit
         self.report = Report()
+        self._stored: dict[str, StoredArticle] = {}  # committed versions seen this run
+        self._seen: dict[str, str] = {}  # doc_id -> content hash staged or stored this run
+        self._arrived: list[tuple[Article, str]] = []
         self._pending: list[_Pending] = []
         self._pending_chunks = 0
 
@@ -72,8 +93,11 @@ class Ingestor:
             self._take(item)
             if on_item:
                 on_item()
+            if len(self._arrived) >= LOOKUP_BATCH:
+                self._look_up()
             if self._pending_chunks >= EMBED_BATCH_CHUNKS:
                 self._flush()
+        self._look_up()
         self._flush()
         self.report.seconds = time.perf_counter() - started
         return self.report
@@ -88,12 +112,23 @@ class Ingestor:
             log.exception("unexpected error loading %s", item.label)
             self._fail(item.label, f"{item.label}: could not be read ({type(exc).__name__})")
             return
-        for article in articles:
-            self._stage(article, item.label)
+        self._arrived += [(article, item.label) for article in articles]
+
+    def _look_up(self) -> None:
+        """Ask the manifest for the stored versions of the articles that arrived, then stage."""
+        arrived, self._arrived = self._arrived, []
+        unknown = {a.doc_id for a, _ in arrived if a.doc_id not in self._seen}
+        if unknown:
+            self._stored.update(self.store.manifest(unknown))
+            for doc_id in unknown:
+                if doc_id in self._stored:
+                    self._seen[doc_id] = self._stored[doc_id].content_hash
+        for article, label in arrived:
+            self._stage(article, label)
 
     def _stage(self, article: Article, label: str) -> None:
         digest = article.content_hash
-        if self.known.get(article.doc_id) == digest:
+        if self._seen.get(article.doc_id) == digest:
             self.report.unchanged += 1
             return
         try:
@@ -107,14 +142,14 @@ class Ingestor:
         except LoadError as exc:
             self._fail(label, f"{label}: {exc}")
             return
-        is_update = article.doc_id in self.known
+        is_update = article.doc_id in self._stored
         for earlier in [p for p in self._pending if p.article.doc_id == article.doc_id]:
             # The same article twice in one batch (a repeated record): the last one wins.
             self._pending.remove(earlier)
             self._pending_chunks -= len(earlier.chunks)
             is_update = earlier.is_update
         self._pending.append(_Pending(article, chunks, is_update))
-        self.known[article.doc_id] = digest
+        self._seen[article.doc_id] = digest
         self._pending_chunks += len(chunks)
 
     def _flush(self) -> None:
@@ -127,23 +162,44 @@ class Ingestor:
             count = len(entry.chunks)
             entries.append((entry.article, entry.chunks, vectors[offset : offset + count]))
             offset += count
-        replacing = {p.article.doc_id for p in pending if p.is_update}
+        previous = {
+            p.article.doc_id: self._stored[p.article.doc_id] for p in pending if p.is_update
+        }
         try:
-            self.store.write_articles(entries, replacing)
+            self.store.write_articles(entries, previous)
         except NewsroomError as exc:
             for entry in pending:
                 self._fail(entry.article.doc_id, str(exc))
-                self.known.pop(entry.article.doc_id, None)
+                self._seen.pop(entry.article.doc_id, None)
             return
         for entry in pending:
+            self._stored[entry.article.doc_id] = _committed(entry)
             self.report.chunks += len(entry.chunks)
             self.report.words += len(entry.article.text.split())
             if entry.is_update:
                 self.report.updated += 1
             else:
                 self.report.added += 1
-        self.store.bump_generation()
+        if self.after_commit:
+            self.after_commit()
 
     def _fail(self, label: str, reason: str) -> None:
         self.report.failed.append((label, reason))
         log.debug("failed %s: %s", label, reason)
+
+
+def _committed(entry: _Pending) -> StoredArticle:
+    """The version just committed, as the next write of the same article must replace it."""
+    article = entry.article
+    return StoredArticle(
+        doc_id=article.doc_id,
+        title=article.title,
+        source=article.source,
+        authors="; ".join(article.authors),
+        published_at=article.published_at,
+        url=article.url,
+        path=article.path,
+        content_hash=article.content_hash,
+        n_chunks=len(entry.chunks),
+        ingested_at="",
+    )

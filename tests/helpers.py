@@ -17,9 +17,12 @@ def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
     """Run the real ingest pipeline on paths, as `ingest PATH...` would."""
     embedder = load_embedder(settings.embedding_model)
     store = open_store(settings, embedder.name, embedder.dim)
-    return Ingestor(store, embedder, settings.max_chunks_per_article).run(
-        expand([str(p) for p in paths], settings)
-    )
+    try:
+        return Ingestor(store, embedder, settings.max_chunks_per_article).run(
+            expand([str(p) for p in paths], settings)
+        )
+    finally:
+        store.close()
 
 
 def searcher_for(settings: Settings) -> Searcher:

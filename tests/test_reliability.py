@@ -21,7 +21,6 @@ from core.answer import answer_question
 from core.embeddings import Embedder
 from core.errors import StoreUnavailableError
 from core.settings import Settings
-from core.snapshot import build_snapshot
 from core.store import open_store
 from tests.conftest import SEED_DIR, ChromaServer, make_settings
 from tests.helpers import ingest_paths, searcher_for
@@ -75,10 +74,16 @@ def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int
             live[chunk.doc_id] = live.get(chunk.doc_id, 0) + 1
     for doc_id, article in articles.items():
         assert live.get(doc_id) == article.n_chunks, doc_id
-    snapshot = build_snapshot(store)
-    assert len(snapshot.chunk_ids) == sum(a.n_chunks for a in articles.values())
-    assert {a.doc_id for a in snapshot.articles} == set(articles)
-    return len(articles), len(snapshot.chunk_ids)
+    searcher = searcher_for(settings)  # the local index, caught up with the log
+    try:
+        summary = searcher.summary()
+        indexed = searcher.index.chunks(list(articles), [])  # type: ignore[attr-defined]
+    finally:
+        searcher.close()
+    assert summary.chunks == sum(a.n_chunks for a in articles.values())
+    assert summary.articles == len(articles) == len(indexed)
+    assert all(len(indexed[d]) == a.n_chunks for d, a in articles.items())
+    return len(articles), summary.chunks
 
 
 def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
@@ -102,6 +107,16 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     process.wait()
     articles, _ = _assert_consistent(settings, embedder)
     assert 20 <= articles < 320
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"id": "other", "text": "An unrelated note."}) + "\n")
+    swept = subprocess.run(
+        [INGEST, str(other)], env=_env(settings), capture_output=True, text=True, cwd=tmp_path
+    )
+    assert swept.returncode == 0, swept.stderr
+    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    stored = sum(1 for _ in store.iter_chunks(include_documents=False))
+    assert stored == articles + 1  # the killed run's uncommitted chunks were swept away
+    store.close()
     rerun = subprocess.run(
         [INGEST, "--quiet", str(corpus)],
         env=_env(settings),
@@ -112,14 +127,15 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     assert rerun.returncode == 0, rerun.stderr
     assert f"{320 - articles} added, 0 updated, {articles} unchanged, 0 failed" in rerun.stdout
     store = open_store(settings, embedder.name, embedder.dim, create=False)
-    assert _assert_consistent(settings, embedder) == (320, 320)
-    assert sum(1 for _ in store.iter_chunks(include_documents=False)) == 320  # no orphans
+    assert _assert_consistent(settings, embedder) == (321, 321)
+    assert sum(1 for _ in store.iter_chunks(include_documents=False)) == 321  # no orphans
 
 
 def _ask_while_ingesting(settings: Settings, tmp_path: Path) -> None:
     ingest_paths(settings, SEED_DIR)
     searcher = searcher_for(settings)
-    stop_refresh = searcher.start_auto_refresh(interval=0.5)
+    assert searcher.archive is not None
+    searcher.archive.start(interval=0.5)
     errors: list[BaseException] = []
     answered = 0
     done = threading.Event()
@@ -167,7 +183,7 @@ def _ask_while_ingesting(settings: Settings, tmp_path: Path) -> None:
         time.sleep(0.2)
     done.set()
     asker.join()
-    stop_refresh.set()
+    searcher.close()
     assert not errors, errors[:3]
     assert answered > 5
     assert found is not None, "the new article did not become answerable within 10 s"
@@ -200,7 +216,7 @@ def test_a_stopped_chroma_server_is_reported_and_answers_resume(tmp_path: Path) 
         with pytest.raises(StoreUnavailableError, match="chroma run"):
             answer_question("who was Cienfuegos?", searcher)
         with pytest.raises(StoreUnavailableError):
-            searcher.refresh()
+            searcher.archive.sync()  # type: ignore[union-attr]
         server.start()
         deadline = time.monotonic() + 30
         while True:

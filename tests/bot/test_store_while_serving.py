@@ -73,19 +73,24 @@ def _store_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def serving_bot(settings: Settings, tmp: Path) -> Iterator[tuple[Asker, Path]]:
+def serving_bot(settings: Settings, tmp: Path, **extra_env: str) -> Iterator[tuple[Asker, Path]]:
     """`bot` over the settings' store, connected to a fresh stand-in; yields how to ask
     it and its log file."""
+    tmp.mkdir(parents=True, exist_ok=True)
     web = FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN).start()
     socket = FakeSocketMode().start()
     web.socket_url = socket.url
-    env = _store_env(settings) | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_BASE_URL": web.base_url,
-        "FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
-        "RATE_LIMIT_PER_MINUTE": "0",
-    }
+    env = (
+        _store_env(settings)
+        | extra_env
+        | {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_API_BASE_URL": web.base_url,
+            "FEEDBACK_DB": str(tmp / "feedback.sqlite3"),
+            "RATE_LIMIT_PER_MINUTE": "0",
+        }
+    )
     log = tmp / "bot.log"
     with log.open("wb") as out:
         process = subprocess.Popen([str(BIN / "bot")], cwd=tmp, env=env, stdout=out, stderr=out)
@@ -103,13 +108,13 @@ def serving_bot(settings: Settings, tmp: Path) -> Iterator[tuple[Asker, Path]]:
         web.close()
 
 
-def _run_ingest(settings: Settings, path: Path) -> tuple[float, float]:
+def _run_ingest(settings: Settings, path: Path, **extra_env: str) -> tuple[float, float]:
     """The real `ingest` in its own process; returns when it started and finished."""
     started = time.perf_counter()
     done = subprocess.run(
         [str(BIN / "ingest"), "--quiet", str(path)],
         cwd=path.parent,
-        env=_store_env(settings),
+        env=_store_env(settings) | extra_env,
         capture_output=True,
         text=True,
         timeout=300,
@@ -210,3 +215,35 @@ def test_a_stopped_chroma_server_gets_a_clear_reply_and_answers_resume_by_themse
             assert time.monotonic() < deadline, "the bot did not notice the store was back"
             time.sleep(0.5)
         assert "Salvador *Cienfuegos*" in asker.ask("who was Cienfuegos?").shown
+
+
+def test_two_bots_with_their_own_local_state_share_one_chroma_server(
+    tmp_path: Path, server_settings: Settings
+) -> None:
+    """Two `bot` processes, each with its own local index folder (as on two hosts that share
+    nothing but the Chroma server), and an `ingest` from a third place: both bots quote the
+    new article within seconds, without a restart."""
+    ingest_paths(server_settings, SEED_DIR)
+    with (
+        serving_bot(server_settings, tmp_path / "host-a", INDEX_PATH=str(tmp_path / "a")) as (
+            first,
+            _,
+        ),
+        serving_bot(server_settings, tmp_path / "host-b", INDEX_PATH=str(tmp_path / "b")) as (
+            second,
+            _,
+        ),
+    ):
+        for asker in (first, second):
+            assert "nothing relevant" in asker.ask("Which zebra escaped from the zoo?").shown
+        zebra = tmp_path / "zebra.jsonl"
+        zebra.write_text(json.dumps(ZEBRA) + "\n", encoding="utf-8")
+        _, ended = _run_ingest(server_settings, zebra, INDEX_PATH=str(tmp_path / "ingest"))
+        for asker in (first, second):
+            reply = asker.ask("Which zebra escaped from the zoo?")
+            while "Marty" not in reply.shown and time.perf_counter() - ended < 10:
+                time.sleep(0.3)
+                reply = asker.ask("Which zebra escaped from the zoo?")
+            assert "Marty" in reply.shown, "a bot did not answer the new article within 10 s"
+    assert (tmp_path / "a").is_dir() and (tmp_path / "b").is_dir()
+    assert not (tmp_path / "ingest").exists()  # ingest builds no index nobody here reads

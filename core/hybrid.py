@@ -1,0 +1,134 @@
+"""The engine behind `SearchIndex` today: Chroma's HNSW for meaning, tantivy for words.
+
+Per question it costs a few index lookups, none of which reads the archive:
+
+- BM25 top-200 over whole articles and over chunks (tantivy, block-max WAND), hard filters
+  applied inside the index (publish time as a fast column, outlets as terms);
+- the nearest chunks from Chroma's HNSW index, unfiltered, post-filtered by their metadata.
+  Chroma's own `where` filter costs time linear in the archive (FACTS.md), so a filter that
+  keeps a share `s` of the archive asks for `DENSE_K / s` neighbours instead, up to
+  `DENSE_K_MAX`; past that the lexical side carries the filtered question. Chunks indexed
+  after an embedded client opened are searched exactly from the local index (`Delta`);
+- the records of the candidates, and the chunks of the top articles, from the local index.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.archive import LiveArchive
+from core.errors import StoreUnavailableError
+from core.index import Candidates
+from core.models import StoreSummary
+from core.query import Query
+from core.replica import ChunkRow, Filters
+
+DENSE_K = 100
+DENSE_K_MAX = 1000
+LEX_CHUNK_K = 200
+LEX_DOC_K = 200
+
+
+def filters_of(query: Query) -> Filters:
+    """The hard filters of a parsed question."""
+    return Filters(query.since, query.before, tuple(query.sources))
+
+
+class HybridIndex:
+    """`SearchIndex` over a `LiveArchive`: Chroma HNSW + the local tantivy replica."""
+
+    def __init__(self, archive: LiveArchive):
+        self.archive = archive
+
+    def candidates(self, query: Query, vector: np.ndarray, terms: list[str]) -> Candidates:
+        """BM25 over articles and chunks, and the nearest chunks, as three ranked lists."""
+        with self.archive.lock.reading():
+            local = self.archive.local
+            if local is None:
+                self._require_store()
+                return Candidates()
+            filters = filters_of(query)
+            doc_lexical = local.search_articles(terms, filters, LEX_DOC_K)
+            chunk_lexical = _first(local.search_chunks(terms, filters, LEX_CHUNK_K))
+            dense = self._dense(vector, filters)
+        records = local.articles([*doc_lexical, *chunk_lexical, *(d for d, _, _ in dense)])
+        live_dense = [d for d, digest, _ in dense if _live(records, d, digest)]
+        return Candidates(
+            {
+                "doc_lexical": doc_lexical,
+                "chunk_lexical": chunk_lexical,
+                "dense": _first(live_dense),
+            },
+            records,
+        )
+
+    def _dense(self, vector: np.ndarray, filters: Filters) -> list[tuple[str, str, float]]:
+        """(doc id, content hash, similarity) of the nearest chunks that pass the filters."""
+        local, store = self.archive.local, self.archive.store
+        assert local is not None
+        if store is None:
+            raise StoreUnavailableError("The store is not open yet; try again in a moment.")
+        k = DENSE_K
+        if filters.active:
+            share = local.count(filters) / max(local.count(Filters()), 1)
+            k = DENSE_K_MAX if share <= 0 else min(DENSE_K_MAX, math.ceil(DENSE_K / share))
+        try:
+            nearest = store.nearest(vector, k)
+        except StoreUnavailableError:
+            self.archive.mark(False)  # /healthz says so until the store answers again
+            raise
+        self.archive.mark(True)
+        hits = [
+            (h.doc_id, h.content_hash, h.similarity)
+            for h in nearest
+            if filters.admits(
+                h.meta.get("published_ts"), h.meta.get("source", ""), h.meta.get("url")
+            )
+        ]
+        delta = self.archive.delta
+        if len(delta):
+            sims = delta.similarities(vector)
+            for (_, doc_id, digest, ts, source, url), sim in zip(delta.rows, sims, strict=True):
+                if filters.admits(ts, source, url):
+                    hits.append((doc_id, digest, float(sim)))
+        hits.sort(key=lambda h: -h[2])
+        return hits[:DENSE_K]
+
+    def _require_store(self) -> None:
+        if self.archive.healthy is False:
+            raise StoreUnavailableError(
+                f"Cannot reach the store at {self.archive.settings.store_label}; I'll keep trying."
+            )
+
+    def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
+        """The live chunks of the given articles, from the local index."""
+        local = self.archive.local
+        if local is None or not doc_ids:
+            return {}
+        rows = local.chunks(doc_ids, terms)
+        records = local.articles(doc_ids)
+        return {
+            d: [r for r in group if _live(records, d, r.content_hash)] for d, group in rows.items()
+        }
+
+    def idf(self, term: str) -> float:
+        """IDF over the local index's chunks."""
+        local = self.archive.local
+        return local.idf(term) if local is not None else 0.0
+
+    def summary(self) -> StoreSummary:
+        """Counts and date range, from the local index (no scan of the archive)."""
+        local = self.archive.local
+        return local.summary() if local is not None else StoreSummary(0, 0, None, None)
+
+
+def _live(records: dict, doc_id: str, digest: str) -> bool:
+    record = records.get(doc_id)
+    return record is not None and record.content_hash == digest
+
+
+def _first(doc_ids: list[str]) -> list[str]:
+    """Each doc id once, at its first (best) position."""
+    return list(dict.fromkeys(doc_ids))

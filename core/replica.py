@@ -1,0 +1,655 @@
+"""The local index: a tantivy replica of the store's committed articles, on this host's disk.
+
+Chroma holds the chunks, their vectors and the manifest; it has no lexical index in local
+mode, and reading the whole archive back out of it per process does not scale. So every
+host keeps this replica: BM25 over chunks and over whole articles, the chunks' texts,
+offsets and vectors, and the articles' metadata. It follows the store's change log
+(`core.store`): applying a log record costs what that record changed, a restart opens
+the replica from disk, and a host that has none (or one built for another collection)
+builds it once from the store.
+
+The replica never decides what is committed: for every article a log record names, it
+asks the manifest which version is live and indexes exactly that version (or removes the
+article). A record whose write has not committed yet stays *pending* and is looked at
+again on the next sync, until it commits or is abandoned. Applying is idempotent, so a
+crash between the two index commits or before `state.json` is written only means some
+records are applied twice.
+
+Layout: `<INDEX_PATH>/<collection id>/{chunks,articles}/` (two tantivy indexes, so that
+each keeps its own BM25 length statistics) and `state.json` (the log position applied,
+and the pending records).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from core.errors import StaleReaderError
+from core.lexical import tokenize
+from core.models import StoredArticle, StoreSummary
+from core.store import Change, ChunkHit, Store, Version, abandoned, to_timestamp
+from core.text import words
+
+log = logging.getLogger(__name__)
+
+INDEX_SCHEMA = 1
+_WRITER_HEAP = 64_000_000
+_LOCK_WAIT_SECONDS = 30.0
+_APPLY_BATCH = 200  # articles fetched from the store per call
+UNDATED = -1
+
+
+class IndexBusyError(Exception):
+    """Another process holds the replica's writer lock for longer than we wait."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard filters of a question: publish-time bounds (epoch s) and outlets."""
+
+    since: int | None = None
+    before: int | None = None
+    sources: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        """True when anything is filtered."""
+        return self.since is not None or self.before is not None or bool(self.sources)
+
+    def admits(self, published_ts: int | None, source: str, url: str | None) -> bool:
+        """The same test the index applies, for hits that come from elsewhere (Chroma)."""
+        ts = UNDATED if published_ts is None else published_ts
+        if self.since is not None and ts < self.since:
+            return False
+        if self.before is not None and not 0 <= ts < self.before:
+            return False
+        if self.sources:
+            terms = set(origin_terms(source, url))
+            return any(s in terms for s in self.sources)
+        return True
+
+
+def origin_terms(source: str, url: str | None) -> list[str]:
+    """What `source:` matches: the outlet's name, its words, the host and every suffix and
+    label of it (`source:cnn.com`, `source:cnn` and `source:times` all work)."""
+    terms = {source.lower().strip()} | set(words(source))
+    host = (urlsplit(url).hostname or "") if url else ""
+    labels = [p for p in host.lower().split(".") if p]
+    terms |= {".".join(labels[i:]) for i in range(len(labels))} | set(labels)
+    return sorted(t for t in terms if t)
+
+
+@dataclass
+class ChunkRow:
+    """A live chunk as the replica stores it, and its BM25 score for the question."""
+
+    id: str
+    doc_id: str
+    content_hash: str
+    index: int
+    start: int
+    end: int
+    text: str
+    vector: np.ndarray
+    lexical: float = 0.0
+
+
+@dataclass
+class Pending:
+    """A log record naming an article whose write has not committed (yet)."""
+
+    seq: int
+    at: float
+    writer: str
+    wanted: list[Any] | None  # [content_hash, n_chunks] or None (a deletion)
+    stale: bool = False  # committed, but this process's client could not read it
+
+    def change(self) -> Change:
+        """The record, as far as `abandoned()` needs it."""
+        return Change(self.seq, self.at, writer=self.writer)
+
+
+@dataclass
+class State:
+    """What `state.json` records: the log position applied, and the pending records."""
+
+    schema: int = INDEX_SCHEMA
+    collection: str = ""
+    seq: int = 0
+    epoch: int = 0  # counts applies; chunks carry the one that indexed them
+    pending: dict[str, Pending] = field(default_factory=dict)
+    oldest: str | None = None  # publish-date range, kept as articles come and go
+    newest: str | None = None
+    dates_exact: bool = True  # False once an article at either end was removed
+
+    def widen(self, records: Iterable[StoredArticle]) -> None:
+        """Take new articles' publish dates into the range."""
+        for record in records:
+            day = (record.published_at or "")[:10]
+            if day:
+                self.oldest = min(self.oldest or day, day)
+                self.newest = max(self.newest or day, day)
+
+    def narrow(self, records: Iterable[StoredArticle]) -> None:
+        """Note removed articles: the range is recomputed if one was at either end."""
+        for record in records:
+            if (record.published_at or "")[:10] in (self.oldest, self.newest):
+                self.dates_exact = False
+
+    @classmethod
+    def load(cls, path: Path) -> State | None:
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+            pending = {d: Pending(**p) for d, p in body.get("pending", {}).items()}
+            return cls(
+                int(body["schema"]),
+                str(body["collection"]),
+                int(body["seq"]),
+                int(body.get("epoch", 0)),
+                pending,
+                body.get("oldest"),
+                body.get("newest"),
+                bool(body.get("dates_exact", True)),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, path: Path) -> None:
+        body = {
+            "schema": self.schema,
+            "collection": self.collection,
+            "seq": self.seq,
+            "epoch": self.epoch,
+            "pending": {d: asdict(p) for d, p in self.pending.items()},
+            "oldest": self.oldest,
+            "newest": self.newest,
+            "dates_exact": self.dates_exact,
+        }
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        temp.write_text(json.dumps(body), encoding="utf-8")
+        os.replace(temp, path)
+
+
+def _chunk_schema() -> Any:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("doc_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
+    builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
+    builder.add_integer_field("epoch", stored=False, indexed=True, fast=True)
+    builder.add_bytes_field("row", stored=True, indexed=False, fast=False)
+    builder.add_bytes_field("vector", stored=True, indexed=False, fast=False)
+    return builder.build()
+
+
+def _article_schema() -> Any:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("doc_id", stored=True, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
+    builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
+    builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
+    builder.add_bytes_field("record", stored=True, indexed=False, fast=False)
+    return builder.build()
+
+
+class LocalIndex:
+    """The replica of one collection in one folder.
+
+    Args:
+        folder: `<INDEX_PATH>/<collection id>`; created when missing.
+        collection: The Chroma collection id it replicates.
+        dim: The embedding dimension (vectors are stored as float32).
+    """
+
+    def __init__(self, folder: Path, collection: str, dim: int):
+        # A replica is one folder per collection id: a recreated collection gets a new one.
+        import tantivy
+
+        self._t = tantivy
+        self.folder = folder
+        self.dim = dim
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "chunks").mkdir(exist_ok=True)
+        (folder / "articles").mkdir(exist_ok=True)
+        self.chunk_schema = _chunk_schema()
+        self.article_schema = _article_schema()
+        self._chunks = tantivy.Index(self.chunk_schema, path=str(folder / "chunks"))
+        self._articles = tantivy.Index(self.article_schema, path=str(folder / "articles"))
+        self.state_path = folder / "state.json"
+        state = State.load(self.state_path)
+        self.state = state or State(collection=collection)
+        self.fresh = state is None  # nothing applied yet: it must be built from the store
+        self._summary: tuple[int, StoreSummary] | None = None
+
+    @property
+    def seq(self) -> int:
+        """The log position this replica has applied."""
+        return self.state.seq
+
+    @property
+    def epoch(self) -> int:
+        """How many times the replica was updated (chunks carry the update that added them)."""
+        return self.state.epoch
+
+    # -- keeping up --------------------------------------------------------------------------
+
+    def reload(self) -> bool:
+        """See what another process applied; True when the replica moved on."""
+        state = State.load(self.state_path)
+        if state is None or state.epoch == self.state.epoch:
+            return False
+        self.state = state
+        self._chunks.reload()
+        self._articles.reload()
+        return True
+
+    def build(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+        """Index every committed article of the store (a new host, or a replica that was lost).
+
+        Returns:
+            How many articles were indexed.
+        """
+        head = store.head()
+        done = 0
+        with self._writers() as (chunks, articles):
+            epoch = (State.load(self.state_path) or self.state).epoch + 1
+            chunks.delete_all_documents()
+            articles.delete_all_documents()
+            # Writes still in flight while the manifest was read are looked at again.
+            state = State(collection=self.state.collection, seq=max(0, head - 20), epoch=epoch)
+            batch: list[StoredArticle] = []
+            for record in store.iter_articles():
+                batch.append(record)
+                if len(batch) >= _APPLY_BATCH:
+                    done += self._build_batch(store, batch, chunks, articles, state)
+                    batch = []
+                    if progress:
+                        progress(done)
+            done += self._build_batch(store, batch, chunks, articles, state)
+            chunks.commit()
+            articles.commit()
+            self.state = state
+            self.state.save(self.state_path)
+        self.fresh = False
+        self._reload_own()
+        return done
+
+    def _build_batch(
+        self, store: Store, batch: list[StoredArticle], chunks: Any, articles: Any, state: State
+    ) -> int:
+        indexed = self._index(store, batch, chunks, articles, state.epoch, {})
+        state.widen(indexed)
+        return len(indexed)
+
+    def apply(self, store: Store, changes: list[Change], now: float | None = None) -> int:
+        """Bring the articles named by `changes` (and pending ones) to their committed state.
+
+        Returns:
+            How many articles were (re)indexed or removed.
+        """
+        now = now or time.time()
+        with self._writers() as (chunks, articles):
+            self._reload_own()  # what other processes applied before we got the lock
+            state = State.load(self.state_path) or self.state
+            state.epoch += 1
+            pending = dict(state.pending)
+            for entry in pending.values():
+                entry.stale = False
+            for change in changes:
+                for doc_id, wanted in change.target.items():
+                    pending[doc_id] = Pending(change.seq, change.at, change.writer, _pack(wanted))
+            live = store.manifest(pending)
+            mine = self.articles(pending)
+            gone, indexed = self._index_changed(
+                store, live, mine, pending, chunks, articles, state.epoch
+            )
+            chunks.commit()
+            articles.commit()
+            state.narrow(gone)
+            state.widen(indexed)
+            state.pending = _unsettled(pending, live, now)
+            state.seq = max([state.seq] + [c.seq for c in changes])
+            state.save(self.state_path)
+            self.state = state
+        self._reload_own()
+        return len(indexed) + len([g for g in gone if g.doc_id not in live])
+
+    def _index_changed(
+        self,
+        store: Store,
+        live: dict[str, StoredArticle],
+        mine: dict[str, StoredArticle],
+        pending: dict[str, Pending],
+        chunks: Any,
+        articles: Any,
+        epoch: int,
+    ) -> tuple[list[StoredArticle], list[StoredArticle]]:
+        """Remove what the manifest no longer holds, index what it holds anew; returns the
+        records removed or replaced, and the records indexed."""
+        removed = [d for d in pending if d not in live and d in mine]
+        for doc_id in removed:
+            chunks.delete_documents_by_term("doc_id", doc_id)
+            articles.delete_documents_by_term("doc_id", doc_id)
+        stale = [
+            live[d]
+            for d in pending
+            if d in live and (d not in mine or mine[d].content_hash != live[d].content_hash)
+        ]
+        indexed: list[StoredArticle] = []
+        for begin in range(0, len(stale), _APPLY_BATCH):
+            batch = stale[begin : begin + _APPLY_BATCH]
+            indexed += self._index(store, batch, chunks, articles, epoch, pending)
+        done = {r.doc_id for r in indexed}
+        gone = [mine[d] for d in removed] + [mine[d] for d in done if d in mine]
+        return gone, indexed
+
+    def _index(
+        self,
+        store: Store,
+        batch: list[StoredArticle],
+        chunks: Any,
+        articles: Any,
+        epoch: int,
+        pending: dict[str, Pending],
+    ) -> list[StoredArticle]:
+        """Index a batch of committed versions; returns those indexed. A version this
+        process cannot read yet (an embedded client opened before it was written) is
+        marked and left for later."""
+        if not batch:
+            return []
+        try:
+            hits = store.chunks_of(batch)
+        except StaleReaderError:
+            if len(batch) == 1:
+                if batch[0].doc_id in pending:
+                    pending[batch[0].doc_id].stale = True
+                return []
+            return [
+                r for a in batch for r in self._index(store, [a], chunks, articles, epoch, pending)
+            ]
+        by_doc: dict[str, list[ChunkHit]] = {}
+        for hit in hits:
+            by_doc.setdefault(hit.doc_id, []).append(hit)
+        done = []
+        for record in batch:
+            rows = sorted(by_doc.get(record.doc_id, []), key=lambda h: h.index)
+            if len(rows) != record.n_chunks:
+                continue  # superseded while we read it: the next record for it says so
+            chunks.delete_documents_by_term("doc_id", record.doc_id)
+            articles.delete_documents_by_term("doc_id", record.doc_id)
+            self._add(record, rows, chunks, articles, epoch)
+            done.append(record)
+        return done
+
+    def _add(
+        self, record: StoredArticle, rows: list[ChunkHit], chunks: Any, articles: Any, epoch: int
+    ) -> None:
+        t = self._t
+        ts = to_timestamp(record.published_at)
+        ts = UNDATED if ts is None else ts
+        origin = " ".join(origin_terms(record.source, record.url))
+        article_terms = tokenize(f"{record.title}\n{record.source}")
+        for hit in rows:
+            terms = tokenize(f"{record.title}\n{hit.text}")
+            article_terms += terms
+            start, end = int(hit.meta.get("start", 0)), int(hit.meta.get("end", 0))
+            row = [hit.id, record.content_hash, hit.index, start, end, hit.text]
+            vector = np.asarray(hit.embedding, dtype=np.float32)
+            chunks.add_document(
+                t.Document(
+                    doc_id=record.doc_id,
+                    terms=" ".join(terms),
+                    origin=origin,
+                    ts=ts,
+                    epoch=epoch,
+                    row=json.dumps(row, ensure_ascii=False).encode("utf-8"),
+                    vector=vector.tobytes(),
+                )
+            )
+        articles.add_document(
+            t.Document(
+                doc_id=record.doc_id,
+                terms=" ".join(article_terms),
+                origin=origin,
+                ts=ts,
+                record=json.dumps(asdict(record), ensure_ascii=False).encode("utf-8"),
+            )
+        )
+
+    @contextmanager
+    def _writers(self) -> Iterator[tuple[Any, Any]]:
+        """Both indexes' writers (one process at a time, across processes); dropped after."""
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        chunks = articles = None
+        while True:
+            try:
+                chunks = chunks or self._chunks.writer(_WRITER_HEAP, 1)
+                articles = self._articles.writer(_WRITER_HEAP, 1)
+                break
+            except ValueError as exc:
+                if "LockBusy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    del chunks
+                    raise IndexBusyError(
+                        f"Another process is updating the index in {self.folder}; try again."
+                    ) from exc
+                time.sleep(0.1)
+        try:
+            yield chunks, articles
+        except BaseException:
+            chunks.rollback()
+            articles.rollback()
+            raise
+        finally:
+            chunks.wait_merging_threads()
+            articles.wait_merging_threads()
+
+    def _reload_own(self) -> None:
+        self._chunks.reload()
+        self._articles.reload()
+        self._summary = None
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def search_articles(self, terms: list[str], filters: Filters, k: int) -> list[str]:
+        """Doc ids of the k articles with the best whole-article BM25, best first."""
+        index, schema = self._articles, self.article_schema
+        hits = self._search(index, schema, terms, filters, k)
+        searcher = index.searcher()
+        return [searcher.doc(address)["doc_id"][0] for _, address in hits]
+
+    def search_chunks(self, terms: list[str], filters: Filters, k: int) -> list[str]:
+        """Doc ids of the k chunks with the best BM25, best first (one entry per chunk)."""
+        index, schema = self._chunks, self.chunk_schema
+        hits = self._search(index, schema, terms, filters, k)
+        searcher = index.searcher()
+        return [searcher.doc(address)["doc_id"][0] for _, address in hits]
+
+    def _search(
+        self, index: Any, schema: Any, terms: list[str], filters: Filters, k: int
+    ) -> list[tuple[float, Any]]:
+        query = self._terms_query(schema, terms)
+        if query is None:
+            return []
+        restrict = self._filter_query(schema, filters)
+        if restrict is not None:
+            t = self._t
+            query = t.Query.boolean_query([(t.Occur.Must, query), (t.Occur.Must, restrict)])
+        return list(index.searcher().search(query, k, count=False).hits)
+
+    def _terms_query(self, schema: Any, terms: list[str]) -> Any:
+        t = self._t
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return None
+        clauses = [(t.Occur.Should, t.Query.term_query(schema, "terms", w)) for w in unique]
+        counts = {w: terms.count(w) for w in unique}
+        if any(c > 1 for c in counts.values()):  # a repeated question word counts again
+            clauses = [
+                (t.Occur.Should, t.Query.boost_query(q, float(counts[w])))
+                for w, (_, q) in zip(unique, clauses, strict=True)
+            ]
+        return t.Query.boolean_query(clauses)
+
+    def _filter_query(self, schema: Any, filters: Filters) -> Any:
+        t = self._t
+        clauses = []
+        if filters.since is not None or filters.before is not None:
+            low = filters.since if filters.since is not None else 0
+            high = filters.before - 1 if filters.before is not None else None
+            clauses.append(
+                (t.Occur.Must, t.Query.range_query(schema, "ts", t.FieldType.Integer, low, high))
+            )
+        if filters.sources:
+            origin = t.Query.term_set_query(schema, "origin", list(filters.sources))
+            clauses.append((t.Occur.Must, origin))
+        return t.Query.boolean_query(clauses) if clauses else None
+
+    def articles(self, doc_ids: Iterable[str]) -> dict[str, StoredArticle]:
+        """The indexed records of the given articles, by doc_id."""
+        wanted = list(dict.fromkeys(doc_ids))
+        if not wanted:
+            return {}
+        t = self._t
+        searcher = self._articles.searcher()
+        query = t.Query.term_set_query(self.article_schema, "doc_id", wanted)
+        out = {}
+        for _, address in searcher.search(query, len(wanted), count=False).hits:
+            record = StoredArticle(**json.loads(searcher.doc(address)["record"][0]))
+            out[record.doc_id] = record
+        return out
+
+    def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
+        """Every chunk of the given articles, in order, with its BM25 score for `terms`."""
+        if not doc_ids:
+            return {}
+        t = self._t
+        schema = self.chunk_schema
+        searcher = self._chunks.searcher()
+        members = t.Query.term_set_query(schema, "doc_id", list(doc_ids))
+        limit = _count(searcher, members)
+        if not limit:
+            return {}
+        out: dict[str, list[ChunkRow]] = {}
+        rows: dict[tuple[int, int], ChunkRow] = {}
+        for _, address in searcher.search(members, limit, count=False).hits:
+            doc = searcher.doc(address)
+            cid, digest, index, start, end, text = json.loads(doc["row"][0])
+            vector = np.frombuffer(doc["vector"][0], dtype=np.float32)
+            row = ChunkRow(cid, doc["doc_id"][0], digest, index, start, end, text, vector)
+            rows[(address.segment_ord, address.doc)] = row
+            out.setdefault(row.doc_id, []).append(row)
+        scored = self._terms_query(schema, terms)
+        if scored is not None:
+            query = t.Query.boolean_query([(t.Occur.Must, members), (t.Occur.Must, scored)])
+            for score, address in searcher.search(query, limit, count=False).hits:
+                rows[(address.segment_ord, address.doc)].lexical = float(score)
+        for group in out.values():
+            group.sort(key=lambda r: r.index)
+        return out
+
+    def delta(self, after: int) -> list[tuple[ChunkRow, int | None, str, str | None]]:
+        """Chunks indexed by updates after epoch `after`, for a vector index that predates
+        them: (row, publish time, outlet, url) each."""
+        t = self._t
+        searcher = self._chunks.searcher()
+        query = t.Query.range_query(
+            self.chunk_schema, "epoch", t.FieldType.Integer, after + 1, None
+        )
+        count = _count(searcher, query)
+        if not count:
+            return []
+        hits = searcher.search(query, count, count=False).hits
+        docs = [searcher.doc(address) for _, address in hits]
+        records = self.articles(d["doc_id"][0] for d in docs)
+        out = []
+        for doc in docs:
+            record = records.get(doc["doc_id"][0])
+            if record is None:
+                continue
+            cid, digest, index, start, end, text = json.loads(doc["row"][0])
+            vector = np.frombuffer(doc["vector"][0], dtype=np.float32)
+            row = ChunkRow(cid, record.doc_id, digest, index, start, end, "", vector)
+            out.append((row, to_timestamp(record.published_at), record.source, record.url))
+        return out
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an index term over chunks (high for rare names)."""
+        searcher = self._chunks.searcher()
+        size = searcher.num_docs
+        df = searcher.doc_freq("terms", term)
+        return float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
+
+    def count(self, filters: Filters) -> int:
+        """How many articles pass the filters."""
+        searcher = self._articles.searcher()
+        query = self._filter_query(self.article_schema, filters)
+        if query is None:
+            return int(searcher.num_docs)
+        return _count(searcher, query)
+
+    def summary(self) -> StoreSummary:
+        """Article and chunk counts and the publish-date range, without reading the archive:
+        counts are the indexes' own, the range is kept up to date as articles are applied
+        (recomputed, once, only after an article at either end was removed)."""
+        articles = int(self._articles.searcher().num_docs)
+        chunks = int(self._chunks.searcher().num_docs)
+        state = self.state
+        if state.dates_exact:
+            return StoreSummary(articles, chunks, state.oldest, state.newest)
+        if self._summary is None or self._summary[0] != state.epoch:
+            oldest, newest = self._date_range()
+            self._summary = (state.epoch, StoreSummary(articles, chunks, oldest, newest))
+        return self._summary[1]
+
+    def _date_range(self) -> tuple[str | None, str | None]:
+        """The oldest and newest publish dates, by a pass over the articles' date column."""
+        t = self._t
+        searcher = self._articles.searcher()
+        dated = t.Query.range_query(self.article_schema, "ts", t.FieldType.Integer, 0, None)
+        ends: list[str | None] = []
+        for order in (t.Order.Asc, t.Order.Desc):
+            hits = searcher.search(dated, 1, count=False, order_by_field="ts", order=order).hits
+            if hits:
+                record = json.loads(searcher.doc(hits[0][1])["record"][0])
+                ends.append((record.get("published_at") or "")[:10] or None)
+        return (ends[0], ends[-1]) if ends else (None, None)
+
+
+def _count(searcher: Any, query: Any) -> int:
+    """How many documents match (tantivy wants a positive limit even to count)."""
+    return int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
+
+
+def _pack(version: Version | None) -> list[Any] | None:
+    return None if version is None else [version.content_hash, version.n_chunks]
+
+
+def _unsettled(
+    pending: dict[str, Pending], live: dict[str, StoredArticle], now: float
+) -> dict[str, Pending]:
+    """The records still worth looking at again: not committed yet, or committed but not
+    readable by this process yet, and not abandoned."""
+    out = {}
+    for doc_id, entry in pending.items():
+        record = live.get(doc_id)
+        current = None if record is None else [record.content_hash, record.n_chunks]
+        if entry.stale or (current != entry.wanted and not abandoned(entry.change(), now)):
+            out[doc_id] = entry
+    return out
