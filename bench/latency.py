@@ -5,9 +5,9 @@
         [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N]
 
 The corpus is ingested by the `ingest` CLI in a subprocess (a no-op on an up-to-date
-`--store`), so this process holds only what the bot holds: the model and the store's
-snapshot. Then, in this process: open the searcher and load the snapshot (RSS measured
-here), one warm-up question, and `core.answer.answer_question(q, searcher, k=5,
+`--store`), so this process holds only what the bot holds: the model, the store's client
+and the local index. Then, in this process: open the searcher (RSS measured here), one
+warm-up question, and `core.answer.answer_question(q, searcher, k=5,
 considered=10, now=question_date)` timed per question. The textbook pipeline's
 `similarity_search(q, k=10)` is timed afterwards on the same questions.
 """
@@ -58,7 +58,7 @@ def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
     started = time.perf_counter()
     settings = Settings(_env_file=None, chroma_path=store)  # type: ignore[call-arg]
     searcher = open_searcher(settings)
-    snapshot = searcher.snapshot()
+    summary = searcher.summary()
     load_seconds = time.perf_counter() - started
     loaded = rss_mb()[0]
     answer_question(WARM_UP, searcher, k=5, considered=10)
@@ -67,11 +67,12 @@ def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
         lambda q: answer_question(q["question"], searcher, k=5, considered=10, now=asked_at(q)),
     )
     after, peak = rss_mb()
+    searcher.close()
     return {
         **timed,
         "load_seconds": load_seconds,
-        "articles": len(snapshot.articles),
-        "chunks": len(snapshot.chunk_ids),
+        "articles": summary.articles,
+        "chunks": summary.chunks,
         "rss_before": before,
         "rss_loaded": loaded,
         "rss_after": after,
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 ["VmRSS after imports, before loading", f"{ours['rss_before']:.0f}"],
                 [
-                    f"VmRSS after loading model + snapshot ({ours['load_seconds']:.1f} s)",
+                    f"VmRSS after loading model + opening the archive ({ours['load_seconds']:.1f} s)",
                     f"{ours['rss_loaded']:.0f}",
                 ],
                 ["VmRSS after all questions", f"{ours['rss_after']:.0f}"],
