@@ -6,6 +6,8 @@ Each item loads independently, so one bad file (or one bad JSON line) fails alon
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from core.models import Article
 from core.settings import Settings
 from ingest import extract
 from ingest.fetch import fetch_url
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -55,7 +59,7 @@ def count_items(inputs: list[str]) -> int | None:
         if raw == "-" or "://" in raw:
             total += 1
         elif path.is_dir():
-            total += sum(_count_file(p) for p in _walk(path))
+            total += sum(_count_file(p) for p in _walk(path)[0])
         else:
             total += _count_file(path)
     return total
@@ -72,20 +76,51 @@ def _refuse(message: str) -> list[Article]:
     raise LoadError(message)
 
 
-def _walk(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not p.name.startswith(".")
-        and p.name not in IGNORED_NAMES
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Supported files under a folder, and the links in it that lead out of it.
+
+    Links are not followed out of the folder given: `dir/leak.txt -> ../secrets.env` must
+    not end up quoted in Slack. A linked folder is never descended (its files, when they
+    are inside, are reached by their own path).
+    """
+    root = folder.resolve()
+    files: list[Path] = []
+    outside: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        outside += [here / d for d in dirnames if _leaves(here / d, root)]
+        for name in filenames:
+            path = here / name
+            if not _wanted(path):
+                continue
+            if _leaves(path, root):
+                outside.append(path)
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), sorted(outside)
+
+
+def _wanted(path: Path) -> bool:
+    return (
+        path.suffix.lower() in SUFFIXES
+        and not path.name.startswith(".")
+        and path.name not in IGNORED_NAMES
     )
+
+
+def _leaves(path: Path, root: Path) -> bool:
+    """True for a symbolic link whose target lies outside `root`."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root)
 
 
 def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
     if path.is_dir():
-        for file in _walk(path):
+        files, outside = _walk(path)
+        for link in outside:
+            log.warning(
+                "%s: skipped, it links outside %s (name its target to ingest it)", link, path
+            )
+        for file in files:
             yield from _file_items(file, settings)
     elif path.exists():
         yield from _file_items(path, settings)

@@ -1,0 +1,67 @@
+"""Hostile and clumsy input through the real `ingest` and `ask` commands, as a person runs them.
+
+Each bad input gets one line saying what is wrong; the good inputs of the same run still land;
+nobody sees a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.embeddings import Embedder
+from core.settings import Settings
+from core.store import open_store
+from tests.helpers import Run, run_console
+
+STORY = (
+    "The harbor board approved the new ferry schedule on Tuesday after a long debate "
+    "about fares, the night crossings and the future of the old terminal building. "
+)
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A clean working folder (no `.env`) to run the commands from."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+def _no_traceback(run: Run) -> None:
+    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
+
+
+def _stored(settings: Settings, embedder: Embedder) -> dict[str, str]:
+    """doc_id -> all chunk text of each stored article."""
+    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    texts: dict[str, str] = {}
+    for chunk in store.iter_chunks():
+        texts[chunk.meta["doc_id"]] = texts.get(chunk.meta["doc_id"], "") + chunk.text
+    return texts
+
+
+def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """`ingest dir/` never reads `dir/leak.txt -> ../secrets.env`; each such link is named."""
+    (tmp_path / "secrets.env").write_text("SLACK_BOT_TOKEN=xoxb-1234-very-secret-token-value\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "private.txt").write_text("Private notes nobody should quote in Slack. " * 3)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.txt").write_text(STORY)
+    (folder / "leak.txt").symlink_to("../secrets.env")
+    (folder / "outside").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "alias.txt").symlink_to("good.txt")  # a link that stays inside is fine
+
+    run = run_console("ingest", str(folder), "--quiet", settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 0, run.stderr
+    for link in ("leak.txt", "outside"):
+        assert f"{folder / link}: skipped, it links outside" in run.stderr, run.stderr
+    stored = _stored(settings, embedder)
+    assert list(stored) == [str((folder / "good.txt").resolve())]
+    assert "secret" not in " ".join(stored.values())
