@@ -18,7 +18,7 @@ from core.errors import NewsroomError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
 from ingest.pipeline import Ingestor
-from ingest.sources import count_items, expand
+from ingest.sources import count_items, display_path, expand
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +100,7 @@ def _ingest(
 def _resolve(store: Store, target: str) -> str | None:
     candidates = {target}
     if "://" not in target:
-        candidates.add(str(Path(target).resolve()))
+        candidates.add(display_path(Path(target).resolve()))
     for article in store.articles():
         if {article.doc_id, article.url, article.path} & candidates:
             return article.doc_id

@@ -197,13 +197,27 @@ def article_from_text(text: str, doc_id: str, path: str | None = None, label: st
     )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _whole_characters(value: str, key: str, label: str) -> str:
+    """The value, unless JSON gave it a lone UTF-16 surrogate (`"\\ud83d"`, half an emoji),
+    which no UTF-8 encoder accepts: hashing, the store and the terminal would all fail."""
+    if _SURROGATE.search(value):
+        raise LoadError(
+            f"{label}: field {key!r} holds a broken character (a lone UTF-16 surrogate, "
+            "such as half an emoji); fix the record's encoding and ingest it again"
+        )
+    return value
+
+
 def _optional_str(record: dict[str, Any], key: str, label: str) -> str | None:
     value = record.get(key)
     if value is None or value == "":
         return None
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise LoadError(f"{label}: field {key!r} must be a string, got {type(value).__name__}")
-    return str(value).strip() or None
+    return _whole_characters(str(value), key, label).strip() or None
 
 
 def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
@@ -213,7 +227,7 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
     text = record.get("text")
     if not isinstance(text, str):
         raise LoadError(f"{label}: needs a 'text' string field")
-    body = _require_text(_clean(text), label, minimum=1)
+    body = _require_text(_clean(_whole_characters(text, "text", label)), label, minimum=1)
     url = _optional_str(record, "url", label)
     url = canonical_url(url) if url else None
     record_id = _optional_str(record, "id", label)
@@ -221,13 +235,14 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
     authors_value = record.get("authors", record.get("author"))
     if authors_value is not None and not isinstance(authors_value, (str, list)):
         raise LoadError(f"{label}: field 'author' must be a string or a list of strings")
+    authors = [_whole_characters(a, "author", label) for a in _split_authors(authors_value)]
     published = _optional_str(record, "published_at", label)
     return Article(
         doc_id=record_id or url or fallback_id,
         title=first_line(title),
         text=body,
         source=_optional_str(record, "source", label) or "",
-        authors=_split_authors(authors_value),
+        authors=authors,
         published_at=published,
         url=url,
     )

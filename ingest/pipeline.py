@@ -79,17 +79,15 @@ class Ingestor:
         return self.report
 
     def _take(self, item: Item) -> None:
+        """Load and stage one item: whatever goes wrong (hashing included) fails it alone."""
         try:
-            articles = item.load()
+            for article in item.load():
+                self._stage(article, item.label)
         except LoadError as exc:
             self._fail(item.label, str(exc))
-            return
         except Exception as exc:  # a loader bug must not stop the batch either
-            log.exception("unexpected error loading %s", item.label)
+            log.debug("unexpected error loading %s", item.label, exc_info=True)
             self._fail(item.label, f"{item.label}: could not be read ({type(exc).__name__})")
-            return
-        for article in articles:
-            self._stage(article, item.label)
 
     def _stage(self, article: Article, label: str) -> None:
         digest = article.content_hash

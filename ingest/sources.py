@@ -66,10 +66,26 @@ def count_items(inputs: list[str]) -> int | None:
 
 
 def _count_file(path: Path) -> int:
-    if path.suffix.lower() == ".jsonl" and path.is_file():
-        with path.open("rb") as handle:
-            return sum(1 for line in handle if line.strip())
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl" and path.is_file():
+            with path.open("rb") as handle:
+                return sum(1 for line in handle if line.strip())
+        if suffix == ".json" and path.is_file():
+            value = json.loads(path.read_bytes())
+            return len(value) if isinstance(value, list) and value else 1
+    except (OSError, ValueError, RecursionError):
+        pass  # the item itself will say what is wrong
     return 1
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that can always be printed and stored: undecodable bytes as `\\xNN`.
+
+    A file name that is not UTF-8 reaches Python with surrogate escapes, which no UTF-8
+    encoder (hashing, Chroma, the terminal) accepts.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _refuse(message: str) -> list[Article]:
@@ -118,35 +134,42 @@ def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
         files, outside = _walk(path)
         for link in outside:
             log.warning(
-                "%s: skipped, it links outside %s (name its target to ingest it)", link, path
+                "%s: skipped, it links outside %s (name its target to ingest it)",
+                display_path(link),
+                display_path(path),
             )
         for file in files:
             yield from _file_items(file, settings)
     elif path.exists():
         yield from _file_items(path, settings)
     else:
-        yield Item(str(path), partial(_refuse, f"{path}: no such file or folder"))
+        label = display_path(path)
+        yield Item(label, partial(_refuse, f"{label}: no such file or folder"))
 
 
 def _read_capped(path: Path, settings: Settings) -> bytes:
+    label = display_path(path)
     limit = int(settings.max_file_mb * 1024 * 1024)
-    size = path.stat().st_size
-    if size > limit:
-        raise LoadError(
-            f"{path}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB limit; "
-            "split it, or raise MAX_FILE_MB"
-        )
-    return path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise LoadError(
+                f"{label}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB "
+                "limit; split it, or raise MAX_FILE_MB"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"{label}: cannot read it ({exc.strerror or type(exc).__name__})") from exc
 
 
 def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
     suffix = path.suffix.lower()
-    label = str(path)
-    if suffix == ".jsonl":
-        yield from _jsonl_items(path, settings)
+    label = display_path(path)
+    if suffix in (".json", ".jsonl"):
+        yield from _record_items(path, settings)
     elif suffix not in SUFFIXES:
         reason = (
-            f"{path}: unsupported file type {suffix or '(none)'}; "
+            f"{label}: unsupported file type {suffix or '(none)'}; "
             f"use one of {', '.join(sorted(SUFFIXES))}"
         )
         yield Item(label, partial(_refuse, reason))
@@ -155,41 +178,48 @@ def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
 
 
 def _load_file(path: Path, settings: Settings) -> list[Article]:
-    resolved = str(path.resolve())
-    label = str(path)
+    resolved = display_path(path.resolve())
+    label = display_path(path)
     data = _read_capped(path, settings)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return [extract.article_from_pdf(data, resolved, path=resolved, label=label)]
-    if suffix in HTML_SUFFIXES:
-        text = extract.decode_text(data, label)
-        return [extract.article_from_html(text, resolved, path=resolved, label=label)]
     text = extract.decode_text(data, label)
-    if suffix == ".json":
-        return _json_articles(text, resolved, label)
+    if suffix in HTML_SUFFIXES:
+        return [extract.article_from_html(text, resolved, path=resolved, label=label)]
     return [extract.article_from_text(text, resolved, path=resolved, label=label)]
 
 
-def _json_articles(text: str, resolved: str, label: str) -> list[Article]:
+def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
+    """One item per record of a JSON Lines file (per line) or a JSON array (per element)."""
+    label, resolved = display_path(path), display_path(path.resolve())
+    try:
+        data = _read_capped(path, settings)
+        records = None if path.suffix.lower() == ".jsonl" else _json_records(data, label)
+    except LoadError as exc:
+        yield Item(label, partial(_refuse, str(exc)))
+        return
+    if records is None:
+        yield from _line_items(data.split(b"\n"), label, resolved)
+        return
+    for number, record in enumerate(records, 1):
+        where = f"{label} record {number}" if len(records) > 1 else label
+        yield Item(where, partial(_load_record, record, f"{resolved}#{number}", where))
+
+
+def _json_records(data: bytes, label: str) -> list[object]:
+    """The records of a `.json` file: an array of objects, or one object."""
+    text = extract.decode_text(data, label)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{label}: invalid JSON at line {exc.lineno} ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise LoadError(f"{label}: the JSON is nested too deeply to be an article") from exc
     records = value if isinstance(value, list) else [value]
-    return [
-        extract.article_from_record(r, f"{resolved}#{i}", f"{label} record {i}")
-        for i, r in enumerate(records, 1)
-    ]
-
-
-def _jsonl_items(path: Path, settings: Settings) -> Iterator[Item]:
-    resolved = str(path.resolve())
-    try:
-        data = _read_capped(path, settings)
-    except LoadError as exc:
-        yield Item(str(path), partial(_refuse, str(exc)))
-        return
-    yield from _line_items(data.split(b"\n"), str(path), resolved)
+    if not records:
+        raise LoadError(f"{label}: the JSON array is empty")
+    return records
 
 
 def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]:
@@ -200,7 +230,11 @@ def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]
 
 
 def _load_line(line: bytes, where: str, fallback_id: str) -> list[Article]:
-    return [extract.article_from_record(_parse_line(line, where), fallback_id, where)]
+    return _load_record(_parse_line(line, where), fallback_id, where)
+
+
+def _load_record(record: object, fallback_id: str, where: str) -> list[Article]:
+    return [extract.article_from_record(record, fallback_id, where)]
 
 
 def _load_text(data: bytes, label: str) -> list[Article]:

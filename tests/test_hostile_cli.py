@@ -6,6 +6,8 @@ nobody sees a traceback.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,40 @@ def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
     stored = _stored(settings, embedder)
     assert list(stored) == [str((folder / "good.txt").resolve())]
     assert "secret" not in " ".join(stored.values())
+
+
+def test_one_bad_record_never_aborts_the_run(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """Lone surrogates, a non-UTF-8 file name, one bad record in a .json array: the rest land."""
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "good.txt").write_text(STORY)
+    (Path(os.fsdecode(bytes(folder) + b"/caf\xe9.txt"))).write_text("Ferry news. " + STORY)
+    lines = [
+        json.dumps({"id": "line-ok", "text": "Line one. " + STORY}),
+        '{"id": "half-emoji", "text": "Fares rise \\ud83d today. ' + STORY + '"}',
+        '{"id": "bad-title", "title": "Ferry \\udc00", "text": "Line three. ' + STORY + '"}',
+    ]
+    (folder / "feed.jsonl").write_text("\n".join(lines) + "\n")
+    records = [
+        {"id": "array-1", "text": "First record. " + STORY},
+        {"id": "array-2", "title": "no text here"},
+        {"id": "array-3", "text": "Third record. " + STORY},
+    ]
+    (folder / "records.json").write_text(json.dumps(records))
+
+    run = run_console("ingest", str(folder), "--quiet", settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 1
+    assert "5 added, 0 updated, 0 unchanged, 3 failed" in run.stdout, run.stderr
+    failed = [line for line in run.stderr.splitlines() if "failed:" in line]
+    assert len(failed) == 3, run.stderr
+    assert any("feed.jsonl line 2" in line and "surrogate" in line for line in failed)
+    assert any("feed.jsonl line 3" in line and "'title'" in line for line in failed)
+    assert any("records.json record 2" in line and "'text'" in line for line in failed)
+    stored = _stored(settings, embedder)
+    assert {"line-ok", "array-1", "array-3"} <= set(stored)
+    assert any(doc_id.endswith("caf\\xe9.txt") for doc_id in stored)
+    listing = run_console("ingest", "--list", settings=settings, cwd=work)
+    assert listing.code == 0 and "5 articles" in listing.stdout
