@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from datetime import UTC, datetime
@@ -22,6 +23,18 @@ from core.models import Answer, Passage
 from core.search import Searcher
 from core.service import open_searcher
 from core.settings import load_settings
+from core.text import printable
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1, DEL,
+# bidi controls); they can only occur inside strings, where a \uNNNN escape is valid JSON.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def dump_json(value: Any, indent: int | None = None) -> str:
+    """JSON for a terminal or a pipe: UTF-8 text, but no raw control characters."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 CONSIDERED = 10
 
@@ -59,7 +72,11 @@ def _byline(p: Passage) -> str:
 
 
 def render_text(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal."""
+    """An answer as a person reads it in a terminal (no control characters get through)."""
+    return printable(_render_lines(answer))
+
+
+def _render_lines(answer: Answer) -> str:
     lines: list[str] = [f"Q: {answer.question}", ""]
     lines += [f"Note: {n}" for n in answer.notes]
     if not answer.found or answer.lead_passage is None:
@@ -113,7 +130,7 @@ def _batch(searcher: Searcher, path: str, k: int, max_chars: int) -> int:
             answer = answer_question(
                 question, searcher, k=k, considered=max(CONSIDERED, k), max_chars=max_chars, now=now
             )
-            print(json.dumps(answer_json(answer, record.get("id")), ensure_ascii=False), flush=True)
+            print(dump_json(answer_json(answer, record.get("id"))), flush=True)
     return 1 if failures else 0
 
 
@@ -160,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ask: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(dump_json(answer_json(answer), indent=2))
     else:
         print(render_text(answer))
     return 0

@@ -17,6 +17,7 @@ from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
+from core.text import escape_controls, one_line
 from ingest.pipeline import Ingestor
 from ingest.sources import count_items, display_path, expand
 
@@ -90,7 +91,7 @@ def _ingest(
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
     for _label, reason in report.failed:
-        print(f"  failed: {reason}", file=sys.stderr)
+        print(f"  failed: {escape_controls(reason)}", file=sys.stderr)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)
     print(f"ingest: {report.line()} into '{settings.collection}' at {settings.store_label}")
@@ -119,7 +120,7 @@ def _delete(store: Store, targets: list[str]) -> int:
             missing += 1
             continue
         store.delete_article(doc_id)
-        print(f"ingest: deleted {doc_id}")
+        print(f"ingest: deleted {escape_controls(doc_id)}")
     store.bump_generation()
     return 1 if missing else 0
 
@@ -127,8 +128,13 @@ def _delete(store: Store, targets: list[str]) -> int:
 def _list(store: Store) -> int:
     articles = sorted(store.articles(), key=lambda a: (a.published_at or "", a.title), reverse=True)
     for a in articles:
-        date = (a.published_at or "undated")[:10]
-        print(f"{date:10}  {a.n_chunks:4} chunks  {a.title[:70]:70}  {a.source}  {a.doc_id}")
+        # Printed as stored: an article written before metadata was cleaned may hold escapes.
+        date = one_line(a.published_at or "undated")[:10]
+        title = one_line(a.title)[:70]
+        print(
+            f"{date:10}  {a.n_chunks:4} chunks  {title:70}  {one_line(a.source)}  "
+            f"{escape_controls(a.doc_id)}"
+        )
     print(f"{len(articles)} articles")
     return 0
 

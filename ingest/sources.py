@@ -17,6 +17,7 @@ from pathlib import Path
 from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
+from core.text import escape_controls
 from ingest import extract
 from ingest.fetch import fetch_url
 
@@ -80,12 +81,13 @@ def _count_file(path: Path) -> int:
 
 
 def display_path(path: Path | str) -> str:
-    """A path as text that can always be printed and stored: undecodable bytes as `\\xNN`.
+    """A path as text that can always be printed and stored: undecodable bytes and control
+    characters as `\\xNN`.
 
     A file name that is not UTF-8 reaches Python with surrogate escapes, which no UTF-8
     encoder (hashing, Chroma, the terminal) accepts.
     """
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return escape_controls(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def _refuse(message: str) -> list[Article]:

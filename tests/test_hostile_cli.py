@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from core.embeddings import Embedder
+from core.models import Article
 from core.settings import Settings
 from core.store import open_store
+from ingest.pipeline import Ingestor
+from ingest.sources import Item
 from tests.helpers import Run, run_console
 
 STORY = (
@@ -104,3 +108,60 @@ def test_one_bad_record_never_aborts_the_run(
     assert any(doc_id.endswith("caf\\xe9.txt") for doc_id in stored)
     listing = run_console("ingest", "--list", settings=settings, cwd=work)
     assert listing.code == 0 and "5 articles" in listing.stdout
+
+
+# OSC window title, colour, an OSC-8 hyperlink, 8-bit CSI, a bidi override, a carriage return.
+ESCAPES = (
+    "\x1b]0;pwned\x07\x1b[31;1m\x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\\x9b2J\u202e\r"
+)
+TERMINAL_ACTIVE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_control_characters_never_reach_the_terminal(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """Titles and outlets with escape sequences: stripped at ingest, and again when printed."""
+    feed = tmp_path / "feed.jsonl"
+    record = {
+        "id": "ferry-1",
+        "title": f"Ferry {ESCAPES}schedule",
+        "source": f"Harbor {ESCAPES}Times",
+        "author": f"Ann {ESCAPES}Lee",
+        "text": f"Ferry schedule. {ESCAPES}" + STORY,
+    }
+    feed.write_text(json.dumps(record) + "\n")
+    (tmp_path / "front.md").write_text(
+        f"---\ntitle: Night {ESCAPES}crossings\nsource: Bay {ESCAPES}News\n---\n" + STORY * 2
+    )
+    # An article stored with raw metadata (as an older ingest did): printing must clean it.
+    raw = Article(
+        doc_id=f"raw-{ESCAPES}1",
+        title=f"Terminal {ESCAPES}building",
+        text="The old ferry terminal building will close next year. " + STORY,
+        source=f"Old {ESCAPES}Gazette",
+    )
+    store = open_store(settings, embedder.name, embedder.dim)
+    Ingestor(store, embedder).run([Item("raw", lambda: [raw])])
+
+    run = run_console(
+        "ingest", str(feed), str(tmp_path / "front.md"), "--quiet", settings=settings, cwd=work
+    )
+    assert run.code == 0, run.stderr
+    for article in open_store(settings, embedder.name, embedder.dim).articles():
+        if article.doc_id != raw.doc_id:
+            fields = (article.doc_id, article.title, article.source, article.authors)
+            assert not any(TERMINAL_ACTIVE.search(f) for f in fields), fields
+
+    listing = run_console("ingest", "--list", settings=settings, cwd=work)
+    question = "when does the ferry schedule change?"
+    answer = run_console("ask", question, settings=settings, cwd=work)
+    as_json = run_console("ask", question, "--json", settings=settings, cwd=work)
+    for shown in (listing, answer, as_json):
+        assert shown.code == 0, shown.stderr
+        assert not TERMINAL_ACTIVE.search(shown.stdout + shown.stderr), shown.out
+    assert (
+        "Terminal" in listing.stdout and "Old" in listing.stdout and "3 articles" in listing.stdout
+    )
+    assert "Harbor" in answer.stdout
+    titles = [p["title"] for p in json.loads(as_json.stdout)["passages"]]
+    assert any(t.startswith("Terminal \x1b]0;pwned") for t in titles)  # escaped, not lost
