@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from core.errors import LoadError
 from core.models import Article
@@ -41,7 +42,7 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
     """Items for every input: a folder is walked recursively, a JSON Lines file by line."""
     for raw in inputs:
         if raw == "-":
-            yield from _stdin_items()
+            yield from _stdin_items(settings)
         elif raw.startswith(("http://", "https://")):
             yield Item(raw, partial(_load_url_item, raw, settings))
         elif "://" in raw:
@@ -150,18 +151,34 @@ def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
 
 
 def _read_capped(path: Path, settings: Settings) -> bytes:
+    """A file's bytes, refused above MAX_FILE_MB: by its size when it has one, else (a
+    FIFO, a character device) by stopping the read just past the limit."""
     label = display_path(path)
-    limit = int(settings.max_file_mb * 1024 * 1024)
     try:
         size = path.stat().st_size
-        if size > limit:
+        if size > _limit(settings):
             raise LoadError(
                 f"{label}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB "
                 "limit; split it, or raise MAX_FILE_MB"
             )
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return _read_limited(handle, label, settings)
     except OSError as exc:
         raise LoadError(f"{label}: cannot read it ({exc.strerror or type(exc).__name__})") from exc
+
+
+def _limit(settings: Settings) -> int:
+    return int(settings.max_file_mb * 1024 * 1024)
+
+
+def _read_limited(handle: BinaryIO, label: str, settings: Settings) -> bytes:
+    """At most MAX_FILE_MB from a stream; more is refused, not truncated."""
+    data = handle.read(_limit(settings) + 1)
+    if len(data) > _limit(settings):
+        raise LoadError(
+            f"{label}: over the {settings.max_file_mb:g} MB limit; split it, or raise MAX_FILE_MB"
+        )
+    return data
 
 
 def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
@@ -256,8 +273,12 @@ def _parse_line(line: bytes, where: str) -> object:
         raise LoadError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from exc
 
 
-def _stdin_items() -> Iterator[Item]:
-    data = sys.stdin.buffer.read()
+def _stdin_items(settings: Settings) -> Iterator[Item]:
+    try:
+        data = _read_limited(sys.stdin.buffer, "stdin", settings)
+    except LoadError as exc:
+        yield Item("stdin", partial(_refuse, str(exc)))
+        return
     if data.lstrip().startswith(b"{"):
         yield from _line_items(data.split(b"\n"), "stdin", "stdin")
     else:

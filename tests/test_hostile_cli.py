@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,44 @@ def test_control_characters_never_reach_the_terminal(
     assert "Harbor" in answer.stdout
     titles = [p["title"] for p in json.loads(as_json.stdout)["passages"]]
     assert any(t.startswith("Terminal \x1b]0;pwned") for t in titles)  # escaped, not lost
+
+
+def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
+    """A writer that pours `data` into a named pipe until the reader hangs up."""
+
+    def pour() -> None:
+        try:
+            with path.open("wb") as pipe:
+                pipe.write(data)
+        except BrokenPipeError:
+            pass  # the reader stopped at its cap: what we want
+
+    os.mkfifo(path)
+    thread = threading.Thread(target=pour, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_standard_input_and_named_pipes_are_capped(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """`ingest -` and a FIFO stop reading at MAX_FILE_MB instead of reading without end."""
+    three_mb = b"\0" * (3 * 1024 * 1024)
+    writer = _feed_fifo(tmp_path / "pipe.txt", three_mb)
+    (tmp_path / "good.txt").write_text(STORY)
+    run = run_console(
+        "ingest",
+        "-",
+        str(tmp_path / "pipe.txt"),
+        str(tmp_path / "good.txt"),
+        "--quiet",
+        settings=settings,
+        cwd=work,
+        stdin=three_mb,
+        env={"MAX_FILE_MB": "1"},
+    )
+    writer.join(timeout=30)
+    _no_traceback(run)
+    assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 2 failed" in run.stdout
+    assert "stdin: over the 1 MB limit" in run.stderr and "MAX_FILE_MB" in run.stderr
+    assert f"{tmp_path / 'pipe.txt'}: over the 1 MB limit" in run.stderr
