@@ -87,7 +87,9 @@ def _ingest(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    ingestor = Ingestor(store, embedder, settings.max_chunks_per_article)
+    ingestor = Ingestor(
+        store, embedder, settings.max_chunks_per_article, input_seconds=settings.input_timeout
+    )
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
     for _label, reason in report.failed:

@@ -16,6 +16,7 @@ from core.errors import LoadError, NewsroomError
 from core.models import Article, Chunk
 from core.store import Store
 from ingest.chunking import Budget, split_article
+from ingest.limits import InputTimeout, time_limit
 from ingest.sources import Item
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,18 @@ class _Pending:
 class Ingestor:
     """Runs items through extraction, chunking, embedding and the store."""
 
-    def __init__(self, store: Store, embedder: Embedder, max_chunks: int = 2000):
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        max_chunks: int = 2000,
+        input_seconds: float | None = None,
+    ):
         self.store = store
         self.embedder = embedder
         self.budget = Budget(hard=embedder.content_tokens)
         self.max_chunks = max_chunks
+        self.input_seconds = input_seconds
         self.known = {a.doc_id: a.content_hash for a in store.articles()}
         self.report = Report()
         self._pending: list[_Pending] = []
@@ -79,23 +87,34 @@ class Ingestor:
         return self.report
 
     def _take(self, item: Item) -> None:
-        """Load and stage one item: whatever goes wrong (hashing included) fails it alone."""
+        """Load and chunk one item within its time limit; whatever goes wrong (hashing
+        included) fails that item alone."""
         try:
-            for article in item.load():
-                self._stage(article, item.label)
+            with time_limit(self.input_seconds):
+                ready = [(a, self._split(a, item.label)) for a in item.load()]
+        except InputTimeout:
+            self._fail(
+                item.label,
+                f"{item.label}: took longer than {self.input_seconds:g} s; skipped "
+                "(raise INPUT_TIMEOUT if it is a genuine, very large input)",
+            )
+            return
         except LoadError as exc:
             self._fail(item.label, str(exc))
+            return
         except Exception as exc:  # a loader bug must not stop the batch either
             log.debug("unexpected error loading %s", item.label, exc_info=True)
             self._fail(item.label, f"{item.label}: could not be read ({type(exc).__name__})")
-
-    def _stage(self, article: Article, label: str) -> None:
-        digest = article.content_hash
-        if self.known.get(article.doc_id) == digest:
-            self.report.unchanged += 1
             return
+        for article, chunks in ready:
+            self._stage(article, chunks)
+
+    def _split(self, article: Article, label: str) -> list[Chunk] | None:
+        """The article's chunks; None when the store already holds this very version."""
+        if self.known.get(article.doc_id) == article.content_hash:
+            return None
         try:
-            chunks = split_article(
+            return split_article(
                 article,
                 self.embedder.count_tokens,
                 self.embedder.token_offsets,
@@ -103,7 +122,11 @@ class Ingestor:
                 self.max_chunks,
             )
         except LoadError as exc:
-            self._fail(label, f"{label}: {exc}")
+            raise LoadError(f"{label}: {exc}") from exc
+
+    def _stage(self, article: Article, chunks: list[Chunk] | None) -> None:
+        if chunks is None:
+            self.report.unchanged += 1
             return
         is_update = article.doc_id in self.known
         for earlier in [p for p in self._pending if p.article.doc_id == article.doc_id]:
@@ -112,7 +135,7 @@ class Ingestor:
             self._pending_chunks -= len(earlier.chunks)
             is_update = earlier.is_update
         self._pending.append(_Pending(article, chunks, is_update))
-        self.known[article.doc_id] = digest
+        self.known[article.doc_id] = article.content_hash
         self._pending_chunks += len(chunks)
 
     def _flush(self) -> None:

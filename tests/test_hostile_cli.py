@@ -10,6 +10,9 @@ import json
 import os
 import re
 import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -207,3 +210,57 @@ def test_standard_input_and_named_pipes_are_capped(
     assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 2 failed" in run.stdout
     assert "stdin: over the 1 MB limit" in run.stderr and "MAX_FILE_MB" in run.stderr
     assert f"{tmp_path / 'pipe.txt'}: over the 1 MB limit" in run.stderr
+
+
+class _Dribble(BaseHTTPRequestHandler):
+    """A page that never finishes: one byte every 0.3 s, each within any read timeout."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        try:
+            for _ in range(1000):
+                self.wfile.write(b"<p>")
+                self.wfile.flush()
+                time.sleep(0.3)
+        except OSError:
+            pass  # the client gave up: what we want
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def dribbling_url() -> Iterator[str]:
+    """The URL of a local page that keeps the connection alive without ever ending."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Dribble)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/endless"
+    server.shutdown()
+
+
+def test_no_input_may_take_longer_than_the_input_time_limit(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder, dribbling_url: str
+) -> None:
+    """An endless page is cut off at INPUT_TIMEOUT; the other inputs of the run still land."""
+    (tmp_path / "good.txt").write_text(STORY)
+    (tmp_path / "dots.txt").write_text("." * 20_000)  # split in ms now, not 13 s
+    started = time.monotonic()
+    run = run_console(
+        "ingest",
+        dribbling_url,
+        str(tmp_path / "dots.txt"),
+        str(tmp_path / "good.txt"),
+        "--quiet",
+        settings=settings,
+        cwd=work,
+        env={"INPUT_TIMEOUT": "4", "ALLOW_PRIVATE_URLS": "true"},
+        timeout=120,
+    )
+    _no_traceback(run)
+    assert run.code == 1
+    assert f"{dribbling_url}: took longer than 4 s" in run.stderr and "INPUT_TIMEOUT" in run.stderr
+    assert "2 added, 0 updated, 0 unchanged, 1 failed" in run.stdout, run.stderr
+    assert time.monotonic() - started < 100
