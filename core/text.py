@@ -74,6 +74,7 @@ _BOUNDARY = re.compile(r"""(?<![.!?])[.!?]++["'”’)\]]*+(?=\s++["'“‘(\[]?
 _CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[{_CONTROLS}]")
 _CONTROL_OR_BREAK = re.compile(f"[{_CONTROLS}\t\n]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -143,6 +144,12 @@ def one_line(text: str) -> str:
 def escape_controls(text: str) -> str:
     """Control characters (tab and newline too) shown as `\\xNN` / `\\uNNNN` escapes."""
     return _CONTROL_OR_BREAK.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True when the text holds half a UTF-16 pair (from a JSON `"\\ud83d"` escape or a
+    non-UTF-8 command-line argument): no UTF-8 encoder, terminal or store accepts it."""
+    return _SURROGATE.search(text) is not None
 
 
 def first_line(text: str, limit: int = 200) -> str:

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from core.errors import LoadError
 from core.models import Article
-from core.text import escape_controls, first_line, one_line, printable
+from core.text import escape_controls, first_line, has_lone_surrogate, one_line, printable
 
 log = logging.getLogger(__name__)
 
@@ -223,13 +223,10 @@ def article_from_text(text: str, doc_id: str, path: str | None = None, label: st
     )
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _whole_characters(value: str, key: str, label: str) -> str:
     """The value, unless JSON gave it a lone UTF-16 surrogate (`"\\ud83d"`, half an emoji),
     which no UTF-8 encoder accepts: hashing, the store and the terminal would all fail."""
-    if _SURROGATE.search(value):
+    if has_lone_surrogate(value):
         raise LoadError(
             f"{label}: field {key!r} holds a broken character (a lone UTF-16 surrogate, "
             "such as half an emoji); fix the record's encoding and ingest it again"

@@ -109,16 +109,11 @@ def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrin
     Raises:
         LoadError: the URL may not be fetched.
     """
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https"):
-        raise LoadError(f"{url}: only http:// and https:// URLs can be ingested")
-    if not parsed.host:
-        raise LoadError(f"{url}: no host in this URL")
+    parsed = _parse(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    host = parsed.raw_host.decode("ascii")
     try:
-        infos = resolve(host, port, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
+        infos = resolve(parsed.raw_host.decode("ascii"), port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a label IDNA refuses
         raise LoadError(f"{url}: cannot resolve host {parsed.host!r}") from exc
     addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
     if not addresses:
@@ -133,6 +128,21 @@ def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrin
     return Target(parsed, str(addresses[0]))
 
 
+def _parse(url: str) -> httpx.URL:
+    """The URL as httpx will request it, refused unless it is a well-formed http(s) URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise LoadError(f"{url}: not a valid URL ({exc}); check it for typos") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise LoadError(f"{url}: only http:// and https:// URLs can be ingested")
+    if not parsed.host:
+        raise LoadError(f"{url}: no host in this URL")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise LoadError(f"{url}: port {parsed.port} is out of range (1-65535); check the URL")
+    return parsed
+
+
 def fetch_url(
     url: str,
     settings: Settings,
@@ -145,7 +155,10 @@ def fetch_url(
         LoadError: refused URL, network error, HTTP error, or a body over the size cap.
     """
     client = httpx.Client(
-        timeout=settings.fetch_timeout, follow_redirects=False, transport=transport
+        timeout=settings.fetch_timeout,
+        follow_redirects=False,
+        transport=transport,
+        event_hooks={"response": [_refuse_other_schemes]},
     )
     with client:
         for _ in range(_MAX_REDIRECTS + 1):
@@ -159,10 +172,10 @@ def fetch_url(
 def _hop(client: httpx.Client, target: Target, url: str, settings: Settings) -> Page | str:
     """One request: the page, or the URL a redirect points to."""
     try:
-        response = client.send(_request(client, target), stream=True)
+        response = _send(client, target, url)
         try:
             if response.is_redirect:
-                return urljoin(url, response.headers.get("location", ""))
+                return urljoin(url, response.headers.get("location", "").strip())
             if response.status_code >= 400:
                 raise LoadError(f"{url}: the server answered HTTP {response.status_code}")
             body = _read_body(response, url, settings)
@@ -174,6 +187,31 @@ def _hop(client: httpx.Client, target: Target, url: str, settings: Settings) -> 
         raise LoadError(f"{url}: could not fetch ({type(exc).__name__})") from exc
     content_type = response.headers.get("content-type", "").lower()
     return Page(url, body, content_type, response.charset_encoding)
+
+
+class _RefusedRedirect(Exception):
+    """A redirect to a scheme that is never followed (data:, javascript:, file:, ...)."""
+
+
+def _refuse_other_schemes(response: httpx.Response) -> None:
+    """Stop a redirect to anything but http(s) before httpx even parses its target."""
+    if response.has_redirect_location:
+        target = urljoin("http://host/", response.headers["location"].strip())
+        scheme = target.partition(":")[0].lower()
+        if scheme not in ("http", "https"):
+            raise _RefusedRedirect(scheme)
+
+
+def _send(client: httpx.Client, target: Target, url: str) -> httpx.Response:
+    """Send the request of one hop; a redirect httpx cannot or must not follow is refused."""
+    try:
+        return client.send(_request(client, target), stream=True)
+    except _RefusedRedirect as exc:
+        raise LoadError(
+            f"{url}: redirected to a {exc}: URL; only http:// and https:// links are followed"
+        ) from exc
+    except httpx.InvalidURL as exc:
+        raise LoadError(f"{url}: redirected to a URL that is not valid ({exc})") from exc
 
 
 def _request(client: httpx.Client, target: Target) -> httpx.Request:

@@ -43,7 +43,7 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
     for raw in inputs:
         if raw == "-":
             yield from _stdin_items(settings)
-        elif raw.startswith(("http://", "https://")):
+        elif raw.lower().startswith(("http://", "https://")):
             yield Item(raw, partial(_load_url_item, raw, settings))
         elif "://" in raw:
             yield Item(
@@ -271,6 +271,8 @@ def _parse_line(line: bytes, where: str) -> object:
         raise LoadError(f"{where}: not UTF-8; JSON Lines must be UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise LoadError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise LoadError(f"{where}: the JSON is nested too deeply to be an article") from exc
 
 
 def _stdin_items(settings: Settings) -> Iterator[Item]:

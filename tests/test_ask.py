@@ -40,7 +40,7 @@ def ask(seeded: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # n
         monkeypatch.setattr(sys, "stdout", out)
         monkeypatch.setattr(sys, "stderr", err)
         if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
         return ask_main(list(args)), out.getvalue(), err.getvalue()
 
     return run

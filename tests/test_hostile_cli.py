@@ -23,7 +23,9 @@ from core.settings import Settings
 from core.store import open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import Item
-from tests.helpers import Run, run_console
+from tests.conftest import SEED_DIR
+from tests.documents import news_page
+from tests.helpers import Run, ingest_paths, run_console
 
 STORY = (
     "The harbor board approved the new ferry schedule on Tuesday after a long debate "
@@ -264,3 +266,107 @@ def test_no_input_may_take_longer_than_the_input_time_limit(
     assert f"{dribbling_url}: took longer than 4 s" in run.stderr and "INPUT_TIMEOUT" in run.stderr
     assert "2 added, 0 updated, 0 unchanged, 1 failed" in run.stdout, run.stderr
     assert time.monotonic() - started < 100
+
+
+class _Site(BaseHTTPRequestHandler):
+    """A news page and redirects to places a fetch must not follow."""
+
+    routes: dict[str, tuple[int, dict[str, str], bytes]] = {
+        "/story": (200, {"Content-Type": "text/html; charset=utf-8"}, b""),
+        "/to-data": (302, {"Location": "data:text/html,<p>injected</p>"}, b""),
+        "/to-js": (302, {"Location": "javascript:alert(1)"}, b""),
+    }
+
+    def do_GET(self) -> None:  # noqa: N802
+        status, headers, body = self.routes.get(self.path, (404, {}, b""))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    """The base URL of `_Site` on loopback."""
+    page = news_page("Ferry schedule approved", [STORY * 3]).encode()
+    _Site.routes["/story"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def _failures(run: Run) -> list[str]:
+    return [line for line in run.stderr.splitlines() if line.startswith("  failed: ")]
+
+
+def test_clumsy_inputs_to_ingest_get_one_clear_line_each(
+    tmp_path: Path, work: Path, settings: Settings, site: str
+) -> None:
+    """Bad ports, broken brackets, redirects to data:/javascript:, deep JSON; HTTP:// works."""
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "\n")
+    (tmp_path / "deep.json").write_text('{"text": ' * 100_000 + '"x"' + "}" * 100_000)
+    clumsy = {
+        "http://127.0.0.1:99999/": "port 99999 is out of range",
+        "http://[::1/": "not a valid URL",
+        f"http://{site}/to-data": "redirected to a data: URL",
+        f"http://{site}/to-js": "redirected to a javascript: URL",
+        str(tmp_path / "deep.jsonl"): "line 1: the JSON is nested too deeply",
+        str(tmp_path / "deep.json"): "the JSON is nested too deeply",
+    }
+    run = run_console(
+        "ingest",
+        *clumsy,
+        f"HTTP://{site.upper()}/story",
+        "--quiet",
+        settings=settings,
+        cwd=work,
+        env={"ALLOW_PRIVATE_URLS": "true"},
+    )
+    _no_traceback(run)
+    assert run.code == 1
+    assert "1 added, 0 updated, 0 unchanged, 6 failed" in run.stdout, run.stderr
+    failures = _failures(run)
+    assert len(failures) == 6, run.stderr
+    for given, reason in clumsy.items():
+        assert any(line.startswith(f"  failed: {given}") and reason in line for line in failures), (
+            given,
+            run.stderr,
+        )
+
+
+def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """A non-UTF-8 argument; a batch with Latin-1, lone-surrogate and deeply nested lines."""
+    ingest_paths(settings, SEED_DIR)
+    run = run_console("ask", b"\xff\xfe who was Cienfuegos?", settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 2 and "not valid UTF-8" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+    batch = tmp_path / "questions.jsonl"
+    batch.write_bytes(
+        b'{"id": "q1", "question": "who was Cienfuegos?"}\n'
+        + '{"id": "q2", "question": "Qui était Cienfuegos?"}\n'.encode("latin-1")
+        + b'{"id": "q3", "question": "When was the Merida Initiative agreed?"}\n'
+        + b'{"id": "q4", "question": "who \\ud83d was Cienfuegos?"}\n'
+        + b"[" * 100_000
+        + b'\n{"id": "q6", "question": "Who is Mexico\'s foreign minister?"}\n'
+    )
+    run = run_console("ask", "--batch", str(batch), "--json", settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 1
+    entries = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [e.get("line") or e["id"] for e in entries] == ["q1", 2, "q3", 4, 5, "q6"]
+    answered = {e["id"]: e for e in entries if "error" not in e}
+    assert "Cienfuegos" in answered["q1"]["answer"] and "Ebrard" in answered["q6"]["answer"]
+    errors = {e["line"]: e["error"] for e in entries if "error" in e}
+    assert "not UTF-8" in errors[2] and "surrogate" in errors[4] and "nested" in errors[5]
+    assert all(e["answer"] is None and e["passages"] == [] for e in entries if "error" in e)
+    assert len(run.stderr.strip().splitlines()) == 3, run.stderr
