@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     markdown_table,
     percentile,
     read_jsonl,
+    require_inputs,
     revision,
     rss_mb,
     run_cli,
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-textbook", action="store_true", help="only ours")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     args = parser.parse_args(argv)
+    require_inputs(args.corpus, args.questions)
     questions = read_jsonl(args.questions, args.limit)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         workdir = Path(tmp)
