@@ -128,8 +128,13 @@ def _wanted(path: Path) -> bool:
 
 
 def _leaves(path: Path, root: Path) -> bool:
-    """True for a symbolic link whose target lies outside `root`."""
-    return path.is_symlink() and not path.resolve().is_relative_to(root)
+    """True for a symbolic link whose target lies outside `root` (or that loops)."""
+    if not path.is_symlink():
+        return False
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return True
 
 
 def _path_items(path: Path, settings: Settings) -> Iterator[Item]:

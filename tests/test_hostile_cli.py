@@ -68,11 +68,12 @@ def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
     (folder / "leak.txt").symlink_to("../secrets.env")
     (folder / "outside").symlink_to(elsewhere, target_is_directory=True)
     (folder / "alias.txt").symlink_to("good.txt")  # a link that stays inside is fine
+    (folder / "loop.txt").symlink_to("loop.txt")  # resolves nowhere: skipped, not a crash
 
     run = run_console("ingest", str(folder), "--quiet", settings=settings, cwd=work)
     _no_traceback(run)
     assert run.code == 0, run.stderr
-    for link in ("leak.txt", "outside"):
+    for link in ("leak.txt", "outside", "loop.txt"):
         assert f"{folder / link}: skipped, it links outside" in run.stderr, run.stderr
     stored = _stored(settings, embedder)
     assert list(stored) == [str((folder / "good.txt").resolve())]
