@@ -23,8 +23,24 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def require_inputs(*paths: str | Path) -> None:
+    """Stop with one plain line when an input file is missing (no traceback).
+
+    The evaluation sets are not part of the repository: the commands in the scripts'
+    docstrings read them from `../shared/eval/`, which a clone alone does not have.
+    """
+    for path in paths:
+        if not Path(path).is_file():
+            raise SystemExit(
+                f"bench: {path} not found. The evaluation sets are not in this repository: "
+                "the examples read them from ../shared/eval/ beside it. Pass your own JSON "
+                "Lines files with --corpus / --questions (formats in docs/benchmarks.md)."
+            )
+
+
 def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
     """The records of a JSON Lines file, the first `limit` if given."""
+    require_inputs(path)
     records = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:

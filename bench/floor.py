@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import read_jsonl, require_inputs  # noqa: E402
 from core.answer import Floor, relevance  # noqa: E402
 from core.query import parse_query  # noqa: E402
 from core.service import open_searcher  # noqa: E402
@@ -66,6 +67,7 @@ def main() -> int:
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--signals", type=Path, help="cache the per-question signals here")
     args = parser.parse_args()
+    require_inputs(args.corpus, args.questions)
     env = {"CHROMA_PATH": str(args.store), "PATH": str(Path(sys.executable).parent)}
     subprocess.run(
         [str(Path(sys.executable).with_name("ingest")), "--quiet", str(args.corpus)],
@@ -73,7 +75,7 @@ def main() -> int:
         check=False,
         stdout=subprocess.DEVNULL,
     )
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line]
+    questions = read_jsonl(args.questions)
     started = time.perf_counter()
     if args.signals and args.signals.exists():
         rows = [

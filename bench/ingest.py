@@ -37,6 +37,7 @@ from bench.common import (  # noqa: E402
     machine,
     markdown_table,
     read_jsonl,
+    require_inputs,
     revision,
     run_cli,
     write_jsonl,
@@ -185,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         help=f"words per raw-encoder piece (default {PIECE_WORDS})",
     )
     args = parser.parse_args(argv)
+    require_inputs(args.corpus)
     from core.embeddings import load_embedder
     from core.settings import Settings
 

@@ -34,6 +34,7 @@ from bench.common import (  # noqa: E402
     markdown_table,
     percentile,
     read_jsonl,
+    require_inputs,
     revision,
     rss_mb,
     run_cli,
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-textbook", action="store_true", help="only ours")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     args = parser.parse_args(argv)
+    require_inputs(args.corpus, args.questions)
     questions = read_jsonl(args.questions, args.limit)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         workdir = Path(tmp)
@@ -168,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             [
                 ["VmRSS after imports, before loading", f"{ours['rss_before']:.0f}"],
                 [
-                    f"VmRSS after loading model + opening the archive ({ours['load_seconds']:.1f} s)",
+                    f"VmRSS after loading model, opening the archive "
+                    f"({ours['load_seconds']:.1f} s)",
                     f"{ours['rss_loaded']:.0f}",
                 ],
                 ["VmRSS after all questions", f"{ours['rss_after']:.0f}"],

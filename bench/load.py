@@ -43,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.common import BIN, log, machine, percentile, read_jsonl, revision  # noqa: E402
+from bench.common import BIN, log, machine, percentile, read_jsonl, require_inputs, revision  # noqa: E402
 from tests.slack_standin import payloads  # noqa: E402
 from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
 from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
@@ -384,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-place", action="store_true", help="read --store, not a copy")
     parser.add_argument("--bot-log", type=Path, help="keep the bot's log in this file")
     args = parser.parse_args(argv)
+    require_inputs(args.questions)
     questions = [str(q["question"]) for q in read_jsonl(args.questions)]
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         work = Path(tmp)

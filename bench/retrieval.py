@@ -36,6 +36,7 @@ from bench.common import (  # noqa: E402
     markdown_table,
     percentile,
     read_jsonl,
+    require_inputs,
     revision,
     run_cli,
     store_env,
@@ -270,6 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    require_inputs(args.corpus, args.questions)
     records = read_jsonl(args.corpus)
     questions = read_jsonl(args.questions, args.limit)
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:

@@ -3,18 +3,21 @@
 `ask --batch FILE.jsonl --json` reads `{"id", "question"}` lines (optionally `asked_at`,
 an ISO date for "this week") and prints one JSON line per question:
 `{"id", "question", "answer", "passages": [{"doc_id", "title", "url", "source",
-"published_at", "chunk_index", "text", "score"}]}`, passages best first. Benchmarks read
-this contract: keep it stable.
+"published_at", "chunk_index", "text", "score"}]}`, passages best first. A line that
+cannot be asked (not UTF-8, not JSON, no question) gets `{"id", "line", "answer": null,
+"passages": [], "error"}` and the rest of the batch is still answered (exit code 1).
+Benchmarks read this contract: keep it stable.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import textwrap
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from core.answer import answer_question
 from core.errors import NewsroomError
@@ -22,6 +25,19 @@ from core.models import Answer, Passage
 from core.search import Searcher
 from core.service import open_searcher
 from core.settings import load_settings
+from core.text import has_lone_surrogate, printable
+
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1, DEL,
+# bidi controls) or that no UTF-8 stream can carry (lone surrogates); they can only occur
+# inside strings, where a \uNNNN escape is valid JSON.
+_RAW_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def dump_json(value: Any, indent: int | None = None) -> str:
+    """JSON for a terminal or a pipe: UTF-8 text, but no raw control characters."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _RAW_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 CONSIDERED = 10
 
@@ -59,7 +75,11 @@ def _byline(p: Passage) -> str:
 
 
 def render_text(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal."""
+    """An answer as a person reads it in a terminal (no control characters get through)."""
+    return printable(_render_lines(answer))
+
+
+def _render_lines(answer: Answer) -> str:
     lines: list[str] = [f"Q: {answer.question}", ""]
     lines += [f"Note: {n}" for n in answer.notes]
     if not answer.found or answer.lead_passage is None:
@@ -92,29 +112,74 @@ def render_nothing(answer: Answer) -> str:
     )
 
 
+class _BadLine(ValueError):
+    """One line of a batch that cannot be asked; the message says why."""
+
+    def __init__(self, message: str, record_id: Any = None):
+        super().__init__(message)
+        self.record_id = record_id
+
+
+def error_json(line: int, message: str, record_id: Any = None) -> dict[str, Any]:
+    """The `--json` entry for a batch line that could not be asked: no answer, a reason."""
+    return {
+        "id": record_id,
+        "line": line,
+        "question": None,
+        "answer": None,
+        "passages": [],
+        "notes": [],
+        "error": message,
+    }
+
+
 def _batch(searcher: Searcher, path: str, k: int, max_chars: int) -> int:
-    handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    """Answer every line; a line that cannot be asked gets an error entry, the rest go on."""
     failures = 0
-    with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
+    with _open_batch(path) as handle:
+        for number, raw in enumerate(handle, 1):
+            if not raw.strip():
                 continue
             try:
-                record = json.loads(line)
-                question = str(record["question"])
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                print(
-                    f'ask: {path} line {number}: needs {{"id", "question"}} ({exc})',
-                    file=sys.stderr,
-                )
+                record, question = _batch_question(raw, f"{path} line {number}")
+            except _BadLine as exc:
                 failures += 1
+                print(f"ask: {exc}", file=sys.stderr)
+                print(dump_json(error_json(number, str(exc), exc.record_id)), flush=True)
                 continue
             now = _asked_at(record.get("asked_at"))
             answer = answer_question(
                 question, searcher, k=k, considered=max(CONSIDERED, k), max_chars=max_chars, now=now
             )
-            print(json.dumps(answer_json(answer, record.get("id")), ensure_ascii=False), flush=True)
+            print(dump_json(answer_json(answer, record.get("id"))), flush=True)
     return 1 if failures else 0
+
+
+def _open_batch(path: str) -> BinaryIO:
+    """The batch as bytes: each line is decoded on its own, so one bad line fails alone."""
+    return sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+
+
+def _batch_question(raw: bytes, where: str) -> tuple[dict[str, Any], str]:
+    """The record of one batch line and its question."""
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _BadLine(f"{where}: not UTF-8; save the file as UTF-8") from exc
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f'{where}: needs {{"id", "question"}} ({exc})') from exc
+    except RecursionError as exc:
+        raise _BadLine(f"{where}: the JSON is nested too deeply") from exc
+    if not isinstance(record, dict) or not isinstance(record.get("question"), str | int | float):
+        raise _BadLine(f'{where}: needs {{"id", "question"}} with the question as text')
+    question = str(record["question"])
+    if has_lone_surrogate(question):
+        raise _BadLine(
+            f"{where}: the question holds a broken character (a lone UTF-16 surrogate, such "
+            "as half an emoji); fix its encoding",
+            record.get("id"),
+        )
+    return record, question
 
 
 def _asked_at(value: Any) -> datetime | None:
@@ -140,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print('ask: give a question in quotes, e.g. ask "who was Cienfuegos?"', file=sys.stderr)
         return 2
+    if args.question and has_lone_surrogate(args.question):
+        print(
+            "ask: the question is not valid UTF-8; check your terminal's encoding "
+            "(for example LANG=C.UTF-8)",
+            file=sys.stderr,
+        )
+        return 2
     searcher: Searcher | None = None
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
@@ -164,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         if searcher is not None:
             searcher.close()
     if args.json:
-        print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+        print(dump_json(answer_json(answer), indent=2))
     else:
         print(render_text(answer))
     return 0

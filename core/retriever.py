@@ -57,7 +57,9 @@ class NewsroomRetriever(BaseRetriever):
         return cls(searcher=open_searcher(settings), k=k)
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        ranked = self.searcher.search(parse_query(query), k=self.k)
+        """The best passages for the query: `k` of them if given (`invoke(q, k=1)`), else
+        the retriever's own `k`."""
+        ranked = self.searcher.search(parse_query(query), k=self.k if k is None else k)
         return [passage_document(p) for p in ranked.passages]

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     max_file_mb: float = 20.0
     max_chunks_per_article: int = 2000
     fetch_timeout: float = 15.0
+    input_timeout: float = 120.0  # seconds any one input may take to load and chunk; 0: none
     allow_private_urls: bool = False
 
     # Ask

@@ -601,11 +601,8 @@ class Store:
                 return
             offset += _PAGE
 
-    def find_article(self, target: str) -> StoredArticle | None:
-        """The committed article with this id, URL or file path (for `ingest --delete`)."""
-        candidates = [target]
-        if "://" not in target:
-            candidates.append(os.path.abspath(target))
+    def find_article(self, *candidates: str) -> StoredArticle | None:
+        """The committed article with one of these ids, URLs or file paths (`ingest --delete`)."""
         found = self.manifest(candidates)
         for candidate in candidates:
             if candidate in found:

@@ -65,7 +65,16 @@ _ABBREVIATIONS = frozenset(
         "p.m",
     ]
 )
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n""")
+# Linear on any input: a match never starts inside a run of terminators, and the possessive
+# quantifiers never give back what they took (a run of n dots cost O(n²) with backtracking).
+_BOUNDARY = re.compile(r"""(?<![.!?])[.!?]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n""")
+# What a terminal acts on instead of printing: C0 controls (ESC starts colour, window-title and
+# hyperlink sequences; CR overwrites the line), DEL, C1 controls (U+009B is an 8-bit CSI) and
+# the bidirectional embeddings, overrides and isolates that reorder what is shown.
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[{_CONTROLS}]")
+_CONTROL_OR_BREAK = re.compile(f"[{_CONTROLS}\t\n]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
@@ -120,6 +129,27 @@ def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
 def words(text: str) -> list[str]:
     """Lower-cased word tokens (letters and digits; inner apostrophes, dots and hyphens kept)."""
     return [w.lower().strip(".") for w in _WORD.findall(text)]
+
+
+def printable(text: str) -> str:
+    """The text without control characters a terminal would act on (tab and newline kept)."""
+    return _CONTROL.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """A metadata value on one line: control characters removed, whitespace collapsed."""
+    return " ".join(_CONTROL.sub("", " ".join(text.split())).split())
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (tab and newline too) shown as `\\xNN` / `\\uNNNN` escapes."""
+    return _CONTROL_OR_BREAK.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """True when the text holds half a UTF-16 pair (from a JSON `"\\ud83d"` escape or a
+    non-UTF-8 command-line argument): no UTF-8 encoder, terminal or store accepts it."""
+    return _SURROGATE.search(text) is not None
 
 
 def first_line(text: str, limit: int = 200) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -18,8 +19,9 @@ from core.errors import NewsroomError
 from core.replica import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
+from core.text import escape_controls, one_line
 from ingest.pipeline import Ingestor
-from ingest.sources import count_items, expand
+from ingest.sources import count_items, display_path, expand
 
 log = logging.getLogger("ingest")
 
@@ -91,12 +93,16 @@ def _ingest(
     )
     archive = _local_index(settings, store)
     ingestor = Ingestor(
-        store, embedder, settings.max_chunks_per_article, after_commit=lambda: _update(archive)
+        store,
+        embedder,
+        settings.max_chunks_per_article,
+        after_commit=lambda: _update(archive),
+        input_seconds=settings.input_timeout,
     )
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
     for _label, reason in report.failed:
-        print(f"  failed: {reason}", file=sys.stderr)
+        print(f"  failed: {escape_controls(reason)}", file=sys.stderr)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)
     print(f"ingest: {report.line()} into '{settings.collection}' at {settings.store_label}")
@@ -122,7 +128,10 @@ def _update(archive: LiveArchive) -> None:
 def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
     missing = 0
     for target in targets:
-        found = store.find_article(target)
+        candidates = [target]
+        if "://" not in target:
+            candidates.append(display_path(Path(target).resolve()))
+        found = store.find_article(*candidates)
         if found is None or not store.delete_article(found.doc_id):
             print(
                 f"ingest: no stored article has id, URL or path {target!r} (see `ingest --list`)",
@@ -130,7 +139,7 @@ def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
             )
             missing += 1
             continue
-        print(f"ingest: deleted {found.doc_id}")
+        print(f"ingest: deleted {escape_controls(found.doc_id)}")
     _update(archive)
     return 1 if missing else 0
 
@@ -138,8 +147,13 @@ def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
 def _list(store: Store) -> int:
     articles = sorted(store.articles(), key=lambda a: (a.published_at or "", a.title), reverse=True)
     for a in articles:
-        date = (a.published_at or "undated")[:10]
-        print(f"{date:10}  {a.n_chunks:4} chunks  {a.title[:70]:70}  {a.source}  {a.doc_id}")
+        # Printed as stored: an article written before metadata was cleaned may hold escapes.
+        date = one_line(a.published_at or "undated")[:10]
+        title = one_line(a.title)[:70]
+        print(
+            f"{date:10}  {a.n_chunks:4} chunks  {title:70}  {one_line(a.source)}  "
+            f"{escape_controls(a.doc_id)}"
+        )
     print(f"{len(articles)} articles")
     return 0
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from core.errors import LoadError
 from core.models import Article
-from core.text import first_line
+from core.text import escape_controls, first_line, has_lone_surrogate, one_line, printable
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +64,33 @@ def decode_text(data: bytes, label: str) -> str:
     return str(best)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _clean(text: str) -> str:
-    text = _CONTROL.sub("", text)
+    text = printable(text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
     out = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", out).strip()
+
+
+def _tidy(article: Article) -> Article:
+    """The article with control characters removed from its metadata.
+
+    Titles, outlets and ids are printed by `ask` and `ingest --list` and posted to Slack:
+    an escape sequence in a feed must not change a terminal's title, colours or links.
+    """
+
+    def shown(value: str | None) -> str | None:  # identifiers keep their distinctness
+        return None if value is None else escape_controls(value)
+
+    return replace(
+        article,
+        doc_id=escape_controls(article.doc_id),
+        title=one_line(article.title),
+        source=one_line(article.source),
+        authors=[a for a in map(one_line, article.authors) if a],
+        published_at=one_line(article.published_at or "") or None,
+        url=shown(article.url),
+        path=shown(article.path),
+    )
 
 
 def _require_text(text: str, label: str, minimum: int = _MIN_TEXT_CHARS) -> str:
@@ -114,15 +134,17 @@ def article_from_html(
     title = _clean(document.title or "") or first_line(text)
     if url is None and page_url:
         doc_id = canonical_url(page_url)
-    return Article(
-        doc_id=doc_id,
-        title=first_line(title),
-        text=text,
-        source=document.sitename or document.hostname or "",
-        authors=_split_authors(document.author),
-        published_at=document.date or None,
-        url=canonical_url(page_url) if page_url else None,
-        path=path,
+    return _tidy(
+        Article(
+            doc_id=doc_id,
+            title=first_line(title),
+            text=text,
+            source=document.sitename or document.hostname or "",
+            authors=_split_authors(document.author),
+            published_at=document.date or None,
+            url=canonical_url(page_url) if page_url else None,
+            path=path,
+        )
     )
 
 
@@ -157,13 +179,15 @@ def article_from_pdf(
         ) from exc
     text = _require_text(_clean("\n\n".join(pages)), name)
     title = str(info.get("/Title") or "").strip() or first_line(text)
-    return Article(
-        doc_id=doc_id,
-        title=first_line(title),
-        text=text,
-        authors=_split_authors(info.get("/Author")),
-        path=path,
-        url=url,
+    return _tidy(
+        Article(
+            doc_id=doc_id,
+            title=first_line(title),
+            text=text,
+            authors=_split_authors(info.get("/Author")),
+            path=path,
+            url=url,
+        )
     )
 
 
@@ -185,16 +209,29 @@ def article_from_text(text: str, doc_id: str, path: str | None = None, label: st
     body = _require_text(_clean(text), label or doc_id)
     title = fields.get("title") or first_line(body).lstrip("#").strip()
     url = canonical_url(fields["url"]) if fields.get("url") else None
-    return Article(
-        doc_id=fields.get("id") or doc_id,
-        title=first_line(title),
-        text=body,
-        source=fields.get("source", ""),
-        authors=_split_authors(fields.get("authors")),
-        published_at=fields.get("published_at"),
-        url=url,
-        path=path,
+    return _tidy(
+        Article(
+            doc_id=fields.get("id") or doc_id,
+            title=first_line(title),
+            text=body,
+            source=fields.get("source", ""),
+            authors=_split_authors(fields.get("authors")),
+            published_at=fields.get("published_at"),
+            url=url,
+            path=path,
+        )
     )
+
+
+def _whole_characters(value: str, key: str, label: str) -> str:
+    """The value, unless JSON gave it a lone UTF-16 surrogate (`"\\ud83d"`, half an emoji),
+    which no UTF-8 encoder accepts: hashing, the store and the terminal would all fail."""
+    if has_lone_surrogate(value):
+        raise LoadError(
+            f"{label}: field {key!r} holds a broken character (a lone UTF-16 surrogate, "
+            "such as half an emoji); fix the record's encoding and ingest it again"
+        )
+    return value
 
 
 def _optional_str(record: dict[str, Any], key: str, label: str) -> str | None:
@@ -203,7 +240,7 @@ def _optional_str(record: dict[str, Any], key: str, label: str) -> str | None:
         return None
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise LoadError(f"{label}: field {key!r} must be a string, got {type(value).__name__}")
-    return str(value).strip() or None
+    return _whole_characters(str(value), key, label).strip() or None
 
 
 def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
@@ -213,7 +250,7 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
     text = record.get("text")
     if not isinstance(text, str):
         raise LoadError(f"{label}: needs a 'text' string field")
-    body = _require_text(_clean(text), label, minimum=1)
+    body = _require_text(_clean(_whole_characters(text, "text", label)), label, minimum=1)
     url = _optional_str(record, "url", label)
     url = canonical_url(url) if url else None
     record_id = _optional_str(record, "id", label)
@@ -221,13 +258,16 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
     authors_value = record.get("authors", record.get("author"))
     if authors_value is not None and not isinstance(authors_value, (str, list)):
         raise LoadError(f"{label}: field 'author' must be a string or a list of strings")
+    authors = [_whole_characters(a, "author", label) for a in _split_authors(authors_value)]
     published = _optional_str(record, "published_at", label)
-    return Article(
-        doc_id=record_id or url or fallback_id,
-        title=first_line(title),
-        text=body,
-        source=_optional_str(record, "source", label) or "",
-        authors=_split_authors(authors_value),
-        published_at=published,
-        url=url,
+    return _tidy(
+        Article(
+            doc_id=record_id or url or fallback_id,
+            title=first_line(title),
+            text=body,
+            source=_optional_str(record, "source", label) or "",
+            authors=authors,
+            published_at=published,
+            url=url,
+        )
     )

@@ -1,4 +1,7 @@
-"""Fetching an article by URL: http(s) only, a timeout, a size cap, no private addresses."""
+"""Fetching an article by URL: http(s) only, a timeout, a size cap, no private addresses.
+
+Each hop is resolved once, checked, and connected to at the address checked (DNS rebinding
+cannot swap in an internal address between the check and the connection)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
@@ -40,36 +43,104 @@ class Page:
 
 Resolver = Callable[..., list[Any]]
 
+# Ranges that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215) and
+# the deprecated IPv4-compatible form. 6to4 (2002::/16) carries it in bits 16-48.
+_LAST_32_BITS = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")]
 
-def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> None:
+
+@dataclass(frozen=True)
+class Target:
+    """A URL that passed `check_url`, pinned to the address the check approved."""
+
+    url: httpx.URL
+    address: str
+
+    @property
+    def pinned(self) -> httpx.URL:
+        """The URL with its host replaced by the checked address (what is connected to)."""
+        return self.url.copy_with(host=self.address)
+
+    @property
+    def host_header(self) -> str:
+        """The `Host` header the server expects: the name (and port) from the URL."""
+        return self.url.netloc.decode("ascii")
+
+    @property
+    def server_name(self) -> str:
+        """The name TLS sends (SNI) and verifies the certificate against."""
+        return self.url.raw_host.decode("ascii")
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, NAT64, compatible, 6to4, Teredo)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return []
+    found = [a for a in (address.ipv4_mapped, address.sixtofour) if a is not None]
+    if address.teredo:
+        found += list(address.teredo)
+    if any(address in network for network in _LAST_32_BITS) and int(address) > 1:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def is_public(address: Address) -> bool:
+    """True when the address, and any IPv4 address inside it, is globally routable."""
+    return address.is_global and all(a.is_global for a in embedded_ipv4(address))
+
+
+def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> Target:
     """Refuse non-http(s) URLs and, unless allowed, private/loopback/link-local hosts.
+
+    The host is resolved once, here; the fetch then connects to the address returned, so
+    a DNS answer that changes between the check and the connection (rebinding) is never
+    followed.
 
     Args:
         url: The URL about to be requested (each redirect hop is checked too).
         settings: `allow_private_urls` lifts the address check.
         resolve: Name resolution (`socket.getaddrinfo`); a seam for tests.
 
+    Returns:
+        The URL with the checked address to connect to.
+
     Raises:
         LoadError: the URL may not be fetched.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise LoadError(f"{url}: only http:// and https:// URLs can be ingested")
-    if not parts.hostname:
-        raise LoadError(f"{url}: no host in this URL")
-    if settings.allow_private_urls:
-        return
+    parsed = _parse(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        infos = resolve(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise LoadError(f"{url}: cannot resolve host {parts.hostname!r}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise LoadError(
-                f"{url}: {parts.hostname} is a private, loopback or link-local address "
-                f"({address}); set ALLOW_PRIVATE_URLS=true to ingest from internal hosts"
-            )
+        infos = resolve(parsed.raw_host.decode("ascii"), port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:  # UnicodeError: a label IDNA refuses
+        raise LoadError(f"{url}: cannot resolve host {parsed.host!r}") from exc
+    addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    if not addresses:
+        raise LoadError(f"{url}: cannot resolve host {parsed.host!r}")
+    if not settings.allow_private_urls:
+        for address in addresses:
+            if not is_public(address):
+                raise LoadError(
+                    f"{url}: {parsed.host} is a private, loopback or link-local address "
+                    f"({address}); set ALLOW_PRIVATE_URLS=true to ingest from internal hosts"
+                )
+    return Target(parsed, str(addresses[0]))
+
+
+def _parse(url: str) -> httpx.URL:
+    """The URL as httpx will request it, refused unless it is a well-formed http(s) URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise LoadError(f"{url}: not a valid URL ({exc}); check it for typos") from exc
+    if parsed.scheme not in ("http", "https"):
+        raise LoadError(f"{url}: only http:// and https:// URLs can be ingested")
+    if not parsed.host:
+        raise LoadError(f"{url}: no host in this URL")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise LoadError(f"{url}: port {parsed.port} is out of range (1-65535); check the URL")
+    return parsed
 
 
 def fetch_url(
@@ -78,41 +149,85 @@ def fetch_url(
     resolve: Resolver = socket.getaddrinfo,
     transport: httpx.BaseTransport | None = None,
 ) -> Page:
-    """GET a page, following redirects by hand so that every hop is checked.
+    """GET a page, following redirects by hand so that every hop is checked and pinned.
 
     Raises:
         LoadError: refused URL, network error, HTTP error, or a body over the size cap.
     """
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    headers = {"User-Agent": _USER_AGENT, "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5"}
     client = httpx.Client(
-        timeout=settings.fetch_timeout, follow_redirects=False, transport=transport
+        timeout=settings.fetch_timeout,
+        follow_redirects=False,
+        transport=transport,
+        event_hooks={"response": [_refuse_other_schemes]},
     )
     with client:
         for _ in range(_MAX_REDIRECTS + 1):
-            check_url(url, settings, resolve)
-            try:
-                with client.stream("GET", url, headers=headers) as response:
-                    if response.is_redirect:
-                        url = urljoin(url, response.headers.get("location", ""))
-                        continue
-                    if response.status_code >= 400:
-                        raise LoadError(f"{url}: the server answered HTTP {response.status_code}")
-                    body = _read_body(response, limit, url, settings)
-                    return Page(
-                        str(response.url),
-                        body,
-                        response.headers.get("content-type", "").lower(),
-                        response.charset_encoding,
-                    )
-            except httpx.TimeoutException as exc:
-                raise LoadError(f"{url}: no answer within {settings.fetch_timeout:g} s") from exc
-            except httpx.HTTPError as exc:
-                raise LoadError(f"{url}: could not fetch ({type(exc).__name__})") from exc
+            outcome = _hop(client, check_url(url, settings, resolve), url, settings)
+            if isinstance(outcome, Page):
+                return outcome
+            url = outcome
     raise LoadError(f"{url}: more than {_MAX_REDIRECTS} redirects")
 
 
-def _read_body(response: httpx.Response, limit: int, url: str, settings: Settings) -> bytes:
+def _hop(client: httpx.Client, target: Target, url: str, settings: Settings) -> Page | str:
+    """One request: the page, or the URL a redirect points to."""
+    try:
+        response = _send(client, target, url)
+        try:
+            if response.is_redirect:
+                return urljoin(url, response.headers.get("location", "").strip())
+            if response.status_code >= 400:
+                raise LoadError(f"{url}: the server answered HTTP {response.status_code}")
+            body = _read_body(response, url, settings)
+        finally:
+            response.close()
+    except httpx.TimeoutException as exc:
+        raise LoadError(f"{url}: no answer within {settings.fetch_timeout:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise LoadError(f"{url}: could not fetch ({type(exc).__name__})") from exc
+    content_type = response.headers.get("content-type", "").lower()
+    return Page(url, body, content_type, response.charset_encoding)
+
+
+class _RefusedRedirect(Exception):
+    """A redirect to a scheme that is never followed (data:, javascript:, file:, ...)."""
+
+
+def _refuse_other_schemes(response: httpx.Response) -> None:
+    """Stop a redirect to anything but http(s) before httpx even parses its target."""
+    if response.has_redirect_location:
+        target = urljoin("http://host/", response.headers["location"].strip())
+        scheme = target.partition(":")[0].lower()
+        if scheme not in ("http", "https"):
+            raise _RefusedRedirect(scheme)
+
+
+def _send(client: httpx.Client, target: Target, url: str) -> httpx.Response:
+    """Send the request of one hop; a redirect httpx cannot or must not follow is refused."""
+    try:
+        return client.send(_request(client, target), stream=True)
+    except _RefusedRedirect as exc:
+        raise LoadError(
+            f"{url}: redirected to a {exc}: URL; only http:// and https:// links are followed"
+        ) from exc
+    except httpx.InvalidURL as exc:
+        raise LoadError(f"{url}: redirected to a URL that is not valid ({exc})") from exc
+
+
+def _request(client: httpx.Client, target: Target) -> httpx.Request:
+    """A GET to the checked address that names the host in `Host` and in TLS (SNI)."""
+    headers = {
+        "User-Agent": _USER_AGENT,
+        "Accept": "text/html,application/pdf;q=0.9,*/*;q=0.5",
+        "Host": target.host_header,
+    }
+    return client.build_request(
+        "GET", target.pinned, headers=headers, extensions={"sni_hostname": target.server_name}
+    )
+
+
+def _read_body(response: httpx.Response, url: str, settings: Settings) -> bytes:
+    limit = int(settings.max_file_mb * 1024 * 1024)
     declared = int(response.headers.get("content-length") or 0)
     too_big = LoadError(
         f"{url}: the page is over the {settings.max_file_mb:g} MB limit (MAX_FILE_MB)"

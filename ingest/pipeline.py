@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from core.embeddings import Embedder
@@ -20,6 +21,7 @@ from core.errors import LoadError, NewsroomError
 from core.models import Article, Chunk, StoredArticle
 from core.store import Store
 from ingest.chunking import Budget, split_article
+from ingest.limits import InputTimeout, time_limit
 from ingest.sources import Item
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Ingestor:
         embedder: The model the store is built with.
         max_chunks: Articles that would make more chunks are refused.
         after_commit: Called after each commit (the entry point updates the local index).
+        input_seconds: Time limit for loading and chunking one input (None: no limit).
     """
 
     def __init__(
@@ -72,12 +75,14 @@ class Ingestor:
         embedder: Embedder,
         max_chunks: int = 2000,
         after_commit: Callable[[], None] | None = None,
+        input_seconds: float | None = None,
     ):
         self.store = store
         self.embedder = embedder
         self.budget = Budget(hard=embedder.content_tokens)
         self.max_chunks = max_chunks
         self.after_commit = after_commit
+        self.input_seconds = input_seconds
         self.report = Report()
         self._stored: dict[str, StoredArticle] = {}  # committed versions seen this run
         self._seen: dict[str, str] = {}  # doc_id -> content hash staged or stored this run
@@ -103,19 +108,17 @@ class Ingestor:
         return self.report
 
     def _take(self, item: Item) -> None:
-        try:
+        """Load one item within its time limit; whatever goes wrong (hashing included)
+        fails that item alone."""
+        with self._boundary(item.label):
             articles = item.load()
-        except LoadError as exc:
-            self._fail(item.label, str(exc))
-            return
-        except Exception as exc:  # a loader bug must not stop the batch either
-            log.exception("unexpected error loading %s", item.label)
-            self._fail(item.label, f"{item.label}: could not be read ({type(exc).__name__})")
-            return
-        self._arrived += [(article, item.label) for article in articles]
+            for article in articles:
+                article.content_hash  # noqa: B018 - a lone surrogate fails here, not later
+            self._arrived += [(article, item.label) for article in articles]
 
     def _look_up(self) -> None:
-        """Ask the manifest for the stored versions of the articles that arrived, then stage."""
+        """Ask the manifest for the stored versions of the articles that arrived (one read
+        for the batch), then chunk and stage those that changed."""
         arrived, self._arrived = self._arrived, []
         unknown = {a.doc_id for a, _ in arrived if a.doc_id not in self._seen}
         if unknown:
@@ -124,15 +127,33 @@ class Ingestor:
                 if doc_id in self._stored:
                     self._seen[doc_id] = self._stored[doc_id].content_hash
         for article, label in arrived:
-            self._stage(article, label)
+            if self._seen.get(article.doc_id) == article.content_hash:
+                self.report.unchanged += 1
+                continue
+            with self._boundary(label):
+                self._stage(article, self._split(article, label))
 
-    def _stage(self, article: Article, label: str) -> None:
-        digest = article.content_hash
-        if self._seen.get(article.doc_id) == digest:
-            self.report.unchanged += 1
-            return
+    @contextmanager
+    def _boundary(self, label: str) -> Iterator[None]:
+        """One input's error boundary and time limit: a failure is recorded, never raised."""
         try:
-            chunks = split_article(
+            with time_limit(self.input_seconds):
+                yield
+        except InputTimeout:
+            self._fail(
+                label,
+                f"{label}: took longer than {self.input_seconds:g} s; skipped "
+                "(raise INPUT_TIMEOUT if it is a genuine, very large input)",
+            )
+        except LoadError as exc:
+            self._fail(label, str(exc))
+        except Exception as exc:  # a loader bug must not stop the batch either
+            log.debug("unexpected error loading %s", label, exc_info=True)
+            self._fail(label, f"{label}: could not be read ({type(exc).__name__})")
+
+    def _split(self, article: Article, label: str) -> list[Chunk]:
+        try:
+            return split_article(
                 article,
                 self.embedder.count_tokens,
                 self.embedder.token_offsets,
@@ -140,8 +161,9 @@ class Ingestor:
                 self.max_chunks,
             )
         except LoadError as exc:
-            self._fail(label, f"{label}: {exc}")
-            return
+            raise LoadError(f"{label}: {exc}") from exc
+
+    def _stage(self, article: Article, chunks: list[Chunk]) -> None:
         is_update = article.doc_id in self._stored
         for earlier in [p for p in self._pending if p.article.doc_id == article.doc_id]:
             # The same article twice in one batch (a repeated record): the last one wins.
@@ -149,7 +171,7 @@ class Ingestor:
             self._pending_chunks -= len(earlier.chunks)
             is_update = earlier.is_update
         self._pending.append(_Pending(article, chunks, is_update))
-        self._seen[article.doc_id] = digest
+        self._seen[article.doc_id] = article.content_hash
         self._pending_chunks += len(chunks)
 
     def _flush(self) -> None:

@@ -6,17 +6,23 @@ Each item loads independently, so one bad file (or one bad JSON line) fails alon
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
+from core.text import escape_controls
 from ingest import extract
 from ingest.fetch import fetch_url
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -36,8 +42,8 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
     """Items for every input: a folder is walked recursively, a JSON Lines file by line."""
     for raw in inputs:
         if raw == "-":
-            yield from _stdin_items()
-        elif raw.startswith(("http://", "https://")):
+            yield from _stdin_items(settings)
+        elif raw.lower().startswith(("http://", "https://")):
             yield Item(raw, partial(_load_url_item, raw, settings))
         elif "://" in raw:
             yield Item(
@@ -55,63 +61,139 @@ def count_items(inputs: list[str]) -> int | None:
         if raw == "-" or "://" in raw:
             total += 1
         elif path.is_dir():
-            total += sum(_count_file(p) for p in _walk(path))
+            total += sum(_count_file(p) for p in _walk(path)[0])
         else:
             total += _count_file(path)
     return total
 
 
 def _count_file(path: Path) -> int:
-    if path.suffix.lower() == ".jsonl" and path.is_file():
-        with path.open("rb") as handle:
-            return sum(1 for line in handle if line.strip())
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl" and path.is_file():
+            with path.open("rb") as handle:
+                return sum(1 for line in handle if line.strip())
+        if suffix == ".json" and path.is_file():
+            value = json.loads(path.read_bytes())
+            return len(value) if isinstance(value, list) and value else 1
+    except (OSError, ValueError, RecursionError):
+        pass  # the item itself will say what is wrong
     return 1
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that can always be printed and stored: undecodable bytes and control
+    characters as `\\xNN`.
+
+    A file name that is not UTF-8 reaches Python with surrogate escapes, which no UTF-8
+    encoder (hashing, Chroma, the terminal) accepts.
+    """
+    return escape_controls(os.fsencode(path).decode("utf-8", "backslashreplace"))
 
 
 def _refuse(message: str) -> list[Article]:
     raise LoadError(message)
 
 
-def _walk(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUFFIXES
-        and not p.name.startswith(".")
-        and p.name not in IGNORED_NAMES
+def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Supported files under a folder, and the links in it that lead out of it.
+
+    Links are not followed out of the folder given: `dir/leak.txt -> ../secrets.env` must
+    not end up quoted in Slack. A linked folder is never descended (its files, when they
+    are inside, are reached by their own path).
+    """
+    root = folder.resolve()
+    files: list[Path] = []
+    outside: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        here = Path(dirpath)
+        outside += [here / d for d in dirnames if _leaves(here / d, root)]
+        for name in filenames:
+            path = here / name
+            if not _wanted(path):
+                continue
+            if _leaves(path, root):
+                outside.append(path)
+            elif path.is_file():
+                files.append(path)
+    return sorted(files), sorted(outside)
+
+
+def _wanted(path: Path) -> bool:
+    return (
+        path.suffix.lower() in SUFFIXES
+        and not path.name.startswith(".")
+        and path.name not in IGNORED_NAMES
     )
+
+
+def _leaves(path: Path, root: Path) -> bool:
+    """True for a symbolic link whose target lies outside `root` (or that loops)."""
+    if not path.is_symlink():
+        return False
+    try:
+        return not path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        return True
 
 
 def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
     if path.is_dir():
-        for file in _walk(path):
+        files, outside = _walk(path)
+        for link in outside:
+            log.warning(
+                "%s: skipped, it links outside %s (name its target to ingest it)",
+                display_path(link),
+                display_path(path),
+            )
+        for file in files:
             yield from _file_items(file, settings)
     elif path.exists():
         yield from _file_items(path, settings)
     else:
-        yield Item(str(path), partial(_refuse, f"{path}: no such file or folder"))
+        label = display_path(path)
+        yield Item(label, partial(_refuse, f"{label}: no such file or folder"))
 
 
 def _read_capped(path: Path, settings: Settings) -> bytes:
-    limit = int(settings.max_file_mb * 1024 * 1024)
-    size = path.stat().st_size
-    if size > limit:
+    """A file's bytes, refused above MAX_FILE_MB: by its size when it has one, else (a
+    FIFO, a character device) by stopping the read just past the limit."""
+    label = display_path(path)
+    try:
+        size = path.stat().st_size
+        if size > _limit(settings):
+            raise LoadError(
+                f"{label}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB "
+                "limit; split it, or raise MAX_FILE_MB"
+            )
+        with path.open("rb") as handle:
+            return _read_limited(handle, label, settings)
+    except OSError as exc:
+        raise LoadError(f"{label}: cannot read it ({exc.strerror or type(exc).__name__})") from exc
+
+
+def _limit(settings: Settings) -> int:
+    return int(settings.max_file_mb * 1024 * 1024)
+
+
+def _read_limited(handle: BinaryIO, label: str, settings: Settings) -> bytes:
+    """At most MAX_FILE_MB from a stream; more is refused, not truncated."""
+    data = handle.read(_limit(settings) + 1)
+    if len(data) > _limit(settings):
         raise LoadError(
-            f"{path}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB limit; "
-            "split it, or raise MAX_FILE_MB"
+            f"{label}: over the {settings.max_file_mb:g} MB limit; split it, or raise MAX_FILE_MB"
         )
-    return path.read_bytes()
+    return data
 
 
 def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
     suffix = path.suffix.lower()
-    label = str(path)
-    if suffix == ".jsonl":
-        yield from _jsonl_items(path, settings)
+    label = display_path(path)
+    if suffix in (".json", ".jsonl"):
+        yield from _record_items(path, settings)
     elif suffix not in SUFFIXES:
         reason = (
-            f"{path}: unsupported file type {suffix or '(none)'}; "
+            f"{label}: unsupported file type {suffix or '(none)'}; "
             f"use one of {', '.join(sorted(SUFFIXES))}"
         )
         yield Item(label, partial(_refuse, reason))
@@ -120,41 +202,48 @@ def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
 
 
 def _load_file(path: Path, settings: Settings) -> list[Article]:
-    resolved = str(path.resolve())
-    label = str(path)
+    resolved = display_path(path.resolve())
+    label = display_path(path)
     data = _read_capped(path, settings)
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return [extract.article_from_pdf(data, resolved, path=resolved, label=label)]
-    if suffix in HTML_SUFFIXES:
-        text = extract.decode_text(data, label)
-        return [extract.article_from_html(text, resolved, path=resolved, label=label)]
     text = extract.decode_text(data, label)
-    if suffix == ".json":
-        return _json_articles(text, resolved, label)
+    if suffix in HTML_SUFFIXES:
+        return [extract.article_from_html(text, resolved, path=resolved, label=label)]
     return [extract.article_from_text(text, resolved, path=resolved, label=label)]
 
 
-def _json_articles(text: str, resolved: str, label: str) -> list[Article]:
+def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
+    """One item per record of a JSON Lines file (per line) or a JSON array (per element)."""
+    label, resolved = display_path(path), display_path(path.resolve())
+    try:
+        data = _read_capped(path, settings)
+        records = None if path.suffix.lower() == ".jsonl" else _json_records(data, label)
+    except LoadError as exc:
+        yield Item(label, partial(_refuse, str(exc)))
+        return
+    if records is None:
+        yield from _line_items(data.split(b"\n"), label, resolved)
+        return
+    for number, record in enumerate(records, 1):
+        where = f"{label} record {number}" if len(records) > 1 else label
+        yield Item(where, partial(_load_record, record, f"{resolved}#{number}", where))
+
+
+def _json_records(data: bytes, label: str) -> list[object]:
+    """The records of a `.json` file: an array of objects, or one object."""
+    text = extract.decode_text(data, label)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LoadError(f"{label}: invalid JSON at line {exc.lineno} ({exc.msg})") from exc
+    except RecursionError as exc:
+        raise LoadError(f"{label}: the JSON is nested too deeply to be an article") from exc
     records = value if isinstance(value, list) else [value]
-    return [
-        extract.article_from_record(r, f"{resolved}#{i}", f"{label} record {i}")
-        for i, r in enumerate(records, 1)
-    ]
-
-
-def _jsonl_items(path: Path, settings: Settings) -> Iterator[Item]:
-    resolved = str(path.resolve())
-    try:
-        data = _read_capped(path, settings)
-    except LoadError as exc:
-        yield Item(str(path), partial(_refuse, str(exc)))
-        return
-    yield from _line_items(data.split(b"\n"), str(path), resolved)
+    if not records:
+        raise LoadError(f"{label}: the JSON array is empty")
+    return records
 
 
 def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]:
@@ -165,7 +254,11 @@ def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]
 
 
 def _load_line(line: bytes, where: str, fallback_id: str) -> list[Article]:
-    return [extract.article_from_record(_parse_line(line, where), fallback_id, where)]
+    return _load_record(_parse_line(line, where), fallback_id, where)
+
+
+def _load_record(record: object, fallback_id: str, where: str) -> list[Article]:
+    return [extract.article_from_record(record, fallback_id, where)]
 
 
 def _load_text(data: bytes, label: str) -> list[Article]:
@@ -183,10 +276,16 @@ def _parse_line(line: bytes, where: str) -> object:
         raise LoadError(f"{where}: not UTF-8; JSON Lines must be UTF-8") from exc
     except json.JSONDecodeError as exc:
         raise LoadError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise LoadError(f"{where}: the JSON is nested too deeply to be an article") from exc
 
 
-def _stdin_items() -> Iterator[Item]:
-    data = sys.stdin.buffer.read()
+def _stdin_items(settings: Settings) -> Iterator[Item]:
+    try:
+        data = _read_limited(sys.stdin.buffer, "stdin", settings)
+    except LoadError as exc:
+        yield Item("stdin", partial(_refuse, str(exc)))
+        return
     if data.lstrip().startswith(b"{"):
         yield from _line_items(data.split(b"\n"), "stdin", "stdin")
     else:

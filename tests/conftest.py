@@ -20,7 +20,6 @@ from core.embeddings import Embedder, load_embedder
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 SEED_DIR = ROOT / "examples" / "articles"
 
 _SCRUB = [k for k in os.environ if k.startswith(("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION"))]

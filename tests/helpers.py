@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from core.embeddings import load_embedder
@@ -11,6 +15,8 @@ from core.settings import Settings
 from core.store import open_store
 from ingest.pipeline import Ingestor, Report
 from ingest.sources import expand
+
+_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "MAX_", "ALLOW_", "INPUT_")
 
 
 def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
@@ -28,3 +34,47 @@ def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
 def searcher_for(settings: Settings) -> Searcher:
     """A fresh reader over the settings' store."""
     return open_searcher(settings)
+
+
+@dataclass
+class Run:
+    """What a console script did: exit code and its raw output streams."""
+
+    code: int
+    out: bytes
+    err: bytes
+
+    @property
+    def stdout(self) -> str:
+        """Standard output, decoded (undecodable bytes shown as escapes)."""
+        return self.out.decode("utf-8", "backslashreplace")
+
+    @property
+    def stderr(self) -> str:
+        """Standard error, decoded (undecodable bytes shown as escapes)."""
+        return self.err.decode("utf-8", "backslashreplace")
+
+
+def run_console(
+    script: str,
+    *args: str | bytes,
+    settings: Settings,
+    cwd: Path,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> Run:
+    """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
+    clean.update(env or {})
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name(script)), *args],
+        cwd=cwd,
+        env=clean,
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(done.returncode, done.stdout, done.stderr)
