@@ -86,6 +86,7 @@ def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int
     return len(articles), summary.chunks
 
 
+@pytest.mark.timeout(900)  # three `ingest` processes and a store check
 def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     tmp_path: Path, settings: Settings, embedder: Embedder
 ) -> None:
