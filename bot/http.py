@@ -1,13 +1,17 @@
 """HTTP mode: Events API, `/ask` and interactivity on `POST /slack/events`, plus `GET /healthz`.
 
-Bolt's WSGI adapter verifies signatures (SLACK_SIGNING_SECRET, timestamps at most five
-minutes old) and dispatches; bodies over 1 MB are refused with 413 before that. A threading
+Before Bolt sees a request, the body is read here, and only as far as an honest
+Content-Length says: a missing, negative or malformed length gets 411, a body over 1 MB
+gets 413, and Bolt reads the bytes already in memory, never the socket. Bolt's WSGI adapter
+then verifies signatures (SLACK_SIGNING_SECRET, timestamps at most five minutes old) and
+dispatches. A threading
 `wsgiref` server runs it, so the bot needs no web framework. Behind a TLS-terminating proxy
 this is all Slack needs; for heavier traffic any WSGI server can serve `create_wsgi_app`.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -46,17 +50,50 @@ def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIAp
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
             return _reply(start_response, "200 OK", {"status": "ok", "store": store})
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _reply(start_response, "400 Bad Request", {"error": "bad Content-Length"})
+        if environ.get("REQUEST_METHOD") != "POST":
+            return slack(environ, start_response)
+        length = _declared_length(environ)
+        if length is None:
+            log.info("refused a request without a usable Content-Length")
+            return _reply(start_response, "411 Length Required", {"error": "bad Content-Length"})
         if length > MAX_BODY_BYTES:
             log.warning("refused a %d-byte request body (at most %d)", length, MAX_BODY_BYTES)
             _discard(environ["wsgi.input"], length)
             return _reply(start_response, "413 Payload Too Large", {"error": "body too large"})
+        body = _read(environ["wsgi.input"], length)
+        if len(body) < length:
+            log.info("refused a request whose body ended early")
+            return _reply(start_response, "400 Bad Request", {"error": "incomplete body"})
+        # Bolt reads the body again from here: never from the socket, never more than we read.
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _declared_length(environ: WSGIEnvironment) -> int | None:
+    """The body's length as declared, or None when the header is missing, negative or not a
+    plain decimal number: then nothing tells where the body ends, so none of it is read."""
+    declared = str(environ.get("CONTENT_LENGTH") or "").strip()
+    if not declared.isdigit() or not declared.isascii():
+        return None
+    return int(declared)
+
+
+def _read(stream: Any, length: int) -> bytes:
+    """Exactly `length` bytes (already capped by the caller), fewer if the client stops."""
+    parts: list[bytes] = []
+    left = length
+    try:
+        while left > 0:
+            chunk = stream.read(min(left, 64 * 1024))
+            if not chunk:
+                break
+            parts.append(chunk)
+            left -= len(chunk)
+    except OSError:
+        pass
+    return b"".join(parts)
 
 
 def _reply(start_response: StartResponse, status: str, payload: dict[str, str]) -> list[bytes]:

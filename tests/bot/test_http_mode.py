@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -209,3 +212,42 @@ def test_a_large_body_under_the_cap_is_still_served(http_bot: HttpBot) -> None:
     assert len(body) <= ONE_MB
     assert http_bot.post(body, "application/json").status == 200
     assert "Cienfuegos" in http_bot.web.wait_for("chat.postMessage")[0].shown
+
+
+def _raw_post(url: str, headers: dict[str, str], body: bytes, wait: float = 5.0) -> int | None:
+    """POST over a bare socket that stays open (as a slow or hostile client keeps it): the
+    status line the bot answers within `wait` seconds, or None when it answers nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    lines = ["POST /slack/events HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sender = threading.Thread(target=_send_quietly, args=(sock, head + body), daemon=True)
+        sender.start()
+        try:
+            status_line = sock.makefile("rb").readline()
+        except OSError:
+            return None
+    parts = status_line.split()
+    return int(parts[1]) if len(parts) > 1 else None
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
+
+
+@pytest.mark.parametrize(
+    "length", ["-1", "-5", "garbage", "0x10", None], ids=["-1", "-5", "garbage", "hex", "missing"]
+)
+def test_a_body_without_an_honest_length_is_refused_without_reading_it(
+    http_bot: HttpBot, length: str | None
+) -> None:
+    """Content-Length -1, garbage or missing, with 3 MB following on a connection the client
+    keeps open: the bot answers 4xx at once instead of reading until the client gives up."""
+    headers = {"Content-Type": "application/json"}
+    if length is not None:
+        headers["Content-Length"] = length
+    status = _raw_post(http_bot.url, headers, b"{" + b"x" * (3 * ONE_MB))
+    assert status is not None and 400 <= status < 500, status
+    assert http_bot.get("/healthz").status == 200
