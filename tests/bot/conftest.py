@@ -6,6 +6,8 @@ server) with the real core and a real embedded Chroma; only Slack is the local s
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
 from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
+from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
 from tests.conftest import SEED_DIR, make_settings
@@ -188,3 +191,18 @@ def start_bot(
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     """A bot with default settings over the seeded archive."""
     return start_bot()
+
+
+@pytest.fixture
+def bot_log() -> Iterator[io.StringIO]:
+    """The process's logging configured as `bot` configures it (INFO, secrets masked), written
+    to a buffer the test reads; the previous configuration is restored afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    stream = io.StringIO()
+    configure_logging("INFO", secrets=[SIGNING_SECRET], stream=stream)
+    yield stream
+    root.handlers[:], root.level = saved
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

@@ -251,3 +251,25 @@ def test_a_body_without_an_honest_length_is_refused_without_reading_it(
     status = _raw_post(http_bot.url, headers, b"{" + b"x" * (3 * ONE_MB))
     assert status is not None and 400 <= status < 500, status
     assert http_bot.get("/healthz").status == 200
+
+
+FORGED_QUESTION = "what did the confidential source tell us about the merger"
+
+
+def test_a_refused_request_leaves_no_body_in_the_log(http_bot: HttpBot, bot_log) -> None:  # noqa: ANN001
+    """Forged event, command and click: the log names no question, verification token or
+    response_url (Bolt logs the whole body when a signature check fails)."""
+    event = payloads.event_callback(payloads.app_mention(FORGED_QUESTION, "U0X", "C0NEWSDESK"))
+    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0X", "https://hooks.example/r1")
+    button = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
+    click = payloads.block_actions(button, "U0X", "C0X", "https://hooks.example/r2")
+    bodies = [
+        payloads.json_body(event),
+        payloads.form_body(command),
+        payloads.interactive_body(click),
+    ]
+    for body, content_type in bodies:
+        assert http_bot.post(body, content_type, secret="0" * 32).status == 401
+    logged = bot_log.getvalue()
+    for secret in ("confidential source", "legacy-verification-token", "hooks.example", "merger"):
+        assert secret not in logged
