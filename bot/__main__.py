@@ -84,7 +84,7 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if settings.slack_app_token:
-        handler = create_socket_handler(app, settings.slack_app_token.strip())
+        handler = create_socket_handler(app, settings.slack_app_token)
         try:
             handler.connect()
         except (SlackApiError, OSError) as exc:

@@ -29,7 +29,7 @@ BOLT_LOGGER = "bot.bolt"
 
 def create_web_client(settings: Settings) -> WebClient:
     """The Web API client: SLACK_API_BASE_URL honoured, 429s waited out, 5xx and drops retried."""
-    token = (settings.slack_bot_token or "").strip() or None
+    token = settings.slack_bot_token or None
     kwargs: dict[str, Any] = {"token": token, "timeout": 15}
     if settings.slack_api_base_url:
         base = settings.slack_api_base_url

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="after")
+    @classmethod
+    def _trim_secret(cls, value: str | None) -> str | None:
+        """Every secret alike: whitespace pasted around it (a trailing newline) is not part
+        of it. What is left is checked by `bot.tokens.check_slack_settings`."""
+        return value.strip() if value is not None else None
+
     @property
     def server_mode(self) -> bool:
         """True when a Chroma server is configured instead of the embedded store."""

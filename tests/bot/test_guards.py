@@ -112,3 +112,17 @@ def test_credential_checks(tmp_path: Path, values: dict[str, str], message: str 
         return
     with pytest.raises(ConfigError, match=message):
         check_slack_settings(settings)
+
+
+def test_every_secret_is_trimmed_the_same_way(tmp_path: Path) -> None:
+    """Whitespace around a pasted token or secret is dropped alike, whichever it is."""
+    settings = make_settings(
+        tmp_path,
+        slack_bot_token=" xoxb-1-2\n",
+        slack_app_token="xapp-1-2\r\n",
+        slack_signing_secret="\tabc123 \n",
+    )
+    assert settings.slack_bot_token == "xoxb-1-2"
+    assert settings.slack_app_token == "xapp-1-2"
+    assert settings.slack_signing_secret == "abc123"
+    check_slack_settings(settings)

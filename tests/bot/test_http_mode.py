@@ -68,20 +68,26 @@ def _send(request: urllib.request.Request) -> Reply:
         return Reply(error.code, error.read().decode(), time.perf_counter() - started)
 
 
+@contextlib.contextmanager
+def _serve_http(
+    archive: Settings, answerer: ArchiveAnswerer, tmp_path: Path, **overrides: object
+) -> Iterator[HttpBot]:
+    with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
+        settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
+        app = create_app(settings, answerer)
+        server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), 0, host="127.0.0.1")
+        server.start()
+        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
+        server.close()
+
+
 @pytest.fixture
 def http_bot(
     archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
 ) -> Iterator[HttpBot]:
     """The bot in HTTP mode (no SLACK_APP_TOKEN) on a free loopback port."""
-    with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
-        settings = bot_settings(archive, web, tmp_path, slack_app_token="")
-        app = create_app(settings, archive_answerer)
-        server = HttpServer(
-            create_wsgi_app(app, lambda: archive_answerer.healthy), 0, host="127.0.0.1"
-        )
-        server.start()
-        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
-        server.close()
+    with _serve_http(archive, archive_answerer, tmp_path) as bot:
+        yield bot
 
 
 def _mention_body(text: str, event_id: str = "Ev0HTTP0001") -> tuple[str, str, dict]:
@@ -273,3 +279,17 @@ def test_a_refused_request_leaves_no_body_in_the_log(http_bot: HttpBot, bot_log)
     logged = bot_log.getvalue()
     for secret in ("confidential source", "legacy-verification-token", "hooks.example", "merger"):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    "pasted", [SIGNING_SECRET + "\n", f"  {SIGNING_SECRET}\r\n", "\t" + SIGNING_SECRET]
+)
+def test_a_signing_secret_pasted_with_whitespace_still_verifies(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path, pasted: str
+) -> None:
+    """SLACK_SIGNING_SECRET with a trailing newline (as `echo >> .env` leaves it) is trimmed
+    like the tokens are: Slack's correctly signed requests are accepted, not all refused."""
+    with _serve_http(archive, archive_answerer, tmp_path, slack_signing_secret=pasted) as bot:
+        body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0PASTED")
+        assert bot.post(body, content_type).status == 200
+        assert "Cienfuegos" in bot.web.wait_for("chat.postMessage")[0].shown
