@@ -98,7 +98,8 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
         _wait(stop)
         handler.close()
         return 0
-    server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), settings.port)
+    wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+    server = HttpServer(wsgi, settings.port)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)
     _wait(stop)

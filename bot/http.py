@@ -2,9 +2,10 @@
 
 Before Bolt sees a request, the body is read here, and only as far as an honest
 Content-Length says: a missing, negative or malformed length gets 411, a body over 1 MB
-gets 413, and Bolt reads the bytes already in memory, never the socket. Bolt's WSGI adapter
-then verifies signatures (SLACK_SIGNING_SECRET, timestamps at most five minutes old) and
-dispatches. A threading
+gets 413, and Bolt reads the bytes already in memory, never the socket. Then the signature
+(SLACK_SIGNING_SECRET, timestamps at most five minutes old) and the body's shape are checked
+(`bot.signing`), so nothing unauthenticated or malformed reaches Bolt's parser; Bolt
+verifies again and dispatches. A threading
 `wsgiref` server runs it, so the bot needs no web framework. Behind a TLS-terminating proxy
 this is all Slack needs; for heavier traffic any WSGI server can serve `create_wsgi_app`.
 """
@@ -23,6 +24,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.signing import QuietRefusals, Refused, check_request
+
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -35,15 +38,23 @@ MAX_DISCARD_BYTES = 16 * MAX_BODY_BYTES
 SOCKET_TIMEOUT = 30.0  # a client that stops sending mid-request frees its thread
 
 
-def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIApplication:
+def create_wsgi_app(
+    app: App, store_status: Callable[[], bool | None], signing_secret: str
+) -> WSGIApplication:
     """The bot as a WSGI application.
 
     Args:
         app: The Bolt app.
         store_status: True/False when the store was reachable/unreachable at last try,
             None before the first try; reported by `/healthz`.
+        signing_secret: SLACK_SIGNING_SECRET, checked here before Bolt parses anything.
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    refusals = QuietRefusals()
+
+    def refuse(start_response: StartResponse, refusal: Refused) -> list[bytes]:
+        refusals.note(refusal)
+        return _reply(start_response, refusal.status, {"error": refusal.reason})
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
@@ -52,23 +63,42 @@ def create_wsgi_app(app: App, store_status: Callable[[], bool | None]) -> WSGIAp
             return _reply(start_response, "200 OK", {"status": "ok", "store": store})
         if environ.get("REQUEST_METHOD") != "POST":
             return slack(environ, start_response)
-        length = _declared_length(environ)
-        if length is None:
-            log.info("refused a request without a usable Content-Length")
-            return _reply(start_response, "411 Length Required", {"error": "bad Content-Length"})
-        if length > MAX_BODY_BYTES:
-            log.warning("refused a %d-byte request body (at most %d)", length, MAX_BODY_BYTES)
-            _discard(environ["wsgi.input"], length)
-            return _reply(start_response, "413 Payload Too Large", {"error": "body too large"})
-        body = _read(environ["wsgi.input"], length)
-        if len(body) < length:
-            log.info("refused a request whose body ended early")
-            return _reply(start_response, "400 Bad Request", {"error": "incomplete body"})
+        try:
+            body = _read_body(environ)
+            check_request(
+                signing_secret,
+                environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+                environ.get("HTTP_X_SLACK_SIGNATURE"),
+                body,
+                str(environ.get("CONTENT_TYPE") or ""),
+            )
+        except Refused as refusal:
+            return refuse(start_response, refusal)
         # Bolt reads the body again from here: never from the socket, never more than we read.
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _read_body(environ: WSGIEnvironment) -> bytes:
+    """The request body, read only as far as an honest Content-Length says.
+
+    Raises:
+        Refused: 411 without a usable length, 413 over `MAX_BODY_BYTES` (the rest of the
+            body is drained, within limits, so the client reads the answer), 400 when the
+            body ends before its declared length.
+    """
+    length = _declared_length(environ)
+    if length is None:
+        raise Refused("411 Length Required", "no usable Content-Length")
+    if length > MAX_BODY_BYTES:
+        _discard(environ["wsgi.input"], length)
+        raise Refused("413 Payload Too Large", "body too large")
+    body = _read(environ["wsgi.input"], length)
+    if len(body) < length:
+        raise Refused("400 Bad Request", "incomplete body")
+    return body
 
 
 def _declared_length(environ: WSGIEnvironment) -> int | None:

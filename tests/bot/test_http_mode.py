@@ -75,7 +75,8 @@ def _serve_http(
     with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
         settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
         app = create_app(settings, answerer)
-        server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), 0, host="127.0.0.1")
+        wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+        server = HttpServer(wsgi, 0, host="127.0.0.1")
         server.start()
         yield HttpBot(web, f"http://127.0.0.1:{server.port}")
         server.close()
@@ -293,3 +294,37 @@ def test_a_signing_secret_pasted_with_whitespace_still_verifies(
         body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0PASTED")
         assert bot.post(body, content_type).status == 200
         assert "Cienfuegos" in bot.web.wait_for("chat.postMessage")[0].shown
+
+
+def _post_raw(url: str, body: bytes, headers: dict[str, str]) -> Reply:
+    request = urllib.request.Request(f"{url}/slack/events", body, headers, method="POST")
+    return _send(request)
+
+
+def test_unauthenticated_garbage_gets_a_4xx_and_one_quiet_line(
+    http_bot: HttpBot,
+    bot_log,  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A scanner's requests (non-numeric timestamp, non-UTF-8 body, malformed JSON, no
+    signature at all) get 400/401, never a 500, and at most one INFO line per kind of
+    refusal however many arrive: no ERROR, no traceback to flood the log."""
+    good_ts = str(int(time.time()))
+    json_type = {"Content-Type": "application/json"}
+    garbage = [
+        (b'{"type": "event_callback"}', {**json_type, "X-Slack-Request-Timestamp": "soon"}),
+        (b"\xff\xfe\x00bad", {**json_type, "X-Slack-Request-Timestamp": good_ts}),
+        (b'{"type": "event_callback", ', {**json_type, "X-Slack-Request-Timestamp": good_ts}),
+        (b"payload=%7Bnot-json", {"Content-Type": "application/x-www-form-urlencoded"}),
+        (b'{"type": "event_callback"}', json_type),
+    ]
+    for _ in range(4):
+        for body, headers in garbage:
+            reply = _post_raw(http_bot.url, body, {"X-Slack-Signature": "v0=00", **headers})
+            assert reply.status in (400, 401), (body, reply.status)
+    for body, headers in garbage[1:3]:  # signed correctly, yet garbage: 400
+        signature = payloads.sign_bytes(body, SIGNING_SECRET)
+        assert _post_raw(http_bot.url, body, {**headers, **signature}).status == 400, body
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "ERROR" not in logged and "Traceback" not in logged
+    assert len(logged.splitlines()) <= 5, logged
