@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 from bot.feedback import Vote
 from bot.mrkdwn import plain_question
 from bot.render import FEEDBACK_DOWN, FEEDBACK_UP, SHARE
-from bot.responder import EMPTY_QUESTION, Question, Responder, not_allowed_text, searching_text
+from bot.responder import EMPTY_QUESTION, Question, Responder, not_allowed_text
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,7 @@ def _on_ask(responder: Responder) -> Any:
         if not responder.allowed(channel):
             ack(not_allowed_text(responder.settings.allowed_channels))
             return
-        notice = responder.rate_notice(user)
-        if notice is not None:
-            ack(text=notice)
-            return
-        ack(searching_text(question))
-        responder.later(responder.answer_privately, question, command["response_url"])
+        ack(responder.ask_privately(question, user, command["response_url"]))
 
     return on_ask
 

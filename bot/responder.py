@@ -130,8 +130,13 @@ class Responder:
         allowed = self.settings.allowed_channels
         return not allowed or channel in allowed or channel.startswith("D")
 
-    def rate_notice(self, user: str) -> str | None:
-        """None when the user may ask now; else the notice, or "" when it was already given."""
+    def admit(self, user: str) -> str | None:
+        """The one gate every path that computes or posts an answer passes first.
+
+        Returns:
+            None when the user may have an answer now (it is counted); else the notice to
+            give them, or "" when they were already told during this stretch.
+        """
         wait = self.limiter.wait_time(user)
         if not wait:
             return None
@@ -142,7 +147,7 @@ class Responder:
 
     # -- answering -----------------------------------------------------------------------
 
-    def compose(
+    def _compose(
         self,
         question: str,
         *,
@@ -150,7 +155,8 @@ class Responder:
         share: bool = False,
         asked_by: str | None = None,
     ) -> Message:
-        """Answer a question and render it; failures become a friendly notice.
+        """Answer a question and render it; failures become a friendly notice. Callers
+        have passed `admit` first.
 
         Args:
             question: The plain question.
@@ -184,7 +190,7 @@ class Responder:
 
     def reply(self, client: WebClient, question: Question, context: str | None = None) -> None:
         """Answer a message (mention, DM, follow-up): react, answer, post, remember."""
-        notice = self.rate_notice(question.user)
+        notice = self.admit(question.user)
         if notice is not None:
             if notice:
                 self.whisper(client, question.channel, question.user, notice, question.thread_ts)
@@ -194,7 +200,7 @@ class Responder:
             return
         self._react(client, "reactions_add", question)
         try:
-            message = self.compose(question.text, context=context)
+            message = self._compose(question.text, context=context)
             turn = Turn(question.user, question.text)
             if question.thread_ts:  # before posting: the asker may reply at once
                 self.threads.remember(question.channel, question.thread_ts, turn)
@@ -204,9 +210,17 @@ class Responder:
         finally:
             self._react(client, "reactions_remove", question)
 
-    def answer_privately(self, question: str, response_url: str) -> None:
-        """`/ask`: the answer only the asker sees, with a button to share it."""
-        message = self.compose(question, share=True)
+    def ask_privately(self, question: str, user: str, response_url: str) -> str:
+        """`/ask`: the text to acknowledge it with; the answer follows to `response_url`."""
+        notice = self.admit(user)
+        if notice is not None:
+            return notice
+        self.later(self._answer_privately, question, response_url)
+        return searching_text(question)
+
+    def _answer_privately(self, question: str, response_url: str) -> None:
+        """The answer only the asker sees, with a button to share it."""
+        message = self._compose(question, share=True)
         self.respond(
             response_url, response_type="ephemeral", replace_original=False, **message.as_kwargs()
         )
@@ -215,7 +229,14 @@ class Responder:
         self, client: WebClient, channel: str, user: str, question: str, response_url: str
     ) -> None:
         """The share button: post the answer in the channel, with who asked what."""
-        message = self.compose(question, asked_by=user)
+        notice = self.admit(user)
+        if notice is not None:
+            if notice and response_url:
+                self.respond(
+                    response_url, text=notice, response_type="ephemeral", replace_original=False
+                )
+            return
+        message = self._compose(question, asked_by=user)
         try:
             posted = client.chat_postMessage(channel=channel, **message.as_kwargs())
         except SlackApiError as exc:

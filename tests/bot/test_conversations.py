@@ -247,3 +247,20 @@ def test_the_bot_reconnects_when_slack_refreshes_the_connection(bot: RunningBot)
     bot.socket.wait_connected(connections=2)
     bot.mention("who was Cienfuegos?")
     assert "Cienfuegos" in bot.answers("C0NEWSDESK")[0].shown
+
+
+def test_share_clicks_count_against_the_rate_limit(start_bot) -> None:  # noqa: ANN001
+    """RATE_LIMIT_PER_MINUTE=10: an /ask and 15 quick share clicks post 9 shared answers,
+    and the asker gets one private "slow down" notice, not 15 public answers."""
+    bot = start_bot(rate_limit_per_minute=10)
+    bot.socket.wait_ack(bot.command("who was Cienfuegos?", user="U0EAGER", reply_to="ask"))
+    share = buttons_of(bot.web.wait_for_response("ask")[0]["blocks"])["share_answer"]
+    clicks = [bot.click(share, "U0EAGER", "C0NEWSDESK", "share", ephemeral=True) for _ in range(15)]
+    for click in clicks:
+        bot.socket.wait_ack(click)
+    bot.answers("C0NEWSDESK", count=9)
+    replies = bot.web.wait_for_response("share", count=10)
+    time.sleep(1.0)
+    assert len(bot.web.calls_to("chat.postMessage")) == 9
+    notices = [r for r in bot.web.responses["share"] if "faster than I can keep up" in str(r)]
+    assert len(notices) == 1 and len(replies) == 10
