@@ -109,9 +109,13 @@ class RunningBot:
     sent: list[Delivery] = field(default_factory=list)
 
     def deliver_event(
-        self, event: dict[str, Any], event_id: str | None = None, retry_attempt: int = 0
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        shared: bool = False,
     ) -> Delivery:
-        body = payloads.event_callback(event, event_id)
+        body = payloads.event_callback(event, event_id, shared=shared)
         delivery = self.socket.deliver(
             "events_api",
             body,
@@ -127,9 +131,23 @@ class RunningBot:
         user: str = "U0REPORTER",
         channel: str = "C0NEWSDESK",
         thread_ts: str | None = None,
+        **kwargs: Any,
     ) -> tuple[Delivery, dict[str, Any]]:
-        event = payloads.app_mention(text, user, channel, thread_ts=thread_ts)
-        return self.deliver_event(event), event
+        """`@archive text` as Slack delivers it: `app_mention`, then the `message.channels`
+        event about the same message (the manifest subscribes to both)."""
+        event, echo = payloads.channel_mention(text, user, channel, thread_ts, **kwargs)
+        delivery = self.deliver_event(event)
+        self.deliver_event(echo)
+        return delivery, event
+
+    def edit(self, event: dict[str, Any], new_text: str) -> Delivery:
+        """Edit a message as Slack reports it: a mention comes again as `app_mention` with
+        `edited`, and every edit as `message_changed` (channel or DM)."""
+        delivery = None
+        if event["type"] == "app_mention":
+            delivery = self.deliver_event(payloads.edited(event, new_text))
+        changed = self.deliver_event(payloads.message_changed(event, new_text))
+        return delivery or changed
 
     def answers(self, channel: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
         """The bot's chat.postMessage calls in a channel, once there are `count`."""
@@ -139,6 +157,12 @@ class RunningBot:
             count=count,
             timeout=timeout,
         )
+
+    def answered(self, channel: str, count: int = 1) -> list[Call]:
+        """As `answers`, once the bot is done with them too (the hourglass is gone)."""
+        posted = self.answers(channel, count)
+        self.web.wait_for("reactions.remove", count=count)
+        return posted
 
     def command(
         self,
