@@ -7,6 +7,7 @@ needs besides Chroma's dense index: chunk texts and offsets, and the BM25 indexe
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,11 +104,15 @@ def build_snapshot(store: Store) -> Snapshot:
 
 
 def summarize(snapshot: Snapshot) -> StoreSummary:
-    """Article and chunk counts and the publish-date range of a snapshot."""
+    """Article and chunk counts, the publish-date range, outlets and last ingest."""
     dates = sorted(a.published_at[:10] for a in snapshot.articles if a.published_at)
+    outlets = Counter(a.source for a in snapshot.articles if a.source)
+    ingested = [a.ingested_at for a in snapshot.articles if a.ingested_at]
     return StoreSummary(
         len(snapshot.articles),
         len(snapshot.chunk_ids),
         dates[0] if dates else None,
         dates[-1] if dates else None,
+        outlets=[name for name, _ in outlets.most_common()],
+        last_ingest=max(ingested) if ingested else None,
     )
