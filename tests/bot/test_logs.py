@@ -28,9 +28,10 @@ def _converse(bot: RunningBot) -> None:
         ephemeral=True,
     )
     posted = bot.answers("C0NEWSDESK", count=2)[0]
-    bot.click(buttons_of(posted.blocks)["feedback_up"], "U0REPORTER", "C0NEWSDESK", "fb")
+    up = payloads.feedback_click(buttons_of(posted.blocks)["feedback"], positive=True)
+    bot.click(up, "U0REPORTER", "C0NEWSDESK", "fb")
     bot.answers("D0REPORTER")
-    bot.web.wait_for("chat.postEphemeral")
+    bot.web.wait_for_response("fb")
 
 
 def test_no_token_reaches_the_logs_even_at_debug(
