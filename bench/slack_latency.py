@@ -98,8 +98,10 @@ def http_rounds(
     """Signed Events API deliveries over HTTP; seconds per round."""
     times: dict[str, list[float]] = {"HTTP mention ack": [], "HTTP mention answer": []}
     with FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN) as web:
-        app = create_app(_settings(store, web, tmp, False), answerer)
-        server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), 0, "127.0.0.1")
+        settings = _settings(store, web, tmp, False)
+        app = create_app(settings, answerer)
+        secret = settings.slack_signing_secret or ""
+        server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy, secret), 0, "127.0.0.1")
         server.start()
         for i in range(rounds):
             event = payloads.app_mention(QUESTIONS[i % len(QUESTIONS)], "U0BENCH", "C0BENCH")

@@ -2,7 +2,10 @@
 
 With SLACK_APP_TOKEN it connects over Socket Mode; without it, it serves HTTP on PORT
 (`POST /slack/events`, `GET /healthz`). Exit codes: 0 stopped cleanly, 2 configuration or
-credential problem (the message says which variable and where to get it).
+credential problem (the message says which variable and where to get it), including a
+token Slack revoked while serving (the app was uninstalled): the bot then stops by itself.
+
+`bot feedback --since 7d` prints the 👎 answers of the last week instead (FEEDBACK_DB only).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
+from bot.feedback import FeedbackStore
 from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
 from bot.logs import configure_logging
+from bot.report import feedback_report, parse_since
 from bot.socket_mode import create_socket_handler
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
 from core.errors import NewsroomError, StoreUnavailableError
@@ -33,11 +38,9 @@ log = logging.getLogger("bot")
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bot` console script."""
-    argparse.ArgumentParser(
-        prog="bot",
-        description="Answer Slack questions from the article archive. Configure it with "
-        "environment variables or .env (see .env.example and docs/slack.md).",
-    ).parse_args(argv)
+    args = _parser().parse_args(argv)
+    if args.command == "feedback":
+        return _report(args)
     try:
         settings = load_settings()
         check_slack_settings(settings)
@@ -49,9 +52,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, secrets=[settings.slack_signing_secret or ""])
     answerer = ArchiveAnswerer(settings)
-    try:
-        app = create_app(settings, answerer)  # auth.test: fails fast, before the model loads
-    except (BoltError, OSError) as exc:
+    stop, revoked = threading.Event(), threading.Event()
+
+    def on_revoked() -> None:
+        revoked.set()
+        stop.set()
+
+    try:  # auth.test: fails fast, before the model loads
+        app = create_app(settings, answerer, on_revoked=on_revoked)
+    except (BoltError, SlackApiError, OSError) as exc:
         print(
             f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
             file=sys.stderr,
@@ -70,21 +79,59 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     answerer.start_refreshing()
     try:
-        return _serve(app, settings, answerer)
+        code = _serve(app, settings, answerer, stop)
     finally:
         answerer.close()
+    return 2 if revoked.is_set() else code
 
 
-def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
-    stop = threading.Event()
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bot",
+        description="Answer Slack questions from the article archive. Configure it with "
+        "environment variables or .env (see .env.example and docs/slack.md).",
+    )
+    commands = parser.add_subparsers(dest="command")
+    report = commands.add_parser(
+        "feedback",
+        help="print the 👎 answers (with their questions) people gave lately",
+        description="Print 👍/👎 counts and every 👎 answer with its question, newest first, "
+        "from FEEDBACK_DB. Needs no Slack token.",
+    )
+    report.add_argument(
+        "--since", default="7d", help="a span (7d, 12h, 2w) or a date (2026-11-01); default 7d"
+    )
+    report.add_argument("--all", action="store_true", help="list 👍 votes too")
+    return parser
 
+
+def _report(args: argparse.Namespace) -> int:
+    """`bot feedback`: the report on standard output."""
+    try:
+        settings = load_settings()
+        since = parse_since(args.since)
+    except (ValidationError, ValueError) as exc:
+        print(f"bot feedback: {exc}", file=sys.stderr)
+        return 2
+    if not settings.feedback_path.exists():
+        print(
+            f"bot feedback: no feedback yet: {settings.feedback_path} does not exist "
+            "(set FEEDBACK_DB if the bot keeps it elsewhere).",
+            file=sys.stderr,
+        )
+        return 1
+    print(feedback_report(FeedbackStore(settings.feedback_path), since, everything=args.all))
+    return 0
+
+
+def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: threading.Event) -> int:
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if settings.slack_app_token:
-        handler = create_socket_handler(app, settings.slack_app_token.strip())
+        handler = create_socket_handler(app, settings.slack_app_token)
         try:
             handler.connect()
         except (SlackApiError, OSError) as exc:
@@ -98,7 +145,8 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer) -> int:
         _wait(stop)
         handler.close()
         return 0
-    server = HttpServer(create_wsgi_app(app, lambda: answerer.healthy), settings.port)
+    wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+    server = HttpServer(wsgi, settings.port)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)
     _wait(stop)

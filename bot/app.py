@@ -16,9 +16,12 @@ from slack_sdk import WebClient
 
 from bot import listeners
 from bot.feedback import FeedbackStore
-from bot.guards import SeenEvents
+from bot.policy import Identity, Policy
 from bot.responder import Answerer, Responder
 from bot.retries import create_retry_handlers
+from bot.state import SeenEvents, SharedState
+from core.errors import NewsroomError
+from core.models import StoreSummary
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,7 +32,7 @@ BOLT_LOGGER = "bot.bolt"
 
 def create_web_client(settings: Settings) -> WebClient:
     """The Web API client: SLACK_API_BASE_URL honoured, 429s waited out, 5xx and drops retried."""
-    token = (settings.slack_bot_token or "").strip() or None
+    token = settings.slack_bot_token or None
     kwargs: dict[str, Any] = {"token": token, "timeout": 15}
     if settings.slack_api_base_url:
         base = settings.slack_api_base_url
@@ -44,15 +47,18 @@ def create_app(
     *,
     client: WebClient | None = None,
     socket_mode: bool | None = None,
+    on_revoked: Callable[[], None] | None = None,
 ) -> App:
     """A Bolt app answering questions with `answerer`.
 
     Args:
-        settings: Tokens, API base URL, allowed channels, limits, feedback file.
-        answerer: question -> Answer (see `bot.answerer.ArchiveAnswerer`).
+        settings: Tokens, API base URL, allowed channels, limits, feedback and state files.
+        answerer: question -> Answer (see `bot.answerer.ArchiveAnswerer`; its `searcher()`,
+            when it has one, tells the App Home tab what the archive holds).
         client: A Web API client; by default one built from settings.
         socket_mode: Whether requests come over Socket Mode (no signature to verify);
             by default, when SLACK_APP_TOKEN is set.
+        on_revoked: Called once if Slack revokes the bot token (the app was uninstalled).
 
     Raises:
         BoltError: Slack refused the bot token (`auth.test` runs here).
@@ -67,10 +73,36 @@ def create_app(
         logger=logging.getLogger(BOLT_LOGGER),
         listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="bot-listener"),
     )
-    responder = Responder(settings, answerer, FeedbackStore(settings.feedback_path))
-    app.middleware(skip_repeated_deliveries(SeenEvents()))
+    state = SharedState(settings.bot_state_path)
+    responder = Responder(
+        settings,
+        answerer,
+        FeedbackStore(settings.feedback_path),
+        Policy(settings, Identity.of(app.client)),
+        state,
+        summarize=_summarizer(answerer),
+        on_revoked=on_revoked,
+    )
+    app.middleware(skip_repeated_deliveries(SeenEvents(state)))
     listeners.register(app, responder)
     return app
+
+
+def _summarizer(answerer: Answerer) -> Callable[[], StoreSummary | None]:
+    """What the archive holds, read through the answerer's searcher (None when it has none
+    or the store cannot be reached)."""
+    searcher = getattr(answerer, "searcher", None)
+
+    def summarize() -> StoreSummary | None:
+        if searcher is None:
+            return None
+        try:
+            summary: StoreSummary | None = searcher().summary()
+        except NewsroomError:
+            return None
+        return summary
+
+    return summarize
 
 
 class _DropTokenUnusedWarning(logging.Filter):
@@ -88,7 +120,8 @@ def _quiet_bolt_token_warning() -> None:
 
 
 def skip_repeated_deliveries(seen: SeenEvents) -> Callable[..., BoltResponse | None]:
-    """A middleware acking, but not handling, an event delivered before (a Slack retry)."""
+    """A middleware acking, but not handling, an event some bot process took before (a
+    Slack retry, possibly over another connection)."""
 
     def middleware(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:  # noqa: A002
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None

@@ -41,6 +41,14 @@ class Vote:
     clicked_at: str = ""
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Counts of 👍 and 👎."""
+
+    up: int
+    down: int
+
+
 class FeedbackStore:
     """Votes in a SQLite file; a connection per call, so any thread may record.
 
@@ -83,11 +91,20 @@ class FeedbackStore:
                 ),
             )
 
-    def votes(self) -> list[Vote]:
-        """Every stored vote, oldest first."""
+    def votes(self, since: datetime | None = None, vote: str | None = None) -> list[Vote]:
+        """Stored votes, oldest first: all, or those clicked since `since`, of one kind."""
+        start = since.astimezone(UTC).isoformat(timespec="seconds") if since else ""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
-                "clicked_at FROM feedback ORDER BY clicked_at, rowid"
+                "clicked_at FROM feedback WHERE clicked_at >= ? AND vote = coalesce(?, vote) "
+                "ORDER BY clicked_at, rowid",
+                (start, vote),
             ).fetchall()
         return [Vote(*row) for row in rows]
+
+    def tally(self, since: datetime | None = None) -> Tally:
+        """How many 👍 and 👎 were clicked since `since` (ever, without it)."""
+        votes = self.votes(since)
+        up = sum(1 for v in votes if v.vote == "up")
+        return Tally(up, len(votes) - up)

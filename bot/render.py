@@ -2,7 +2,13 @@
 
 Everything from an article passes through `mrkdwn.escape`/`emphasize`, and every section
 text is sent `verbatim` so Slack does not turn words of an article into links or mentions.
-Slack's limits are kept here: 3,000 characters a section, 50 blocks, 2,000 a button value.
+Slack's limits are kept here: 3,000 characters a section, 50 blocks, 2,000 a button value,
+and the whole message under `BLOCKS_BUDGET` (Slack refuses messages at about 13.2k
+characters of blocks with `msg_blocks_too_long`): passages are shortened first, and only
+dropped, last first, when shortening is not enough.
+
+A message carries `fallbacks`, simpler forms to post when a workspace refuses the blocks:
+the classic 👍/👎 buttons instead of Slack's `feedback_buttons`, then plain text.
 """
 
 from __future__ import annotations
@@ -21,18 +27,33 @@ MAX_BLOCKS = 50
 VALUE_LIMIT = 2000
 EXCERPT_CHARS = 600
 FALLBACK_CHARS = 600
+BLOCKS_BUDGET = 12_000  # JSON characters of blocks: a 10% margin under Slack's ~13.2k
+MAX_PASSAGES = 10  # however many ANSWER_PASSAGES asks for: more is not read in chat
+# (excerpt, title) lengths tried in turn until the message fits in BLOCKS_BUDGET.
+SHORTER = [(EXCERPT_CHARS, 250), (400, 160), (260, 120), (160, 80)]
 
-FEEDBACK_UP = "feedback_up"
+FEEDBACK = "feedback"  # Slack's feedback_buttons element
+FEEDBACK_UP = "feedback_up"  # the classic buttons, where feedback_buttons are refused
 FEEDBACK_DOWN = "feedback_down"
 SHARE = "share_answer"
 
 
 @dataclass
 class Message:
-    """What `chat.postMessage`, `chat.postEphemeral` and `respond()` take."""
+    """What `chat.postMessage`, `chat.update`, `chat.postEphemeral` and `respond()` take.
+
+    Attributes:
+        text: The notification fallback (or the whole message when `blocks` is empty).
+        blocks: Block Kit blocks.
+        fallbacks: Simpler forms of the same message, to try in turn when Slack refuses
+            this one's blocks (`invalid_blocks`, `msg_blocks_too_long`).
+        native_feedback: Whether the blocks hold Slack's `feedback_buttons`.
+    """
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
+    fallbacks: list[Message] = field(default_factory=list)
+    native_feedback: bool = False
 
     def as_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the Web API (links are not unfurled: sources are shown)."""
@@ -41,46 +62,75 @@ class Message:
             kwargs["blocks"] = self.blocks
         return kwargs
 
+    def forms(self) -> list[Message]:
+        """This message, then its fallbacks."""
+        return [self, *self.fallbacks]
+
 
 def render_answer(
     answer: Answer,
     answer_id: str,
     *,
     feedback: bool = True,
+    native_feedback: bool = True,
     share: bool = False,
     asked_by: str | None = None,
     context_question: str | None = None,
+    note: str | None = None,
 ) -> Message:
     """An answer as a Slack message.
 
     Args:
         answer: What the core answered.
         answer_id: Identifies the answer in feedback clicks.
-        feedback: Add 👍/👎 buttons (when something was found).
+        feedback: Add 👍/👎 (when something was found).
+        native_feedback: Use Slack's `feedback_buttons` (the classic buttons are the
+            message's first fallback); False: classic buttons only.
         share: Add a "Share in channel" button (private `/ask` answers).
         asked_by: The user whose question this is, shown above the answer (shared answers).
         context_question: The thread's earlier question the search also used.
+        note: A remark of ours shown above the answer (plain text).
     """
-    blocks: list[dict[str, Any]] = []
     asked = mention(asked_by) if asked_by else ""
+    head = _head(answer, asked, context_question, note)
+    if not answer.found or answer.lead is None:
+        head.append(_section(escape(nothing_found(answer.summary))))
+        return Message(_fallback(asked, nothing_found(answer.summary)), _cap(head))
+    text = _fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}")
+    forms = [native_feedback] if not feedback else ([True, False] if native_feedback else [False])
+    messages = []
+    for native in forms:
+        tail = _tail(answer, answer_id, feedback, native, share)
+        blocks = _fit_message(answer, head, tail)
+        messages.append(Message(text, blocks, native_feedback=feedback and native))
+    messages.append(Message(_plain(answer, asked)))
+    return Message(messages[0].text, messages[0].blocks, messages[1:], messages[0].native_feedback)
+
+
+def _head(
+    answer: Answer, asked: str, context_question: str | None, note: str | None
+) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
     if asked:
         blocks.append(_section(f"{asked} asked: *{escape(clip(answer.question, 500))}*"))
-    if context_question:
-        note = f"Read with the thread's earlier question: “{clip(context_question, 200)}”"
+    if note:
         blocks.append(_context([escape(note)]))
+    if context_question:
+        remark = f"Read with the thread's earlier question: “{clip(context_question, 200)}”"
+        blocks.append(_context([escape(remark)]))
     if answer.notes:
-        blocks.append(_context([escape(note) for note in answer.notes[:10]]))
-    if not answer.found or answer.lead is None:
-        blocks.append(_section(escape(nothing_found(answer.summary))))
-        return Message(_fallback(asked, nothing_found(answer.summary)), _cap(blocks))
-    terms = query_terms(answer.question)
-    blocks.append(_section(_lead_text(answer.lead, answer.lead_passage, terms)))
-    room = MAX_BLOCKS - len(blocks) - 1
-    for number, passage in enumerate(answer.passages[:room], 1):
-        focus = answer.lead if passage is answer.lead_passage else None
-        blocks.append(_section(_passage_text(number, passage, terms, focus)))
+        blocks.append(_context([escape(remark) for remark in answer.notes[:10]]))
+    return blocks
+
+
+def _tail(
+    answer: Answer, answer_id: str, feedback: bool, native: bool, share: bool
+) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
     buttons = []
-    if feedback:
+    if feedback and native:
+        blocks.append(_feedback_buttons(answer_id, answer))
+    elif feedback:
         value = feedback_value(answer_id, answer)
         buttons += [
             _button("👍 Helpful", FEEDBACK_UP, value),
@@ -90,9 +140,33 @@ def render_answer(
         buttons.append(_share_button(answer.question))
     if buttons:
         blocks.append(_actions(buttons))
-    return Message(
-        _fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}"), _cap(blocks)
-    )
+    return blocks
+
+
+def _fit_message(
+    answer: Answer, head: list[dict[str, Any]], tail: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Head, lead, passages and tail within `BLOCKS_BUDGET` and `MAX_BLOCKS`: each length
+    of `SHORTER` in turn, then fewer passages."""
+    terms = query_terms(answer.question)
+    room = MAX_BLOCKS - len(head) - len(tail) - 1
+    count = min(len(answer.passages), MAX_PASSAGES, room)
+    while True:
+        for excerpt, title in SHORTER:
+            body = [_section(_lead_text(answer.lead or "", answer.lead_passage, terms, title))]
+            for number, passage in enumerate(answer.passages[:count], 1):
+                focus = answer.lead if passage is answer.lead_passage else None
+                text = _passage_text(number, passage, terms, focus, excerpt, title)
+                body.append(_section(text))
+            blocks = head + body + tail
+            if count == 0 or blocks_size(blocks) <= BLOCKS_BUDGET:
+                return blocks
+        count -= 1
+
+
+def blocks_size(blocks: list[dict[str, Any]]) -> int:
+    """A message's size as measured against `BLOCKS_BUDGET`: its blocks as JSON."""
+    return len(json.dumps(blocks, ensure_ascii=False))
 
 
 def render_notice(text: str) -> Message:
@@ -115,38 +189,39 @@ def nothing_found(summary: StoreSummary | None) -> str:
     )
 
 
-def feedback_value(answer_id: str, answer: Answer) -> str:
-    """The button value a feedback click brings back: the answer's id, question and lead."""
+def feedback_value(answer_id: str, answer: Answer, vote: str | None = None) -> str:
+    """The value a feedback click brings back: the answer's id, question and lead (and, for
+    `feedback_buttons`, which of the two was clicked)."""
     lead = f"“{answer.lead}” — {_byline(answer.lead_passage)}" if answer.lead else ""
-    question_room, lead_room = 600, 1100
+    question_room, lead_room = 300, 600
     while True:
-        value = json.dumps(
-            {
-                "id": answer_id,
-                "q": clip(answer.question, question_room),
-                "a": clip(lead, lead_room),
-            },
-            ensure_ascii=False,
-        )
+        fields = {"id": answer_id, "q": clip(answer.question, question_room)}
+        fields["a"] = clip(lead, lead_room)
+        if vote:
+            fields["v"] = vote
+        value = json.dumps(fields, ensure_ascii=False)
         if len(value) <= VALUE_LIMIT:
             return value
         question_room, lead_room = question_room // 2, lead_room // 2
 
 
-def _lead_text(lead: str, passage: Passage | None, terms: set[str]) -> str:
+def _lead_text(lead: str, passage: Passage | None, terms: set[str], title: int) -> str:
     quoted = blockquote(emphasize(f"“{clip(lead, 1500)}”", terms))
-    return f"{quoted}\n— {_source_line(passage)}" if passage else quoted
+    return f"{quoted}\n— {_source_line(passage, title)}" if passage else quoted
 
 
-def _passage_text(number: int, passage: Passage, terms: set[str], focus: str | None) -> str:
-    excerpt = excerpt_of(passage.text, terms, focus)
-    return f"*{number}.* {_source_line(passage)}\n{blockquote(emphasize(excerpt, terms))}"
+def _passage_text(
+    number: int, passage: Passage, terms: set[str], focus: str | None, budget: int, title: int
+) -> str:
+    excerpt = excerpt_of(passage.text, terms, focus, budget)
+    line = _source_line(passage, title)
+    return f"*{number}.* {line}\n{blockquote(emphasize(excerpt, terms))}"
 
 
-def _source_line(passage: Passage | None) -> str:
+def _source_line(passage: Passage | None, title_chars: int = 250) -> str:
     if passage is None:
         return ""
-    title = clip(passage.title or "(untitled)", 250)
+    title = clip(passage.title or "(untitled)", title_chars)
     parts = [f"*{link(passage.url, title)}*"]
     parts += [escape(clip(x, 100)) for x in (passage.source, _date(passage.published_at)) if x]
     return " · ".join(parts)
@@ -208,6 +283,15 @@ def _best_sentence(spans: list[Span], terms: set[str], focus: str | None) -> int
     return max(range(len(spans)), key=lambda i: (scores[i], -i))
 
 
+def _plain(answer: Answer, asked: str) -> str:
+    """The answer as plain mrkdwn text, for a workspace that refuses our blocks."""
+    lines = [f"{asked} asked: {escape(clip(answer.question, 300))}"] if asked else []
+    lines.append(f"“{escape(clip(answer.lead or '', 1200))}”")
+    for number, passage in enumerate(answer.passages[:MAX_PASSAGES], 1):
+        lines.append(f"{number}. {escape(clip(_byline(passage), 300))}")
+    return "\n".join(lines)
+
+
 def _fallback(asked: str, text: str) -> str:
     prefix = f"{asked} asked a question. " if asked else ""
     return prefix + escape(clip(" ".join(text.split()), FALLBACK_CHARS))
@@ -235,6 +319,23 @@ def _button(label: str, action_id: str, value: str) -> dict[str, Any]:
         "action_id": action_id,
         "value": value,
     }
+
+
+def _feedback_buttons(answer_id: str, answer: Answer) -> dict[str, Any]:
+    def half(label: str, vote: str, spoken: str) -> dict[str, Any]:
+        return {
+            "text": {"type": "plain_text", "text": label, "emoji": True},
+            "accessibility_label": spoken,
+            "value": feedback_value(answer_id, answer, vote),
+        }
+
+    element = {
+        "type": "feedback_buttons",
+        "action_id": FEEDBACK,
+        "positive_button": half("👍", "up", "This answer was helpful"),
+        "negative_button": half("👎", "down", "This answer was not helpful"),
+    }
+    return {"type": "context_actions", "elements": [element]}
 
 
 def _share_button(question: str) -> dict[str, Any]:

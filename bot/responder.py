@@ -1,87 +1,50 @@
-"""What the bot does with a question: guard, show progress, answer, post, remember.
+"""What the bot does with a question: decide, guard, show progress, answer, post, remember.
 
-Listeners only unpack Slack's payloads into a `Question` and call in here; errors from the
-core become friendly replies (and a log line), never raw exception text.
+Listeners only unpack Slack's payloads (`bot.inbound`) and call in here. Every path that
+computes or posts an answer passes `admit` (the rate limit) first; errors from the core
+become friendly replies (and a log line), never raw exception text; posting failures are
+told to the asker privately (`bot.outbox`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
+from bot import notices
 from bot.feedback import FeedbackStore
-from bot.guards import RateLimiter, ThreadMemory, Turn
-from bot.mrkdwn import escape
+from bot.guards import RateLimiter
+from bot.home import HomeFacts, render_home
+from bot.inbound import Question
+from bot.intent import addressed_to_others, asks_for_help, reads_as_question
+from bot.outbox import Outbox
+from bot.policy import Policy
 from bot.render import Message, render_answer, render_notice
-from bot.retries import create_retry_handlers
+from bot.state import AnswerLog, PostedAnswer, SharedState, ThreadMemory, Turn
 from core.errors import NewsroomError, StoreUnavailableError
-from core.models import Answer
+from core.models import Answer, StoreSummary
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 Answerer = Callable[[str], Answer]
 
-PROGRESS_REACTION = "hourglass_flowing_sand"
-
-UNAVAILABLE = (
-    "Search is unavailable right now: I can't reach the article archive. "
-    "I'll keep trying by myself; please ask again in a minute."
-)
-FAILED = "Sorry, something went wrong on my side while answering. Please try again."
-MISCONFIGURED = (
-    "I can't search the archive: it is set up wrongly on my side. "
-    "Whoever runs me will find the reason in my logs."
-)
-EMPTY_QUESTION = "Ask me a question about the archive, e.g. _who was Salvador Cienfuegos?_"
-NOT_IN_CHANNEL = (
-    "I can't post in this conversation. Invite me first (`/invite @archive`), then share again."
-)
+SUGGESTED_PROMPTS = [
+    {"title": "What's new this week?", "message": "What's new this week?"},
+    {"title": "Who is in the news this month?", "message": "Who is in the news this month?"},
+    {"title": "How do I ask?", "message": "help"},
+]
 # Answers are CPU-bound (embedding, BM25, numpy): more of them at once than cores only
 # makes each slower. Questions beyond these wait their turn in the pool's queue.
 ANSWER_WORKERS = 4
-
-
-@dataclass(frozen=True)
-class Question:
-    """A question as it arrived from Slack.
-
-    Attributes:
-        text: The plain question (markup already removed).
-        user: Who asked.
-        channel: Where.
-        message_ts: The asking message (gets the progress reaction); None for `/ask`.
-        thread_ts: Where to reply: a thread's root ts, or None for the top level (DMs).
-    """
-
-    text: str
-    user: str
-    channel: str
-    message_ts: str | None
-    thread_ts: str | None
-
-
-def rate_limited_text(seconds: float, per_minute: int) -> str:
-    """The friendly notice for someone asking too fast."""
-    return (
-        f"You're asking faster than I can keep up with ({per_minute} questions a minute). "
-        f"Please try again in about {max(int(seconds + 0.999), 1)} seconds."
-    )
-
-
-def not_allowed_text(channels: list[str]) -> str:
-    """The notice for a question asked where the bot does not answer."""
-    where = ", ".join(f"<#{c}>" for c in channels if c.isalnum())
-    return f"I only answer questions in {where} and in direct messages. Ask me there!"
 
 
 class Responder:
@@ -91,6 +54,11 @@ class Responder:
         settings: Allowed channels, rate limit, follow-ups.
         answerer: question -> Answer (the real one wraps `core.answer.answer_question`).
         feedback: Where 👍/👎 clicks go.
+        policy: Who may ask where.
+        state: What every bot process on the host remembers (threads, posted answers).
+        summarize: What the archive holds, for the App Home tab (None: unreachable).
+        on_revoked: Called once when Slack revokes the bot's token (the app was
+            uninstalled); the bot then stays idle.
     """
 
     def __init__(
@@ -98,14 +66,30 @@ class Responder:
         settings: Settings,
         answerer: Answerer,
         feedback: FeedbackStore,
+        policy: Policy,
+        state: SharedState,
+        summarize: Callable[[], StoreSummary | None] = lambda: None,
+        on_revoked: Callable[[], None] | None = None,
         workers: int = ANSWER_WORKERS,
     ):
         self.settings = settings
         self.answerer = answerer
         self.feedback = feedback
+        self.policy = policy
+        self.summarize = summarize
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
-        self.threads = ThreadMemory()
+        self.threads = ThreadMemory(state)
+        self.answers = AnswerLog(state)
+        self.outbox = Outbox(self.revoke)
+        self.revoked = False
+        self._on_revoked = on_revoked
+        self._revoke_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bot-answer")
+
+    @property
+    def bot(self) -> str | None:
+        """The bot's user id."""
+        return self.policy.identity.bot_user_id
 
     def later(self, work: Callable[..., object], *args: Any) -> None:
         """Run `work(*args)` on the answering pool and return at once.
@@ -125,38 +109,247 @@ class Responder:
 
     # -- policy --------------------------------------------------------------------------
 
-    def allowed(self, channel: str) -> bool:
-        """True where the bot answers: anywhere when ALLOWED_CHANNELS is empty, and in DMs."""
-        allowed = self.settings.allowed_channels
-        return not allowed or channel in allowed or channel.startswith("D")
+    def admit(self, user: str) -> str | None:
+        """The one gate every path that computes or posts an answer passes first.
 
-    def rate_notice(self, user: str) -> str | None:
-        """None when the user may ask now; else the notice, or "" when it was already given."""
+        Returns:
+            None when the user may have an answer now (it is counted); else the notice to
+            give them, or "" when they were already told during this stretch.
+        """
         wait = self.limiter.wait_time(user)
         if not wait:
             return None
         log.info("rate limited user %s for %.0f s", user, wait)
         if not self.limiter.first_refusal(user):
             return ""
-        return rate_limited_text(wait, self.settings.rate_limit_per_minute)
+        return notices.rate_limited(wait, self.settings.rate_limit_per_minute)
+
+    def _admitted(self, client: WebClient, question: Question) -> bool:
+        """`admit`, telling the asker privately (once a stretch) when they must wait."""
+        notice = self.admit(question.user)
+        if notice:
+            self.outbox.whisper(client, question.channel, question.user, notice, question.thread_ts)
+        return notice is None
+
+    def revoke(self, reason: str) -> None:
+        """Slack revoked the token (uninstalled, or `reason` from a call): go idle, once."""
+        with self._revoke_lock:
+            if self.revoked:
+                return
+            self.revoked = True
+        log.warning(
+            "Slack revoked the bot's token (%s): no more answers. Reinstall the app, put its "
+            "Bot User OAuth Token in SLACK_BOT_TOKEN and start the bot again.",
+            reason,
+        )
+        if self._on_revoked is not None:
+            self._on_revoked()
+
+    def _welcome(self, client: WebClient, question: Question) -> bool:
+        """Whether to answer this message at all; says why not where the asker should know."""
+        if self.revoked:
+            return False
+        if question.kind == "follow_up" and not self._is_follow_up(question):
+            return False
+        if not self.policy.insider(client, question.user, question.team):
+            self.outbox.tell(
+                client, question.user, notices.OUTSIDER, channel=question.channel, dm=False
+            )
+            return False
+        if not self.policy.allowed(question.channel):
+            if question.kind == "mention":
+                text = notices.not_allowed(self.settings.allowed_channels)
+                self.outbox.whisper(client, question.channel, question.user, text)
+            return False
+        return True
+
+    def _is_follow_up(self, question: Question) -> bool:
+        """A reply in a thread the bot answered, by the same person, that reads as a
+        question to the bot (see `bot.intent`)."""
+        if not (self.settings.answer_followups and question.thread_ts):
+            return False
+        earlier = self.threads.recall(question.channel, question.thread_ts)
+        return (
+            earlier is not None
+            and earlier.user == question.user
+            and not addressed_to_others(question.mentions, self.bot)
+            and reads_as_question(question.text)
+        )
+
+    # -- conversations -------------------------------------------------------------------
+
+    def ask(self, client: WebClient, question: Question) -> None:
+        """A mention, DM, follow-up or assistant-thread message: answer it if it is meant
+        for the bot, in its thread (or at the top of a DM)."""
+        if not self._welcome(client, question):
+            return
+        if asks_for_help(question.text):
+            self.outbox.post(client, question.channel, question.thread_ts, self._usage())
+            return
+        if not question.text:
+            empty = notices.FILES_ONLY if question.files else notices.EMPTY_QUESTION
+            self.outbox.post(client, question.channel, question.thread_ts, render_notice(empty))
+            return
+        if not self._admitted(client, question):
+            return
+        self._converse(client, question)
+
+    def revise(self, client: WebClient, question: Question) -> None:
+        """An edited message: update the bot's answer to it in place when the question
+        changed, and do nothing otherwise. A mention added by the edit is a new question."""
+        if self.revoked:
+            return
+        assert question.message_ts is not None
+        earlier = self.answers.recall(question.channel, question.message_ts)
+        if earlier is None:
+            if question.kind == "mention":
+                self.ask(client, question)
+            return
+        if _same(earlier.question, question.text) or not question.text:
+            return
+        if asks_for_help(question.text):
+            return
+        if not self._admitted(client, question):
+            return
+        with self._progress(client, question):
+            message = self._compose(question.text, context=earlier.context, note=notices.EDITED)
+            updated = self.outbox.update(client, question.channel, earlier.answer_ts, message)
+            if not updated.error:
+                self._remember(question, earlier.answer_ts, earlier.context)
+        if updated.error:  # e.g. the answer was deleted meanwhile
+            log.info("updating answer %s failed; posting anew", earlier.answer_ts)
+            self._converse(client, question)
+
+    def _converse(self, client: WebClient, question: Question) -> None:
+        """Answer in the conversation: progress, compose, post, remember; a post Slack
+        refuses is told to the asker privately."""
+        earlier = self.threads.recall(question.channel, question.thread_ts or "")
+        context = earlier.question if earlier and question.thread_ts else None
+        note = notices.FILES_NOT_READ if question.files else None
+        with self._progress(client, question):
+            message = self._compose(question.text, context=context, note=note)
+            if question.thread_ts:  # before posting: the asker may reply at once
+                self.threads.remember(
+                    question.channel, question.thread_ts, Turn(question.user, question.text)
+                )
+            posted = self.outbox.post(client, question.channel, question.thread_ts, message)
+            if posted.ts:  # before the hourglass goes: an edit may follow at once
+                self._remember(question, posted.ts, context)
+        if not posted.ts and not self.revoked:
+            log.warning("answer not posted in %s: %s", question.channel, posted.error)
+            text = notices.not_posted(posted.error or "", question.channel, self.bot)
+            self.outbox.tell(
+                client, question.user, text, channel=question.channel, thread_ts=question.thread_ts
+            )
+
+    def _remember(self, question: Question, answer_ts: str, context: str | None) -> None:
+        """Record an answer posted to a question: for edits, and for follow-ups in its
+        thread (a DM answer starts a thread of its own)."""
+        turn = Turn(question.user, question.text)
+        self.threads.remember(question.channel, question.thread_ts or answer_ts, turn)
+        if question.message_ts:
+            answer = PostedAnswer(
+                answer_ts, question.thread_ts, question.user, question.text, context
+            )
+            self.answers.remember(question.channel, question.message_ts, answer)
+
+    def _progress(self, client: WebClient, question: Question) -> _Progress:
+        return _Progress(self.outbox, client, question)
+
+    # -- /ask and buttons ----------------------------------------------------------------
+
+    def ask_privately(
+        self, client: WebClient, question: Question, response_url: str, shareable: bool
+    ) -> str:
+        """`/ask`: the text to acknowledge it with; the answer follows to `response_url`."""
+        if self.revoked:
+            return ""
+        if not self.policy.insider(client, question.user, question.team):
+            return notices.OUTSIDER
+        if not question.text:
+            return notices.EMPTY_QUESTION
+        if asks_for_help(question.text):
+            return notices.usage(self.bot)
+        if not self.policy.allowed(question.channel):
+            return notices.not_allowed(self.settings.allowed_channels)
+        notice = self.admit(question.user)
+        if notice is not None:
+            return notice
+        self.later(self._answer_privately, question.text, response_url, shareable)
+        return notices.searching(question.text)
+
+    def _answer_privately(self, question: str, response_url: str, shareable: bool) -> None:
+        """The answer only the asker sees, with a button to share it where sharing works."""
+        message = self._compose(question, share=shareable)
+        for form in message.forms():
+            sent = self.outbox.respond(
+                response_url, response_type="ephemeral", replace_original=False, **form.as_kwargs()
+            )
+            if sent:
+                return
+
+    def share(
+        self, client: WebClient, question: Question, response_url: str, channel_name: str
+    ) -> None:
+        """The share button: post the answer in the channel, with who asked what."""
+        if self.revoked:
+            return
+        if not self.policy.insider(client, question.user, question.team):
+            self.outbox.tell(client, question.user, notices.OUTSIDER, response_url=response_url)
+            return
+        notice = self.admit(question.user)
+        if notice is not None:
+            if notice:
+                self.outbox.tell(client, question.user, notice, response_url=response_url)
+            return
+        message = self._compose(question.text, asked_by=question.user)
+        posted = self.outbox.post(client, question.channel, None, message)
+        if not posted.ts:
+            why = notices.cannot_share(question.channel, self.bot, channel_name)
+            self.outbox.tell(client, question.user, why, response_url=response_url)
+            return
+        self.threads.remember(question.channel, posted.ts, Turn(question.user, question.text))
+        self.outbox.respond(response_url, delete_original=True)
+
+    def thank(
+        self,
+        client: WebClient,
+        user: str,
+        channel: str | None,
+        thread_ts: str | None,
+        response_url: str | None,
+    ) -> None:
+        """Thank someone for a 👍/👎, privately: the click's response_url first."""
+        self.outbox.tell(
+            client,
+            user,
+            notices.THANKS,
+            channel=channel,
+            thread_ts=thread_ts,
+            response_url=response_url,
+            dm=False,
+        )
 
     # -- answering -----------------------------------------------------------------------
 
-    def compose(
+    def _compose(
         self,
         question: str,
         *,
         context: str | None = None,
         share: bool = False,
         asked_by: str | None = None,
+        note: str | None = None,
     ) -> Message:
-        """Answer a question and render it; failures become a friendly notice.
+        """Answer a question and render it; failures become a friendly notice. Callers
+        have passed `admit` first.
 
         Args:
             question: The plain question.
             context: The thread's earlier question, searched together with this one.
             share: Add a "Share in channel" button (private answers).
             asked_by: Show who asked above the answer (shared answers).
+            note: A remark of ours above the answer.
         """
         searched = f"{context} {question}" if context else question
         started = time.perf_counter()
@@ -164,13 +357,13 @@ class Responder:
             answer = self.answerer(searched)
         except StoreUnavailableError:
             log.warning("store unavailable while answering")
-            return render_notice(UNAVAILABLE)
+            return render_notice(notices.UNAVAILABLE)
         except NewsroomError:
             log.exception("cannot answer: configuration problem")
-            return render_notice(MISCONFIGURED)
+            return render_notice(notices.MISCONFIGURED)
         except Exception:
             log.exception("answering failed")
-            return render_notice(FAILED)
+            return render_notice(notices.FAILED)
         log.info(
             "answered in %.0f ms: found=%s, %d passages, question of %d chars",
             (time.perf_counter() - started) * 1000,
@@ -179,108 +372,67 @@ class Responder:
             len(searched),
         )
         return render_answer(
-            answer, uuid.uuid4().hex[:16], share=share, asked_by=asked_by, context_question=context
+            answer,
+            uuid.uuid4().hex[:16],
+            native_feedback=self.outbox.native_feedback,
+            share=share,
+            asked_by=asked_by,
+            context_question=context,
+            note=note,
         )
 
-    def reply(self, client: WebClient, question: Question, context: str | None = None) -> None:
-        """Answer a message (mention, DM, follow-up): react, answer, post, remember."""
-        notice = self.rate_notice(question.user)
-        if notice is not None:
-            if notice:
-                self.whisper(client, question.channel, question.user, notice, question.thread_ts)
+    def _usage(self) -> Message:
+        return render_notice(notices.usage(self.bot))
+
+    # -- App Home and the assistant view -------------------------------------------------
+
+    def show_home(self, client: WebClient, user: str) -> None:
+        """Publish the App Home tab for `user` (the feedback summary for admins only)."""
+        if self.revoked:
             return
-        if not question.text:
-            self.post(client, question.channel, question.thread_ts, render_notice(EMPTY_QUESTION))
+        facts = HomeFacts(self.bot, self.summarize())
+        if self.policy.admin(client, user):
+            week = datetime.now(UTC) - timedelta(days=7)
+            facts.tally = self.feedback.tally(week)
+            facts.recent_down = list(reversed(self.feedback.votes(week, "down")))
+        self.outbox.publish(client, user, render_home(facts))
+
+    def greet(self, client: WebClient, channel: str, thread_ts: str) -> None:
+        """A new assistant thread: say hello and offer suggested prompts."""
+        if self.revoked:
             return
-        self._react(client, "reactions_add", question)
-        try:
-            message = self.compose(question.text, context=context)
-            turn = Turn(question.user, question.text)
-            if question.thread_ts:  # before posting: the asker may reply at once
-                self.threads.remember(question.channel, question.thread_ts, turn)
-            posted_ts = self.post(client, question.channel, question.thread_ts, message)
-            if posted_ts and not question.thread_ts:  # a top-level DM answer
-                self.threads.remember(question.channel, posted_ts, turn)
-        finally:
-            self._react(client, "reactions_remove", question)
-
-    def answer_privately(self, question: str, response_url: str) -> None:
-        """`/ask`: the answer only the asker sees, with a button to share it."""
-        message = self.compose(question, share=True)
-        self.respond(
-            response_url, response_type="ephemeral", replace_original=False, **message.as_kwargs()
-        )
-
-    def share(
-        self, client: WebClient, channel: str, user: str, question: str, response_url: str
-    ) -> None:
-        """The share button: post the answer in the channel, with who asked what."""
-        message = self.compose(question, asked_by=user)
-        try:
-            posted = client.chat_postMessage(channel=channel, **message.as_kwargs())
-        except SlackApiError as exc:
-            log.warning("sharing in %s failed: %s", channel, exc.response.get("error"))
-            if response_url:
-                self.respond(
-                    response_url,
-                    text=NOT_IN_CHANNEL,
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-            return
-        if posted.get("ts"):
-            self.threads.remember(channel, str(posted["ts"]), Turn(user, question))
-        if response_url:
-            self.respond(response_url, delete_original=True)
-
-    # -- posting -------------------------------------------------------------------------
-
-    def post(
-        self, client: WebClient, channel: str, thread_ts: str | None, message: Message
-    ) -> str | None:
-        """Post a message (in a thread when `thread_ts`); returns its ts, None on failure."""
-        try:
-            response = client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, **message.as_kwargs()
-            )
-        except SlackApiError as exc:
-            log.error("chat.postMessage to %s failed: %s", channel, exc.response.get("error"))
-            return None
-        return str(response.get("ts") or "") or None
-
-    def respond(self, response_url: str, **message: Any) -> bool:
-        """POST to an interaction's `response_url` (a private `/ask` answer, a share's
-        outcome), retried like Web API calls; False when Slack did not take it."""
-        client = WebhookClient(response_url, timeout=15, retry_handlers=create_retry_handlers())
-        try:
-            status = client.send(**message).status_code
-        except OSError as exc:  # the URL is a credential for 30 minutes: never log it
-            log.error("posting to a response_url failed: %s", type(exc).__name__)
-            return False
-        if status != 200:
-            log.error("posting to a response_url failed: HTTP %d", status)
-        return status == 200
-
-    def whisper(
-        self, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
-    ) -> None:
-        """An ephemeral notice only `user` sees."""
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral in %s failed: %s", channel, exc.response.get("error"))
-
-    def _react(self, client: WebClient, method: str, question: Question) -> None:
-        if not question.message_ts:
-            return
-        try:
-            getattr(client, method)(
-                channel=question.channel, timestamp=question.message_ts, name=PROGRESS_REACTION
-            )
-        except SlackApiError as exc:  # progress is a nicety: never fail the answer for it
-            log.info("%s failed: %s", method, exc.response.get("error"))
+        self.outbox.post(client, channel, thread_ts, render_notice(notices.ASSISTANT_GREETING))
+        self.outbox.suggest(client, channel, thread_ts, SUGGESTED_PROMPTS)
 
 
-def searching_text(question: str) -> str:
-    """The progress line a `/ask` shows at once."""
-    return f":mag: Searching the archive for “{escape(question[:300])}”…"
+class _Progress:
+    """While answering: the assistant thread's status where Slack offers one, else the
+    hourglass reaction on the asking message."""
+
+    def __init__(self, outbox: Outbox, client: WebClient, question: Question):
+        self.outbox, self.client, self.question = outbox, client, question
+        self.reaction = False
+
+    def __enter__(self) -> _Progress:
+        q = self.question
+        status = q.kind == "assistant" and q.thread_ts is not None
+        if status and self.outbox.status(
+            self.client, q.channel, q.thread_ts or "", notices.SEARCHING_STATUS
+        ):
+            return self
+        if q.message_ts:
+            self.outbox.progress(self.client, q.channel, q.message_ts, on=True)
+            self.reaction = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        q = self.question
+        if self.reaction and q.message_ts:
+            self.outbox.progress(self.client, q.channel, q.message_ts, on=False)
+        elif q.kind == "assistant" and q.thread_ts:  # Slack clears it on a reply; a failure
+            self.outbox.status(self.client, q.channel, q.thread_ts, "")
+
+
+def _same(before: str, after: str) -> bool:
+    """The same question, give or take case and spacing."""
+    return " ".join(before.lower().split()) == " ".join(after.lower().split())

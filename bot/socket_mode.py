@@ -27,6 +27,22 @@ from slack_sdk.socket_mode.websocket_client import SocketModeClient
 
 log = logging.getLogger(__name__)
 
+# What this module relies on that slack_sdk (and websocket-client) do not promise: a release
+# may rename any of it, so pyproject.toml bounds slack-sdk to the minor version tested, and
+# tests/bot/test_dependencies.py fails loudly, naming the part, when one disappears.
+CLIENT_INTERNALS = (
+    "current_app_monitor_started",  # set before slack_sdk's connect() reads it
+    "current_session",
+    "on_open_listeners",
+    "closed",
+    "auto_reconnect_enabled",
+    "socket_mode_request_listeners",
+    "connect_to_new_endpoint",
+    "logger",
+)
+SESSION_INTERNALS = ("sock", "last_ping_tm", "last_pong_tm")  # websocket.WebSocketApp
+SOCKET_INTERNALS = ("abort",)  # websocket.WebSocket
+
 PING_SECONDS = 10.0
 CONCURRENCY = 8
 STARTING_GRACE = 2.0  # a session not open this long after it was created is gone

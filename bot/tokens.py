@@ -36,7 +36,7 @@ def check_slack_settings(settings: Settings) -> None:
     Raises:
         ConfigError: what is wrong, and where to get the right value.
     """
-    bot_token = (settings.slack_bot_token or "").strip()
+    bot_token = settings.slack_bot_token or ""
     if not bot_token:
         raise ConfigError(f"SLACK_BOT_TOKEN is not set. {BOT_TOKEN_HELP}")
     if not _BOT_TOKEN.fullmatch(bot_token):
@@ -44,13 +44,13 @@ def check_slack_settings(settings: Settings) -> None:
             f"SLACK_BOT_TOKEN must be xoxb- followed by letters, digits and dashes "
             f"({_shape(bot_token)}). {BOT_TOKEN_HELP}"
         )
-    app_token = (settings.slack_app_token or "").strip()
+    app_token = settings.slack_app_token or ""
     if app_token and not _APP_TOKEN.fullmatch(app_token):
         raise ConfigError(
             f"SLACK_APP_TOKEN must be xapp- followed by letters, digits and dashes "
             f"({_shape(app_token)}). {APP_TOKEN_HELP}"
         )
-    secret = (settings.slack_signing_secret or "").strip()
+    secret = settings.slack_signing_secret or ""
     if not app_token and not secret:
         raise ConfigError(
             "Neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is "

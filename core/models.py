@@ -88,12 +88,19 @@ class Passage:
 
 @dataclass
 class StoreSummary:
-    """What the store holds, for honest "nothing found" replies."""
+    """What the store holds, for honest "nothing found" replies and the bot's App Home.
+
+    Attributes:
+        outlets: Outlets by number of articles, most first.
+        last_ingest: When the newest article was ingested (ISO 8601), if known.
+    """
 
     articles: int
     chunks: int
     oldest: str | None
     newest: str | None
+    outlets: list[str] = field(default_factory=list)
+    last_ingest: str | None = None
 
 
 @dataclass

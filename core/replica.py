@@ -132,20 +132,32 @@ class State:
     oldest: str | None = None  # publish-date range, kept as articles come and go
     newest: str | None = None
     dates_exact: bool = True  # False once an article at either end was removed
+    outlets: dict[str, int] = field(default_factory=dict)  # articles per outlet
+    last_ingest: str | None = None
 
     def widen(self, records: Iterable[StoredArticle]) -> None:
-        """Take new articles' publish dates into the range."""
+        """Count newly indexed articles into the summary."""
         for record in records:
             day = (record.published_at or "")[:10]
             if day:
                 self.oldest = min(self.oldest or day, day)
                 self.newest = max(self.newest or day, day)
+            if record.source:
+                self.outlets[record.source] = self.outlets.get(record.source, 0) + 1
+            if record.ingested_at:
+                self.last_ingest = max(self.last_ingest or "", record.ingested_at)
 
     def narrow(self, records: Iterable[StoredArticle]) -> None:
-        """Note removed articles: the range is recomputed if one was at either end."""
+        """Count removed (or replaced) articles out; the date range is recomputed if one
+        was at either end."""
         for record in records:
             if (record.published_at or "")[:10] in (self.oldest, self.newest):
                 self.dates_exact = False
+            left = self.outlets.get(record.source, 0) - 1
+            if left > 0:
+                self.outlets[record.source] = left
+            else:
+                self.outlets.pop(record.source, None)
 
     @classmethod
     def load(cls, path: Path) -> State | None:
@@ -161,6 +173,8 @@ class State:
                 body.get("oldest"),
                 body.get("newest"),
                 bool(body.get("dates_exact", True)),
+                {str(k): int(v) for k, v in body.get("outlets", {}).items()},
+                body.get("last_ingest"),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
@@ -175,6 +189,8 @@ class State:
             "oldest": self.oldest,
             "newest": self.newest,
             "dates_exact": self.dates_exact,
+            "outlets": self.outlets,
+            "last_ingest": self.last_ingest,
         }
         temp = path.with_suffix(f".{os.getpid()}.tmp")
         temp.write_text(json.dumps(body), encoding="utf-8")
@@ -234,7 +250,7 @@ class LocalIndex:
         state = State.load(self.state_path)
         self.state = state or State(collection=collection)
         self.fresh = state is None  # nothing applied yet: it must be built from the store
-        self._summary: tuple[int, StoreSummary] | None = None
+        self._summary: tuple[int, tuple[str | None, str | None]] | None = None
 
     @property
     def seq(self) -> int:
@@ -605,18 +621,20 @@ class LocalIndex:
         return _count(searcher, query)
 
     def summary(self) -> StoreSummary:
-        """Article and chunk counts and the publish-date range, without reading the archive:
-        counts are the indexes' own, the range is kept up to date as articles are applied
-        (recomputed, once, only after an article at either end was removed)."""
+        """Article and chunk counts, the publish-date range, outlets (most articles first) and
+        the last ingest, without reading the archive: counts are the indexes' own, the rest
+        is kept up to date as articles are applied (the date range is recomputed, once,
+        only after an article at either end was removed)."""
         articles = int(self._articles.searcher().num_docs)
         chunks = int(self._chunks.searcher().num_docs)
         state = self.state
-        if state.dates_exact:
-            return StoreSummary(articles, chunks, state.oldest, state.newest)
-        if self._summary is None or self._summary[0] != state.epoch:
-            oldest, newest = self._date_range()
-            self._summary = (state.epoch, StoreSummary(articles, chunks, oldest, newest))
-        return self._summary[1]
+        oldest, newest = state.oldest, state.newest
+        if not state.dates_exact:
+            if self._summary is None or self._summary[0] != state.epoch:
+                self._summary = (state.epoch, self._date_range())
+            oldest, newest = self._summary[1]
+        outlets = sorted(state.outlets, key=lambda name: (-state.outlets[name], name))
+        return StoreSummary(articles, chunks, oldest, newest, outlets, state.last_ingest)
 
     def _date_range(self) -> tuple[str | None, str | None]:
         """The oldest and newest publish dates, by a pass over the articles' date column."""

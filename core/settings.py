@@ -44,11 +44,14 @@ class Settings(BaseSettings):
     port: int = 3000
     allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     answer_followups: bool = True
+    allow_external_users: bool = False
+    bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     rate_limit_per_minute: int = 10
     feedback_db: Path | None = None
+    bot_state_db: Path | None = None
     log_level: str = "INFO"
 
-    @field_validator("allowed_channels", mode="before")
+    @field_validator("allowed_channels", "bot_admins", mode="before")
     @classmethod
     def _split_channels(cls, value: object) -> object:
         if isinstance(value, str):
@@ -63,11 +66,19 @@ class Settings(BaseSettings):
         "slack_api_base_url",
         "feedback_db",
         "index_path",
+        "bot_state_db",
         mode="before",
     )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("slack_bot_token", "slack_app_token", "slack_signing_secret", mode="after")
+    @classmethod
+    def _trim_secret(cls, value: str | None) -> str | None:
+        """Every secret alike: whitespace pasted around it (a trailing newline) is not part
+        of it. What is left is checked by `bot.tokens.check_slack_settings`."""
+        return value.strip() if value is not None else None
 
     @property
     def server_mode(self) -> bool:
@@ -95,6 +106,14 @@ class Settings(BaseSettings):
         if self.feedback_db is not None:
             return self.feedback_db
         return self.chroma_path.parent / "feedback.sqlite3"
+
+    @property
+    def bot_state_path(self) -> Path:
+        """The SQLite file bot processes share (handled events, threads, posted answers):
+        beside the feedback file unless set."""
+        if self.bot_state_db is not None:
+            return self.bot_state_db
+        return self.feedback_path.parent / "bot-state.sqlite3"
 
 
 def load_settings(**overrides: object) -> Settings:

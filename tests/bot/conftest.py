@@ -6,6 +6,8 @@ server) with the real core and a real embedded Chroma; only Slack is the local s
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
 from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
+from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
 from tests.conftest import SEED_DIR, make_settings
@@ -106,9 +109,13 @@ class RunningBot:
     sent: list[Delivery] = field(default_factory=list)
 
     def deliver_event(
-        self, event: dict[str, Any], event_id: str | None = None, retry_attempt: int = 0
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_attempt: int = 0,
+        shared: bool = False,
     ) -> Delivery:
-        body = payloads.event_callback(event, event_id)
+        body = payloads.event_callback(event, event_id, shared=shared)
         delivery = self.socket.deliver(
             "events_api",
             body,
@@ -124,9 +131,23 @@ class RunningBot:
         user: str = "U0REPORTER",
         channel: str = "C0NEWSDESK",
         thread_ts: str | None = None,
+        **kwargs: Any,
     ) -> tuple[Delivery, dict[str, Any]]:
-        event = payloads.app_mention(text, user, channel, thread_ts=thread_ts)
-        return self.deliver_event(event), event
+        """`@archive text` as Slack delivers it: `app_mention`, then the `message.channels`
+        event about the same message (the manifest subscribes to both)."""
+        event, echo = payloads.channel_mention(text, user, channel, thread_ts, **kwargs)
+        delivery = self.deliver_event(event)
+        self.deliver_event(echo)
+        return delivery, event
+
+    def edit(self, event: dict[str, Any], new_text: str) -> Delivery:
+        """Edit a message as Slack reports it: a mention comes again as `app_mention` with
+        `edited`, and every edit as `message_changed` (channel or DM)."""
+        delivery = None
+        if event["type"] == "app_mention":
+            delivery = self.deliver_event(payloads.edited(event, new_text))
+        changed = self.deliver_event(payloads.message_changed(event, new_text))
+        return delivery or changed
 
     def answers(self, channel: str, count: int = 1, timeout: float = 20.0) -> list[Call]:
         """The bot's chat.postMessage calls in a channel, once there are `count`."""
@@ -136,6 +157,12 @@ class RunningBot:
             count=count,
             timeout=timeout,
         )
+
+    def answered(self, channel: str, count: int = 1) -> list[Call]:
+        """As `answers`, once the bot is done with them too (the hourglass is gone)."""
+        posted = self.answers(channel, count)
+        self.web.wait_for("reactions.remove", count=count)
+        return posted
 
     def command(
         self,
@@ -188,3 +215,18 @@ def start_bot(
 def bot(start_bot: Callable[..., RunningBot]) -> RunningBot:
     """A bot with default settings over the seeded archive."""
     return start_bot()
+
+
+@pytest.fixture
+def bot_log() -> Iterator[io.StringIO]:
+    """The process's logging configured as `bot` configures it (INFO, secrets masked), written
+    to a buffer the test reads; the previous configuration is restored afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    levels = {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict}
+    stream = io.StringIO()
+    configure_logging("INFO", secrets=[SIGNING_SECRET], stream=stream)
+    yield stream
+    root.handlers[:], root.level = saved
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)

@@ -133,7 +133,7 @@ def test_a_feedback_click_is_stored_with_question_answer_and_user(bot: RunningBo
     """👎 on an answer lands in SQLite with who clicked, the question and the answer."""
     _, event = bot.mention("who was Cienfuegos?", user="U0ASKER")
     answer = bot.answers("C0NEWSDESK")[0]
-    button = buttons_of(answer.blocks)["feedback_down"]
+    button = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
     click = bot.click(
         button,
         "U0EDITOR",
@@ -144,8 +144,8 @@ def test_a_feedback_click_is_stored_with_question_answer_and_user(bot: RunningBo
         message_text=answer.args["text"],
     )
     bot.socket.wait_ack(click)
-    thanks = bot.web.wait_for("chat.postEphemeral")[0]
-    assert thanks.args["user"] == "U0EDITOR" and "Thanks" in thanks.args["text"]
+    [thanks] = bot.web.wait_for_response("fb")
+    assert thanks["response_type"] == "ephemeral" and "Thanks" in thanks["text"]
     [vote] = FeedbackStore(bot.settings.feedback_path).votes()
     assert (vote.user_id, vote.vote, vote.question) == ("U0EDITOR", "down", "who was Cienfuegos?")
     assert "Salvador Cienfuegos" in vote.answer and "Los Angeles Times" in vote.answer
@@ -197,7 +197,7 @@ def test_nothing_relevant_gets_an_honest_reply_with_what_the_archive_holds(
     answer = bot.answers("C0NEWSDESK")[0]
     assert "nothing relevant" in answer.all_text and "2 articles" in answer.all_text
     assert "ingest PATH_OR_URL" in answer.all_text
-    assert "feedback_up" not in answer.all_text
+    assert "feedback" not in answer.all_text
 
 
 def test_allowed_channels_limit_where_the_bot_answers(start_bot) -> None:  # noqa: ANN001
@@ -231,14 +231,16 @@ def test_a_user_asking_too_fast_gets_one_friendly_notice(start_bot) -> None:  # 
 
 
 def test_sharing_where_the_bot_is_not_a_member_says_how_to_fix_it(bot: RunningBot) -> None:
-    """Share in a channel the bot was not invited to -> a private hint to /invite it."""
+    """Share in a channel the bot was not invited to -> a private hint to /invite it, by
+    its mention (Slack shows whatever the app is called there), not a hard-coded name."""
     bot.web.refuse_channels.add("C0PRIVATE")
     bot.socket.wait_ack(bot.command("who was Cienfuegos?", channel="C0PRIVATE", reply_to="ask"))
     private = bot.web.wait_for_response("ask")[0]
     share = buttons_of(private["blocks"])["share_answer"]
     bot.click(share, "U0REPORTER", "C0PRIVATE", "share", ephemeral=True)
     [hint] = bot.web.wait_for_response("share")
-    assert "/invite @archive" in hint["text"] and hint.get("delete_original") is not True
+    assert "`/invite` <@U0BOT>" in hint["text"] and "@archive" not in hint["text"]
+    assert hint["response_type"] == "ephemeral" and hint.get("delete_original") is not True
 
 
 def test_the_bot_reconnects_when_slack_refreshes_the_connection(bot: RunningBot) -> None:
@@ -247,3 +249,20 @@ def test_the_bot_reconnects_when_slack_refreshes_the_connection(bot: RunningBot)
     bot.socket.wait_connected(connections=2)
     bot.mention("who was Cienfuegos?")
     assert "Cienfuegos" in bot.answers("C0NEWSDESK")[0].shown
+
+
+def test_share_clicks_count_against_the_rate_limit(start_bot) -> None:  # noqa: ANN001
+    """RATE_LIMIT_PER_MINUTE=10: an /ask and 15 quick share clicks post 9 shared answers,
+    and the asker gets one private "slow down" notice, not 15 public answers."""
+    bot = start_bot(rate_limit_per_minute=10)
+    bot.socket.wait_ack(bot.command("who was Cienfuegos?", user="U0EAGER", reply_to="ask"))
+    share = buttons_of(bot.web.wait_for_response("ask")[0]["blocks"])["share_answer"]
+    clicks = [bot.click(share, "U0EAGER", "C0NEWSDESK", "share", ephemeral=True) for _ in range(15)]
+    for click in clicks:
+        bot.socket.wait_ack(click)
+    bot.answers("C0NEWSDESK", count=9)
+    replies = bot.web.wait_for_response("share", count=10)
+    time.sleep(1.0)
+    assert len(bot.web.calls_to("chat.postMessage")) == 9
+    notices = [r for r in bot.web.responses["share"] if "faster than I can keep up" in str(r)]
+    assert len(notices) == 1 and len(replies) == 10

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.feedback import FeedbackStore, Vote
-from bot.guards import RateLimiter, SeenEvents, ThreadMemory, Turn
+from bot.guards import RateLimiter
+from bot.state import AnswerLog, PostedAnswer, SeenEvents, SharedState, ThreadMemory, Turn
 from bot.tokens import check_slack_settings
 from core.errors import ConfigError
 from tests.conftest import make_settings
@@ -21,16 +22,17 @@ class Clock:
         return self.now
 
 
-def test_a_repeated_event_id_is_seen_once_until_forgotten() -> None:
-    """The same event id twice -> handled once; after the ttl it counts as new."""
+def test_a_repeated_event_id_is_seen_once_until_forgotten(tmp_path: Path) -> None:
+    """The same event id twice -> handled once, also through another connection to the
+    file (another process); after the ttl it counts as new."""
     clock = Clock()
-    seen = SeenEvents(ttl=60, size=3, clock=clock)
-    assert seen.first_time("Ev1") and not seen.first_time("Ev1")
+    path = tmp_path / "state" / "bot-state.sqlite3"
+    seen = SeenEvents(SharedState(path, clock=clock), ttl=60)
+    elsewhere = SeenEvents(SharedState(path, clock=clock), ttl=60)
+    assert seen.first_time("Ev1") and not elsewhere.first_time("Ev1")
+    assert not seen.first_time("Ev1")
     clock.now += 61
-    assert seen.first_time("Ev1")
-    for event_id in ("Ev2", "Ev3", "Ev4"):
-        assert seen.first_time(event_id)
-    assert seen.first_time("Ev1")  # pushed out by size
+    assert elsewhere.first_time("Ev1") and not seen.first_time("Ev1")
 
 
 def test_rate_limit_counts_per_user_over_a_sliding_minute() -> None:
@@ -52,20 +54,22 @@ def test_a_zero_rate_limit_means_no_limit() -> None:
     assert all(limiter.wait_time("U1") == 0 for _ in range(100))
 
 
-def test_thread_memory_recalls_the_last_question_for_a_day() -> None:
-    """A thread's last question is recalled; after the ttl or eviction it is gone."""
+def test_thread_memory_and_posted_answers_are_recalled_for_a_day(tmp_path: Path) -> None:
+    """A thread's last question and a message's answer are recalled, from the same file
+    after a restart too; after the ttl they are gone."""
     clock = Clock()
-    memory = ThreadMemory(ttl=100, size=2, clock=clock)
+    path = tmp_path / "bot-state.sqlite3"
+    memory = ThreadMemory(SharedState(path, clock=clock), ttl=100)
     memory.remember("C1", "1.0", Turn("U1", "who was Cienfuegos?"))
     memory.remember("C1", "1.0", Turn("U1", "when was he arrested?"))
-    assert memory.recall("C1", "1.0") == Turn("U1", "when was he arrested?")
-    assert memory.recall("C2", "1.0") is None
+    answers = AnswerLog(SharedState(path, clock=clock), ttl=100)
+    answers.remember("C1", "1.0", PostedAnswer("2.0", "1.0", "U1", "who?"))
+    restarted = SharedState(path, clock=clock)
+    assert ThreadMemory(restarted).recall("C1", "1.0") == Turn("U1", "when was he arrested?")
+    assert ThreadMemory(restarted).recall("C2", "1.0") is None
+    assert AnswerLog(restarted).recall("C1", "1.0") == PostedAnswer("2.0", "1.0", "U1", "who?")
     clock.now += 101
-    assert memory.recall("C1", "1.0") is None
-    memory.remember("C1", "2.0", Turn("U1", "a"))
-    memory.remember("C1", "3.0", Turn("U1", "b"))
-    memory.remember("C1", "4.0", Turn("U1", "c"))
-    assert memory.recall("C1", "2.0") is None and memory.recall("C1", "4.0") is not None
+    assert memory.recall("C1", "1.0") is None and answers.recall("C1", "1.0") is None
 
 
 def test_feedback_keeps_one_vote_per_person_and_answer(tmp_path: Path) -> None:
@@ -112,3 +116,17 @@ def test_credential_checks(tmp_path: Path, values: dict[str, str], message: str 
         return
     with pytest.raises(ConfigError, match=message):
         check_slack_settings(settings)
+
+
+def test_every_secret_is_trimmed_the_same_way(tmp_path: Path) -> None:
+    """Whitespace around a pasted token or secret is dropped alike, whichever it is."""
+    settings = make_settings(
+        tmp_path,
+        slack_bot_token=" xoxb-1-2\n",
+        slack_app_token="xapp-1-2\r\n",
+        slack_signing_secret="\tabc123 \n",
+    )
+    assert settings.slack_bot_token == "xoxb-1-2"
+    assert settings.slack_app_token == "xapp-1-2"
+    assert settings.slack_signing_secret == "abc123"
+    check_slack_settings(settings)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -65,20 +68,27 @@ def _send(request: urllib.request.Request) -> Reply:
         return Reply(error.code, error.read().decode(), time.perf_counter() - started)
 
 
+@contextlib.contextmanager
+def _serve_http(
+    archive: Settings, answerer: ArchiveAnswerer, tmp_path: Path, **overrides: object
+) -> Iterator[HttpBot]:
+    with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
+        settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
+        app = create_app(settings, answerer)
+        wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+        server = HttpServer(wsgi, 0, host="127.0.0.1")
+        server.start()
+        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
+        server.close()
+
+
 @pytest.fixture
 def http_bot(
     archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
 ) -> Iterator[HttpBot]:
     """The bot in HTTP mode (no SLACK_APP_TOKEN) on a free loopback port."""
-    with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
-        settings = bot_settings(archive, web, tmp_path, slack_app_token="")
-        app = create_app(settings, archive_answerer)
-        server = HttpServer(
-            create_wsgi_app(app, lambda: archive_answerer.healthy), 0, host="127.0.0.1"
-        )
-        server.start()
-        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
-        server.close()
+    with _serve_http(archive, archive_answerer, tmp_path) as bot:
+        yield bot
 
 
 def _mention_body(text: str, event_id: str = "Ev0HTTP0001") -> tuple[str, str, dict]:
@@ -209,3 +219,112 @@ def test_a_large_body_under_the_cap_is_still_served(http_bot: HttpBot) -> None:
     assert len(body) <= ONE_MB
     assert http_bot.post(body, "application/json").status == 200
     assert "Cienfuegos" in http_bot.web.wait_for("chat.postMessage")[0].shown
+
+
+def _raw_post(url: str, headers: dict[str, str], body: bytes, wait: float = 5.0) -> int | None:
+    """POST over a bare socket that stays open (as a slow or hostile client keeps it): the
+    status line the bot answers within `wait` seconds, or None when it answers nothing."""
+    host, port = url.removeprefix("http://").split(":")
+    lines = ["POST /slack/events HTTP/1.1", f"Host: {host}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        sender = threading.Thread(target=_send_quietly, args=(sock, head + body), daemon=True)
+        sender.start()
+        try:
+            status_line = sock.makefile("rb").readline()
+        except OSError:
+            return None
+    parts = status_line.split()
+    return int(parts[1]) if len(parts) > 1 else None
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
+
+
+@pytest.mark.parametrize(
+    "length", ["-1", "-5", "garbage", "0x10", None], ids=["-1", "-5", "garbage", "hex", "missing"]
+)
+def test_a_body_without_an_honest_length_is_refused_without_reading_it(
+    http_bot: HttpBot, length: str | None
+) -> None:
+    """Content-Length -1, garbage or missing, with 3 MB following on a connection the client
+    keeps open: the bot answers 4xx at once instead of reading until the client gives up."""
+    headers = {"Content-Type": "application/json"}
+    if length is not None:
+        headers["Content-Length"] = length
+    status = _raw_post(http_bot.url, headers, b"{" + b"x" * (3 * ONE_MB))
+    assert status is not None and 400 <= status < 500, status
+    assert http_bot.get("/healthz").status == 200
+
+
+FORGED_QUESTION = "what did the confidential source tell us about the merger"
+
+
+def test_a_refused_request_leaves_no_body_in_the_log(http_bot: HttpBot, bot_log) -> None:  # noqa: ANN001
+    """Forged event, command and click: the log names no question, verification token or
+    response_url (Bolt logs the whole body when a signature check fails)."""
+    event = payloads.event_callback(payloads.app_mention(FORGED_QUESTION, "U0X", "C0NEWSDESK"))
+    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0X", "https://hooks.example/r1")
+    button = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
+    click = payloads.block_actions(button, "U0X", "C0X", "https://hooks.example/r2")
+    bodies = [
+        payloads.json_body(event),
+        payloads.form_body(command),
+        payloads.interactive_body(click),
+    ]
+    for body, content_type in bodies:
+        assert http_bot.post(body, content_type, secret="0" * 32).status == 401
+    logged = bot_log.getvalue()
+    for secret in ("confidential source", "legacy-verification-token", "hooks.example", "merger"):
+        assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    "pasted", [SIGNING_SECRET + "\n", f"  {SIGNING_SECRET}\r\n", "\t" + SIGNING_SECRET]
+)
+def test_a_signing_secret_pasted_with_whitespace_still_verifies(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path, pasted: str
+) -> None:
+    """SLACK_SIGNING_SECRET with a trailing newline (as `echo >> .env` leaves it) is trimmed
+    like the tokens are: Slack's correctly signed requests are accepted, not all refused."""
+    with _serve_http(archive, archive_answerer, tmp_path, slack_signing_secret=pasted) as bot:
+        body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0PASTED")
+        assert bot.post(body, content_type).status == 200
+        assert "Cienfuegos" in bot.web.wait_for("chat.postMessage")[0].shown
+
+
+def _post_raw(url: str, body: bytes, headers: dict[str, str]) -> Reply:
+    request = urllib.request.Request(f"{url}/slack/events", body, headers, method="POST")
+    return _send(request)
+
+
+def test_unauthenticated_garbage_gets_a_4xx_and_one_quiet_line(
+    http_bot: HttpBot,
+    bot_log,  # noqa: ANN001
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A scanner's requests (non-numeric timestamp, non-UTF-8 body, malformed JSON, no
+    signature at all) get 400/401, never a 500, and at most one INFO line per kind of
+    refusal however many arrive: no ERROR, no traceback to flood the log."""
+    good_ts = str(int(time.time()))
+    json_type = {"Content-Type": "application/json"}
+    garbage = [
+        (b'{"type": "event_callback"}', {**json_type, "X-Slack-Request-Timestamp": "soon"}),
+        (b"\xff\xfe\x00bad", {**json_type, "X-Slack-Request-Timestamp": good_ts}),
+        (b'{"type": "event_callback", ', {**json_type, "X-Slack-Request-Timestamp": good_ts}),
+        (b"payload=%7Bnot-json", {"Content-Type": "application/x-www-form-urlencoded"}),
+        (b'{"type": "event_callback"}', json_type),
+    ]
+    for _ in range(4):
+        for body, headers in garbage:
+            reply = _post_raw(http_bot.url, body, {"X-Slack-Signature": "v0=00", **headers})
+            assert reply.status in (400, 401), (body, reply.status)
+    for body, headers in garbage[1:3]:  # signed correctly, yet garbage: 400
+        signature = payloads.sign_bytes(body, SIGNING_SECRET)
+        assert _post_raw(http_bot.url, body, {**headers, **signature}).status == 400, body
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "ERROR" not in logged and "Traceback" not in logged
+    assert len(logged.splitlines()) <= 5, logged

@@ -28,9 +28,10 @@ def _converse(bot: RunningBot) -> None:
         ephemeral=True,
     )
     posted = bot.answers("C0NEWSDESK", count=2)[0]
-    bot.click(buttons_of(posted.blocks)["feedback_up"], "U0REPORTER", "C0NEWSDESK", "fb")
+    up = payloads.feedback_click(buttons_of(posted.blocks)["feedback"], positive=True)
+    bot.click(up, "U0REPORTER", "C0NEWSDESK", "fb")
     bot.answers("D0REPORTER")
-    bot.web.wait_for("chat.postEphemeral")
+    bot.web.wait_for_response("fb")
 
 
 def test_no_token_reaches_the_logs_even_at_debug(
@@ -70,3 +71,17 @@ def test_token_shapes_are_masked_by_the_log_filter() -> None:
     assert "xoxb-…redacted" in shown and "xapp-…redacted" in shown
     for secret in (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET):
         assert secret not in shown
+
+
+def test_tokens_and_bodies_inside_logged_exceptions_are_masked(bot_log) -> None:  # noqa: ANN001
+    """A traceback whose exception carries a token or a request body is written masked."""
+    body = {"token": "legacy-verification-token", "event": {"text": QUESTION}}
+    try:
+        raise RuntimeError(f"calling with {BOT_TOKEN} failed for {body}")
+    except RuntimeError:
+        logging.getLogger("bot.responder").exception("answering failed")
+    logged = bot_log.getvalue()
+    assert "answering failed" in logged and "RuntimeError" in logged
+    assert "xoxb-…redacted" in logged
+    for secret in (BOT_TOKEN, "legacy-verification-token", "Cienfuegos"):
+        assert secret not in logged

@@ -5,6 +5,7 @@ from __future__ import annotations
 import yaml
 
 from tests.conftest import ROOT
+from tests.slack_standin.web_api import SCOPES
 
 
 def test_the_manifest_grants_what_the_listeners_need() -> None:
@@ -20,9 +21,16 @@ def test_the_manifest_grants_what_the_listeners_need() -> None:
         "message.im": "im:history",
         "message.channels": "channels:history",
         "message.groups": "groups:history",
+        "assistant_thread_started": "assistant:write",
+        "assistant_thread_context_changed": "assistant:write",
     }
-    assert events == set(needs) and set(needs.values()) <= scopes
-    assert {"chat:write", "commands", "reactions:write"} <= scopes
+    lifecycle = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+    assert events == set(needs) | lifecycle and set(needs.values()) <= scopes
+    assert {"chat:write", "commands", "reactions:write", "users:read"} <= scopes
+    assert scopes == SCOPES  # the stand-in grants exactly what the manifest asks for
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assistant = manifest["features"]["assistant_view"]
+    assert assistant["assistant_description"] and len(assistant["suggested_prompts"]) <= 4
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/ask"
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True

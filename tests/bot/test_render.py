@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.mrkdwn import emphasize, escape, link, plain_question
 from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, excerpt_of, render_answer
 from core.models import Answer, Passage, StoreSummary
+from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
 TRICKS = [
     "<!channel>",
@@ -112,6 +113,7 @@ def test_slack_limits_hold_for_huge_answers(size: int, length: int) -> None:
             assert len(element.get("value", "")) <= VALUE_LIMIT
             assert len(element.get("text", "")) <= SECTION_LIMIT
     assert 0 < len(message.text) <= 3000
+    assert blocks_size(message.blocks) <= BLOCKS_LIMIT  # Slack: msg_blocks_too_long
 
 
 def test_an_answer_shows_lead_quoted_passages_with_bold_words_and_linked_sources() -> None:
@@ -130,9 +132,25 @@ def test_an_answer_shows_lead_quoted_passages_with_bold_words_and_linked_sources
     assert "Gazette · 4 May 2023" in lead
     assert first.startswith("*1.* *<https://gazette.example/b?a=1&amp;b=2|Board approves")
     assert "\n>The zoning board *approved* the *bridge*" in first
-    actions = message.blocks[-1]["elements"]
+    [feedback] = message.blocks[-1]["elements"]
+    assert message.blocks[-1]["type"] == "context_actions"
+    assert feedback["type"] == "feedback_buttons"
+    up = json.loads(feedback["positive_button"]["value"])
+    assert up["q"] == "who approved the bridge?" and up["v"] == "up"
+
+
+def test_an_answer_falls_back_to_classic_buttons_then_to_plain_text() -> None:
+    """Where Slack's feedback_buttons are refused: the same answer with 👍/👎 buttons; where
+    blocks are refused altogether: the lead and sources as text."""
+    passage = _passage("The board approved the bridge.", title="Board approves bridge")
+    message = render_answer(_answer([passage], lead="The board approved the bridge."), "id1")
+    classic, plain = message.fallbacks
+    actions = classic.blocks[-1]["elements"]
     assert [a["action_id"] for a in actions] == ["feedback_up", "feedback_down"]
     assert json.loads(actions[0]["value"])["q"] == "who approved the bridge?"
+    assert classic.blocks[:-1] == message.blocks[:-1] and not classic.native_feedback
+    assert not plain.blocks and "The board approved the bridge." in plain.text
+    assert "Board approves bridge" in plain.text
 
 
 def test_file_paths_are_not_linked() -> None:
@@ -173,3 +191,38 @@ def test_escape_and_emphasize() -> None:
     assert emphasize("Bridges & bridge's <bridge>", {"bridge"}) == (
         "*Bridges* &amp; *bridge's* &lt;*bridge*&gt;"
     )
+
+
+def _long_passage(n: int) -> Passage:
+    words = " ".join(
+        f"The council debated the footbridge budget item {i} at length." for i in range(40)
+    )
+    return _passage(
+        words,
+        title=f"Council approves the Riverside footbridge budget after a long debate, part {n} "
+        * 3,
+        url=f"https://gazette.example/{'news/' * 20}footbridge-budget-debate-part-{n}?ref="
+        + "x" * 150,
+        n=n,
+    )
+
+
+def test_a_ten_passage_answer_fits_in_one_slack_message_with_every_passage() -> None:
+    """Ten long passages with long titles and URLs: under Slack's size limit, with a
+    margin, and all ten still there, shortened rather than dropped."""
+    passages = [_long_passage(n) for n in range(10)]
+    message = render_answer(
+        _answer(passages, lead=passages[0].text[:400]), "id1", share=True, asked_by="U0A"
+    )
+    assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
+    shown = json.dumps(message.blocks)
+    assert all(f"part-{n}" in shown for n in range(10))
+
+
+def test_passages_are_dropped_only_when_shortening_is_not_enough() -> None:
+    """Forty long passages: the message still fits, keeping the best ones first."""
+    passages = [_long_passage(n) for n in range(40)]
+    message = render_answer(_answer(passages, lead=passages[0].text[:400]), "id1")
+    assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
+    shown = json.dumps(message.blocks)
+    assert "part-0?" in shown and "part-39?" not in shown

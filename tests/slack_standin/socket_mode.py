@@ -45,6 +45,7 @@ class FakeSocketMode:
         self.connections = 0
         self.connected_at: list[float] = []  # when each connection got its hello
         self._connection: ServerConnection | None = None
+        self._open: list[ServerConnection] = []  # in the order they connected
         self._stalled: list[ServerConnection] = []
         self._changed = threading.Condition()
         # After a close handshake, wait 1 s (not 10) for the bot's end of the TCP connection:
@@ -137,6 +138,7 @@ class FakeSocketMode:
         connection.send(json.dumps(hello))
         with self._changed:
             self._connection = connection
+            self._open.append(connection)
             self.connections += 1
             self.connected_at.append(time.perf_counter())
             self._changed.notify_all()
@@ -147,8 +149,9 @@ class FakeSocketMode:
             pass
         finally:
             with self._changed:
+                self._open.remove(connection)
                 if self._connection is connection:
-                    self._connection = None
+                    self._connection = self._open[-1] if self._open else None
                 self._changed.notify_all()
 
     def _on_message(self, message: dict[str, Any]) -> None:
@@ -171,12 +174,32 @@ class FakeSocketMode:
                     raise AssertionError("the bot did not connect over Socket Mode")
                 self._changed.wait(left)
 
+    def wait_open(self, count: int, timeout: float = 120.0) -> None:
+        """Block until `count` connections are open at once (several bot processes, or the
+        several connections Slack spreads one app's events over)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._open) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"fewer than {count} Socket Mode connections open")
+                self._changed.wait(left)
+
     # -- delivering ----------------------------------------------------------------------
 
     def deliver(
-        self, kind: str, payload: dict[str, Any], retry_attempt: int = 0, retry_reason: str = ""
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        via: int | None = None,
     ) -> Delivery:
-        """Send one envelope: kind is events_api, slash_commands or interactive."""
+        """Send one envelope: kind is events_api, slash_commands or interactive.
+
+        Args:
+            via: Which open connection carries it (0 = the oldest); the newest by default.
+        """
         self.wait_connected()
         envelope_id = str(uuid.uuid4())
         envelope = {
@@ -190,7 +213,7 @@ class FakeSocketMode:
         delivery = Delivery(envelope_id, time.perf_counter())
         with self._changed:
             self.deliveries[envelope_id] = delivery
-            connection = self._connection
+            connection = self._connection if via is None else self._open[via]
         assert connection is not None
         delivery.sent_at = time.perf_counter()
         connection.send(json.dumps(envelope))

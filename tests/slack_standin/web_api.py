@@ -3,6 +3,12 @@
 It records every call (method, arguments, token, time), answers the methods the bot uses
 the way Slack does, checks the bearer token, can be told to fail a method once (e.g. a 429
 with Retry-After), and also serves `response_url` endpoints that record what they get.
+
+It fails the way Slack fails: `msg_blocks_too_long` over Slack's reported size limit,
+`invalid_blocks` for blocks a workspace does not support, `not_in_channel`, `is_archived`,
+`restricted_action` and `channel_not_found` where the bot may not post, `missing_scope`
+for methods whose scope the app lacks, `token_revoked` once the app is uninstalled, and
+`response_url`s that expire after 5 uses or 30 minutes.
 """
 
 from __future__ import annotations
@@ -23,6 +29,52 @@ TEAM_ID = "T0NEWS"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 APP_ID = "A0ARCHIVE"
+ENTERPRISE_ID = "E0NEWSORG"
+
+# chat.postMessage is reported to fail with msg_blocks_too_long at about 13.2k characters of
+# blocks; the stand-in measures the blocks' JSON, which is never shorter than their text.
+BLOCKS_LIMIT = 13_200
+RESPONSE_URL_USES = 5
+RESPONSE_URL_SECONDS = 30 * 60
+# What the manifest grants; a test may take scopes away.
+SCOPES = {
+    "app_mentions:read",
+    "assistant:write",
+    "channels:history",
+    "chat:write",
+    "commands",
+    "groups:history",
+    "im:history",
+    "reactions:write",
+    "users:read",
+}
+NEEDS_SCOPE = {
+    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "assistant.threads.setTitle": "assistant:write",
+    "users.info": "users:read",
+    "reactions.add": "reactions:write",
+    "reactions.remove": "reactions:write",
+}
+POSTING = ("chat.postMessage", "chat.postEphemeral", "chat.update")
+
+
+def blocks_size(blocks: Any) -> int:
+    """How Slack's message size limit is measured here: the blocks as JSON."""
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks or "[]")
+    return len(json.dumps(blocks or [], ensure_ascii=False))
+
+
+def _block_types(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return {t for item in node for t in _block_types(item)}
+    if not isinstance(node, dict):
+        return set()
+    found = {str(node["type"])} if "type" in node else set()
+    for value in node.values():
+        found |= _block_types(value)
+    return found
 
 
 @dataclass
@@ -33,6 +85,7 @@ class Call:
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.perf_counter)
+    response: dict[str, Any] = field(default_factory=dict)  # what the stand-in answered
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -81,7 +134,17 @@ class FakeSlackWebAPI:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.response_times: dict[str, list[float]] = {}  # perf_counter of each, as above
         self.socket_url: str | None = None
-        self.refuse_channels: set[str] = set()
+        self.refuse_channels: set[str] = set()  # the bot is not a member: not_in_channel
+        self.archived_channels: set[str] = set()  # is_archived
+        self.restricted_channels: set[str] = set()  # posting restricted: restricted_action
+        self.foreign_dms: set[str] = set()  # DMs between other people: channel_not_found
+        self.scopes: set[str] = set(SCOPES)
+        self.native_feedback = True  # the workspace knows context_actions/feedback_buttons
+        self.revoked = False  # the app was uninstalled: every token is dead
+        self.users: dict[str, dict[str, Any]] = {}  # users.info answers, by user id
+        self.enterprise_id: str | None = None  # set: the workspace belongs to this org
+        self._issued: dict[str, tuple[str, float]] = {}  # response_url key -> (name, issued)
+        self._used: dict[str, int] = {}
         self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
@@ -102,8 +165,17 @@ class FakeSlackWebAPI:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def response_url(self, name: str) -> str:
-        """A `response_url` whose posts are recorded under `name`."""
-        return f"http://127.0.0.1:{self.port}/response/{name}"
+        """A fresh `response_url` whose posts are recorded under `name`; like Slack's, it
+        takes 5 posts within 30 minutes."""
+        with self._changed:
+            key = f"{name}/{len(self._issued)}"
+            self._issued[key] = (name, time.monotonic())
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    def age_response_urls(self, seconds: float) -> None:
+        """Make every response_url issued so far `seconds` older."""
+        with self._changed:
+            self._issued = {k: (n, t - seconds) for k, (n, t) in self._issued.items()}
 
     def start(self) -> FakeSlackWebAPI:
         self._thread.start()
@@ -203,6 +275,8 @@ class FakeSlackWebAPI:
         expected = self.app_token if method == "apps.connections.open" else self.bot_token
         if token != expected:
             return {"ok": False, "error": "invalid_auth"}
+        if self.revoked:
+            return {"ok": False, "error": "token_revoked"}
         if method == "auth.test":
             return {
                 "ok": True,
@@ -213,25 +287,52 @@ class FakeSlackWebAPI:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
                 "is_enterprise_install": False,
+                **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             }
         if method == "apps.connections.open":
             if not self.socket_url:
                 return {"ok": False, "error": "socket_mode_not_enabled"}
             return {"ok": True, "url": self.socket_url}
+        refusal = self._refusal(method, args)
+        if refusal:
+            return {"ok": False, "error": refusal}
         channel = str(args.get("channel", ""))
-        if method in ("chat.postMessage", "chat.postEphemeral") and channel in self.refuse_channels:
-            return {"ok": False, "error": "not_in_channel"}
         ts = f"1700000000.{next(self._ts):06d}"
         if method == "chat.postMessage":
+            if channel.startswith(("U", "W")):  # a user id: the app's DM with them
+                channel = "D" + channel[1:]
             message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
         if method == "chat.update":
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
-        if method in ("reactions.add", "reactions.remove"):
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method in ("reactions.add", "reactions.remove", "views.publish") or method.startswith(
+            "assistant.threads."
+        ):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
+        """The error Slack would answer this call with, if any."""
+        scope = NEEDS_SCOPE.get(method)
+        if scope and scope not in self.scopes:
+            return "missing_scope"
+        if method not in POSTING:
+            return None
+        channel = str(args.get("channel", ""))
+        if channel in self.foreign_dms:
+            return "channel_not_found"
+        if channel in self.refuse_channels:
+            return "not_in_channel"
+        if channel in self.archived_channels:
+            return "is_archived"
+        if channel in self.restricted_channels and method != "chat.postEphemeral":
+            return "restricted_action"
+        return _blocks_refusal(args.get("blocks"), self.native_feedback)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -242,31 +343,62 @@ class FakeSlackWebAPI:
                 raw = self.rfile.read(length).decode("utf-8")
                 args = _parse_body(raw, self.headers.get("Content-Type", ""))
                 if self.path.startswith("/response/"):
-                    name = self.path.removeprefix("/response/")
-                    failure = fake._next_failure(f"response/{name}")
-                    if failure is not None:
-                        self._fail(failure)
-                        return
-                    with fake._changed:
-                        fake.responses.setdefault(name, []).append(args)
-                        fake.response_times.setdefault(name, []).append(time.perf_counter())
-                        fake._changed.notify_all()
-                    self._send(200, {"ok": True})
+                    self._respond(self.path.removeprefix("/response/"), args)
                     return
                 method = self.path.removeprefix("/api/").split("?", 1)[0]
                 auth = self.headers.get("Authorization", "")
                 token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
                 token = token or args.pop("token", None)
-                fake._record(Call(method, args, token))
+                call = Call(method, args, token)
                 failure = fake._next_failure(method)
+                if failure is not None:
+                    call.response = failure.body
+                    fake._record(call)
+                    self._fail(failure)
+                    return
+                call.response = fake._answer(method, args, token)
+                fake._record(call)
+                self._send(200, call.response)
+
+            def _respond(self, key: str, args: dict[str, Any]) -> None:
+                name, issued = fake._issued.get(key, (key.split("/")[0], time.monotonic()))
+                failure = fake._next_failure(f"response/{name}")
                 if failure is not None:
                     self._fail(failure)
                     return
-                self._send(200, fake._answer(method, args, token))
+                with fake._changed:
+                    fake._used[key] = fake._used.get(key, 0) + 1
+                    used = fake._used[key]
+                if time.monotonic() - issued > RESPONSE_URL_SECONDS:
+                    self._send_text(404, "expired_url")
+                    return
+                if used > RESPONSE_URL_USES:
+                    self._send_text(404, "used_url")
+                    return
+                refusal = _blocks_refusal(args.get("blocks"), fake.native_feedback)
+                if refusal:
+                    self._send(400, {"ok": False, "error": refusal})
+                    return
+                with fake._changed:
+                    fake.responses.setdefault(name, []).append(args)
+                    fake.response_times.setdefault(name, []).append(time.perf_counter())
+                    fake._changed.notify_all()
+                self._send(200, {"ok": True})
+
+            def _send_text(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _fail(self, failure: Failure) -> None:
+                path = (
+                    self.path.rsplit("/", 1)[0] if self.path.startswith("/response/") else self.path
+                )
                 with fake._changed:
-                    fake.failed.append((self.path, time.perf_counter()))
+                    fake.failed.append((path, time.perf_counter()))
                 if failure.drop:
                     self._drop(failure.drop)
                 else:
@@ -297,6 +429,17 @@ class FakeSlackWebAPI:
                 pass
 
         return Handler
+
+
+def _blocks_refusal(blocks: Any, native_feedback: bool) -> str | None:
+    if not blocks:
+        return None
+    if blocks_size(blocks) > BLOCKS_LIMIT:
+        return "msg_blocks_too_long"
+    parsed = json.loads(blocks) if isinstance(blocks, str) else blocks
+    if not native_feedback and {"context_actions", "feedback_buttons"} & _block_types(parsed):
+        return "invalid_blocks"
+    return None
 
 
 def _texts(node: Any) -> list[str]:

@@ -1,0 +1,81 @@
+"""The App Home tab: how to ask, what the archive holds and, for whoever runs the bot, what
+people thought of the answers. Drawn here; published by the responder (`views.publish`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.feedback import Tally, Vote
+from bot.mrkdwn import clip, escape
+from bot.notices import usage
+from core.models import StoreSummary
+
+MAX_OUTLETS = 12
+MAX_DOWN_VOTES = 5
+
+
+@dataclass
+class HomeFacts:
+    """What the Home tab shows.
+
+    Attributes:
+        bot_user_id: To name the bot in the usage text.
+        summary: What the archive holds; None when it cannot be reached.
+        tally: 👍/👎 of the last week, for admins only (None for everyone else).
+        recent_down: The latest 👎, newest first (admins only).
+    """
+
+    bot_user_id: str | None
+    summary: StoreSummary | None
+    tally: Tally | None = None
+    recent_down: list[Vote] = field(default_factory=list)
+
+
+def render_home(facts: HomeFacts) -> dict[str, Any]:
+    """The Home tab view for `views.publish`."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Ask the archive"}},
+        _section(usage(facts.bot_user_id)),
+        {"type": "divider"},
+        _section(_holdings(facts.summary)),
+    ]
+    if facts.tally is not None:
+        blocks += [{"type": "divider"}, _section(_feedback(facts.tally, facts.recent_down))]
+    return {"type": "home", "blocks": blocks}
+
+
+def _holdings(summary: StoreSummary | None) -> str:
+    if summary is None:
+        return "*What the archive holds*\nThe archive can't be reached right now."
+    if summary.articles == 0:
+        return (
+            "*What the archive holds*\nNothing yet. Whoever runs me can add articles with "
+            "`ingest PATH_OR_URL`."
+        )
+    lines = [f"*What the archive holds*\n{summary.articles} articles"]
+    if summary.oldest:
+        lines[0] += f", published {summary.oldest} to {summary.newest}"
+    if summary.outlets:
+        shown = ", ".join(escape(clip(o, 60)) for o in summary.outlets[:MAX_OUTLETS])
+        more = len(summary.outlets) - MAX_OUTLETS
+        lines.append(f"Outlets: {shown}" + (f" and {more} more" if more > 0 else ""))
+    if summary.last_ingest:
+        lines.append(f"Last added: {escape(summary.last_ingest[:16].replace('T', ' '))} UTC")
+    return "\n".join(lines)
+
+
+def _feedback(tally: Tally, down: list[Vote]) -> str:
+    lines = [
+        "*Feedback in the last 7 days* (only people who run me see this)",
+        f"👍 {tally.up}   👎 {tally.down}",
+    ]
+    for vote in down[:MAX_DOWN_VOTES]:
+        lines.append(f"👎 _{escape(clip(' '.join(vote.question.split()), 150))}_")
+    lines.append("The full list: `bot feedback --since 7d` on the server.")
+    return "\n".join(lines)
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}

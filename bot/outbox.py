@@ -1,0 +1,179 @@
+"""Everything the bot sends to Slack, and what it does when Slack says no.
+
+A message whose blocks Slack refuses is posted again in its simpler forms (classic buttons
+instead of `feedback_buttons`, then plain text). When an answer cannot be posted at all, the
+asker is told privately, through the first path that works: the interaction's
+`response_url`, an ephemeral message, then a direct message from the app. A revoked token
+(`token_revoked`, `invalid_auth`, …) is reported once, to `on_revoked`, instead of on every
+question.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot.render import Message
+from bot.retries import create_retry_handlers
+
+log = logging.getLogger(__name__)
+
+PROGRESS_REACTION = "hourglass_flowing_sand"
+REVOKED = frozenset({"token_revoked", "invalid_auth", "account_inactive", "not_authed"})
+REFUSED_BLOCKS = frozenset({"invalid_blocks", "msg_blocks_too_long"})
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The outcome of a post: its ts, or Slack's error code."""
+
+    ts: str | None = None
+    error: str | None = None
+
+
+class Outbox:
+    """Sends messages, falling back and telling privately as the module says.
+
+    Args:
+        on_revoked: Called once with Slack's error code when the bot token stops working.
+    """
+
+    def __init__(self, on_revoked: Callable[[str], None]):
+        self.on_revoked = on_revoked
+        self.native_feedback = True  # until the workspace refuses feedback_buttons
+
+    def post(
+        self, client: WebClient, channel: str, thread_ts: str | None, message: Message
+    ) -> Posted:
+        """Post a message (in a thread when `thread_ts`), in its first form Slack takes."""
+        return self._send(
+            message,
+            lambda form: client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, **form.as_kwargs()
+            ),
+            "chat.postMessage",
+        )
+
+    def update(self, client: WebClient, channel: str, ts: str, message: Message) -> Posted:
+        """Replace a message the bot posted, in its first form Slack takes."""
+        return self._send(
+            message,
+            lambda form: client.chat_update(channel=channel, ts=ts, **form.as_kwargs()),
+            "chat.update",
+        )
+
+    def _send(self, message: Message, call: Callable[[Message], Any], method: str) -> Posted:
+        error = "unknown"
+        for form in message.forms():
+            try:
+                response = call(form)
+            except SlackApiError as exc:
+                error = self._error(exc, method)
+                if error in REFUSED_BLOCKS:
+                    continue
+                return Posted(error=error)
+            if message.native_feedback and not form.native_feedback and form.blocks:
+                log.info("this workspace refuses feedback_buttons; using classic buttons")
+                self.native_feedback = False
+            return Posted(ts=str(response.get("ts") or "") or None)
+        return Posted(error=error)
+
+    def respond(self, response_url: str, **message: Any) -> bool:
+        """POST to an interaction's `response_url`, retried like Web API calls; False when
+        Slack did not take it (it expires after 5 uses or 30 minutes)."""
+        client = WebhookClient(response_url, timeout=15, retry_handlers=create_retry_handlers())
+        try:
+            status = client.send(**message).status_code
+        except OSError as exc:  # the URL is a credential for 30 minutes: never log it
+            log.warning("posting to a response_url failed: %s", type(exc).__name__)
+            return False
+        if status != 200:
+            log.info("a response_url refused a post: HTTP %d", status)
+        return status == 200
+
+    def whisper(
+        self, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> bool:
+        """An ephemeral notice only `user` sees; False when Slack refused it."""
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            self._error(exc, "chat.postEphemeral")
+            return False
+        return True
+
+    def tell(
+        self,
+        client: WebClient,
+        user: str,
+        text: str,
+        *,
+        channel: str | None = None,
+        thread_ts: str | None = None,
+        response_url: str | None = None,
+        dm: bool = True,
+    ) -> bool:
+        """Tell one person something privately, by the first path that works: the
+        `response_url`, an ephemeral message in `channel`, then (with `dm`) a direct
+        message from the app."""
+        private = {"text": text, "response_type": "ephemeral", "replace_original": False}
+        if response_url and self.respond(response_url, **private):
+            return True
+        if channel and self.whisper(client, channel, user, text, thread_ts):
+            return True
+        if dm and self.post(client, user, None, Message(text)).ts:
+            return True
+        log.warning("could not tell user %s privately by any path", user)
+        return False
+
+    def progress(self, client: WebClient, channel: str, ts: str, on: bool) -> None:
+        """Show (or take away) the hourglass reaction on the asking message."""
+        method = "reactions_add" if on else "reactions_remove"
+        try:
+            getattr(client, method)(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
+        except SlackApiError as exc:  # progress is a nicety: never fail the answer for it
+            self._error(exc, method.replace("_", "."))
+
+    def status(self, client: WebClient, channel: str, thread_ts: str, status: str) -> bool:
+        """An assistant thread's status line ("is searching…"; "" clears it); False when
+        the workspace or thread does not support it."""
+        try:
+            client.assistant_threads_setStatus(
+                channel_id=channel, thread_ts=thread_ts, status=status
+            )
+        except SlackApiError as exc:
+            self._error(exc, "assistant.threads.setStatus")
+            return False
+        return True
+
+    def publish(self, client: WebClient, user: str, view: dict[str, Any]) -> None:
+        """Publish a person's App Home tab."""
+        try:
+            client.views_publish(user_id=user, view=view)
+        except SlackApiError as exc:
+            self._error(exc, "views.publish")
+
+    def suggest(
+        self, client: WebClient, channel: str, thread_ts: str, prompts: list[dict[str, str]]
+    ) -> None:
+        """Offer suggested prompts in an assistant thread (where the workspace has them)."""
+        try:
+            client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel, thread_ts=thread_ts, prompts=prompts
+            )
+        except SlackApiError as exc:
+            self._error(exc, "assistant.threads.setSuggestedPrompts")
+
+    def _error(self, exc: SlackApiError, method: str) -> str:
+        error = str(exc.response.get("error") or "unknown")
+        if error in REVOKED:
+            self.on_revoked(error)
+        else:
+            log.info("%s failed: %s", method, error)
+        return error

@@ -1,0 +1,94 @@
+"""Who may ask where: allowed channels, members of the installing workspace or org, admins.
+
+Slack Connect channels hold people from other organisations; by default only members of the
+workspace (or Enterprise Grid org) that installed the app are answered. A payload names the
+asker's team (`user_team`, else `team`): the app's own team or org passes at once; another
+team of an org-installed app is looked up once with `users.info` (the person's org); anyone
+else is an outsider unless ALLOW_EXTERNAL_USERS is set.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the app is, from `auth.test`."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    bot_user_id: str | None
+
+    @classmethod
+    def of(cls, client: WebClient) -> Identity:
+        """Ask Slack (`auth.test`)."""
+        found = client.auth_test()
+        return cls(found.get("team_id"), found.get("enterprise_id"), found.get("user_id"))
+
+
+class Policy:
+    """Answers "may this person ask here?" and "does this person run the bot?".
+
+    Args:
+        settings: ALLOWED_CHANNELS, ALLOW_EXTERNAL_USERS, BOT_ADMINS.
+        identity: The app's team, org and bot user.
+    """
+
+    def __init__(self, settings: Settings, identity: Identity):
+        self.settings, self.identity = settings, identity
+        self._users: dict[str, dict[str, object]] = {}
+        self._lock = threading.Lock()
+
+    def allowed(self, channel: str) -> bool:
+        """True where the bot answers: anywhere when ALLOWED_CHANNELS is empty, and in DMs."""
+        allowed = self.settings.allowed_channels
+        return not allowed or channel in allowed or channel.startswith("D")
+
+    def insider(self, client: WebClient, user: str, team: str | None) -> bool:
+        """True for members of the installing workspace or org (or anyone, when external
+        users are allowed)."""
+        home = {self.identity.team_id, self.identity.enterprise_id} - {None}
+        if self.settings.allow_external_users or not team or team in home:
+            return True
+        org = self.identity.enterprise_id
+        inside = bool(org) and self._profile(client, user).get("enterprise_id") == org
+        if not inside:
+            log.info("not answering user %s of team %s (another organisation)", user, team)
+        return inside
+
+    def admin(self, client: WebClient, user: str) -> bool:
+        """True for whoever runs the bot: BOT_ADMINS, and the workspace's admins and owners."""
+        if user in self.settings.bot_admins:
+            return True
+        profile = self._profile(client, user)
+        return bool(profile.get("is_admin") or profile.get("is_owner"))
+
+    def _profile(self, client: WebClient, user: str) -> dict[str, object]:
+        """What `users.info` says about a person's org and role (cached; {} when unknown)."""
+        with self._lock:
+            if user in self._users:
+                return self._users[user]
+        try:
+            found = client.users_info(user=user).get("user") or {}
+        except SlackApiError as exc:
+            log.info("users.info failed: %s", exc.response.get("error"))
+            found = {}
+        enterprise = found.get("enterprise_user") or {}
+        profile = {
+            "enterprise_id": enterprise.get("enterprise_id"),
+            "is_admin": found.get("is_admin"),
+            "is_owner": found.get("is_owner"),
+        }
+        with self._lock:
+            self._users[user] = profile
+        return profile
