@@ -74,7 +74,9 @@ def render_answer(
         blocks.append(_section(escape(nothing_found(answer.summary))))
         return Message(_fallback(asked, nothing_found(answer.summary)), _cap(blocks))
     terms = query_terms(answer.question)
-    blocks.append(_section(_lead_text(answer.lead, answer.lead_passage, terms)))
+    blocks.append(
+        _section(_lead_text(answer.lead, answer.lead_passage, terms, answer.lead_answer))
+    )
     room = MAX_BLOCKS - len(blocks) - 1
     for number, passage in enumerate(answer.passages[:room], 1):
         focus = answer.lead if passage is answer.lead_passage else None
@@ -133,8 +135,18 @@ def feedback_value(answer_id: str, answer: Answer) -> str:
         question_room, lead_room = question_room // 2, lead_room // 2
 
 
-def _lead_text(lead: str, passage: Passage | None, terms: set[str]) -> str:
-    quoted = blockquote(emphasize(f"“{clip(lead, 1500)}”", terms))
+def _lead_text(
+    lead: str, passage: Passage | None, terms: set[str], answer: tuple[int, int] | None = None
+) -> str:
+    """The quoted lead: the answer in bold when the core marked one (then only it, so it
+    stands out), else the question's words."""
+    shown = clip(lead, 1500)
+    if answer and answer[1] <= len(shown) and shown[: answer[1]] == lead[: answer[1]]:
+        start, end = answer
+        body = f"{escape(lead[:start])}*{escape(lead[start:end])}*{escape(shown[end:])}"
+    else:
+        body = emphasize(shown, terms)
+    quoted = blockquote(f"“{body}”")
     return f"{quoted}\n— {_source_line(passage)}" if passage else quoted
 
 

@@ -47,6 +47,7 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
         "id": question_id,
         "question": answer.question,
         "answer": answer.lead,
+        "answer_span": list(answer.lead_answer) if answer.lead_answer else None,
         "passages": [passage_json(p) for p in answer.considered],
         "notes": answer.notes,
     }
@@ -58,14 +59,15 @@ def _byline(p: Passage) -> str:
     return ", ".join(parts)
 
 
-def render_text(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal."""
+def render_text(answer: Answer, bold: bool = False) -> str:
+    """An answer as a person reads it in a terminal (`bold`: mark the answer in the lead
+    with the terminal's bold, for a terminal that shows it)."""
     lines: list[str] = [f"Q: {answer.question}", ""]
     lines += [f"Note: {n}" for n in answer.notes]
     if not answer.found or answer.lead_passage is None:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
-    lines.append(textwrap.fill(f"“{answer.lead}”", width=88))
+    lines.append(_quoted_lead(answer.lead, answer.lead_answer if bold else None))
     lead = answer.lead_passage
     lines.append(f"  — {_byline(lead)}" + (f"  {lead.link}" if lead.link else ""))
     lines += ["", "Passages:"]
@@ -76,6 +78,17 @@ def render_text(answer: Answer) -> str:
         lines.append(textwrap.indent(textwrap.fill(" ".join(p.text.split()), width=84), "   > "))
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _quoted_lead(lead: str, answer: tuple[int, int] | None) -> str:
+    """The lead in quotes, wrapped; the answer span in bold (ANSI) when given."""
+    if answer is None:
+        return textwrap.fill(f"“{lead}”", width=88)
+    # Control characters as placeholders: wrapping keeps them with their words.
+    start, end = answer
+    marked = f"{lead[:start]}\x01{lead[start:end]}\x02{lead[end:]}"
+    wrapped = textwrap.fill(f"“{marked}”", width=88)
+    return wrapped.replace("\x01", "\033[1m").replace("\x02", "\033[0m")
 
 
 def render_nothing(answer: Answer) -> str:
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(render_text(answer))
+        print(render_text(answer, bold=sys.stdout.isatty()))
     return 0
 
 
