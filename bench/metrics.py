@@ -21,6 +21,8 @@ METRICS = (
     "lead@1 words",
     "lead from top passage",
     "lead chars",
+    "answer marked",
+    "mark right",
     "recall@5",
     "declined",
     "chars@5",
@@ -71,6 +73,7 @@ def score_question(
     passages: Sequence[dict[str, Any]],
     declined: bool | None,
     lead: str | None = None,
+    span: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The metrics of one question, given the ranked passages (`doc_id`, `text`) returned.
 
@@ -79,6 +82,7 @@ def score_question(
         passages: Best first.
         declined: Whether the pipeline declined to answer (None: it cannot decline).
         lead: The sentence the answer shows first (None: declined, or no lead at all).
+        span: The offsets of the answer the lead marks, if any.
 
     Returns:
         One value per name in `METRICS` (None where the metric does not apply) and `rank`,
@@ -116,7 +120,18 @@ def score_question(
         row["ans@1"] = contains_answer(top[:1], answers)
     if lead is not None or declined:
         row.update(score_lead(lead, passages, answers))
+        if answers and lead:
+            row["answer marked"] = span is not None
+            if span is not None:
+                row["mark right"] = mark_right(lead[span[0] : span[1]], answers)
     return row
+
+
+def mark_right(marked: str, answers: Sequence[str]) -> bool:
+    """A marked answer is right when it is the answer, holds it, or the answer holds it
+    (whole words: "Sweden" for "Sweden and Finland" counts, "6" for "16" does not)."""
+    said = normalize(marked)
+    return bool(said) and any(f" {a} " in f" {said} " or f" {said} " in f" {a} " for a in answers)
 
 
 def score_lead(

@@ -51,6 +51,8 @@ LABELS = {
     "lead@1": "lead@1 (answer in the lead)",
     "lead@1 words": "lead@1, whole words only",
     "lead chars": "mean chars of the lead",
+    "answer marked": "leads with a marked (bold) answer",
+    "mark right": "marked answer right",
 }
 
 
@@ -138,7 +140,15 @@ def score_ours(questions: list[dict[str, Any]], answers: dict[str, Any]) -> list
     for q in questions:
         answer = answers[str(q["id"])]
         declined = answer["answer"] is None
-        rows.append(score_question(q, answer["passages"], declined, lead=answer["answer"]))
+        rows.append(
+            score_question(
+                q,
+                answer["passages"],
+                declined,
+                lead=answer["answer"],
+                span=answer.get("answer_span"),
+            )
+        )
     return rows
 
 
