@@ -74,9 +74,7 @@ def render_answer(
         blocks.append(_section(escape(nothing_found(answer.summary))))
         return Message(_fallback(asked, nothing_found(answer.summary)), _cap(blocks))
     terms = query_terms(answer.question)
-    blocks.append(
-        _section(_lead_text(answer.lead, answer.lead_passage, terms, answer.lead_answer))
-    )
+    blocks.append(_section(_lead_text(answer.lead, answer.lead_passage, terms, answer.lead_answer)))
     room = MAX_BLOCKS - len(blocks) - 1
     for number, passage in enumerate(answer.passages[:room], 1):
         focus = answer.lead if passage is answer.lead_passage else None

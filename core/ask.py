@@ -64,7 +64,7 @@ def render_text(answer: Answer, bold: bool = False) -> str:
     with the terminal's bold, for a terminal that shows it)."""
     lines: list[str] = [f"Q: {answer.question}", ""]
     lines += [f"Note: {n}" for n in answer.notes]
-    if not answer.found or answer.lead_passage is None:
+    if answer.lead is None or answer.lead_passage is None:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
     lines.append(_quoted_lead(answer.lead, answer.lead_answer if bold else None))
