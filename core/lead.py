@@ -321,15 +321,12 @@ def _near(sentence: str, matches: list[Candidate], terms: set[str], reach: int =
     """True when a matching candidate stands within `reach` characters of a question word."""
     if not matches:
         return False
-    spots = [
-        i
-        for i, word in _positions(sentence)
-        if stem(word.lower().strip(".")) in terms  # noqa: B023
-    ]
+    spots = [i for i, word in _positions(sentence) if stem(word.lower().strip(".")) in terms]
     return any(any(c.start - reach <= i <= c.end + reach for i in spots) for c in matches)
 
 
 def _positions(sentence: str) -> list[tuple[int, str]]:
+    """Words with their offsets (letters and digits; inner apostrophes, dots, hyphens)."""
     out = []
     start = None
     for i, ch in enumerate(sentence + " "):
