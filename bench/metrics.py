@@ -10,7 +10,23 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-METRICS = ("hit@1", "hit@5", "mrr@10", "ans@5", "ans@5 words", "recall@5", "declined", "chars@5")
+METRICS = (
+    "hit@1",
+    "hit@5",
+    "mrr@10",
+    "ans@5",
+    "ans@5 words",
+    "ans@1",
+    "lead@1",
+    "lead@1 words",
+    "lead from top passage",
+    "lead chars",
+    "answer marked",
+    "mark right",
+    "recall@5",
+    "declined",
+    "chars@5",
+)
 _YES_NO = {"yes", "no"}
 
 
@@ -53,7 +69,11 @@ def contains_answer(texts: Sequence[str], answers: Sequence[str], words: bool = 
 
 
 def score_question(
-    question: dict[str, Any], passages: Sequence[dict[str, Any]], declined: bool | None
+    question: dict[str, Any],
+    passages: Sequence[dict[str, Any]],
+    declined: bool | None,
+    lead: str | None = None,
+    span: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The metrics of one question, given the ranked passages (`doc_id`, `text`) returned.
 
@@ -61,12 +81,18 @@ def score_question(
         question: A line of a `NAME.questions.jsonl` file.
         passages: Best first.
         declined: Whether the pipeline declined to answer (None: it cannot decline).
+        lead: The sentence the answer shows first (None: declined, or no lead at all).
+        span: The offsets of the answer the lead marks, if any.
 
     Returns:
         One value per name in `METRICS` (None where the metric does not apply) and `rank`,
         the 1-based rank of the first gold document among the top 10 (None if absent).
         `chars@5` is the mean length of the top-5 passages: longer passages make `ans@5`
-        easier, so it belongs next to it.
+        easier, so it belongs next to it. `ans@1` is the answer in the top passage;
+        `lead@1` the answer in the lead (a declined question counts as a miss), `lead
+        chars` its length (a longer lead makes `lead@1` easier), `lead from top passage`
+        whether the lead is quoted from the first passage. The lead metrics need a
+        pipeline with a lead (`lead` given or `declined` true).
     """
     gold = set(question.get("evidence_doc_ids") or [])
     row: dict[str, Any] = dict.fromkeys(METRICS)
@@ -91,6 +117,36 @@ def score_question(
         top = [p["text"] for p in passages[:5]]
         row["ans@5"] = contains_answer(top, answers)
         row["ans@5 words"] = contains_answer(top, answers, words=True)
+        row["ans@1"] = contains_answer(top[:1], answers)
+    if lead is not None or declined:
+        row.update(score_lead(lead, passages, answers))
+        if answers and lead:
+            row["answer marked"] = span is not None
+            if span is not None:
+                row["mark right"] = mark_right(lead[span[0] : span[1]], answers)
+    return row
+
+
+def mark_right(marked: str, answers: Sequence[str]) -> bool:
+    """A marked answer is right when it is the answer, holds it, or the answer holds it
+    (whole words: "Sweden" for "Sweden and Finland" counts, "6" for "16" does not)."""
+    said = normalize(marked)
+    return bool(said) and any(f" {a} " in f" {said} " or f" {said} " in f" {a} " for a in answers)
+
+
+def score_lead(
+    lead: str | None, passages: Sequence[dict[str, Any]], answers: Sequence[str]
+) -> dict[str, Any]:
+    """The lead's metrics: answer in the lead (substring, whole words), its source and size."""
+    said = lead or ""
+    top = " ".join(passages[0]["text"].split()) if passages else ""
+    row: dict[str, Any] = {
+        "lead from top passage": bool(lead) and " ".join(said.split()) in top,
+        "lead chars": len(said) if lead else None,
+    }
+    if answers:
+        row["lead@1"] = bool(lead) and contains_answer([said], answers)
+        row["lead@1 words"] = bool(lead) and contains_answer([said], answers, words=True)
     return row
 
 

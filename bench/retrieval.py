@@ -48,6 +48,12 @@ LABELS = {
     "declined": "decline rate (no-evidence questions)",
     "chars@5": "mean chars of a top-5 passage",
     "ans@5 words": "ans@5, whole words only",
+    "ans@1": "ans@1 (answer in the top passage)",
+    "lead@1": "lead@1 (answer in the lead)",
+    "lead@1 words": "lead@1, whole words only",
+    "lead chars": "mean chars of the lead",
+    "answer marked": "leads with a marked (bold) answer",
+    "mark right": "marked answer right",
 }
 
 
@@ -134,7 +140,16 @@ def score_ours(questions: list[dict[str, Any]], answers: dict[str, Any]) -> list
     rows = []
     for q in questions:
         answer = answers[str(q["id"])]
-        rows.append(score_question(q, answer["passages"], declined=answer["answer"] is None))
+        declined = answer["answer"] is None
+        rows.append(
+            score_question(
+                q,
+                answer["passages"],
+                declined,
+                lead=answer["answer"],
+                span=answer.get("answer_span"),
+            )
+        )
     return rows
 
 
@@ -155,7 +170,7 @@ def metrics_table(ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None)
         if value is None:
             continue
         label = LABELS.get(name, name)
-        digits = 0 if name == "chars@5" else 3
+        digits = 0 if name in ("chars@5", "lead chars") else 3
         other = theirs[name][0] if theirs else None
         diff = value - other if other is not None else None
         ratio = value / other if other else None

@@ -153,7 +153,10 @@ def _fit_message(
     count = min(len(answer.passages), MAX_PASSAGES, room)
     while True:
         for excerpt, title in SHORTER:
-            body = [_section(_lead_text(answer.lead or "", answer.lead_passage, terms, title))]
+            lead = _lead_text(
+                answer.lead or "", answer.lead_passage, terms, title, answer.lead_answer
+            )
+            body = [_section(lead)]
             for number, passage in enumerate(answer.passages[:count], 1):
                 focus = answer.lead if passage is answer.lead_passage else None
                 text = _passage_text(number, passage, terms, focus, excerpt, title)
@@ -205,8 +208,22 @@ def feedback_value(answer_id: str, answer: Answer, vote: str | None = None) -> s
         question_room, lead_room = question_room // 2, lead_room // 2
 
 
-def _lead_text(lead: str, passage: Passage | None, terms: set[str], title: int) -> str:
-    quoted = blockquote(emphasize(f"“{clip(lead, 1500)}”", terms))
+def _lead_text(
+    lead: str,
+    passage: Passage | None,
+    terms: set[str],
+    title: int,
+    answer: tuple[int, int] | None = None,
+) -> str:
+    """The quoted lead: the answer in bold when the core marked one (then only it, so it
+    stands out), else the question's words."""
+    shown = clip(lead, 1500)
+    if answer and answer[1] <= len(shown) and shown[: answer[1]] == lead[: answer[1]]:
+        start, end = answer
+        body = f"{escape(lead[:start])}*{escape(lead[start:end])}*{escape(shown[end:])}"
+    else:
+        body = emphasize(shown, terms)
+    quoted = blockquote(f"“{body}”")
     return f"{quoted}\n— {_source_line(passage, title)}" if passage else quoted
 
 

@@ -40,6 +40,7 @@ def dump_json(value: Any, indent: int | None = None) -> str:
 
 
 CONSIDERED = 10
+_BOLD_ON, _BOLD_OFF = "\ue000", "\ue001"
 
 
 def passage_json(passage: Passage) -> dict[str, Any]:
@@ -63,6 +64,7 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
         "id": question_id,
         "question": answer.question,
         "answer": answer.lead,
+        "answer_span": list(answer.lead_answer) if answer.lead_answer else None,
         "passages": [passage_json(p) for p in answer.considered],
         "notes": answer.notes,
     }
@@ -74,18 +76,20 @@ def _byline(p: Passage) -> str:
     return ", ".join(parts)
 
 
-def render_text(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal (no control characters get through)."""
-    return printable(_render_lines(answer))
+def render_text(answer: Answer, bold: bool = False) -> str:
+    """An answer as a person reads it in a terminal: no control character of an article
+    gets through (`bold`: the answer in the lead in the terminal's bold, our only escape)."""
+    text = printable(_render_lines(answer, bold))
+    return text.replace(_BOLD_ON, "\033[1m").replace(_BOLD_OFF, "\033[0m")
 
 
-def _render_lines(answer: Answer) -> str:
+def _render_lines(answer: Answer, bold: bool) -> str:
     lines: list[str] = [f"Q: {answer.question}", ""]
     lines += [f"Note: {n}" for n in answer.notes]
-    if not answer.found or answer.lead_passage is None:
+    if answer.lead is None or answer.lead_passage is None:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
-    lines.append(textwrap.fill(f"“{answer.lead}”", width=88))
+    lines.append(_quoted_lead(answer.lead, answer.lead_answer if bold else None))
     lead = answer.lead_passage
     lines.append(f"  — {_byline(lead)}" + (f"  {lead.link}" if lead.link else ""))
     lines += ["", "Passages:"]
@@ -96,6 +100,19 @@ def _render_lines(answer: Answer) -> str:
         lines.append(textwrap.indent(textwrap.fill(" ".join(p.text.split()), width=84), "   > "))
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def _quoted_lead(lead: str, answer: tuple[int, int] | None) -> str:
+    """The lead in quotes, wrapped; the answer span between bold markers when given (the
+    markers are private-use characters, turned into the terminal's bold after everything
+    else was made printable)."""
+    if answer is None:
+        return textwrap.fill(f"“{lead}”", width=88)
+    start, end = answer
+    parts = [lead[:start], lead[start:end], lead[end:]]
+    parts = [p.replace(_BOLD_ON, "").replace(_BOLD_OFF, "") for p in parts]
+    marked = f"{parts[0]}{_BOLD_ON}{parts[1]}{_BOLD_OFF}{parts[2]}"
+    return textwrap.fill(f"“{marked}”", width=88)
 
 
 def render_nothing(answer: Answer) -> str:
@@ -238,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(dump_json(answer_json(answer), indent=2))
     else:
-        print(render_text(answer))
+        print(render_text(answer, bold=sys.stdout.isatty()))
     return 0
 
 

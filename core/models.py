@@ -114,6 +114,9 @@ class Answer:
         passages: Best first, at most a handful, for people.
         considered: Every passage ranked (for `--json` and evaluations), best first.
         notes: Short remarks for the reader (question shortened, filters applied).
+        summary: What the archive holds, for "nothing found" replies.
+        lead_answer: Where the answer sits in `lead` (character offsets, end exclusive),
+            when the lead ranker is confident of it; None otherwise.
     """
 
     question: str
@@ -123,6 +126,7 @@ class Answer:
     considered: list[Passage]
     notes: list[str] = field(default_factory=list)
     summary: StoreSummary | None = None
+    lead_answer: tuple[int, int] | None = None
 
     @property
     def found(self) -> bool:

@@ -56,3 +56,23 @@ def test_yes_no_answers_are_not_scored_for_ans5() -> None:
     question = {"evidence_doc_ids": ["a"], "answer": "Yes"}
     row = score_question(question, _passages(("a", "yes it did")), declined=False)
     assert row["ans@5"] is None
+
+
+def test_lead_metrics_read_the_lead_sentence() -> None:
+    """lead@1 looks for the answer in the lead only; a declined question counts as a miss."""
+    question = {"evidence_doc_ids": ["a"], "answer": "Coastal Skyways"}
+    passages = _passages(("a", "Flights were cancelled. Coastal Skyways cancelled 1,900."))
+    hit = score_question(question, passages, False, lead="Coastal Skyways cancelled 1,900.")
+    assert (hit["lead@1"], hit["lead@1 words"], hit["lead from top passage"]) == (True,) * 3
+    assert hit["ans@1"] is True
+    miss = score_question(question, passages, False, lead="Flights were cancelled.")
+    assert (miss["lead@1"], miss["lead from top passage"]) == (False, True)
+    declined = score_question(question, passages, True, lead=None)
+    assert (declined["lead@1"], declined["lead chars"]) == (False, None)
+
+
+def test_pipelines_without_a_lead_get_no_lead_metrics() -> None:
+    """The textbook pipeline has no lead: its lead metrics stay empty, not zero."""
+    question = {"evidence_doc_ids": ["a"], "answer": "blue whale"}
+    row = score_question(question, _passages(("a", "the blue whale")), declined=False)
+    assert row["lead@1"] is None and row["lead from top passage"] is None

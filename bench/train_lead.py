@@ -1,0 +1,398 @@
+"""Fit the lead ranker on the dev sets and report it on held-out folds.
+
+    .venv/bin/python bench/train_lead.py /tmp/lead-work/{realtimeqa,multihop-rag-evidence,\
+rgb-en-fact}.pkl --eval-only /tmp/lead-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
+        [--write core/lead_model.json]
+
+Input: `bench/lead_data.py` pickles. Each set's questions are split into 5 folds by group,
+so that no fold's questions share a group with its training folds: realtimeqa by the week
+asked (`question_date`: other weeks of news are what the bot will meet), MultiHop-RAG and
+RGB by their gold answer (a MultiHop-RAG answer such as one person's name recurs in
+hundreds of questions over the same articles). A `-small` set takes its full set's folds.
+For each fold the ranker is fitted on the other folds of all training sets and scored on
+this fold, so every figure printed is held out. The settings (passages read, finalists
+embedded, window margin, L2) are chosen by the mean held-out lead@1 of the training sets;
+the answer-span confidence is a fixed prior (0.5). `--write` then fits on everything and
+writes the model with its provenance.
+
+The ranker is a conditional logit (softmax over one question's candidates; the loss is the
+negative log of the probability given to the sentences holding the answer), linear in
+standardised features; the second stage is fitted on the first stage's finalists only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import pickle
+import subprocess
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+from bench.common import markdown_table  # noqa: E402
+from core.lead import DENSE, LEXICAL, dense_rows  # noqa: E402
+
+FOLDS = 5
+# The ranker's probability above which the lead's answer is marked: a fixed prior, not
+# fitted (the mark's precision depends on which candidate is chosen, see core.lead).
+ANSWER_CONFIDENCE = 0.5
+
+
+@dataclass
+class Settings:
+    """What is chosen on held-out folds."""
+
+    passages: int = 8
+    embedded: int = 8
+    margin: float = 1.0
+    l2: float = 1.0
+
+
+def family(name: str) -> str:
+    """The full set a `-small` set was drawn from."""
+    return name.removesuffix("-small")
+
+
+def assign_folds(records: list[dict[str, Any]]) -> dict[Any, int]:
+    """Group -> fold: largest groups first, each to the fold with fewest questions so far."""
+    sizes: dict[Any, int] = {}
+    for r in records:
+        sizes[r["group"]] = sizes.get(r["group"], 0) + 1
+    load = [0] * FOLDS
+    folds = {}
+    for group in sorted(sizes, key=lambda g: (-sizes[g], str(g))):
+        fold = min(range(FOLDS), key=lambda f: (load[f], f))
+        folds[group] = fold
+        load[fold] += sizes[group]
+    return folds
+
+
+def subset(record: dict[str, Any], passages: int, name: str = "") -> dict[str, Any]:
+    """A question's pool restricted to the candidates of its first `passages` passages."""
+    keep = np.flatnonzero(np.asarray(record["passage"], dtype=int) < passages)
+    features = np.asarray(record["features"], dtype=np.float64)[keep]
+    if len(keep):
+        share = LEXICAL.index("coverage_share")
+        best = features[:, 0].max()
+        features[:, share] = features[:, 0] / best if best > 0 else 0.0
+    index = {int(old): new for new, old in enumerate(keep)}
+    windows = []
+    for old in keep:
+        windows.append(
+            {
+                step: (index[j], ok, chars)
+                for step, (j, ok, chars) in record["windows"][int(old)].items()
+                if j in index
+            }
+        )
+    take = lambda key: np.asarray(record[key])[keep] if len(keep) else np.asarray([])  # noqa: E731
+    return {
+        "set": name,
+        "features": features,
+        "similarity": np.asarray(record["similarity"], dtype=np.float64)[keep]
+        if len(keep)
+        else np.zeros(0),
+        "label": take("label").astype(bool),
+        "label_substring": take("label_substring").astype(bool),
+        # Fitted on the substring label: "Australia’s" holds the answer "Australia", which
+        # the whole-word test (scored too) does not see.
+        "target": take("label_substring").astype(bool),
+        "chars": take("chars"),
+        "span_ok": take("span_ok").astype(bool),
+        "has_match": take("has_match").astype(bool),
+        "windows": windows,
+        "typed": record["kind"] not in ("other", "yes/no"),
+    }
+
+
+def fit(
+    groups: list[tuple[np.ndarray, np.ndarray]], l2: float, weights: list[float] | None = None
+) -> dict[str, Any]:
+    """Conditional logit over the questions' candidate groups (X, labels) with some positive,
+    each question's loss multiplied by its weight (default 1)."""
+    weighted = [
+        (x, y, w)
+        for (x, y), w in zip(groups, weights or [1.0] * len(groups), strict=True)
+        if len(x) and y.any()
+    ]
+    stacked = np.vstack([x for x, _, _ in weighted])
+    mean = stacked.mean(axis=0)
+    scale = stacked.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    standard = [((x - mean) / scale, y, w) for x, y, w in weighted]
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.5 * l2 * float(w @ w), l2 * w
+        for x, y, weight in standard:
+            s = x @ w
+            s = s - s.max()
+            e = np.exp(s)
+            p = e / e.sum()
+            pos = p[y].sum()
+            total -= weight * float(np.log(pos + 1e-300))
+            q = np.where(y, p / max(pos, 1e-300), 0.0)
+            grad = grad + weight * (x.T @ (p - q))
+        return total, grad
+
+    result = minimize(loss, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B")
+    return {"mean": mean, "scale": scale, "weights": result.x}
+
+
+def scores(stage: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    """The stage's linear scores (as `core.lead.Stage.score`)."""
+    return np.asarray(((x - stage["mean"]) / stage["scale"]) @ stage["weights"])
+
+
+def train(pools: list[dict[str, Any]], s: Settings) -> dict[str, Any]:
+    """Both stages, fitted on the given pools; every training set weighs the same in all
+    (a pool's weight is 1 / its set's number of pools), so the largest does not decide."""
+    sizes: dict[str, int] = {}
+    for p in pools:
+        sizes[p["set"]] = sizes.get(p["set"], 0) + 1
+    weights = [len(pools) / (len(sizes) * sizes[p["set"]]) for p in pools]
+    lexical = fit([(p["features"], p["target"]) for p in pools], s.l2, weights)
+    if s.embedded <= 0:
+        return {"lexical": lexical, "dense": None}
+    groups, kept = [], []
+    for p, weight in zip(pools, weights, strict=True):
+        if not len(p["label"]):
+            continue
+        order = np.argsort(-scores(lexical, p["features"]), kind="stable")[: s.embedded]
+        x = np.hstack(
+            [p["features"][order], dense_rows(p["similarity"][order], p["features"][order])]
+        )
+        groups.append((x, p["target"][order]))
+        kept.append(weight)
+    return {"lexical": lexical, "dense": fit(groups, s.l2, kept)}
+
+
+def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, Any]:
+    """What `core.lead.choose_lead` would show for this pool: the outcome, not the text."""
+    if not len(p["label"]):
+        return {"hit": False, "hit_substring": False, "chars": None, "window": False}
+    first = scores(model["lexical"], p["features"])
+    order = np.argsort(-first, kind="stable")[: max(s.embedded, 1)]
+    if model["dense"] is not None:
+        x = np.hstack(
+            [p["features"][order], dense_rows(p["similarity"][order], p["features"][order])]
+        )
+        finals = scores(model["dense"], x)
+    else:
+        finals = first[order]
+    best = int(np.argmax(finals))
+    describes = LEXICAL.index("describes")
+    describing = [k for k, j in enumerate(order.tolist()) if p["features"][j, describes] > 0]
+    if describing:  # as core.lead.compose_lead
+        best = max(describing, key=lambda k: finals[k])
+    i = int(order[best])
+    e = np.exp(finals - finals.max())
+    probability = float(e[best] / e.sum())
+    hit, hit_sub, chars = bool(p["label"][i]), bool(p["label_substring"][i]), int(p["chars"][i])
+    window, span_source = False, i
+    if p["typed"] and not p["has_match"][i]:
+        options = [
+            (first[j], step, ok, n)
+            for step, (j, ok, n) in p["windows"][i].items()
+            if p["has_match"][j] and first[j] >= first[i] - s.margin
+        ]
+        if options:
+            _, step, ok, n = max(options)
+            j = p["windows"][i][step][0]
+            if n <= 600:
+                window, span_source = True, j
+                hit, hit_sub, chars = bool(ok), bool(ok) or hit_sub, n
+    return {
+        "hit": hit,
+        "hit_substring": hit_sub,
+        "chars": chars,
+        "window": window,
+        "probability": probability,
+        "span": bool(p["has_match"][span_source]),
+        "span_ok": bool(p["span_ok"][span_source]),
+    }
+
+
+def fold_of(folds: dict[str, dict[Any, int]], name: str, group: Any) -> int:
+    """A question's fold: its group's in the set's family, else one fixed by the group."""
+    known = folds.get(family(name), {})
+    return known.get(group, zlib.crc32(str(group).encode()) % FOLDS)
+
+
+def held_out(
+    data: dict[str, list[dict[str, Any]]],
+    folds: dict[str, dict[Any, int]],
+    s: Settings,
+    training_sets: list[str],
+) -> dict[str, list[dict[str, Any]]]:
+    """Every set's outcomes, each question scored by the model fitted without its fold."""
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in data}
+    pools = {name: [subset(r, s.passages, name) for r in recs] for name, recs in data.items()}
+    for fold in range(FOLDS):
+        training = [
+            pool
+            for name in training_sets
+            for r, pool in zip(data[name], pools[name], strict=True)
+            if fold_of(folds, name, r["group"]) != fold
+        ]
+        model = train(training, s)
+        for name, recs in data.items():
+            for r, pool in zip(recs, pools[name], strict=True):
+                if fold_of(folds, name, r["group"]) == fold:
+                    out[name].append(choose(model, pool, s))
+    return out
+
+
+def summary(outcomes: list[dict[str, Any]]) -> dict[str, float]:
+    """lead@1 (whole words, substring), mean lead chars, window share."""
+    n = len(outcomes)
+    chars = [o["chars"] for o in outcomes if o["chars"] is not None]
+    return {
+        "n": n,
+        "lead@1 words": sum(o["hit"] for o in outcomes) / n,
+        "lead@1": sum(o["hit_substring"] for o in outcomes) / n,
+        "chars": sum(chars) / max(len(chars), 1),
+        "windows": sum(o["window"] for o in outcomes) / n,
+    }
+
+
+def span_table(outcomes: list[dict[str, Any]]) -> list[tuple[float, float, float]]:
+    """(confidence, share of leads with a marked answer, precision of the mark) per cut."""
+    rows = []
+    for cut in [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]:
+        marked = [
+            o for o in outcomes if o["chars"] is not None and o["span"] and o["probability"] >= cut
+        ]
+        if marked:
+            precision = sum(o["span_ok"] for o in marked) / len(marked)
+            rows.append((cut, len(marked) / len(outcomes), precision))
+    return rows
+
+
+def sha256(path: Path) -> str:
+    """Hex digest of a file."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def stage_json(stage: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """A fitted stage as `core.lead.Stage.from_json` reads it."""
+    return {
+        "features": list(names),
+        "mean": [round(float(v), 6) for v in stage["mean"]],
+        "scale": [round(float(v), 6) for v in stage["scale"]],
+        "weights": [round(float(v), 6) for v in stage["weights"]],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("train", nargs="+", type=Path, help="lead_data.py pickles to fit on")
+    parser.add_argument("--eval-only", nargs="*", type=Path, default=[], help="scored only")
+    parser.add_argument("--grid", action="store_true", help="search the settings")
+    parser.add_argument("--write", type=Path, help="fit on everything, write the model here")
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared" / "eval")
+    args = parser.parse_args(argv)
+    data: dict[str, list[dict[str, Any]]] = {}
+    training_sets: list[str] = []
+    for path in [*args.train, *args.eval_only]:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)
+        data[loaded["set"]] = loaded["records"]
+        if path in args.train:
+            training_sets.append(loaded["set"])
+    folds: dict[str, dict[Any, int]] = {}
+    for name in [*training_sets, *data]:  # a family's folds come from its training set
+        folds.setdefault(family(name), assign_folds(data[name]))
+    started = time.perf_counter()
+    best = Settings()
+    if args.grid:
+        trials = []
+        for passages, embedded, margin, l2 in itertools.product(
+            (3, 5, 8), (0, 4, 8), (0.5, 1.0, 2.0), (0.1, 1.0, 10.0)
+        ):
+            s = Settings(passages, embedded, margin, l2)
+            result = held_out({k: data[k] for k in training_sets}, folds, s, training_sets)
+            mean = float(np.mean([summary(result[k])["lead@1 words"] for k in result]))
+            trials.append((mean, s))
+            print(f"{s}: mean held-out lead@1 words {mean:.3f}", file=sys.stderr, flush=True)
+        best = max(trials, key=lambda t: t[0])[1]
+    result = held_out(data, folds, best, training_sets)
+    print(f"settings: {best} ({time.perf_counter() - started:.0f} s)\n")
+    rows = []
+    for name in data:
+        m = summary(result[name])
+        rows.append(
+            [
+                name,
+                str(m["n"]),
+                f"{m['lead@1']:.3f}",
+                f"{m['lead@1 words']:.3f}",
+                f"{m['windows']:.2f}",
+                f"{m['chars']:.0f}",
+            ]
+        )
+    header = ["set (held-out folds)", "n", "lead@1", "lead@1 words", "2-sentence leads", "chars"]
+    print(markdown_table(header, rows) + "\n")
+    pooled = [o for k in training_sets for o in result[k]]
+    spans = span_table(pooled)
+    print(
+        markdown_table(
+            ["confidence >=", "leads with a marked answer", "mark right"],
+            [[f"{c:.1f}", f"{share:.2f}", f"{prec:.2f}"] for c, share, prec in spans],
+        )
+    )
+    confidence = ANSWER_CONFIDENCE
+    print("\n(marks above: the first candidate of the lead; core.lead marks the one that")
+    print(f"stands out, at confidence {confidence}: measured by bench/retrieval.py)")
+    if args.write:
+        training = [subset(r, best.passages, k) for k in training_sets for r in data[k]]
+        model = train(training, best)
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        files = {
+            k: {
+                "questions": f"{k}.questions.jsonl",
+                "questions_sha256": sha256(args.eval_dir / f"{k}.questions.jsonl"),
+                "corpus_sha256": sha256(args.eval_dir / f"{k}.corpus.jsonl"),
+                "questions_used": len(data[k]),
+            }
+            for k in training_sets
+        }
+        held = {k: {m: round(v, 4) for m, v in summary(result[k]).items()} for k in result}
+        out = {
+            "lexical": stage_json(model["lexical"], LEXICAL),
+            "dense": stage_json(model["dense"], LEXICAL + DENSE) if model["dense"] else None,
+            "passages": best.passages,
+            "embedded": best.embedded,
+            "window_margin": best.margin,
+            "answer_confidence": confidence,
+            "provenance": {
+                "trained": time.strftime("%Y-%m-%d %H:%M"),
+                "commit": commit,
+                "script": "bench/train_lead.py (features from bench/lead_data.py)",
+                "data": files,
+                "folds": f"{FOLDS} per set, by group: realtimeqa by question_date (week), "
+                "the others by gold answer; the final model is fitted on all folds",
+                "settings": vars(best),
+                "held_out": held,
+            },
+        }
+        args.write.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

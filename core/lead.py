@@ -1,0 +1,478 @@
+"""The lead: the sentence of the top passages that most likely holds the answer.
+
+Every sentence of the first relevant passages is a candidate. A linear ranker fitted on
+the dev sets (`bench/train_lead.py`; weights and provenance in `core/lead_model.json`)
+scores it in two stages: first on cheap signals (coverage of the question's words, what
+the question asks for and whether the sentence holds such a thing the question does not
+name, position, passage rank), then the best few again with their cosine similarity to
+the question (one batch of sentence embeddings). When the winner lacks what the question
+asks for and the next or previous sentence has it, the lead is the two sentences. When the
+ranker is confident, the candidate answer inside the lead is marked (`Lead.answer`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from core.answer_types import ACCEPTS, AnswerKind, Candidate, SpanKind, answer_kind, matching
+from core.answer_types import candidates as find_candidates
+from core.lexical import stem, tokenize
+from core.models import Passage
+from core.text import Span, split_sentences
+
+MODEL_PATH = Path(__file__).with_name("lead_model.json")
+MAX_LEAD_CHARS = 600
+MIN_WORDS = 4
+_IDENTITY = re.compile(r"\s*(who|what)\s+(is|was|are|were)\b", re.IGNORECASE)
+
+LEXICAL = (
+    "coverage",
+    "coverage_share",
+    "coverage_context",
+    "rarest",
+    "first_mention",
+    "describes",
+    "novel_share",
+    "typed",
+    "match_name",
+    "match_number",
+    "match_date",
+    "typed_miss",
+    "match_near",
+    "novel_name",
+    "novel_number",
+    "support",
+    "support_title",
+    "novel_support",
+    "passage_rank",
+    "passage_score",
+    "passage_similarity",
+    "position",
+    "first_in_passage",
+    "article_lede",
+    "length",
+    "quote",
+)
+DENSE = ("similarity", "similarity_gap", "hand_tuned")
+_DESCRIBES = LEXICAL.index("describes")
+
+
+class Encoder(Protocol):
+    """What the lead needs of the embedding model."""
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+@dataclass
+class Sentence:
+    """A candidate lead: one sentence of one passage, with what it offers."""
+
+    passage: int
+    index: int
+    span: Span
+    matches: list[Candidate]
+
+
+@dataclass
+class Pool:
+    """The candidates of one question and their lexical features (one row each)."""
+
+    kind: AnswerKind
+    sentences: list[Sentence]
+    features: np.ndarray
+    spans: list[list[Span]]  # every passage's sentences, for windows
+
+
+@dataclass
+class Lead:
+    """The chosen lead: verbatim text of `passage`, and the answer's offsets in it, if any."""
+
+    text: str
+    passage: Passage
+    answer: tuple[int, int] | None = None
+
+
+@dataclass
+class Stage:
+    """A linear scorer over standardised features."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """One score per row (higher: more likely to hold the answer)."""
+        return ((rows - self.mean) / self.scale) @ self.weights
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stage:
+        """Read a stage written by `bench/train_lead.py`."""
+        return cls(
+            tuple(data["features"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["weights"], dtype=np.float64),
+        )
+
+
+@dataclass
+class LeadModel:
+    """The fitted ranker and the settings it was validated with."""
+
+    lexical: Stage
+    dense: Stage | None
+    passages: int
+    embedded: int
+    window_margin: float
+    answer_confidence: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LeadModel:
+        """Read `core/lead_model.json`."""
+        dense = data.get("dense")
+        return cls(
+            Stage.from_json(data["lexical"]),
+            Stage.from_json(dense) if dense else None,
+            int(data["passages"]),
+            int(data["embedded"]),
+            float(data["window_margin"]),
+            float(data["answer_confidence"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_PATH) -> LeadModel:
+    """The shipped lead ranker (read once)."""
+    return LeadModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def build_pool(
+    question: str,
+    query_terms: Sequence[str],
+    passages: Sequence[Passage],
+    idf: Callable[[str], float],
+) -> Pool:
+    """Every candidate sentence of the passages, with its lexical features."""
+    kind = answer_kind(question)
+    terms = set(query_terms)
+    weights = {t: idf(t) for t in terms}
+    total = sum(weights.values()) or 1.0
+    rarest = max(weights, key=lambda t: weights[t], default=None)
+    identity = bool(_IDENTITY.match(question))
+    top_score = max((p.score for p in passages), default=0.0) or 1.0
+    sentences: list[Sentence] = []
+    novels: list[list[Candidate]] = []
+    rows: list[list[float]] = []
+    spans_of: list[list[Span]] = []
+    for rank, passage in enumerate(passages):
+        spans = split_sentences(passage.text)
+        spans_of.append(spans)
+        tokens = [tokenize(s.text) for s in spans]
+        covered = [sum(weights[t] for t in terms & set(ts)) / total for ts in tokens]
+        mentioned = False
+        for index, span in enumerate(spans):
+            if len(span.text.split()) < MIN_WORDS or _restates(span.text, tokens[index], terms):
+                continue
+            first_mention = bool(rarest and not mentioned and rarest in tokens[index])
+            mentioned = mentioned or first_mention
+            found = find_candidates(span.text)
+            matches = matching(kind, found, terms)
+            context = set(tokens[index])
+            for j in (index - 1, index + 1):
+                if 0 <= j < len(spans):
+                    context |= set(tokens[j])
+            row = _lexical_row(
+                kind=kind,
+                found=found,
+                matches=matches,
+                terms=terms,
+                sentence=span.text,
+                tokens=tokens[index],
+                coverage=covered[index],
+                context=sum(weights[t] for t in terms & context) / total,
+                rarest=bool(rarest and rarest in tokens[index]),
+                first_mention=first_mention,
+                describes=bool(identity and first_mention and _describes(span.text, rarest)),
+                rank=rank,
+                passage=passage,
+                top_score=top_score,
+                index=index,
+            )
+            sentences.append(Sentence(rank, index, span, matches))
+            novels.append([c for c in found if set(tokenize(c.text)) - terms])
+            rows.append(row)
+    features = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(LEXICAL))
+    if len(rows):
+        best = features[:, 0].max()
+        features[:, 1] = features[:, 0] / best if best > 0 else 0.0
+        _add_support(features, sentences, novels, passages)
+    return Pool(kind, sentences, features, spans_of)
+
+
+def _add_support(
+    features: np.ndarray,
+    sentences: list[Sentence],
+    novels: list[list[Candidate]],
+    passages: Sequence[Passage],
+) -> None:
+    """Redundancy: an answer tends to recur across the relevant passages and their titles.
+
+    `support` is the largest share of passages that mention one of the sentence's matching
+    candidates, `support_title` whether a headline names one, `novel_support` the share for
+    any new name or number (for questions whose kind is not known).
+    """
+    texts = [p.text.lower() for p in passages]
+    titles = [p.title.lower() for p in passages]
+    seen: dict[str, tuple[float, float]] = {}
+
+    def spread(candidate: Candidate) -> tuple[float, float]:
+        key = candidate.text.lower()
+        if key not in seen:
+            share = sum(key in t for t in texts) / len(texts)
+            seen[key] = (share, float(any(key in t for t in titles)))
+        return seen[key]
+
+    column = {name: LEXICAL.index(name) for name in ("support", "support_title", "novel_support")}
+    for row, (sentence, novel) in enumerate(zip(sentences, novels, strict=True)):
+        matched = [spread(c) for c in sentence.matches]
+        features[row, column["support"]] = max((m[0] for m in matched), default=0.0)
+        features[row, column["support_title"]] = max((m[1] for m in matched), default=0.0)
+        features[row, column["novel_support"]] = max((spread(c)[0] for c in novel), default=0.0)
+
+
+def _lexical_row(
+    *,
+    kind: AnswerKind,
+    found: list[Candidate],
+    matches: list[Candidate],
+    terms: set[str],
+    sentence: str,
+    tokens: list[str],
+    coverage: float,
+    context: float,
+    rarest: bool,
+    first_mention: bool,
+    describes: bool,
+    rank: int,
+    passage: Passage,
+    top_score: float,
+    index: int,
+) -> list[float]:
+    typed = bool(ACCEPTS[kind])
+    kinds = {c.kind for c in matches}
+    novel = {c.kind for c in found if set(tokenize(c.text)) - terms}
+    content = set(tokens)
+    values = {
+        "coverage": coverage,
+        "coverage_share": 0.0,  # filled in once the pool's best coverage is known
+        "coverage_context": context,
+        "rarest": float(rarest),
+        "first_mention": float(first_mention),
+        "describes": float(describes),
+        "novel_share": len(content - terms) / len(content) if content else 0.0,
+        "typed": float(typed),
+        "match_name": float(bool(kinds & {SpanKind.NAME, SpanKind.TITLE})),
+        "match_number": float(SpanKind.NUMBER in kinds),
+        "match_date": float(SpanKind.DATE in kinds),
+        "typed_miss": float(typed and not matches),
+        "match_near": float(_near(sentence, matches, terms)),
+        "novel_name": float(bool(novel & {SpanKind.NAME, SpanKind.TITLE})),
+        "novel_number": float(bool(novel & {SpanKind.NUMBER, SpanKind.DATE})),
+        "support": 0.0,  # the three filled in by `_add_support`, across the pool
+        "support_title": 0.0,
+        "novel_support": 0.0,
+        "passage_rank": 1.0 / (1 + rank),
+        "passage_score": passage.score / top_score,
+        "passage_similarity": passage.similarity,
+        "position": math.log1p(index),
+        "first_in_passage": float(index == 0),
+        "article_lede": float(index == 0 and passage.start == 0),
+        "length": math.log1p(len(sentence.split())),
+        "quote": float(sentence[:1] in "“\"‘'"),
+    }
+    return [values[name] for name in LEXICAL]
+
+
+def _describes(sentence: str, term: str | None) -> bool:
+    """True when the term is introduced with a description: a titled name or an appositive
+    ("former Defense Minister Salvador Cienfuegos", "Cienfuegos, a retired general")."""
+    for match in re.finditer(r"[\w’'-]+", sentence):
+        if stem(match.group(0).lower()) != term:
+            continue
+        before = sentence[: match.start()].split()[-3:]
+        after = sentence[match.end() :].lstrip()
+        capitalised = [w for w in before if w[:1].isupper()]
+        if len(capitalised) >= 2 or re.match(r",\s+(a|an|the|who|which)\b", after):
+            return True
+    return False
+
+
+def _near(sentence: str, matches: list[Candidate], terms: set[str], reach: int = 40) -> bool:
+    """True when a matching candidate stands within `reach` characters of a question word."""
+    if not matches:
+        return False
+    spots = [i for i, word in _positions(sentence) if stem(word.lower().strip(".")) in terms]
+    return any(any(c.start - reach <= i <= c.end + reach for i in spots) for c in matches)
+
+
+def _positions(sentence: str) -> list[tuple[int, str]]:
+    """Words with their offsets (letters and digits; inner apostrophes, dots, hyphens)."""
+    out = []
+    start = None
+    for i, ch in enumerate(sentence + " "):
+        if ch.isalnum() or (start is not None and ch in "'’.-"):
+            if start is None:
+                start = i
+        elif start is not None:
+            out.append((start, sentence[start:i]))
+            start = None
+    return out
+
+
+def _restates(sentence: str, tokens: list[str], terms: set[str]) -> bool:
+    """A question is not an answer: skip questions and sentences that only echo the asker."""
+    if sentence.rstrip("”’\"' )").endswith("?"):
+        return True
+    return bool(tokens) and set(tokens) <= terms
+
+
+def dense_rows(similarities: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """The dense features of the embedded candidates: cosine, its gap to the best, and the
+    score of the hand-tuned lead this ranker replaced (cosine and coverage, a nudge for the
+    first sentence naming the question's rarest word and more for a describing one, a
+    penalty per passage rank), which the ranker may lean on."""
+    sims = np.asarray(similarities, dtype=np.float64)
+    if not len(sims):
+        return np.zeros((0, len(DENSE)))
+    column = {name: lexical[:, LEXICAL.index(name)] for name in LEXICAL}
+    rank = 1.0 / column["passage_rank"] - 1.0
+    nudged = column["coverage"] + 0.1 * column["first_mention"] + 0.25 * column["describes"]
+    hand_tuned = 0.6 * sims + 0.4 * nudged - 0.05 * rank
+    return np.column_stack([sims, sims - sims.max(), hand_tuned])
+
+
+def choose_lead(
+    question: str,
+    query_terms: Sequence[str],
+    query_vector: np.ndarray,
+    passages: Sequence[Passage],
+    idf: Callable[[str], float],
+    encoder: Encoder,
+    model: LeadModel | None = None,
+) -> Lead:
+    """The lead of an answer: the best candidate sentence, its window, and the answer span.
+
+    Args:
+        question: The question as searched.
+        query_terms: Its index terms (`Ranked.query_terms`).
+        query_vector: Its embedding (`Ranked.query_vector`).
+        passages: The relevant passages, best first.
+        idf: Inverse document frequency of an index term.
+        encoder: Embeds the few finalists.
+        model: The ranker (default: the shipped one).
+    """
+    model = model or load_model()
+    used = list(passages[: model.passages])
+    pool = build_pool(question, query_terms, used, idf)
+    if not pool.sentences:
+        return Lead(used[0].text, used[0])
+    scores = model.lexical.score(pool.features)
+    order = np.argsort(-scores, kind="stable")[: max(model.embedded, 1)]
+    if model.dense is not None and model.embedded > 0:
+        vectors = encoder.encode([pool.sentences[i].span.text for i in order])
+        rows = np.hstack(
+            [pool.features[order], dense_rows(vectors @ query_vector, pool.features[order])]
+        )
+        finals = model.dense.score(rows)
+    else:
+        finals = scores[order]
+    return compose_lead(pool, scores, order, finals, used, model)
+
+
+def compose_lead(
+    pool: Pool,
+    scores: np.ndarray,
+    order: np.ndarray,
+    finals: np.ndarray,
+    passages: Sequence[Passage],
+    model: LeadModel,
+) -> Lead:
+    """The lead from the scores: the finalist that scored best, with a neighbour when the
+    answer the question asks for sits next to it, and the answer span when confident.
+
+    Args:
+        pool: The candidates.
+        scores: Every candidate's first-stage score.
+        order: The finalists (indices into the pool), by first-stage score.
+        finals: The finalists' final scores.
+        passages: The passages the pool was built from.
+        model: The ranker's settings (window margin, answer confidence).
+    """
+    best = int(np.argmax(finals))
+    describing = [k for k, i in enumerate(order.tolist()) if pool.features[i, _DESCRIBES] > 0]
+    if describing:
+        # "Who was X?": the sentence that introduces X with a title or an appositive is the
+        # answer news style gives; the dev sets hold too few such questions to learn it.
+        best = max(describing, key=lambda k: finals[k])
+    picked = int(order[best])
+    chosen = pool.sentences[picked]
+    probability = _softmax(finals)[best]
+    passage = passages[chosen.passage]
+    start, end = chosen.span.start, chosen.span.end
+    answer_source = chosen
+    if ACCEPTS[pool.kind] and not chosen.matches:
+        neighbour = _neighbour(pool, scores, chosen, scores[picked] - model.window_margin)
+        if neighbour is not None:
+            start = min(start, neighbour.span.start)
+            end = max(end, neighbour.span.end)
+            answer_source = neighbour
+    text = passage.text[start:end]
+    if len(text) > MAX_LEAD_CHARS:
+        start, end = chosen.span.start, chosen.span.end
+        text, answer_source = passage.text[start:end], chosen
+    answer = None
+    span = _answer_span(answer_source, passages)
+    if probability >= model.answer_confidence and span is not None:
+        offset = answer_source.span.start - start
+        answer = (span.start + offset, span.end + offset)
+    return Lead(text, passage, answer)
+
+
+def _answer_span(sentence: Sentence, passages: Sequence[Passage]) -> Candidate | None:
+    """The sentence's candidate answer when it stands out: the only one of the kind asked
+    for, or the one the most passages mention (an answer recurs); None when it is a tie."""
+    if len(sentence.matches) == 1:
+        return sentence.matches[0]
+    texts = [f"{p.title}\n{p.text}".lower() for p in passages]
+    support = [sum(c.text.lower() in t for t in texts) for c in sentence.matches]
+    ranked = sorted(range(len(support)), key=lambda i: -support[i])
+    if len(ranked) >= 2 and support[ranked[0]] > support[ranked[1]]:
+        return sentence.matches[ranked[0]]
+    return None
+
+
+def _neighbour(pool: Pool, scores: np.ndarray, chosen: Sentence, floor: float) -> Sentence | None:
+    """The adjacent sentence of the same passage that holds what the question asks for
+    and scored (first stage) within the window margin of the chosen one, if any."""
+    best: tuple[float, Sentence] | None = None
+    for i, other in enumerate(pool.sentences):
+        if other.passage != chosen.passage or abs(other.index - chosen.index) != 1:
+            continue
+        if other.matches and scores[i] >= floor and (best is None or scores[i] > best[0]):
+            best = (float(scores[i]), other)
+    return best[1] if best else None
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    shifted = np.exp(values - values.max())
+    return np.asarray(shifted / shifted.sum())

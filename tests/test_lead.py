@@ -1,0 +1,118 @@
+"""The lead: what a question asks for, the candidates a sentence offers, the marked answer."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.render import render_answer
+from core.answer_types import AnswerKind, SpanKind, answer_kind, candidates, matching
+from core.ask import answer_json, render_text
+from core.lead import MODEL_PATH, load_model
+from core.lexical import tokenize
+from core.models import Answer, Passage
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which airline cancelled the most flights?", AnswerKind.ORG),
+        ("How many homes lost power?", AnswerKind.NUMBER),
+        ("What is the new vaccine called?", AnswerKind.NAME),
+        ("who was the mayor's chief of staff?", AnswerKind.PERSON),
+        ("When did the ferry start running?", AnswerKind.DATE),
+        ("Where did the windstorm hit hardest?", AnswerKind.PLACE),
+        ("In which county did the wildfires start?", AnswerKind.PLACE),
+        ("Did the council approve paid parking?", AnswerKind.YES_NO),
+        ("What did the board decide?", AnswerKind.OTHER),
+        ("ferry terminal location", AnswerKind.PLACE),
+    ],
+)
+def test_question_kinds(question: str, kind: AnswerKind) -> None:
+    """The wh-word and the noun after "which"/"what" say what kind of answer is wanted."""
+    assert answer_kind(question) == kind
+
+
+def test_candidates_of_a_sentence() -> None:
+    """Numbers, dates, names and quoted titles are found with their exact offsets."""
+    sentence = (
+        "On June 17, 2022, Coastal Skyways cancelled 1,900 flights, or 12% of its "
+        "schedule, said spokesperson Lee Harmon; the show “Night Shift” was delayed."
+    )
+    found = candidates(sentence)
+    assert all(sentence[c.start : c.end] == c.text for c in found)
+    by_kind = {(c.kind, c.text) for c in found}
+    assert (SpanKind.DATE, "June 17, 2022") in by_kind
+    assert (SpanKind.NAME, "Coastal Skyways") in by_kind
+    assert (SpanKind.NUMBER, "1,900") in by_kind
+    assert (SpanKind.NUMBER, "12%") in by_kind
+    assert (SpanKind.TITLE, "Night Shift") in by_kind
+    assert not any(c.kind == SpanKind.NUMBER and "2022" in c.text for c in found)
+
+
+def test_candidates_the_question_names_do_not_count() -> None:
+    """A sentence that only repeats the question's own names offers no answer."""
+    question = "Which airline did Lee Harmon praise?"
+    terms = set(tokenize(question))
+    kind = answer_kind(question)
+    assert matching(kind, candidates("Lee Harmon praised the crews at dawn."), terms) == []
+    offered = matching(kind, candidates("Lee Harmon praised Coastal Skyways."), terms)
+    assert [c.text for c in offered] == ["Coastal Skyways"]
+
+
+def test_the_shipped_ranker_says_where_it_comes_from() -> None:
+    """The fitted model carries its provenance: data, commit, date, folds, held-out figures."""
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    provenance = data["provenance"]
+    assert {"trained", "commit", "data", "folds", "held_out"} <= set(provenance)
+    assert len(provenance["data"]) == 3
+    assert all(len(d["questions_sha256"]) == 64 for d in provenance["data"].values())
+    model = load_model()
+    assert len(model.lexical.weights) == len(model.lexical.features)
+
+
+def _answer(lead: str, span: tuple[int, int] | None) -> Answer:
+    passage = Passage(
+        doc_id="vaccine",
+        title="County clinics to offer new shot",
+        source="Harbor Gazette",
+        published_at="2026-03-03",
+        url="https://example.com/vaccine",
+        path=None,
+        chunk_index=0,
+        chunk_indices=[0],
+        text=f"Regulators approved a new vaccine on Tuesday. {lead}",
+        score=1.0,
+    )
+    return Answer(
+        "What is the new vaccine called?", lead, passage, [passage], [passage], [], None, span
+    )
+
+
+LEAD = "The new vaccine, called Respira, is given in a single dose."
+
+
+def test_slack_bolds_the_marked_answer_and_quotes_the_rest_verbatim() -> None:
+    """In Slack the answer span is bold inside the quoted lead; the words are unchanged."""
+    start = LEAD.index("Respira")
+    message = render_answer(_answer(LEAD, (start, start + len("Respira"))), "a1")
+    lead_block = message.blocks[0]["text"]["text"]
+    assert "*Respira*" in lead_block
+    assert lead_block.replace("*", "").startswith(f">“{LEAD}”")
+
+
+def test_without_a_marked_answer_slack_bolds_the_question_words() -> None:
+    """No confident answer: the lead is emphasised as before (the question's words)."""
+    message = render_answer(_answer(LEAD, None), "a1")
+    lead_block = message.blocks[0]["text"]["text"]
+    assert "*vaccine*" in lead_block and "*Respira*" not in lead_block
+
+
+def test_terminal_and_json_show_the_marked_answer() -> None:
+    """`ask` marks the span in bold on a terminal and gives its offsets in --json."""
+    start = LEAD.index("Respira")
+    answer = _answer(LEAD, (start, start + len("Respira")))
+    assert "\033[1mRespira\033[0m" in render_text(answer, bold=True)
+    assert "\033[1m" not in render_text(answer)
+    assert answer_json(answer)["answer_span"] == [start, start + len("Respira")]

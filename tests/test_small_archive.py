@@ -1,0 +1,83 @@
+"""A small archive of local news (tests/local_news): what it answers and what it declines.
+
+Issue 9, point 13: on a handful of articles, IDF says little, and the relevance floor
+quoted a near miss ("the terminal cost $48 million") for a question about something the
+archive does not hold (a bridge). These questions are near misses of that kind, written
+for these articles; the answerable ones must still be answered, with the answer in the lead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.answer import answer_question
+from core.settings import Settings
+from tests.conftest import make_settings
+from tests.helpers import ingest_paths, searcher_for
+
+ARCHIVE = Path(__file__).parent / "local_news"
+
+NEAR_MISSES = [
+    "how much did the new bridge cost?",
+    "will it rain in the north bay tomorrow?",
+    "how much will electricity bills rise?",
+    "who won the mayoral election?",
+    "when will the new swimming pool open?",
+    "how many teachers went on strike?",
+    "how much does a bus ticket cost?",
+    "how many homes burned in the wildfire?",
+    "how much will gas prices rise?",
+]
+
+# (question, words the lead must hold)
+ANSWERABLE = [
+    ("how much did the ferry terminal cost?", "$48 million"),
+    ("how much will water bills rise?", "8 percent"),
+    ("when will the main library reopen?", "May 15"),
+    ("how much will downtown parking cost?", "$2 an hour"),
+    ("how many jobs will the school district cut?", "40 positions"),
+    ("Which airline cancelled the most flights?", "Coastal Skyways"),
+    ("How many homes lost power?", "38,000"),
+    ("What is the new vaccine called?", "Respira"),
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The local-news articles ingested once into a store of their own."""
+    settings = make_settings(tmp_path_factory.mktemp("local-news"))
+    report = ingest_paths(settings, ARCHIVE)
+    assert report.added == len(list(ARCHIVE.glob("*.md")))
+    return settings
+
+
+@pytest.mark.parametrize("question", NEAR_MISSES)
+def test_near_misses_are_declined(archive: Settings, question: str) -> None:
+    """A question about something the archive does not hold gets "nothing relevant"."""
+    answer = answer_question(question, searcher_for(archive))
+    assert not answer.found, f"quoted {answer.lead!r}"
+
+
+@pytest.mark.parametrize(("question", "expected"), ANSWERABLE)
+def test_answerable_questions_are_answered_verbatim(
+    archive: Settings, question: str, expected: str
+) -> None:
+    """A question the archive answers is answered, with a lead quoted verbatim."""
+    answer = answer_question(question, searcher_for(archive))
+    assert answer.found and answer.lead is not None and answer.lead_passage is not None
+    assert answer.lead in answer.lead_passage.text
+
+
+def test_most_leads_hold_the_answer(archive: Settings) -> None:
+    """The lead holds the answer for at least 5 of the 8 answerable questions.
+
+    Not all: the learned ranker favours an article's opening sentence, and these short
+    articles open with context (main's hand-tuned lead got 7 of 8 here; see
+    docs/benchmarks.md, "The lead").
+    """
+    searcher = searcher_for(archive)
+    leads = [answer_question(q, searcher).lead or "" for q, _ in ANSWERABLE]
+    held = [expected in lead for (_, expected), lead in zip(ANSWERABLE, leads, strict=True)]
+    assert sum(held) >= 5, list(zip(ANSWERABLE, leads, strict=True))
