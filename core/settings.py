@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     answer_passages: int = 5
     query_threads: int = 1
 
+    # Written answers (optional; empty ANSWER_MODEL keeps answers extractive)
+    answer_model: str = ""
+    answer_model_name: str = "local-model"
+    answer_api_key: SecretStr | None = None
+    answer_timeout: float = Field(default=30.0, gt=0)
+    answer_max_tokens: int = Field(default=250, ge=16)
+
     # Slack
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
@@ -60,6 +67,7 @@ class Settings(BaseSettings):
         "slack_signing_secret",
         "slack_api_base_url",
         "feedback_db",
+        "answer_api_key",
         mode="before",
     )
     @classmethod
@@ -70,6 +78,11 @@ class Settings(BaseSettings):
     def server_mode(self) -> bool:
         """True when a Chroma server is configured instead of the embedded store."""
         return bool(self.chroma_host)
+
+    @property
+    def writes_answers(self) -> bool:
+        """True when a language model writes answers on top of the extractive one."""
+        return bool(self.answer_model.strip())
 
     @property
     def store_label(self) -> str:
