@@ -43,13 +43,18 @@ def passage_json(passage: Passage) -> dict[str, Any]:
 
 def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
     """An answer in the `--json` contract (passages: every one considered, best first)."""
-    return {
+    data = {
         "id": question_id,
         "question": answer.question,
         "answer": answer.lead,
         "passages": [passage_json(p) for p in answer.considered],
         "notes": answer.notes,
     }
+    if answer.written is not None:  # citations [n] number `answer.passages`, not these
+        from core.ask_written import written_json
+
+        data["written"] = written_json(answer.written)
+    return data
 
 
 def _byline(p: Passage) -> str:
@@ -65,6 +70,10 @@ def render_text(answer: Answer) -> str:
     if not answer.found or answer.lead_passage is None:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
+    if answer.written is not None:
+        from core.ask_written import render_written
+
+        lines += render_written(answer.written)
     lines.append(textwrap.fill(f"“{answer.lead}”", width=88))
     lead = answer.lead_passage
     lines.append(f"  — {_byline(lead)}" + (f"  {lead.link}" if lead.link else ""))
@@ -135,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--batch", metavar="FILE.jsonl", help="answer {id, question} lines")
     parser.add_argument("--collection", help="collection name (default: COLLECTION or 'news')")
+    parser.add_argument(
+        "--extractive", action="store_true", help="quote only, even when ANSWER_MODEL is set"
+    )
     args = parser.parse_args(argv)
     if not args.question and not args.batch:
         parser.print_usage(sys.stderr)
@@ -153,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             considered=max(CONSIDERED, k),
             max_chars=settings.max_question_chars,
         )
+        if settings.writes_answers and not args.extractive:
+            from core.ask_written import write_answer  # LangChain only when configured
+
+            write_answer(answer, settings, args.question)
     except NewsroomError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2
