@@ -118,6 +118,7 @@ class WrittenAnswer:
         model: The model's name, for the "written by" label.
         sentences: The verified sentences, in the order written; empty when nothing is shown.
         removed: Sentences dropped as unsupported.
+        reasons: How many were dropped for each reason (see `core.verify`).
         problem: Why the model's answer is not shown, or stopped early: "timeout",
             "model error", "declined" (the model said the passages do not answer),
             "unsupported" (no sentence passed) or "empty"; None when all went well.
@@ -128,6 +129,7 @@ class WrittenAnswer:
     model: str
     sentences: list[WrittenSentence] = field(default_factory=list)
     removed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
     problem: str | None = None
     first_token_seconds: float | None = None
     seconds: float = 0.0

@@ -116,7 +116,7 @@ class Writer:
         started = time.monotonic()
         text = ""
         checked = 0
-        reasons: dict[str, int] = {}
+        reasons = written.reasons
 
         def check(sentences: list[WrittenSentence]) -> None:
             for sentence in sentences:
@@ -151,7 +151,7 @@ class Writer:
                 written.problem = DECLINED
             else:
                 written.problem = UNSUPPORTED if text.strip() else EMPTY
-        _log(written, reasons)
+        _log(written)
         return written
 
     def _stream(self, messages: list[Any], deadline: float) -> Iterator[str]:
@@ -194,9 +194,9 @@ class Writer:
             stop.set()
 
 
-def _log(written: WrittenAnswer, reasons: dict[str, int]) -> None:
+def _log(written: WrittenAnswer) -> None:
     first = f"{written.first_token_seconds:.2f} s" if written.first_token_seconds else "none"
-    why = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
+    why = ", ".join(f"{count} {reason}" for reason, count in sorted(written.reasons.items()))
     log.info(
         "written answer: %d sentences kept, %d removed%s; first token %s, total %.2f s%s",
         len(written.sentences),
