@@ -24,6 +24,7 @@ from bot.app import create_app
 from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
 from bot.logs import configure_logging
 from bot.socket_mode import create_socket_handler
+from bot.streaming import open_writer
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
 from core.errors import NewsroomError, StoreUnavailableError
 from core.settings import Settings, load_settings
@@ -50,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, secrets=[settings.slack_signing_secret or ""])
     answerer = ArchiveAnswerer(settings)
     try:
-        app = create_app(settings, answerer)  # auth.test: fails fast, before the model loads
+        writer = open_writer(settings)  # None unless ANSWER_MODEL is set
+    except NewsroomError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    try:
+        app = create_app(settings, answerer, writer=writer)  # auth.test: before models load
     except (BoltError, OSError) as exc:
         print(
             f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
@@ -59,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         answerer.warm()
+        if writer is not None:
+            writer.warm()
     except StoreUnavailableError as exc:
         log.warning(
             "%s Starting anyway: questions get a 'search is unavailable' reply until "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -19,7 +19,11 @@ from bot.feedback import FeedbackStore
 from bot.guards import SeenEvents
 from bot.responder import Answerer, Responder
 from bot.retries import create_retry_handlers
+from bot.streaming import WrittenReplies
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ def create_app(
     *,
     client: WebClient | None = None,
     socket_mode: bool | None = None,
+    writer: Writer | None = None,
 ) -> App:
     """A Bolt app answering questions with `answerer`.
 
@@ -53,6 +58,8 @@ def create_app(
         client: A Web API client; by default one built from settings.
         socket_mode: Whether requests come over Socket Mode (no signature to verify);
             by default, when SLACK_APP_TOKEN is set.
+        writer: Writes answers with a model (`bot.streaming.open_writer`); None keeps
+            answers extractive.
 
     Raises:
         BoltError: Slack refused the bot token (`auth.test` runs here).
@@ -67,7 +74,10 @@ def create_app(
         logger=logging.getLogger(BOLT_LOGGER),
         listener_executor=ThreadPoolExecutor(WORKERS, thread_name_prefix="bot-listener"),
     )
-    responder = Responder(settings, answerer, FeedbackStore(settings.feedback_path))
+    written = WrittenReplies(writer) if writer is not None else None
+    responder = Responder(
+        settings, answerer, FeedbackStore(settings.feedback_path), written=written
+    )
     app.middleware(skip_repeated_deliveries(SeenEvents()))
     listeners.register(app, responder)
     return app

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot.mrkdwn import blockquote, clip, emphasize, escape, link, mention, query_terms
+from bot.written import written_blocks
 from core.models import Answer, Passage, StoreSummary
 from core.text import Span, split_sentences
 
@@ -74,6 +75,8 @@ def render_answer(
         blocks.append(_section(escape(nothing_found(answer.summary))))
         return Message(_fallback(asked, nothing_found(answer.summary)), _cap(blocks))
     terms = query_terms(answer.question)
+    if answer.written is not None and answer.written.shown:  # a model's verified answer first
+        blocks += written_blocks(answer.written, answer.passages)
     blocks.append(_section(_lead_text(answer.lead, answer.lead_passage, terms)))
     room = MAX_BLOCKS - len(blocks) - 1
     for number, passage in enumerate(answer.passages[:room], 1):

@@ -23,6 +23,7 @@ from bot.guards import RateLimiter, ThreadMemory, Turn
 from bot.mrkdwn import escape
 from bot.render import Message, render_answer, render_notice
 from bot.retries import create_retry_handlers
+from bot.streaming import WrittenReplies
 from core.errors import NewsroomError, StoreUnavailableError
 from core.models import Answer
 from core.settings import Settings
@@ -91,6 +92,7 @@ class Responder:
         settings: Allowed channels, rate limit, follow-ups.
         answerer: question -> Answer (the real one wraps `core.answer.answer_question`).
         feedback: Where 👍/👎 clicks go.
+        written: Adds a model's written answer (None: answers stay extractive).
     """
 
     def __init__(
@@ -99,10 +101,12 @@ class Responder:
         answerer: Answerer,
         feedback: FeedbackStore,
         workers: int = ANSWER_WORKERS,
+        written: WrittenReplies | None = None,
     ):
         self.settings = settings
         self.answerer = answerer
         self.feedback = feedback
+        self.written = written
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.threads = ThreadMemory()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bot-answer")
@@ -158,6 +162,15 @@ class Responder:
             share: Add a "Share in channel" button (private answers).
             asked_by: Show who asked above the answer (shared answers).
         """
+        answer = self.answer(question, context)
+        if not isinstance(answer, Answer):
+            return answer
+        if self.written is not None:
+            self.written.attach(answer, question, context)
+        return self.render(answer, share=share, asked_by=asked_by, context=context)
+
+    def answer(self, question: str, context: str | None = None) -> Answer | Message:
+        """The core's answer to a question, or the friendly notice for a failure."""
         searched = f"{context} {question}" if context else question
         started = time.perf_counter()
         try:
@@ -178,6 +191,17 @@ class Responder:
             len(answer.passages),
             len(searched),
         )
+        return answer
+
+    def render(
+        self,
+        answer: Answer,
+        *,
+        share: bool = False,
+        asked_by: str | None = None,
+        context: str | None = None,
+    ) -> Message:
+        """An answer as a message with a fresh feedback id."""
         return render_answer(
             answer, uuid.uuid4().hex[:16], share=share, asked_by=asked_by, context_question=context
         )
@@ -194,15 +218,37 @@ class Responder:
             return
         self._react(client, "reactions_add", question)
         try:
-            message = self.compose(question.text, context=context)
             turn = Turn(question.user, question.text)
             if question.thread_ts:  # before posting: the asker may reply at once
                 self.threads.remember(question.channel, question.thread_ts, turn)
-            posted_ts = self.post(client, question.channel, question.thread_ts, message)
+            if self.written is not None and question.thread_ts:
+                posted_ts = self._stream(client, question, context)
+            else:
+                message = self.compose(question.text, context=context)
+                posted_ts = self.post(client, question.channel, question.thread_ts, message)
             if posted_ts and not question.thread_ts:  # a top-level DM answer
                 self.threads.remember(question.channel, posted_ts, turn)
         finally:
             self._react(client, "reactions_remove", question)
+
+    def _stream(self, client: WebClient, question: Question, context: str | None) -> str | None:
+        """Reply in the thread with the written answer streamed above the quoted one."""
+        assert self.written is not None and question.thread_ts is not None
+        channel, thread_ts = question.channel, question.thread_ts
+        answer = self.answer(question.text, context)
+        if not isinstance(answer, Answer):
+            return self.post(client, channel, thread_ts, answer)
+        return self.written.stream(
+            client,
+            channel=channel,
+            thread_ts=thread_ts,
+            user=question.user,
+            answer=answer,
+            question=question.text,
+            earlier=context,
+            render=lambda a: self.render(a, context=context),
+            post=lambda message: self.post(client, channel, thread_ts, message),
+        )
 
     def answer_privately(self, question: str, response_url: str) -> None:
         """`/ask`: the answer only the asker sees, with a button to share it."""

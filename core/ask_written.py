@@ -34,7 +34,7 @@ def render_written(written: WrittenAnswer) -> list[str]:
 
 def written_label(model: str) -> str:
     """The line above a written answer."""
-    return f"Written by {model} from the passages below (every sentence checked against them):"
+    return f"Written by {model} from the passages below. Each sentence is checked against them."
 
 
 def sentence_text(sentence: WrittenSentence) -> str:

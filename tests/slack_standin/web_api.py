@@ -49,11 +49,34 @@ class Call:
         return "\n".join(texts)
 
     @property
+    def markdown(self) -> str:
+        """Markdown a streaming call adds: `markdown_text` and its markdown chunks."""
+        parts = [str(self.args.get("markdown_text") or "")]
+        parts += [
+            str(c.get("text") or "")
+            for c in self.args.get("chunks") or []
+            if isinstance(c, dict) and c.get("type") == "markdown_text"
+        ]
+        return "".join(parts)
+
+    @property
     def all_text(self) -> str:
         """Every text the message would show, fallback and blocks, for assertions."""
         return json.dumps(
             {"text": self.args.get("text"), "blocks": self.blocks}, ensure_ascii=False
         )
+
+
+@dataclass
+class Stream:
+    """A message being streamed (`chat.startStream` ... `chat.stopStream`)."""
+
+    channel: str
+    thread_ts: str
+    ts: str
+    markdown: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    stopped: bool = False
 
 
 @dataclass
@@ -82,6 +105,8 @@ class FakeSlackWebAPI:
         self.response_times: dict[str, list[float]] = {}  # perf_counter of each, as above
         self.socket_url: str | None = None
         self.refuse_channels: set[str] = set()
+        self.streams: dict[str, Stream] = {}  # ts -> the streamed message
+        self.refuse_streaming: str | None = None  # an error code for chat.startStream
         self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
@@ -231,7 +256,36 @@ class FakeSlackWebAPI:
             return {"ok": True, "message_ts": ts}
         if method in ("reactions.add", "reactions.remove"):
             return {"ok": True}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, args, channel, ts)
         return {"ok": False, "error": "unknown_method"}
+
+    def _stream(self, method: str, args: dict[str, Any], channel: str, ts: str) -> dict[str, Any]:
+        """Slack's chat streaming: a reply in a thread, to a named person in channels."""
+        markdown = Call(method, args, None).markdown
+        if method == "chat.startStream":
+            if self.refuse_streaming:
+                return {"ok": False, "error": self.refuse_streaming}
+            if not args.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if not channel.startswith("D") and not (
+                args.get("recipient_user_id") and args.get("recipient_team_id")
+            ):
+                return {"ok": False, "error": "invalid_arguments"}
+            with self._changed:
+                self.streams[ts] = Stream(channel, str(args["thread_ts"]), ts, markdown)
+            return {"ok": True, "channel": channel, "ts": ts}
+        stream = self.streams.get(str(args.get("ts")))
+        if stream is None or stream.channel != channel:
+            return {"ok": False, "error": "message_not_found"}
+        if stream.stopped:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        with self._changed:
+            stream.markdown += markdown
+            if method == "chat.stopStream":
+                stream.blocks = Call(method, args, None).blocks
+                stream.stopped = True
+        return {"ok": True, "channel": channel, "ts": stream.ts}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
