@@ -138,7 +138,7 @@ class _Stream:
                 self.helper = self.client.chat_stream(**self.args)
                 self.helper.append(markdown_text=label_markdown(self.model))
             self.helper.append(markdown_text=sentence_markdown(sentence, self.passages))
-        except (SlackApiError, SlackRequestError) as exc:
+        except (SlackApiError, SlackRequestError, OSError) as exc:
             self.failed = True
             log.warning("streaming the written answer failed: %s", _error(exc))
             if self.ts is None:
@@ -148,7 +148,7 @@ class _Stream:
         """Close the stream with the blocks below the sentences; False when Slack refused."""
         try:
             self.helper.stop(blocks=blocks)
-        except (SlackApiError, SlackRequestError) as exc:
+        except (SlackApiError, SlackRequestError, OSError) as exc:
             log.warning("closing the streamed answer failed: %s", _error(exc))
             return False
         return True
