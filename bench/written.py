@@ -199,11 +199,12 @@ def _mutate(
         name = rng.choice(INVENTED_NAMES)
         return f"{sentence.rstrip('.')}, {name} said.", here
     if kind == "name from another article":
-        names = {
+        seen = source.byline_and_text.lower()
+        names = {  # mid-sentence capitalised words of other articles, absent here in any case
             w
             for o in others
             for w in re.findall(r"(?<=[a-z,] )[A-Z][a-z]{3,}\b", o.text)
-            if w not in source.text and w not in source.title
+            if not re.search(rf"\b{w.lower()}\b", seen)
         }
         if not names:
             return None

@@ -23,6 +23,10 @@ from core.text import split_sentences, words
 MIN_WORD_SUPPORT = 0.6
 # Fewer words than this is a heading or a fragment, not an answer.
 MIN_WORDS = 4
+# A number is bound to the content words within this many words of it: "Volume 7" is not
+# supported by a passage that says "Volume 1 … at 7 p.m.".
+NUMBER_WINDOW = 10
+NEAR_NUMBER = 3
 
 NO_CITATION = "no citation"
 BAD_CITATION = "cites a passage that was not given"
@@ -40,6 +44,7 @@ _MARKUP = re.compile(r"<[^<>\n]*>|[<>]")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", re.MULTILINE)
 _EMPHASIS = re.compile(r"\*\*|__|`|^#+\s*", re.MULTILINE)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’.-]*")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.&-]*[A-Za-z0-9]|[A-Za-z0-9]")
 _END = re.compile(r"""[.!?]["'”’)\]]*$""")
 _REFUSAL = re.compile(
@@ -84,26 +89,51 @@ class Source:
         except ValueError:
             return None
 
+    @property
+    def byline_and_text(self) -> str:
+        """Everything the model saw of this passage, the date as the prompt shows it."""
+        day = f"{self.day.day} {self.day:%B %Y}" if self.day else ""
+        return f"{self.title}\n{self.outlet}\n{day}\n{self.text}"
+
     @cached_property
     def _words(self) -> frozenset[str]:
-        found = set(words(f"{self.title}\n{self.outlet}\n{self.text}"))
+        found = set(words(self.byline_and_text))
         found |= {_bare(w) for w in found}
         found |= {part for w in found if "-" in w for part in w.split("-") if part}
-        if self.day:
-            found |= {self.day.strftime("%B").lower(), self.day.strftime("%A").lower()}
         return frozenset(found)
+
+    @cached_property
+    def _cased(self) -> frozenset[str]:
+        """Words as written (case kept): a name must appear with its capital."""
+        found = {_bare(w.strip(".")) for w in _WORD.findall(self.byline_and_text)}
+        found |= {part for w in found for part in re.split(r"[-–&]", w) if part}
+        found |= {w.replace(".", "") for w in found}
+        return frozenset(found)
+
+    @cached_property
+    def _tokens(self) -> list[str | None]:
+        # Title, outlet, date and text apart: a number in one is not near words of another.
+        gap: list[str | None] = [None] * NUMBER_WINDOW
+        out: list[str | None] = []
+        for part in self.byline_and_text.split("\n", 3):
+            out += _tokens(part) + gap
+        return out
 
     @cached_property
     def _stems(self) -> frozenset[str]:
         return frozenset(stem(w) for w in self._words)
 
-    @cached_property
-    def _numbers(self) -> frozenset[str]:
-        found = {_number(n) for n in _NUMBER.findall(f"{self.title}\n{self.text}")}
-        found |= {v for k, v in _NUMBER_WORDS.items() if k in self._words}
-        if self.day:
-            found |= {str(self.day.year), str(self.day.month), str(self.day.day)}
-        return frozenset(found)
+    def holds_number(self, number: str, near: set[str]) -> bool:
+        """True when `number` occurs here within a few words of one of the words `near` it
+        in the sentence (any occurrence will do when the sentence gives it no context)."""
+        tokens = self._tokens
+        for index, token in enumerate(tokens):
+            if token != f"#{number}":
+                continue
+            window = tokens[max(0, index - NUMBER_WINDOW) : index + NUMBER_WINDOW + 1]
+            if not near or near & set(window):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -185,12 +215,17 @@ def verify(sentence: WrittenSentence, sources: Sequence[Source]) -> Verdict:
 
 
 def _unsupported(text: str, cited: list[Source]) -> str | None:
-    numbers = {_number(n) for n in _NUMBER.findall(text)}
-    said = [w.lower() for w in _WORD.findall(text)]
-    numbers |= {_NUMBER_WORDS[w] for w in said if w in _NUMBER_WORDS}
-    if any(not any(n in s._numbers for s in cited) for n in numbers):
-        return NUMBER
-    if any(not _named_in(name, cited) for name in _names(text)):
+    tokens = _tokens(text)
+    numbers = set()
+    for index, token in enumerate(tokens):
+        if token and token.startswith("#"):
+            number = token[1:]
+            numbers.add(number)
+            around = tokens[max(0, index - NEAR_NUMBER) : index + NEAR_NUMBER + 1]
+            near = {t for t in around if t and not t.startswith("#")}
+            if not any(s.holds_number(number, near) for s in cited):
+                return NUMBER
+    if any(not _named_in(name, first, cited) for name, first in _names(text)):
         return NAME
     content = {stem(w) for w in words(text) if _is_content(w)}
     if not content and not numbers:
@@ -202,9 +237,9 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
     return None
 
 
-def _names(text: str) -> list[str]:
-    """Capitalised words: proper names, months, days (a sentence's first word only when it
-    is not a common opener)."""
+def _names(text: str) -> list[tuple[str, bool]]:
+    """Capitalised words (proper names, months) and whether each opens the sentence (the
+    first word is skipped when it is a common opener)."""
     found = []
     for index, match in enumerate(_WORD.finditer(text)):
         word = match.group(0)
@@ -213,17 +248,45 @@ def _names(text: str) -> list[str]:
         lower = word.lower()
         if index == 0 and (lower in STOPWORDS or lower in _OPENERS):
             continue
-        found.append(word)
+        found.append((word, index == 0))
     return found
 
 
-def _named_in(name: str, cited: list[Source]) -> bool:
-    lower = _bare(name.lower().strip("."))
-    parts = [p for p in re.split(r"[-–]", lower) if p]
+def _named_in(name: str, first: bool, cited: list[Source]) -> bool:
+    """A name must appear with its capital; the first word of a sentence may be any word
+    of the passage, capitalised only by its place."""
+    bare = _bare(name.strip("."))
+    forms = {bare, bare.replace(".", ""), bare.upper()}
+    if first:
+        forms.add(bare.lower())
+    parts = [p for p in re.split(r"[-–&]", bare) if p]
+    if any(ch.isdigit() for ch in bare):  # "Covid-21" is not "Covid" plus a 21 elsewhere
+        parts = [bare]
     return any(
-        lower in s._words or lower.replace(".", "") in s._words or all(p in s._words for p in parts)
+        forms & s._cased
+        or (first and bare.lower() in s._words)
+        or all(p in s._cased for p in parts)
         for s in cited
     )
+
+
+def _tokens(text: str) -> list[str | None]:
+    """Numbers as "#n" (digits or number words), content words as stems, others None:
+    positions kept, so that what stands near a number can be compared."""
+    out: list[str | None] = []
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if token[0].isdigit():
+            out.append(f"#{_number(token)}")
+            continue
+        word = token.lower().strip(".")
+        if word in _NUMBER_WORDS:
+            out.append(f"#{_NUMBER_WORDS[word]}")
+        elif _is_content(word):
+            out.append(stem(_bare(word)))
+        else:
+            out.append(None)
+    return out
 
 
 def _is_content(word: str) -> bool:
