@@ -15,7 +15,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION")
+_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_")
 
 
 def log(message: str) -> None:

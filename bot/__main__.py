@@ -29,6 +29,7 @@ from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
 from bot.logs import configure_logging
 from bot.report import feedback_report, parse_since
 from bot.socket_mode import create_socket_handler
+from bot.streaming import open_writer
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
 from core.errors import NewsroomError, StoreUnavailableError
 from core.settings import Settings, load_settings
@@ -52,14 +53,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level, secrets=[settings.slack_signing_secret or ""])
     answerer = ArchiveAnswerer(settings)
+    try:
+        writer = open_writer(settings)  # None unless ANSWER_MODEL is set
+    except NewsroomError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
     stop, revoked = threading.Event(), threading.Event()
 
     def on_revoked() -> None:
         revoked.set()
         stop.set()
 
-    try:  # auth.test: fails fast, before the model loads
-        app = create_app(settings, answerer, on_revoked=on_revoked)
+    try:  # auth.test: fails fast, before the models load
+        app = create_app(settings, answerer, on_revoked=on_revoked, writer=writer)
     except (BoltError, SlackApiError, OSError) as exc:
         print(
             f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         answerer.warm()
+        if writer is not None:
+            writer.warm()
     except StoreUnavailableError as exc:
         log.warning(
             "%s Starting anyway: questions get a 'search is unavailable' reply until "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -20,9 +20,13 @@ from bot.policy import Identity, Policy
 from bot.responder import Answerer, Responder
 from bot.retries import create_retry_handlers
 from bot.state import SeenEvents, SharedState
+from bot.streaming import WrittenReplies
 from core.errors import NewsroomError
 from core.models import StoreSummary
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    from core.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ def create_app(
     client: WebClient | None = None,
     socket_mode: bool | None = None,
     on_revoked: Callable[[], None] | None = None,
+    writer: Writer | None = None,
 ) -> App:
     """A Bolt app answering questions with `answerer`.
 
@@ -59,6 +64,8 @@ def create_app(
         socket_mode: Whether requests come over Socket Mode (no signature to verify);
             by default, when SLACK_APP_TOKEN is set.
         on_revoked: Called once if Slack revokes the bot token (the app was uninstalled).
+        writer: Writes answers with a model (`bot.streaming.open_writer`); None keeps
+            answers extractive.
 
     Raises:
         BoltError: Slack refused the bot token (`auth.test` runs here).
@@ -82,6 +89,7 @@ def create_app(
         state,
         summarize=_summarizer(answerer),
         on_revoked=on_revoked,
+        written=WrittenReplies(writer) if writer is not None else None,
     )
     app.middleware(skip_repeated_deliveries(SeenEvents(state)))
     listeners.register(app, responder)

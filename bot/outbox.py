@@ -1,11 +1,11 @@
 """Everything the bot sends to Slack, and what it does when Slack says no.
 
 A message whose blocks Slack refuses is posted again in its simpler forms (classic buttons
-instead of `feedback_buttons`, then plain text). When an answer cannot be posted at all, the
-asker is told privately, through the first path that works: the interaction's
-`response_url`, an ephemeral message, then a direct message from the app. A revoked token
-(`token_revoked`, `invalid_auth`, …) is reported once, to `on_revoked`, instead of on every
-question.
+instead of `feedback_buttons`, then plain text); a streamed answer is closed the same way.
+When an answer cannot be posted at all, the asker is told privately, through the first path
+that works: the interaction's `response_url`, an ephemeral message, then a direct message
+from the app. A revoked token (`token_revoked`, `invalid_auth`, …) is reported once, to
+`on_revoked`, instead of on every question.
 """
 
 from __future__ import annotations
@@ -67,6 +67,23 @@ class Outbox:
             lambda form: client.chat_update(channel=channel, ts=ts, **form.as_kwargs()),
             "chat.update",
         )
+
+    def stop_stream(self, stream: Any, message: Message) -> Posted:
+        """Close a chat stream (slack_sdk's `ChatStream`) with the message's blocks below
+        the streamed text, in the first form Slack takes; a form without blocks is not
+        tried (post it on its own)."""
+        forms = [form for form in message.forms() if form.blocks]
+        if not forms:
+            return Posted(error="no_blocks")
+        first = forms[0]
+        blocked = Message(first.text, first.blocks, forms[1:], first.native_feedback)
+        try:
+            return self._send(
+                blocked, lambda form: stream.stop(blocks=form.blocks), "chat.stopStream"
+            )
+        except OSError as exc:  # the connection dropped: the stream may still be open
+            log.info("chat.stopStream failed: %s", type(exc).__name__)
+            return Posted(error=type(exc).__name__)
 
     def _send(self, message: Message, call: Callable[[Message], Any], method: str) -> Posted:
         error = "unknown"

@@ -5,7 +5,9 @@ text is sent `verbatim` so Slack does not turn words of an article into links or
 Slack's limits are kept here: 3,000 characters a section, 50 blocks, 2,000 a button value,
 and the whole message under `BLOCKS_BUDGET` (Slack refuses messages at about 13.2k
 characters of blocks with `msg_blocks_too_long`): passages are shortened first, and only
-dropped, last first, when shortening is not enough.
+dropped, last first, when shortening is not enough. A model's written answer counts in the
+same budget: passages are shortened first, then the ones it does not cite dropped; its
+sentences are never cut, and when it still does not fit the answer is the quoted one alone.
 
 A message carries `fallbacks`, simpler forms to post when a workspace refuses the blocks:
 the classic 👍/👎 buttons instead of Slack's `feedback_buttons`, then plain text.
@@ -14,13 +16,17 @@ the classic 👍/👎 buttons instead of Slack's `feedback_buttons`, then plain 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from bot.mrkdwn import blockquote, clip, emphasize, escape, link, mention, query_terms
-from core.models import Answer, Passage, StoreSummary
+from bot.written import label, shown_sentences, written_blocks
+from core.models import Answer, Passage, StoreSummary, WrittenAnswer
 from core.text import Span, split_sentences
+
+log = logging.getLogger(__name__)
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -77,6 +83,7 @@ def render_answer(
     asked_by: str | None = None,
     context_question: str | None = None,
     note: str | None = None,
+    streamed: bool = False,
 ) -> Message:
     """An answer as a Slack message.
 
@@ -90,6 +97,8 @@ def render_answer(
         asked_by: The user whose question this is, shown above the answer (shared answers).
         context_question: The thread's earlier question the search also used.
         note: A remark of ours shown above the answer (plain text).
+        streamed: The written answer was streamed into the message above these blocks:
+            it counts in the size budget, but is not among the blocks.
     """
     asked = mention(asked_by) if asked_by else ""
     head = _head(answer, asked, context_question, note)
@@ -99,11 +108,13 @@ def render_answer(
     text = _fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}")
     forms = [native_feedback] if not feedback else ([True, False] if native_feedback else [False])
     messages = []
+    written = [] if streamed else _written(answer)
     for native in forms:
         tail = _tail(answer, answer_id, feedback, native, share)
-        blocks = _fit_message(answer, head, tail)
+        blocks = _fit_message(answer, head, tail, streamed)
         messages.append(Message(text, blocks, native_feedback=feedback and native))
-    messages.append(Message(_plain(answer, asked)))
+    shown = bool(written) and written[-1] in messages[-1].blocks  # it may not have fit
+    messages.append(Message(_plain(answer, asked, shown)))
     return Message(messages[0].text, messages[0].blocks, messages[1:], messages[0].native_feedback)
 
 
@@ -144,14 +155,30 @@ def _tail(
 
 
 def _fit_message(
-    answer: Answer, head: list[dict[str, Any]], tail: list[dict[str, Any]]
+    answer: Answer, head: list[dict[str, Any]], tail: list[dict[str, Any]], streamed: bool
 ) -> list[dict[str, Any]]:
-    """Head, lead, passages and tail within `BLOCKS_BUDGET` and `MAX_BLOCKS`: each length
-    of `SHORTER` in turn, then fewer passages."""
+    """Head, written answer, lead, passages and tail within `BLOCKS_BUDGET` and
+    `MAX_BLOCKS`; without the written answer when it cannot fit whole with the passages it
+    cites (`streamed`: it is above the blocks, so it only takes room)."""
+    written = _written(answer)
+    if written:
+        fitted = _fit_passages(answer, head + written, tail, _cited(answer))
+        if fitted is not None:
+            return [b for b in fitted if b not in written] if streamed else fitted
+        log.info("the written answer does not fit in one message: quoting alone")
+    return _fit_passages(answer, head, tail, 0) or head + tail
+
+
+def _fit_passages(
+    answer: Answer, head: list[dict[str, Any]], tail: list[dict[str, Any]], least: int
+) -> list[dict[str, Any]] | None:
+    """Head, lead, passages and tail: each length of `SHORTER` in turn, then fewer
+    passages, but never fewer than `least` (None then). With `least` 0 the last try
+    stands whatever its size."""
     terms = query_terms(answer.question)
     room = MAX_BLOCKS - len(head) - len(tail) - 1
     count = min(len(answer.passages), MAX_PASSAGES, room)
-    while True:
+    while count >= least:
         for excerpt, title in SHORTER:
             lead = _lead_text(
                 answer.lead or "", answer.lead_passage, terms, title, answer.lead_answer
@@ -162,9 +189,24 @@ def _fit_message(
                 text = _passage_text(number, passage, terms, focus, excerpt, title)
                 body.append(_section(text))
             blocks = head + body + tail
-            if count == 0 or blocks_size(blocks) <= BLOCKS_BUDGET:
+            if (count == 0 and least == 0) or blocks_size(blocks) <= BLOCKS_BUDGET:
                 return blocks
         count -= 1
+    return None
+
+
+def _written(answer: Answer) -> list[dict[str, Any]]:
+    """The written answer's blocks; none when nothing of it is shown."""
+    if answer.written is None or not answer.written.shown:
+        return []
+    return written_blocks(answer.written, answer.passages)
+
+
+def _cited(answer: Answer) -> int:
+    """The highest passage number the written answer cites: those passages must stay."""
+    assert answer.written is not None
+    shown = shown_sentences(answer.written, answer.passages)
+    return max((n for s in shown for n in s.citations), default=0)
 
 
 def blocks_size(blocks: list[dict[str, Any]]) -> int:
@@ -300,9 +342,14 @@ def _best_sentence(spans: list[Span], terms: set[str], focus: str | None) -> int
     return max(range(len(spans)), key=lambda i: (scores[i], -i))
 
 
-def _plain(answer: Answer, asked: str) -> str:
-    """The answer as plain mrkdwn text, for a workspace that refuses our blocks."""
+def _plain(answer: Answer, asked: str, written: bool) -> str:
+    """The answer as plain mrkdwn text, for a workspace that refuses our blocks (with the
+    written answer's sentences when the blocks held them)."""
     lines = [f"{asked} asked: {escape(clip(answer.question, 300))}"] if asked else []
+    if written and answer.written is not None:
+        lines.append(f"_{escape(label(answer.written.model))}_")
+        shown = shown_sentences(answer.written, answer.passages)
+        lines.append(escape(WrittenAnswer(answer.written.model, shown).text))
     lines.append(f"“{escape(clip(answer.lead or '', 1200))}”")
     for number, passage in enumerate(answer.passages[:MAX_PASSAGES], 1):
         lines.append(f"{number}. {escape(clip(_byline(passage), 300))}")

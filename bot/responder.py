@@ -25,10 +25,11 @@ from bot.guards import RateLimiter
 from bot.home import HomeFacts, render_home
 from bot.inbound import Question
 from bot.intent import addressed_to_others, asks_for_help, reads_as_question
-from bot.outbox import Outbox
+from bot.outbox import Outbox, Posted
 from bot.policy import Policy
 from bot.render import Message, render_answer, render_notice
 from bot.state import AnswerLog, PostedAnswer, SharedState, ThreadMemory, Turn
+from bot.streaming import WrittenReplies
 from core.errors import NewsroomError, StoreUnavailableError
 from core.models import Answer, StoreSummary
 from core.settings import Settings
@@ -59,6 +60,7 @@ class Responder:
         summarize: What the archive holds, for the App Home tab (None: unreachable).
         on_revoked: Called once when Slack revokes the bot's token (the app was
             uninstalled); the bot then stays idle.
+        written: Adds a model's written answer (None: answers stay extractive).
     """
 
     def __init__(
@@ -71,12 +73,14 @@ class Responder:
         summarize: Callable[[], StoreSummary | None] = lambda: None,
         on_revoked: Callable[[], None] | None = None,
         workers: int = ANSWER_WORKERS,
+        written: WrittenReplies | None = None,
     ):
         self.settings = settings
         self.answerer = answerer
         self.feedback = feedback
         self.policy = policy
         self.summarize = summarize
+        self.written = written
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.threads = ThreadMemory(state)
         self.answers = AnswerLog(state)
@@ -221,18 +225,18 @@ class Responder:
             self._converse(client, question)
 
     def _converse(self, client: WebClient, question: Question) -> None:
-        """Answer in the conversation: progress, compose, post, remember; a post Slack
-        refuses is told to the asker privately."""
+        """Answer in the conversation: progress, answer, post (a written answer streams
+        into a thread), remember; a post Slack refuses is told to the asker privately."""
         earlier = self.threads.recall(question.channel, question.thread_ts or "")
         context = earlier.question if earlier and question.thread_ts else None
         note = notices.FILES_NOT_READ if question.files else None
         with self._progress(client, question):
-            message = self._compose(question.text, context=context, note=note)
+            found = self._answer(question.text, context)
             if question.thread_ts:  # before posting: the asker may reply at once
                 self.threads.remember(
                     question.channel, question.thread_ts, Turn(question.user, question.text)
                 )
-            posted = self.outbox.post(client, question.channel, question.thread_ts, message)
+            posted = self._deliver(client, question, found, context, note)
             if posted.ts:  # before the hourglass goes: an edit may follow at once
                 self._remember(question, posted.ts, context)
         if not posted.ts and not self.revoked:
@@ -241,6 +245,37 @@ class Responder:
             self.outbox.tell(
                 client, question.user, text, channel=question.channel, thread_ts=question.thread_ts
             )
+
+    def _deliver(
+        self,
+        client: WebClient,
+        question: Question,
+        found: Answer | Message,
+        context: str | None,
+        note: str | None,
+    ) -> Posted:
+        """Post the answer where it was asked; with a model, stream it into a thread."""
+        channel, thread_ts = question.channel, question.thread_ts
+        if self.written is None or thread_ts is None or not isinstance(found, Answer):
+            message = self._finish(found, question.text, context=context, note=note)
+            return self.outbox.post(client, channel, thread_ts, message)
+
+        def render(answer: Answer, streamed: bool) -> Message:
+            return self._render(answer, context=context, note=note, streamed=streamed)
+
+        return self.written.stream(
+            client,
+            self.outbox,
+            channel=channel,
+            thread_ts=thread_ts,
+            user=question.user,
+            team=self.policy.identity.team_id,
+            answer=found,
+            question=question.text,
+            earlier=context,
+            render=render,
+            post=lambda message: self.outbox.post(client, channel, thread_ts, message),
+        )
 
     def _remember(self, question: Question, answer_ts: str, context: str | None) -> None:
         """Record an answer posted to a question: for edits, and for follow-ups in its
@@ -351,6 +386,35 @@ class Responder:
             asked_by: Show who asked above the answer (shared answers).
             note: A remark of ours above the answer.
         """
+        return self._finish(
+            self._answer(question, context),
+            question,
+            context=context,
+            share=share,
+            asked_by=asked_by,
+            note=note,
+        )
+
+    def _finish(
+        self,
+        found: Answer | Message,
+        question: str,
+        *,
+        context: str | None = None,
+        share: bool = False,
+        asked_by: str | None = None,
+        note: str | None = None,
+    ) -> Message:
+        """The message for an answer (or the notice already made for a failure), with a
+        model's written answer when one is configured, written in one go."""
+        if not isinstance(found, Answer):
+            return found
+        if self.written is not None:
+            self.written.attach(found, question, context)
+        return self._render(found, share=share, asked_by=asked_by, context=context, note=note)
+
+    def _answer(self, question: str, context: str | None = None) -> Answer | Message:
+        """The core's answer to a question, or the friendly notice for a failure."""
         searched = f"{context} {question}" if context else question
         started = time.perf_counter()
         try:
@@ -371,6 +435,20 @@ class Responder:
             len(answer.passages),
             len(searched),
         )
+        return answer
+
+    def _render(
+        self,
+        answer: Answer,
+        *,
+        share: bool = False,
+        asked_by: str | None = None,
+        context: str | None = None,
+        note: str | None = None,
+        streamed: bool = False,
+    ) -> Message:
+        """An answer as a message with a fresh feedback id (`streamed`: its written part
+        is streamed above the blocks)."""
         return render_answer(
             answer,
             uuid.uuid4().hex[:16],
@@ -379,6 +457,7 @@ class Responder:
             asked_by=asked_by,
             context_question=context,
             note=note,
+            streamed=streamed,
         )
 
     def _usage(self) -> Message:

@@ -60,7 +60,7 @@ def passage_json(passage: Passage) -> dict[str, Any]:
 
 def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
     """An answer in the `--json` contract (passages: every one considered, best first)."""
-    return {
+    data = {
         "id": question_id,
         "question": answer.question,
         "answer": answer.lead,
@@ -68,6 +68,11 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
         "passages": [passage_json(p) for p in answer.considered],
         "notes": answer.notes,
     }
+    if answer.written is not None:  # citations [n] number `answer.passages`, not these
+        from core.ask_written import written_json
+
+        data["written"] = written_json(answer.written)
+    return data
 
 
 def _byline(p: Passage) -> str:
@@ -89,6 +94,11 @@ def _render_lines(answer: Answer, bold: bool) -> str:
     if answer.lead is None or answer.lead_passage is None:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
+    if answer.written is not None:
+        from core.ask_written import render_written
+
+        # a model's text must not carry our bold markers either
+        lines += [_unmarked(line) for line in render_written(answer.written)]
     lines.append(_quoted_lead(answer.lead, answer.lead_answer if bold else None))
     lead = answer.lead_passage
     lines.append(f"  — {_byline(lead)}" + (f"  {lead.link}" if lead.link else ""))
@@ -110,9 +120,14 @@ def _quoted_lead(lead: str, answer: tuple[int, int] | None) -> str:
         return textwrap.fill(f"“{lead}”", width=88)
     start, end = answer
     parts = [lead[:start], lead[start:end], lead[end:]]
-    parts = [p.replace(_BOLD_ON, "").replace(_BOLD_OFF, "") for p in parts]
+    parts = [_unmarked(p) for p in parts]
     marked = f"{parts[0]}{_BOLD_ON}{parts[1]}{_BOLD_OFF}{parts[2]}"
     return textwrap.fill(f"“{marked}”", width=88)
+
+
+def _unmarked(text: str) -> str:
+    """The text without the private-use characters that stand for bold."""
+    return text.replace(_BOLD_ON, "").replace(_BOLD_OFF, "")
 
 
 def render_nothing(answer: Answer) -> str:
@@ -217,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--batch", metavar="FILE.jsonl", help="answer {id, question} lines")
     parser.add_argument("--collection", help="collection name (default: COLLECTION or 'news')")
+    parser.add_argument(
+        "--extractive", action="store_true", help="quote only, even when ANSWER_MODEL is set"
+    )
     args = parser.parse_args(argv)
     if not args.question and not args.batch:
         parser.print_usage(sys.stderr)
@@ -243,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
             considered=max(CONSIDERED, k),
             max_chars=settings.max_question_chars,
         )
+        if settings.writes_answers and not args.extractive:
+            from core.ask_written import write_answer  # LangChain only when configured
+
+            write_answer(answer, settings, args.question)
     except NewsroomError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2

@@ -103,6 +103,57 @@ class StoreSummary:
     last_ingest: str | None = None
 
 
+@dataclass(frozen=True)
+class WrittenSentence:
+    """One sentence of a written answer that passed verification.
+
+    Attributes:
+        text: The sentence without its citation marks.
+        citations: The passages it cites, numbered from 1 as given to the model
+            (for an `Answer`, its `passages` in order).
+    """
+
+    text: str
+    citations: tuple[int, ...]
+
+
+@dataclass
+class WrittenAnswer:
+    """What a language model wrote from the passages, reduced to the sentences they support.
+
+    Attributes:
+        model: The model's name, for the "written by" label.
+        sentences: The verified sentences, in the order written; empty when nothing is shown.
+        removed: Sentences dropped as unsupported.
+        reasons: How many were dropped for each reason (see `core.verify`).
+        problem: Why the model's answer is not shown, or stopped early: "timeout",
+            "model error", "declined" (the model said the passages do not answer),
+            "unsupported" (no sentence passed) or "empty"; None when all went well.
+        first_token_seconds: From the request to the model's first text.
+        seconds: From the request to the last sentence checked.
+    """
+
+    model: str
+    sentences: list[WrittenSentence] = field(default_factory=list)
+    removed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    problem: str | None = None
+    first_token_seconds: float | None = None
+    seconds: float = 0.0
+
+    @property
+    def shown(self) -> bool:
+        """True when at least one sentence survived verification."""
+        return bool(self.sentences)
+
+    @property
+    def text(self) -> str:
+        """The kept sentences with their [n] citations, as plain text."""
+        return " ".join(
+            f"{s.text} {''.join(f'[{n}]' for n in s.citations)}" for s in self.sentences
+        )
+
+
 @dataclass
 class Answer:
     """What the bot and the CLI render.
@@ -117,6 +168,7 @@ class Answer:
         summary: What the archive holds, for "nothing found" replies.
         lead_answer: Where the answer sits in `lead` (character offsets, end exclusive),
             when the lead ranker is confident of it; None otherwise.
+        written: What a language model wrote from `passages`, when one is configured.
     """
 
     question: str
@@ -127,6 +179,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     summary: StoreSummary | None = None
     lead_answer: tuple[int, int] | None = None
+    written: WrittenAnswer | None = None
 
     @property
     def found(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     max_question_chars: int = 1000
     answer_passages: int = 5
     query_threads: int = 1
+
+    # Written answers (optional; empty ANSWER_MODEL keeps answers extractive)
+    answer_model: str = ""
+    answer_model_name: str = "local-model"
+    answer_api_key: SecretStr | None = None
+    answer_timeout: float = Field(default=30.0, gt=0)
+    answer_max_tokens: int = Field(default=250, ge=16)
 
     # Slack
     slack_bot_token: str | None = None
@@ -67,6 +74,7 @@ class Settings(BaseSettings):
         "feedback_db",
         "index_path",
         "bot_state_db",
+        "answer_api_key",
         mode="before",
     )
     @classmethod
@@ -84,6 +92,11 @@ class Settings(BaseSettings):
     def server_mode(self) -> bool:
         """True when a Chroma server is configured instead of the embedded store."""
         return bool(self.chroma_host)
+
+    @property
+    def writes_answers(self) -> bool:
+        """True when a language model writes answers on top of the extractive one."""
+        return bool(self.answer_model.strip())
 
     @property
     def store_label(self) -> str:

@@ -22,7 +22,11 @@ from core.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "examples" / "articles"
 
-_SCRUB = [k for k in os.environ if k.startswith(("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION"))]
+_SCRUB = [
+    k
+    for k in os.environ
+    if k.startswith(("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_"))
+]
 
 
 @pytest.fixture(autouse=True)

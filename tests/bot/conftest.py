@@ -1,4 +1,4 @@
-"""Bot fixtures: a seeded archive (once per session), the Slack stand-in, a running bot.
+"""Bot fixtures: a seeded archive (once per session), a long one, the Slack stand-in, a bot.
 
 The bot runs exactly as in production (create_app + Socket Mode handler, or the HTTP
 server) with the real core and a real embedded Chroma; only Slack is the local stand-in.
@@ -7,6 +7,7 @@ server) with the real core and a real embedded Chroma; only Slack is the local s
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,17 @@ The footbridge will cost 2.4 million dollars & open in spring, the board said. C
 the <b>zoning</b> vote was rushed.
 """
 
+OTHER_TOPICS = [
+    "harbour ferry schedule",
+    "school lunch menu",
+    "library opening hours",
+    "stadium parking fees",
+    "museum dinosaur exhibition",
+    "tram line extension",
+    "farmers market vendors",
+    "city marathon route",
+]
+
 
 @pytest.fixture(scope="session")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -60,6 +72,34 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     hostile.write_text(HOSTILE_ARTICLE, encoding="utf-8")
     settings = make_settings(root)
     ingest_paths(settings, SEED_DIR, hostile)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def long_archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Twelve long articles on one subject, with long titles and very long URLs, among forty
+    short ones on other subjects (so that the subject's words are rare enough to rank)."""
+    root = tmp_path_factory.mktemp("long")
+    records = []
+    for n in range(12):
+        text = " ".join(
+            f"The council debated the Riverside footbridge budget, item {n}.{i}, and the "
+            f"engineers defended the cost of the footbridge once more."
+            for i in range(30)
+        )
+        title = f"Council argues over the Riverside footbridge budget {n} " * 4
+        url = f"https://gazette.example/{'archive/' * 45}footbridge-{n}"
+        day = f"2023-05-{n + 1:02d}"
+        records.append({"id": f"f{n}", "title": title, "url": url, "published_at": day})
+        records[-1] |= {"source": "Riverside Gazette", "text": text}
+    for n in range(40):
+        topic = OTHER_TOPICS[n % len(OTHER_TOPICS)]
+        text = " ".join(f"Officials discussed the {topic} on day {n}.{i}." for i in range(8))
+        records.append({"id": f"o{n}", "title": f"The {topic}, {n}", "text": text})
+    corpus = root / "long.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    settings = make_settings(root)
+    ingest_paths(settings, corpus)
     return settings
 
 

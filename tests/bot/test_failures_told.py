@@ -3,7 +3,6 @@ and what the bot sends stays within what Slack accepts."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -13,23 +12,11 @@ import pytest
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
 from tests.bot.conftest import RunningBot
-from tests.conftest import make_settings
-from tests.helpers import ingest_paths
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
 from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
 QUESTION = "who was Cienfuegos?"
-OTHER_TOPICS = [
-    "harbour ferry schedule",
-    "school lunch menu",
-    "library opening hours",
-    "stadium parking fees",
-    "museum dinosaur exhibition",
-    "tram line extension",
-    "farmers market vendors",
-    "city marathon route",
-]
 
 
 @pytest.mark.parametrize(
@@ -88,34 +75,6 @@ def test_a_workspace_without_feedback_buttons_gets_the_classic_ones(bot: Running
     bot.mention("when was he arrested?")
     third = bot.web.wait_for("chat.postMessage", count=3)[2]
     assert third.response["ok"] and "feedback_up" in buttons_of(third.blocks)
-
-
-@pytest.fixture(scope="module")
-def long_archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Twelve long articles on one subject, with long titles and very long URLs, among forty
-    short ones on other subjects (so that the subject's words are rare enough to rank)."""
-    root = tmp_path_factory.mktemp("long")
-    records = []
-    for n in range(12):
-        text = " ".join(
-            f"The council debated the Riverside footbridge budget, item {n}.{i}, and the "
-            f"engineers defended the cost of the footbridge once more."
-            for i in range(30)
-        )
-        title = f"Council argues over the Riverside footbridge budget {n} " * 4
-        url = f"https://gazette.example/{'archive/' * 45}footbridge-{n}"
-        day = f"2023-05-{n + 1:02d}"
-        records.append({"id": f"f{n}", "title": title, "url": url, "published_at": day})
-        records[-1] |= {"source": "Riverside Gazette", "text": text}
-    for n in range(40):
-        topic = OTHER_TOPICS[n % len(OTHER_TOPICS)]
-        text = " ".join(f"Officials discussed the {topic} on day {n}.{i}." for i in range(8))
-        records.append({"id": f"o{n}", "title": f"The {topic}, {n}", "text": text})
-    corpus = root / "long.jsonl"
-    corpus.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
-    settings = make_settings(root)
-    ingest_paths(settings, corpus)
-    return settings
 
 
 def test_ten_long_passages_fit_in_one_message_slack_takes(

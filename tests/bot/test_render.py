@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.mrkdwn import emphasize, escape, link, plain_question
 from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, excerpt_of, render_answer
-from core.models import Answer, Passage, StoreSummary
+from core.models import Answer, Passage, StoreSummary, WrittenAnswer, WrittenSentence
 from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
 TRICKS = [
@@ -226,3 +227,44 @@ def test_passages_are_dropped_only_when_shortening_is_not_enough() -> None:
     assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
     shown = json.dumps(message.blocks)
     assert "part-0?" in shown and "part-39?" not in shown
+
+
+def _written(
+    citations: list[int], text: str = "The council approved the footbridge budget."
+) -> Any:
+    sentences = [WrittenSentence(text, (n,)) for n in citations]
+    return WrittenAnswer("standin-7b", sentences)
+
+
+def test_a_written_answer_keeps_whole_sentences_and_the_passages_it_cites() -> None:
+    """Forty sentences over ten long passages: only whole sentences within a section, the
+    passages they cite kept (shortened), and the message under Slack's size limit."""
+    passages = [_long_passage(n) for n in range(10)]
+    answer = _answer(passages, lead=passages[0].text[:400])
+    answer.written = _written([n % 3 + 1 for n in range(40)])
+    message = render_answer(answer, "id1", share=True, asked_by="U0A")
+    assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
+    assert "asked" in message.blocks[0]["text"]["text"]
+    assert "Written by standin-7b" in json.dumps(message.blocks[1])
+    written = message.blocks[2]["text"]["text"]
+    assert written.endswith("]>") and written.count("budget. <") == written.count("|[")
+    assert len(written) <= SECTION_LIMIT and written.count("budget.") < 40
+    shown = json.dumps(message.blocks[3:])
+    assert all(f"*{n}.*" in shown for n in (1, 2, 3))
+    plain = message.fallbacks[-1].text
+    assert "Written by standin-7b" in plain and "The council approved" in plain
+
+
+def test_a_written_answer_that_cannot_fit_leaves_the_quoted_answer_alone() -> None:
+    """Citing a tenth passage that cannot be shown within the size limit: the message is
+    the quoted answer alone rather than a citation without its passage."""
+    passages = [_long_passage(n) for n in range(10)]
+    for passage in passages:
+        passage.url = f"https://gazette.example/{'long/' * 300}{passage.doc_id}"
+    answer = _answer(passages, lead=passages[0].text[:400])
+    answer.written = _written([10])
+    message = render_answer(answer, "id1")
+    assert blocks_size(message.blocks) <= BLOCKS_LIMIT
+    assert "Written by" not in json.dumps(message.blocks)
+    assert message.blocks[0]["text"]["text"].startswith(">“")
+    assert "Written by" not in message.fallbacks[-1].text

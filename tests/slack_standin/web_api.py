@@ -8,7 +8,9 @@ It fails the way Slack fails: `msg_blocks_too_long` over Slack's reported size l
 `invalid_blocks` for blocks a workspace does not support, `not_in_channel`, `is_archived`,
 `restricted_action` and `channel_not_found` where the bot may not post, `missing_scope`
 for methods whose scope the app lacks, `token_revoked` once the app is uninstalled, and
-`response_url`s that expire after 5 uses or 30 minutes.
+`response_url`s that expire after 5 uses or 30 minutes. Streams (`chat.startStream` …
+`chat.stopStream`) are refused the same way; a streamed message is measured as its
+markdown in one block followed by the blocks `chat.stopStream` adds.
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ NEEDS_SCOPE = {
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
 }
-POSTING = ("chat.postMessage", "chat.postEphemeral", "chat.update")
+POSTING = (
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "chat.startStream",
+    "chat.appendStream",
+    "chat.stopStream",
+)
 
 
 def blocks_size(blocks: Any) -> int:
@@ -102,11 +111,34 @@ class Call:
         return "\n".join(texts)
 
     @property
+    def markdown(self) -> str:
+        """Markdown a streaming call adds: `markdown_text` and its markdown chunks."""
+        parts = [str(self.args.get("markdown_text") or "")]
+        parts += [
+            str(c.get("text") or "")
+            for c in self.args.get("chunks") or []
+            if isinstance(c, dict) and c.get("type") == "markdown_text"
+        ]
+        return "".join(parts)
+
+    @property
     def all_text(self) -> str:
         """Every text the message would show, fallback and blocks, for assertions."""
         return json.dumps(
             {"text": self.args.get("text"), "blocks": self.blocks}, ensure_ascii=False
         )
+
+
+@dataclass
+class Stream:
+    """A message being streamed (`chat.startStream` ... `chat.stopStream`)."""
+
+    channel: str
+    thread_ts: str
+    ts: str
+    markdown: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    stopped: bool = False
 
 
 @dataclass
@@ -145,6 +177,8 @@ class FakeSlackWebAPI:
         self.enterprise_id: str | None = None  # set: the workspace belongs to this org
         self._issued: dict[str, tuple[str, float]] = {}  # response_url key -> (name, issued)
         self._used: dict[str, int] = {}
+        self.streams: dict[str, Stream] = {}  # ts -> the streamed message
+        self.refuse_streaming: str | None = None  # an error code for chat.startStream
         self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(1)
@@ -314,6 +348,8 @@ class FakeSlackWebAPI:
             "assistant.threads."
         ):
             return {"ok": True}
+        if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
+            return self._stream(method, args, channel, ts)
         return {"ok": False, "error": "unknown_method"}
 
     def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
@@ -333,6 +369,38 @@ class FakeSlackWebAPI:
         if channel in self.restricted_channels and method != "chat.postEphemeral":
             return "restricted_action"
         return _blocks_refusal(args.get("blocks"), self.native_feedback)
+
+    def _stream(self, method: str, args: dict[str, Any], channel: str, ts: str) -> dict[str, Any]:
+        """Slack's chat streaming: a reply in a thread, to a named person in channels."""
+        markdown = Call(method, args, None).markdown
+        if method == "chat.startStream":
+            if self.refuse_streaming:
+                return {"ok": False, "error": self.refuse_streaming}
+            if not args.get("thread_ts"):
+                return {"ok": False, "error": "invalid_arguments"}
+            if not channel.startswith("D") and not (
+                args.get("recipient_user_id") and args.get("recipient_team_id")
+            ):
+                return {"ok": False, "error": "invalid_arguments"}
+            with self._changed:
+                self.streams[ts] = Stream(channel, str(args["thread_ts"]), ts, markdown)
+            return {"ok": True, "channel": channel, "ts": ts}
+        stream = self.streams.get(str(args.get("ts")))
+        if stream is None or stream.channel != channel:
+            return {"ok": False, "error": "message_not_found"}
+        if stream.stopped:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        blocks = Call(method, args, None).blocks
+        if method == "chat.stopStream":  # the final message: the streamed text, then blocks
+            final = [{"type": "markdown", "text": stream.markdown + markdown}, *blocks]
+            if blocks_size(final) > BLOCKS_LIMIT:
+                return {"ok": False, "error": "msg_blocks_too_long"}
+        with self._changed:
+            stream.markdown += markdown
+            if method == "chat.stopStream":
+                stream.blocks = blocks
+                stream.stopped = True
+        return {"ok": True, "channel": channel, "ts": stream.ts}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

@@ -1,0 +1,239 @@
+"""Written answers through a scripted OpenAI-compatible server: what the verifier lets through.
+
+The model is the only stand-in (tests/llm_standin.py, at the HTTP wire protocol, spoken to
+by langchain-openai's real client); search, answers, `ask` and the verifier are real.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from langchain_core.runnables import RunnableLambda
+
+from core.answer import answer_question
+from core.ask import main as ask_main
+from core.retriever import NewsroomRetriever
+from core.settings import Settings
+from core.writer import Writer, attach_written, create_written_chain
+from tests.conftest import ROOT, SEED_DIR, make_settings
+from tests.helpers import ingest_paths, searcher_for
+from tests.llm_standin import FakeChatServer, Reply
+
+QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
+SUPPORTED = "[1] Secretary of State Antony J. Blinken will attend the meetings in Mexico City."
+INVENTED_NAME = "[1] Secretary of State John Kerry will attend the meetings in Mexico City."
+INVENTED_NUMBER = "[1] Blinken will attend 14 meetings in Mexico City on Friday."
+MISSING_PASSAGE = "[2] Blinken will attend the meetings in Mexico City on Friday."
+
+Ask = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One embedded store holding the seed article (one passage per answer)."""
+    settings = make_settings(tmp_path_factory.mktemp("written"))
+    ingest_paths(settings, SEED_DIR)
+    return settings
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeChatServer]:
+    with FakeChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+def ask(
+    seeded: Settings, llm: FakeChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Ask:
+    """Run `ask` on the seeded store with ANSWER_MODEL pointing at the stand-in."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHROMA_PATH", str(seeded.chroma_path))
+    monkeypatch.setenv("ANSWER_MODEL", llm.base_url)
+    monkeypatch.setenv("ANSWER_MODEL_NAME", "standin-7b")
+    monkeypatch.setenv("ANSWER_TIMEOUT", "3")
+
+    def run(*args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        return ask_main(list(args)), out.getvalue(), err.getvalue()
+
+    return run
+
+
+def _written(ask: Ask, question: str = QUESTION) -> dict:
+    code, out, err = ask("--json", question)
+    assert code == 0, err
+    return json.loads(out)["written"]
+
+
+def test_a_supported_answer_is_printed_above_the_quote_with_its_citations(
+    ask: Ask, llm: FakeChatServer
+) -> None:
+    """`ask` prints the model's checked sentences, labelled with the model, then the quote."""
+    llm.script(Reply(SUPPORTED))
+    code, out, _ = ask(QUESTION)
+    assert code == 0
+    label = out.index("Written by standin-7b from the passages below")
+    sentence = out.index("Antony J. Blinken will attend the meetings in Mexico City. [1]")
+    quote = out.index("“The discussions will take place")
+    assert label < sentence < quote
+
+
+def test_the_prompt_numbers_the_passages_with_title_outlet_and_the_earlier_question(
+    seeded: Settings, llm: FakeChatServer
+) -> None:
+    """The model sees numbered passages with their bylines, the question and, for a
+    follow-up, the thread's earlier question."""
+    llm.script(Reply(SUPPORTED))
+    settings = seeded.model_copy(update={"answer_model": llm.base_url})
+    answer = answer_question(QUESTION, searcher_for(settings))
+    attach_written(answer, Writer.from_settings(settings), "and on which day?", QUESTION)
+    prompt = llm.requests[-1].prompt
+    assert "[1] “Biden administration is expected to enter a new security agreement" in prompt
+    assert "latimes.com" in prompt or "Los Angeles Times" in prompt
+    assert f"Earlier question in this conversation: {QUESTION}" in prompt
+    assert prompt.rstrip().endswith("Question: and on which day?")
+    assert "[2]" not in prompt.split("Question: Why did the port close?")[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (INVENTED_NAME, "Kerry"),
+        (INVENTED_NUMBER, "14"),
+        (MISSING_PASSAGE, "[2]"),
+    ],
+    ids=["invented name", "invented number", "citation to a passage not given"],
+)
+def test_an_unsupported_sentence_is_removed_and_the_supported_one_stays(
+    ask: Ask, llm: FakeChatServer, text: str, invented: str
+) -> None:
+    """Of two sentences, the one the passage does not support never reaches the reader."""
+    llm.script(Reply(f"{text} {SUPPORTED}"))
+    code, out, _ = ask(QUESTION)
+    assert code == 0
+    written = out.split("\n\n")[1]
+    assert "Antony J. Blinken will attend the meetings" in written
+    assert invented not in written
+
+
+@pytest.mark.parametrize(
+    ("reply", "problem"),
+    [
+        (Reply(INVENTED_NAME + " " + INVENTED_NUMBER), "unsupported"),
+        (Reply("The passages do not answer the question."), "declined"),
+        (Reply("I'm sorry, I cannot answer that from these passages."), "declined"),
+        (Reply(SUPPORTED, delay=6), "timeout"),
+        (Reply(raw="{this is not json"), "model error"),
+        (Reply(status=500), "model error"),
+        (Reply(""), "empty"),
+    ],
+    ids=["all invented", "refusal", "apology", "timeout", "malformed", "server error", "empty"],
+)
+def test_without_a_supported_sentence_the_answer_is_the_extractive_one(
+    ask: Ask, llm: FakeChatServer, reply: Reply, problem: str
+) -> None:
+    """Invented text, a refusal, a timeout or a broken server: `ask` prints exactly what it
+    prints without a model, and says why in --json."""
+    code, plain, _ = ask("--extractive", QUESTION)
+    assert code == 0
+    llm.script(reply)
+    started = time.monotonic()
+    code, out, _ = ask(QUESTION)
+    assert code == 0
+    assert out == plain
+    assert time.monotonic() - started < 5  # ANSWER_TIMEOUT=3 holds even for a stalled server
+    llm.script(reply)
+    written = _written(ask)
+    assert written["sentences"] == [] and written["problem"] == problem
+
+
+def test_slack_control_sequences_from_the_model_are_dropped(ask: Ask, llm: FakeChatServer) -> None:
+    """Markup the model writes (`<!channel>`, links) never survives into the answer text."""
+    llm.script(Reply(f"<!channel> {SUPPORTED} <https://evil.example|Read more> <!here>"))
+    written = _written(ask)
+    assert written["sentences"], written
+    assert "<" not in written["text"] and ">" not in written["text"]
+    assert "evil.example" not in written["text"]
+
+
+def test_kept_sentences_arrive_while_the_model_is_still_writing(
+    seeded: Settings, llm: FakeChatServer
+) -> None:
+    """Each sentence is handed on once verified, before the model has finished."""
+    llm.script(Reply(pieces=[SUPPORTED, " Then more", " text."], pause=1.0))
+    settings = seeded.model_copy(update={"answer_model": llm.base_url, "answer_timeout": 5})
+    answer = answer_question(QUESTION, searcher_for(settings))
+    arrived: list[float] = []
+    written = Writer.from_settings(settings).write(
+        QUESTION, answer.passages, on_sentence=lambda s: arrived.append(time.perf_counter())
+    )
+    assert len(written.sentences) == 1 and written.removed == 1
+    assert arrived and arrived[0] < llm.requests[-1].sent_at[-1]
+
+
+def test_logs_say_why_but_never_the_question_or_the_answer(
+    ask: Ask, llm: FakeChatServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The log line counts kept and removed sentences and names reasons, not texts."""
+    caplog.set_level(logging.INFO)
+    llm.script(Reply(f"{INVENTED_NAME} {SUPPORTED}"))
+    ask(QUESTION)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "1 sentences kept, 1 removed (1 name not in the cited passages)" in logged
+    for text in ("Blinken", "Kerry", "Secretary", "Mexico City"):
+        assert text not in logged
+
+
+def test_the_chain_reuses_the_retriever_inside_a_users_own_chain(
+    seeded: Settings, llm: FakeChatServer
+) -> None:
+    """`create_written_chain` is a LangChain runnable over `NewsroomRetriever`: a user can
+    pipe it into their own steps and read the documents its citations number."""
+    llm.script(Reply(SUPPORTED))
+    settings = seeded.model_copy(update={"answer_model": llm.base_url})
+    chain = create_written_chain(
+        NewsroomRetriever.from_settings(settings, k=2), Writer.from_settings(settings)
+    )
+    mine = chain | RunnableLambda(lambda out: (out["written"].text, out["documents"]))
+    text, documents = mine.invoke({"question": QUESTION, "earlier": None})
+    assert (
+        text == "Secretary of State Antony J. Blinken will attend the meetings in Mexico City. [1]"
+    )
+    assert "Blinken" in documents[0].page_content
+
+
+def test_a_misconfigured_model_stops_ask_with_what_to_do(
+    ask: Ask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unknown provider or a missing GGUF file: exit 2 and one line saying what to set."""
+    monkeypatch.setenv("ANSWER_MODEL", "nosuchprovider:some-model")
+    code, _, err = ask(QUESTION)
+    assert code == 2 and "ANSWER_MODEL=nosuchprovider:some-model" in err
+    monkeypatch.setenv("ANSWER_MODEL", "local:/nowhere/model.gguf")
+    code, _, err = ask(QUESTION)
+    assert code == 2 and "path of a .gguf file" in err
+
+
+def test_the_default_path_imports_no_model_code() -> None:
+    """Without ANSWER_MODEL, `ask` and `bot` start without LangChain model packages."""
+    probe = (
+        "import sys, core.ask, bot.app, bot.__main__; "
+        "print([m for m in sys.modules if m.split('.')[0] in "
+        "('langchain', 'langchain_openai', 'openai', 'gguf') or m in "
+        "('core.writer', 'core.chat_models', 'core.local_model', 'core.prompt')])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
