@@ -9,11 +9,13 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 # torch first: pip then takes the CPU wheel (2 GB venv) instead of a CUDA build (6 GB).
+# Then the ONNX encoders are built from the bundled weights and checked (core/onnx_export.py).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m core.onnx_export
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -109,7 +109,7 @@ def run_textbook(
     from core.embeddings import load_embedder
 
     started = time.perf_counter()
-    embedder = load_embedder()
+    embedder = load_embedder(encoder="torch")  # the textbook stores were built with it
     built = textbook.open_textbook(records, directory, embedder)
     build_seconds = time.perf_counter() - started
     log(f"textbook: built in {build_seconds:.1f} s; searching")

@@ -15,7 +15,7 @@ from ingest.sources import expand
 
 def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
     """Run the real ingest pipeline on paths, as `ingest PATH...` would."""
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     store = open_store(settings, embedder.name, embedder.dim)
     return Ingestor(store, embedder, settings.max_chunks_per_article).run(
         expand([str(p) for p in paths], settings)
