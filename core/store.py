@@ -108,13 +108,23 @@ class Store:
         model_name: The embedding model's identity; a collection built with another is refused.
         dim: The model's embedding dimension.
         create: Create the collections when missing (ingest); readers pass False.
+        check_model: Refuse a collection built with another model identity (only the
+            re-embed command passes False).
     """
 
-    def __init__(self, settings: Settings, model_name: str, dim: int, create: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        model_name: str,
+        dim: int,
+        create: bool = True,
+        check_model: bool = True,
+    ):
         self.settings = settings
         self.model_name = model_name
         self.dim = dim
         self.create = create
+        self.check_model = check_model
         self._client: Any = None
         self._chunks: Any = None
         self._manifest: Any = None
@@ -159,7 +169,8 @@ class Store:
             raise
         except Exception as exc:
             raise unavailable(self.settings, exc) from exc
-        self._check_model()
+        if self.check_model:
+            self._check_model()
 
     def _base_metadata(self) -> dict[str, Any]:
         return {"embedding_model": self.model_name, "dim": self.dim, "schema": SCHEMA_VERSION}
@@ -168,12 +179,26 @@ class Store:
         meta = self._chunks.metadata or {}
         built_with = meta.get("embedding_model")
         if built_with and built_with != self.model_name:
+            from core.embeddings import mismatch_hint
+
             raise ModelMismatchError(
-                f"Collection '{self.settings.collection}' in {self.settings.store_label} was "
-                f"built with embedding model {built_with!r}, but EMBEDDING_MODEL is "
-                f"{self.model_name!r}. Set EMBEDDING_MODEL={built_with}, or choose another "
-                "COLLECTION and ingest your articles into it."
+                f"Collection '{self.settings.collection}' in {self.settings.store_label} holds "
+                f"vectors of {built_with!r}, but the configured model and encoder make "
+                f"{self.model_name!r}. "
+                + mismatch_hint(built_with, self.model_name, self.settings.collection)
             )
+
+    @property
+    def built_with(self) -> str | None:
+        """The model identity the collection records, if it exists."""
+        return (
+            None if self._chunks is None else (self._chunks.metadata or {}).get("embedding_model")
+        )
+
+    def record_model(self, model_name: str) -> None:
+        """Record another model identity in the collection (re-embedding), and commit."""
+        self.model_name = model_name
+        self.bump_generation()
 
     @property
     def exists(self) -> bool:
@@ -270,6 +295,28 @@ class Store:
         for begin in range(0, len(stale), 100):  # (3) superseded versions' chunks
             part = stale[begin : begin + 100]
             self._call(self._chunks.delete, where=part[0] if len(part) == 1 else {"$or": part})
+
+    def replace_vectors(
+        self, chunk_ids: list[str], vectors: np.ndarray, centroids: dict[str, np.ndarray]
+    ) -> None:
+        """Overwrite stored vectors in place (re-embedding): chunks', then articles' centroids.
+
+        Args:
+            chunk_ids: Chunks to update; texts and metadata stay as they are.
+            vectors: Their new unit vectors, row for row.
+            centroids: doc_id -> the article's new centroid (mean of its chunks, unit length).
+        """
+        for begin in range(0, len(chunk_ids), _PAGE):
+            end = begin + _PAGE
+            self._call(self._chunks.update, ids=chunk_ids[begin:end], embeddings=vectors[begin:end])
+        docs = list(centroids)
+        for begin in range(0, len(docs), _PAGE):
+            part = docs[begin : begin + _PAGE]
+            self._call(
+                self._manifest.update,
+                ids=[article_key(d) for d in part],
+                embeddings=np.array([centroids[d] for d in part]),
+            )
 
     def delete_article(self, doc_id: str) -> None:
         """Remove an article: the manifest first (it disappears at once), then its chunks."""
@@ -375,6 +422,8 @@ def _stored_article(meta: dict[str, Any]) -> StoredArticle:
     )
 
 
-def open_store(settings: Settings, model_name: str, dim: int, create: bool = True) -> Store:
+def open_store(
+    settings: Settings, model_name: str, dim: int, create: bool = True, check_model: bool = True
+) -> Store:
     """Open the configured store (embedded or server) for one embedding model."""
-    return Store(settings, model_name, dim, create=create)
+    return Store(settings, model_name, dim, create=create, check_model=check_model)

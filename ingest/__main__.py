@@ -18,6 +18,7 @@ from core.errors import NewsroomError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
 from ingest.pipeline import Ingestor
+from ingest.reembed import reembed
 from ingest.sources import count_items, expand
 
 
@@ -37,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--list", action="store_true", help="list stored articles")
     parser.add_argument("--stats", action="store_true", help="show what the store holds")
+    parser.add_argument(
+        "--reembed",
+        action="store_true",
+        help="re-embed the stored chunks with the configured EMBEDDING_ENCODER",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -45,16 +51,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    if not (args.inputs or args.delete or args.list or args.stats):
+    if not (args.inputs or args.delete or args.list or args.stats or args.reembed):
         build_parser().print_usage(sys.stderr)
         print(
-            "ingest: give files, folders or URLs to add, or --list / --stats / --delete",
+            "ingest: give files, folders or URLs to add, "
+            "or --list / --stats / --delete / --reembed",
             file=sys.stderr,
         )
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
-        embedder = load_embedder(settings.embedding_model)
+        embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+        if args.reembed:
+            return _reembed(settings, embedder, quiet=args.quiet)
         store = open_store(settings, embedder.name, embedder.dim)
         if args.delete:
             return _delete(store, args.delete)
@@ -97,6 +106,23 @@ def _ingest(
     return 1 if report.failed else 0
 
 
+def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
+    store = open_store(settings, embedder.name, embedder.dim, create=False, check_model=False)
+    total = store.summary().chunks if store.exists else 0
+    bar = tqdm(
+        total=total,
+        unit="chunk",
+        desc="re-embed",
+        disable=True if quiet else None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    with bar:
+        report = reembed(store, embedder, on_chunks=bar.update)
+    print(f"ingest: {report.line()} in '{settings.collection}' at {settings.store_label}")
+    return 0
+
+
 def _resolve(store: Store, target: str) -> str | None:
     candidates = {target}
     if "://" not in target:
@@ -136,7 +162,7 @@ def _list(store: Store) -> int:
 def _stats(store: Store, settings: Settings) -> int:
     summary = store.summary()
     print(f"store:      {settings.store_label}")
-    print(f"collection: {settings.collection} (model {store.model_name})")
+    print(f"collection: {settings.collection} (vectors {store.model_name})")
     print(f"articles:   {summary.articles}")
     print(f"chunks:     {summary.chunks}")
     print(f"published:  {summary.oldest or '-'} .. {summary.newest or '-'}")
