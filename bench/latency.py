@@ -85,7 +85,7 @@ def time_textbook(
     """Open (or build) the textbook store, then time `similarity_search(q, k=10)`."""
     from core.embeddings import load_embedder
 
-    built = textbook.open_textbook(records, directory, load_embedder())
+    built = textbook.open_textbook(records, directory, load_embedder(encoder="torch"))
     textbook.search(built.store, WARM_UP)
     timed = time_questions(questions, lambda q: textbook.search(built.store, q["question"], k=10))
     return {**timed, "chunks": built.chunks}
