@@ -2,9 +2,9 @@
 
 Three encoders run the same all-MiniLM-L6-v2 weights (`EMBEDDING_ENCODER`):
 
-- `onnx-int8` (default): ONNX Runtime on an int8 (dynamically quantised) export. About
-  twice the throughput of torch, and it starts without importing torch or
-  sentence-transformers (seconds of an `ask`'s start-up).
+- `onnx-int8` (default): ONNX Runtime on an int8 (dynamically quantised) export: 3.5x
+  torch's ingest throughput per CPU second, and it starts without importing torch or
+  sentence-transformers (5 s of CPU at an `ask`'s start-up). See docs/benchmarks.md.
 - `onnx`: ONNX Runtime on the fp32 export; vectors equal torch's to float rounding.
 - `torch`: sentence-transformers on torch, fp32 (any other EMBEDDING_MODEL uses this one).
 
