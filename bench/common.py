@@ -58,16 +58,22 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
-def store_env(chroma_path: Path) -> dict[str, str]:
-    """The environment for `ingest`/`ask`: the given store, nothing from the caller's."""
+def store_env(chroma_path: Path, encoder: str | None = None) -> dict[str, str]:
+    """The environment for `ingest`/`ask`: the given store (and encoder), nothing else."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
     env["CHROMA_PATH"] = str(chroma_path.resolve())
+    if encoder:
+        env["EMBEDDING_ENCODER"] = encoder
     env["ANONYMIZED_TELEMETRY"] = "False"
     return env
 
 
 def run_cli(
-    args: Sequence[str], chroma_path: Path, cwd: Path, ok: tuple[int, ...] = (0,)
+    args: Sequence[str],
+    chroma_path: Path,
+    cwd: Path,
+    ok: tuple[int, ...] = (0,),
+    encoder: str | None = None,
 ) -> tuple[str, float]:
     """Run one of our console scripts on a store; its stdout and wall time.
 
@@ -75,21 +81,36 @@ def run_cli(
     Exit codes outside `ok` stop the bench; stderr of an accepted non-zero exit is logged
     (`ingest` exits 1 when some inputs failed and the rest landed).
     """
+    out, wall, _ = time_cli(args, chroma_path, cwd, ok, encoder)
+    return out, wall
+
+
+def time_cli(
+    args: Sequence[str],
+    chroma_path: Path,
+    cwd: Path,
+    ok: tuple[int, ...] = (0,),
+    encoder: str | None = None,
+) -> tuple[str, float, float]:
+    """As `run_cli`, and the CPU seconds (user + system) the command used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [str(BIN / args[0]), *args[1:]],
         cwd=cwd,
-        env=store_env(chroma_path),
+        env=store_env(chroma_path, encoder),
         capture_output=True,
         text=True,
         check=False,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in ok:
         raise SystemExit(f"{args[0]} exited {done.returncode}:\n{done.stderr[-3000:]}")
     if done.returncode:
         log(f"{args[0]} exited {done.returncode}: {done.stderr.strip()[-1000:]}")
-    return done.stdout, seconds
+    return done.stdout, seconds, cpu
 
 
 def percentile(values: Sequence[float], q: float) -> float:

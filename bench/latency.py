@@ -1,21 +1,31 @@
-"""Per-question latency of retrieval + answer composition, and the process's memory.
+"""Per-question latency of retrieval + answer composition, the process's memory, and the
+encoders' query-embedding latency and `ask` cold start.
 
     .venv/bin/python bench/latency.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
         --questions ../shared/eval/realtimeqa.questions.jsonl \
-        [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N]
+        [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N] \
+        [--encoder-store torch=DIR --encoder-store onnx-int8=DIR] [--cold-runs 3]
 
 The corpus is ingested by the `ingest` CLI in a subprocess (a no-op on an up-to-date
 `--store`), so this process holds only what the bot holds: the model, the store's client
 and the local index. Then, in this process: open the searcher (RSS measured here), one
 warm-up question, and `core.answer.answer_question(q, searcher, k=5,
 considered=10, now=question_date)` timed per question. The textbook pipeline's
-`similarity_search(q, k=10)` is timed afterwards on the same questions.
+`similarity_search(q, k=10)` is timed afterwards on the same questions. Without
+`--corpus`, only the encoder part runs.
+
+For each `--encoder-store ENCODER=DIR` (a store whose vectors that encoder made), in turn:
+`encode_query` per question on one thread (as the bot and `ask` run it), then `ask
+"first question"` as a fresh process `--cold-runs` times (wall and CPU, start-up
+included), and once more with each start-up phase timed inside (`--phases`).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +39,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench import textbook  # noqa: E402
 from bench.common import (  # noqa: E402
+    BIN,
     log,
     machine,
     markdown_table,
@@ -38,6 +49,8 @@ from bench.common import (  # noqa: E402
     revision,
     rss_mb,
     run_cli,
+    store_env,
+    time_cli,
 )
 
 WARM_UP = "What happened this week?"
@@ -87,7 +100,7 @@ def time_textbook(
     """Open (or build) the textbook store, then time `similarity_search(q, k=10)`."""
     from core.embeddings import load_embedder
 
-    built = textbook.open_textbook(records, directory, load_embedder())
+    built = textbook.open_textbook(records, directory, load_embedder(encoder="torch"))
     textbook.search(built.store, WARM_UP)
     timed = time_questions(questions, lambda q: textbook.search(built.store, q["question"], k=10))
     return {**timed, "chunks": built.chunks}
@@ -119,17 +132,172 @@ def latency_row(label: str, timed: dict[str, Any]) -> list[str]:
     return [label, str(len(ms)), *(f"{c:.0f}" for c in cells), load]
 
 
+PHASES = [
+    ("imports (`core.ask` and what it imports)", "imports"),
+    ("settings", "settings"),
+    ("encoder load (incl. file checksum)", "encoder"),
+    ("store open and local index catch-up (`LiveArchive.sync`)", "archive"),
+    ("first answer", "answer"),
+]
+
+
+def startup_phases(question: str) -> list[tuple[str, float, float]]:
+    """`ask`'s start-up, step by step as `open_searcher` + `answer_question` run it."""
+    marks: list[tuple[str, float, float]] = []
+    last = [time.perf_counter(), time.process_time()]
+
+    def mark(label: str) -> None:
+        now = [time.perf_counter(), time.process_time()]
+        marks.append((label, now[0] - last[0], now[1] - last[1]))
+        last[:] = now
+
+    import core.ask  # noqa: F401
+
+    mark("imports")
+    from core.answer import answer_question
+    from core.archive import LiveArchive
+    from core.embeddings import load_embedder, use_threads
+    from core.hybrid import HybridIndex
+    from core.search import Searcher
+    from core.settings import load_settings
+
+    settings = load_settings()
+    mark("settings")
+    use_threads(settings.query_threads)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+    mark("encoder")
+    archive = LiveArchive(settings, embedder.name, embedder.dim)
+    archive.sync()
+    searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
+    mark("archive")
+    answer_question(question, searcher, k=5, considered=10)
+    mark("answer")
+    return marks
+
+
+def time_encoder_queries(encoder: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    """`encode_query` per question, one thread, after one warm-up."""
+    from core.embeddings import load_embedder
+
+    embedder = load_embedder(encoder=encoder, threads=1)
+    embedder.encode_query(WARM_UP)
+    return time_questions(questions, lambda q: embedder.encode_query(q["question"]))
+
+
+def time_cold_starts(
+    encoder: str, store: Path, question: str, runs: int, workdir: Path
+) -> dict[str, Any]:
+    """`ask QUESTION` as a new process, `runs` times; then once with its phases timed."""
+    walls, cpus = [], []
+    load_before = os.getloadavg()[0]
+    for _ in range(runs):
+        _, wall, cpu = time_cli(["ask", question], store, workdir, encoder=encoder)
+        walls.append(wall)
+        cpus.append(cpu)
+    done = subprocess.run(
+        [str(BIN / "python"), str(Path(__file__).resolve()), "--phases", question],
+        cwd=workdir,
+        env=store_env(store, encoder),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    phases = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"walls": walls, "cpus": cpus, "phases": phases, "load": load_before}
+
+
+def encoder_tables(results: dict[str, dict[str, Any]]) -> str:
+    """Query embedding and cold start per encoder; then the start-up phases side by side."""
+    rows = []
+    for encoder, r in results.items():
+        q = r["queries"]
+        ms = [x * 1000 for x in q["latencies"]]
+        cpu = [x * 1000 for x in q["cpu"]]
+        cold = r["cold"]
+        rows.append(
+            [
+                encoder,
+                f"{percentile(ms, 50):.1f} / {percentile(ms, 95):.1f}",
+                f"{percentile(cpu, 50):.1f} / {percentile(cpu, 95):.1f}",
+                "{:.2f} -> {:.2f}".format(*q["load"]),
+                " ".join(f"{w:.1f}" for w in cold["walls"]),
+                " ".join(f"{c:.1f}" for c in cold["cpus"]),
+                f"{cold['load']:.2f}",
+            ]
+        )
+    header = [
+        "encoder",
+        "query embedding p50 / p95 ms",
+        "CPU p50 / p95 ms",
+        "load avg",
+        "`ask` cold start, wall s (each run)",
+        "CPU s",
+        "load avg",
+    ]
+    phase_rows = []
+    for label, key in PHASES:
+        cells = [label]
+        for r in results.values():
+            found = [p for p in r["cold"]["phases"] if p[0] == key]
+            cells.append(f"{found[0][1]:.2f} / {found[0][2]:.2f}" if found else "-")
+        phase_rows.append(cells)
+    totals = ["total"]
+    for r in results.values():
+        phases = r["cold"]["phases"]
+        totals.append(f"{sum(p[1] for p in phases):.2f} / {sum(p[2] for p in phases):.2f}")
+    phase_rows.append(totals)
+    phase_header = ["`ask` start-up phase, wall / CPU s", *results]
+    return markdown_table(header, rows) + "\n\n" + markdown_table(phase_header, phase_rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Query latency and memory.")
-    parser.add_argument("--corpus", type=Path, required=True, help="NAME.corpus.jsonl")
-    parser.add_argument("--questions", type=Path, required=True, help="NAME.questions.jsonl")
+    parser.add_argument("--corpus", type=Path, help="NAME.corpus.jsonl (else encoders only)")
+    parser.add_argument("--questions", type=Path, help="NAME.questions.jsonl")
     parser.add_argument("--store", type=Path, help="our store folder, kept between runs")
     parser.add_argument("--textbook-store", type=Path, help="textbook store folder, kept")
     parser.add_argument("--skip-textbook", action="store_true", help="only ours")
     parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument(
+        "--encoder-store",
+        action="append",
+        default=[],
+        metavar="ENCODER=DIR",
+        help="time this encoder's query embedding and `ask` cold start on its store",
+    )
+    parser.add_argument("--cold-runs", type=int, default=3, help="`ask` processes per encoder")
+    parser.add_argument("--phases", metavar="QUESTION", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    require_inputs(args.corpus, args.questions)
+    if args.phases:  # internal: one cold `ask`, its start-up phases as JSON
+        print(json.dumps(startup_phases(args.phases)))
+        return 0
+    if not args.questions:
+        parser.error("--questions is required")
+    require_inputs(*(p for p in (args.corpus, args.questions) if p))
     questions = read_jsonl(args.questions, args.limit)
+    name = args.questions.name.removesuffix(".questions.jsonl")
+    if args.encoder_store:
+        encoders = {}
+        with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+            for pair in args.encoder_store:
+                encoder, _, directory = pair.partition("=")
+                log(f"{encoder}: query embedding, then `ask` cold start on {directory}")
+                encoders[encoder] = {
+                    "queries": time_encoder_queries(encoder, questions),
+                    "cold": time_cold_starts(
+                        encoder,
+                        Path(directory).resolve(),
+                        questions[0]["question"],
+                        args.cold_runs,
+                        Path(tmp),
+                    ),
+                }
+        print(f"## encoders: {name}, {len(questions)} questions\n")
+        print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
+        print(encoder_tables(encoders))
+        print()
+    if not args.corpus:
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         workdir = Path(tmp)
         store = (args.store or workdir / "ours").resolve()
@@ -144,7 +312,6 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_textbook:
             records = read_jsonl(args.corpus)
             peer = time_textbook(records, questions, args.textbook_store or workdir / "textbook")
-    name = args.questions.name.removesuffix(".questions.jsonl")
     print(f"## latency: {name}, {ours['articles']} articles, {ours['chunks']} chunks\n")
     print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
     rows = [latency_row("ours: `answer_question` (retrieval + answer)", ours)]

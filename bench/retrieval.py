@@ -57,18 +57,24 @@ LABELS = {
 }
 
 
-def ingest_ours(corpus: Path, store: Path, workdir: Path) -> dict[str, Any]:
+def ingest_ours(
+    corpus: Path, store: Path, workdir: Path, encoder: str | None = None
+) -> dict[str, Any]:
     """Run `ingest --quiet CORPUS` on the store; its summary line, wall time, article count."""
     log(f"ours: ingest {corpus} into {store}")
-    out, seconds = run_cli(["ingest", "--quiet", str(corpus.resolve())], store, workdir, ok=(0, 1))
-    stats, _ = run_cli(["ingest", "--stats"], store, workdir)
+    out, seconds = run_cli(
+        ["ingest", "--quiet", str(corpus.resolve())], store, workdir, ok=(0, 1), encoder=encoder
+    )
+    stats, _ = run_cli(["ingest", "--stats"], store, workdir, encoder=encoder)
     found = re.search(r"articles:\s+(\d+)", stats)
     summary = out.strip().splitlines()[-1] if out.strip() else ""
     log(f"ours: {summary} ({seconds:.1f} s wall)")
     return {"seconds": seconds, "line": summary, "articles": int(found.group(1)) if found else -1}
 
 
-def ask_ours(questions: list[dict[str, Any]], store: Path, workdir: Path) -> dict[str, Any]:
+def ask_ours(
+    questions: list[dict[str, Any]], store: Path, workdir: Path, encoder: str | None = None
+) -> dict[str, Any]:
     """Every question through `ask --batch FILE --json`; answers by id and per-line timings."""
     batch = workdir / "questions.jsonl"
     write_jsonl(
@@ -86,7 +92,7 @@ def ask_ours(questions: list[dict[str, Any]], store: Path, workdir: Path) -> dic
         process = subprocess.Popen(
             [str(BIN / "ask"), "--batch", str(batch), "--json"],
             cwd=workdir,
-            env=store_env(store),
+            env=store_env(store, encoder),
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
@@ -116,7 +122,7 @@ def run_textbook(
     from core.embeddings import load_embedder
 
     started = time.perf_counter()
-    embedder = load_embedder()
+    embedder = load_embedder(encoder="torch")  # the textbook stores were built with it
     built = textbook.open_textbook(records, directory, embedder)
     build_seconds = time.perf_counter() - started
     log(f"textbook: built in {build_seconds:.1f} s; searching")
@@ -281,6 +287,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-textbook", action="store_true", help="only ours")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--out", type=Path, help="per-question results (JSON Lines)")
+    parser.add_argument(
+        "--encoder", help="EMBEDDING_ENCODER for ours (default: the default, onnx-int8)"
+    )
     return parser.parse_args(argv)
 
 
@@ -292,19 +301,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         workdir = Path(tmp)
         store = args.store or workdir / "ours"
-        ingest = ingest_ours(args.corpus, store, workdir)
+        ingest = ingest_ours(args.corpus, store, workdir, args.encoder)
         if ingest["articles"] != len(records):
             log(
                 f"warning: the store holds {ingest['articles']} articles, the corpus {len(records)}"
             )
-        asked = ask_ours(questions, store, workdir)
+        asked = ask_ours(questions, store, workdir, args.encoder)
         ours = score_ours(questions, asked["answers"])
         peer = peer_rows = None
         if not args.skip_textbook:
             peer = run_textbook(records, questions, args.textbook_store or workdir / "textbook")
             peer_rows = score_textbook(questions, peer["results"])
     name = args.questions.name.removesuffix(".questions.jsonl")
-    print(f"## {name}: {len(records)} documents, {len(questions)} questions\n")
+    encoder = args.encoder or "default encoder"
+    print(f"## {name}: {len(records)} documents, {len(questions)} questions, {encoder}\n")
     print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}\n")
     print(metrics_table(ours, peer_rows) + "\n")
     by_type = types_table(questions, ours, peer_rows)

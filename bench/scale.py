@@ -71,7 +71,9 @@ def hashed_vectors() -> Any:
         def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Any:
             return hasher.encode(texts)
 
-    return HashedVectors(real.name, real.dim, real.max_tokens, real.model, real._lock)
+    return HashedVectors(
+        real.name, real.encoder, real.dim, real.max_tokens, real._backend, real._tokenizer
+    )
 
 
 def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.errors import StoreUnavailableError
+from core.embeddings import REEMBEDDING, encoders_for, mismatch_hint
+from core.errors import ModelMismatchError, StoreUnavailableError
 from core.replica import INDEX_SCHEMA, LocalIndex, State
 from core.settings import Settings
 from core.store import Store, open_store
@@ -116,7 +117,8 @@ class LiveArchive:
 
     Args:
         settings: Where the store and the local index are.
-        model_name: The embedding model's identity (the store refuses another).
+        model_name: The identity of the vectors questions are embedded into (the store
+            refuses another, and a re-embed by another process changes it).
         dim: Its dimension.
         store: A store this process already opened (a writer passes its own).
         build_missing: Build the local index from the store when this host has none. A
@@ -198,6 +200,7 @@ class LiveArchive:
         store = self._open_store()
         if not store.exists:
             return 0
+        self._follow_model(store)
         local = self._open_local(store)
         if local is None:
             return 0
@@ -220,6 +223,29 @@ class LiveArchive:
             else:
                 self.delta = delta
         return changed
+
+    def _follow_model(self, store: Store) -> None:
+        """Follow `ingest --reembed` run by another process: once it has finished, the store's
+        vectors are another encoder's, and so must the questions' be (`core.search.Searcher`
+        embeds them with the encoder of `model_name`). While it runs, questions keep the
+        old encoder: the articles not yet re-embedded still hold its vectors."""
+        recorded = store.recorded_model()
+        if not recorded or recorded == self.model_name or recorded.endswith(REEMBEDDING):
+            return
+        if not (encoders_for(recorded) and encoders_for(self.model_name)):
+            raise ModelMismatchError(
+                f"Collection '{self.settings.collection}' now holds vectors of {recorded!r}, "
+                f"not {self.model_name!r}. "
+                + mismatch_hint(recorded, self.model_name, self.settings.collection)
+            )
+        log.warning(
+            "The store was re-embedded: its vectors are now %r, and questions are embedded "
+            "to match. Set EMBEDDING_ENCODER=%s in the configuration: the next start with "
+            "the old one refuses the store.",
+            recorded,
+            " or ".join(encoders_for(recorded)),
+        )
+        self.model_name = store.model_name = recorded
 
     def _open_store(self) -> Store:
         if self.store is None:

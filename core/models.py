@@ -55,6 +55,11 @@ class StoredArticle:
     content_hash: str
     n_chunks: int
     ingested_at: str
+    # The identity of its chunks' vectors ("" in records written before it was recorded),
+    # and when and by which process (`host:pid`) `ingest --reembed` gave them (else 0, "").
+    vectors: str = ""
+    vectors_at: float = 0.0
+    vectors_by: str = ""
 
     @property
     def link(self) -> str | None:

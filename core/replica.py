@@ -361,11 +361,11 @@ class LocalIndex:
         for doc_id in removed:
             chunks.delete_documents_by_term("doc_id", doc_id)
             articles.delete_documents_by_term("doc_id", doc_id)
-        stale = [
-            live[d]
-            for d in pending
-            if d in live and (d not in mine or mine[d].content_hash != live[d].content_hash)
-        ]
+        stale = [live[d] for d in pending if d in live and _outdated(mine.get(d), live[d])]
+        for record in stale:
+            if not store.sees_vectors(record):  # re-embedded by another process: wait for
+                pending[record.doc_id].stale = True  # it to apply them, or a new client
+        stale = [r for r in stale if not pending[r.doc_id].stale]
         indexed: list[StoredArticle] = []
         for begin in range(0, len(stale), _APPLY_BATCH):
             batch = stale[begin : begin + _APPLY_BATCH]
@@ -648,6 +648,14 @@ class LocalIndex:
                 record = json.loads(searcher.doc(hits[0][1])["record"][0])
                 ends.append((record.get("published_at") or "")[:10] or None)
         return (ends[0], ends[-1]) if ends else (None, None)
+
+
+def _outdated(mine: StoredArticle | None, live: StoredArticle) -> bool:
+    """True when the indexed copy of an article is not the committed one: another version,
+    or the same version with other vectors (`ingest --reembed`)."""
+    if mine is None or mine.content_hash != live.content_hash:
+        return True
+    return (mine.vectors, mine.vectors_at) != (live.vectors, live.vectors_at)
 
 
 def _count(searcher: Any, query: Any) -> int:

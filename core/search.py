@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.archive import LiveArchive
-from core.embeddings import Embedder
+from core.embeddings import Embedder, embedder_for
 from core.index import Candidates, SearchIndex
 from core.lexical import tokenize
 from core.models import Passage, StoredArticle, StoreSummary
@@ -67,9 +67,18 @@ class Searcher:
         archive: LiveArchive | None = None,
     ):
         self.index = index
-        self.embedder = embedder
+        self._embedder = embedder
         self.weights = weights or Weights()
         self.archive = archive
+
+    @property
+    def embedder(self) -> Embedder:
+        """The encoder of the store's vectors: after `ingest --reembed` in another process,
+        the one the live archive now records (`LiveArchive.model_name`)."""
+        archive = self.archive
+        if archive is not None and archive.model_name != self._embedder.name:
+            self._embedder = embedder_for(archive.model_name, self._embedder.encoder)
+        return self._embedder
 
     def close(self) -> None:
         """Stop keeping the index current and release the store (idempotent)."""

@@ -12,7 +12,7 @@ from core.settings import Settings
 def open_archive(settings: Settings) -> tuple[LiveArchive, Embedder]:
     """The model and a live archive over the configured store (nothing opened yet)."""
     use_threads(settings.query_threads)
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     return LiveArchive(settings, embedder.name, embedder.dim), embedder
 
 

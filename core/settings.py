@@ -9,6 +9,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENCODERS = ("onnx-int8", "onnx", "torch")
+DEFAULT_ENCODER = "onnx-int8"
 
 
 class Settings(BaseSettings):
@@ -23,6 +25,7 @@ class Settings(BaseSettings):
     collection: str = "news"
     embedding_model: str = DEFAULT_MODEL
     index_path: Path | None = None
+    embedding_encoder: str = DEFAULT_ENCODER
 
     # Ingest limits
     max_file_mb: float = 20.0

@@ -16,6 +16,9 @@ their manifest records (the commit), (3) delete the chunks of the versions they 
 A chunk is live only when its `content_hash` is the one the manifest holds for its article,
 so a process killed between any two steps leaves either the old article or the new one
 visible, never half of one; `sweep()` removes what such a process left behind.
+
+Re-embedding (`ingest --reembed`, `replace_vectors`) overwrites vectors in place and is
+logged the same way; the manifest records say whose vectors each article holds (`vectors`).
 """
 
 from __future__ import annotations
@@ -165,13 +168,23 @@ class Store:
         model_name: The embedding model's identity; a collection built with another is refused.
         dim: The model's embedding dimension.
         create: Create the collections when missing (ingest); readers pass False.
+        check_model: Refuse a collection built with another model identity (only the
+            re-embed command passes False).
     """
 
-    def __init__(self, settings: Settings, model_name: str, dim: int, create: bool = True):
+    def __init__(
+        self,
+        settings: Settings,
+        model_name: str,
+        dim: int,
+        create: bool = True,
+        check_model: bool = True,
+    ):
         self.settings = settings
         self.model_name = model_name
         self.dim = dim
         self.create = create
+        self.check_model = check_model
         self._client: Any = None
         self._chunks: Any = None
         self._manifest: Any = None
@@ -247,21 +260,51 @@ class Store:
             raise
         except Exception as exc:
             raise unavailable(self.settings, exc) from exc
-        self._check_model()
+        if self.check_model:
+            self._check_model()
 
     def _base_metadata(self) -> dict[str, Any]:
         return {"embedding_model": self.model_name, "dim": self.dim, "schema": SCHEMA_VERSION}
 
-    def _check_model(self) -> None:
-        meta = self._chunks.metadata or {}
-        built_with = meta.get("embedding_model")
+    def _check_model(self, built_with: str | None = None) -> None:
+        if built_with is None:
+            built_with = (self._chunks.metadata or {}).get("embedding_model")
         if built_with and built_with != self.model_name:
+            from core.embeddings import mismatch_hint
+
             raise ModelMismatchError(
-                f"Collection '{self.settings.collection}' in {self.settings.store_label} was "
-                f"built with embedding model {built_with!r}, but EMBEDDING_MODEL is "
-                f"{self.model_name!r}. Set EMBEDDING_MODEL={built_with}, or choose another "
-                "COLLECTION and ingest your articles into it."
+                f"Collection '{self.settings.collection}' in {self.settings.store_label} holds "
+                f"vectors of {built_with!r}, but the configured model and encoder make "
+                f"{self.model_name!r}. "
+                + mismatch_hint(built_with, self.model_name, self.settings.collection)
             )
+
+    def recorded_model(self) -> str | None:
+        """The model identity the collection records now, read afresh (`ingest --reembed`
+        in another process changes it); None when there is no collection."""
+        if not self.exists:
+            return None
+        collection = self._call(
+            self._client.get_collection, self.settings.collection, embedding_function=None
+        )
+        return (collection.metadata or {}).get("embedding_model")
+
+    def record_model(self, model_name: str) -> None:
+        """Record another model identity in the collection (re-embedding). Writers of the
+        old identity are refused from then on, readers follow it (`core.archive`)."""
+        meta = {**(self._chunks.metadata or {}), "embedding_model": model_name}
+        self._call(self._chunks.modify, metadata=meta)
+        self._chunks = self._client.get_collection(
+            self.settings.collection, embedding_function=None
+        )
+
+    def sees_vectors(self, article: StoredArticle) -> bool:
+        """Whether this client reads the vectors `ingest --reembed` gave an article: an
+        embedded client opened before another process overwrote them keeps returning the
+        old ones (measured), as it does for its nearest-neighbour queries (FACTS.md)."""
+        if self.settings.server_mode or not article.vectors_at:
+            return True
+        return article.vectors_by == _writer_id() or article.vectors_at < self.opened_at
 
     @property
     def exists(self) -> bool:
@@ -420,11 +463,13 @@ class Store:
             records.append(
                 {
                     **common,
+                    "vectors": self.model_name,
                     "authors": "; ".join(article.authors),
                     "n_chunks": len(chunks),
                     "ingested_at": now,
                 }
             )
+        self._check_model(self.recorded_model())  # a re-embed may have begun since we opened
         seq = self._append(target, replaced)  # (0) the intent: readers and the sweep see it
         all_vectors = np.concatenate([v for _, _, v in entries])
         for begin in range(0, len(ids), _PAGE):  # (1) chunks: invisible until committed
@@ -451,6 +496,47 @@ class Store:
         ]
         self._delete_ids(stale)  # (3) superseded versions' chunks
         return seq
+
+    def replace_vectors(
+        self, entries: list[tuple[StoredArticle, list[str], np.ndarray]], identity: str
+    ) -> int:
+        """Give committed articles new vectors in place (re-embedding), logged like a write.
+
+        (0) The intent names the articles at their current versions; (1) the chunks'
+        vectors are overwritten (texts and metadata stay); (2) the commit: each manifest
+        record gets its new centroid and says whose vectors its chunks now hold (`vectors`,
+        with when and by whom); (3) a second record names the articles again, so that a
+        reader that applied the intent before the commit picks the new vectors up
+        (`core.replica` re-indexes an article whose `vectors` changed).
+
+        Args:
+            entries: (committed article, its chunk ids in order, their new unit vectors).
+            identity: The identity of the new vectors (`core.embeddings.identity`).
+
+        Returns:
+            The log sequence number of the last record.
+        """
+        if not entries:
+            return 0
+        versions: dict[str, Version | None] = {a.doc_id: _version(a) for a, _, _ in entries}
+        self._append(versions, dict(versions))  # (0)
+        ids = [cid for _, chunk_ids_, _ in entries for cid in chunk_ids_]
+        vectors = np.concatenate([v for _, _, v in entries])
+        for begin in range(0, len(ids), _PAGE):  # (1)
+            end = begin + _PAGE
+            self._call(self._chunks.update, ids=ids[begin:end], embeddings=vectors[begin:end])
+        centroids = []
+        for _, _, chunk_vectors in entries:
+            centroid = chunk_vectors.mean(axis=0)
+            centroids.append(centroid / (np.linalg.norm(centroid) or 1.0))
+        stamp = {"vectors": identity, "vectors_at": time.time(), "vectors_by": _writer_id()}
+        self._call(  # (2) the commit (metadata given is merged into the record's)
+            self._manifest.update,
+            ids=[article_key(a.doc_id) for a, _, _ in entries],
+            embeddings=np.array(centroids),
+            metadatas=[dict(stamp) for _ in entries],
+        )
+        return self._append(versions, dict(versions))  # (3)
 
     def delete_article(self, doc_id: str) -> bool:
         """Remove an article: logged, then the manifest (it disappears at once), then chunks.
@@ -721,9 +807,14 @@ def _stored_article(meta: dict[str, Any]) -> StoredArticle:
         content_hash=meta["content_hash"],
         n_chunks=int(meta.get("n_chunks", 0)),
         ingested_at=meta.get("ingested_at", ""),
+        vectors=meta.get("vectors", ""),
+        vectors_at=float(meta.get("vectors_at", 0.0)),
+        vectors_by=meta.get("vectors_by", ""),
     )
 
 
-def open_store(settings: Settings, model_name: str, dim: int, create: bool = True) -> Store:
+def open_store(
+    settings: Settings, model_name: str, dim: int, create: bool = True, check_model: bool = True
+) -> Store:
     """Open the configured store (embedded or server) for one embedding model."""
-    return Store(settings, model_name, dim, create=create)
+    return Store(settings, model_name, dim, create=create, check_model=check_model)

@@ -21,6 +21,7 @@ from core.settings import Settings, load_settings
 from core.store import Store, open_store
 from core.text import escape_controls, one_line
 from ingest.pipeline import Ingestor
+from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand
 
 log = logging.getLogger("ingest")
@@ -42,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--list", action="store_true", help="list stored articles")
     parser.add_argument("--stats", action="store_true", help="show what the store holds")
+    parser.add_argument(
+        "--reembed",
+        action="store_true",
+        help="re-embed the stored chunks with the configured EMBEDDING_ENCODER",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -50,16 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    if not (args.inputs or args.delete or args.list or args.stats):
+    if not (args.inputs or args.delete or args.list or args.stats or args.reembed):
         build_parser().print_usage(sys.stderr)
         print(
-            "ingest: give files, folders or URLs to add, or --list / --stats / --delete",
+            "ingest: give files, folders or URLs to add, "
+            "or --list / --stats / --delete / --reembed",
             file=sys.stderr,
         )
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
-        embedder = load_embedder(settings.embedding_model)
+        embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+        if args.reembed:
+            return _reembed(settings, embedder, quiet=args.quiet)
         store = open_store(settings, embedder.name, embedder.dim)
         if args.delete:
             return _delete(store, args.delete, _local_index(settings, store))
@@ -118,6 +127,26 @@ def _local_index(settings: Settings, store: Store) -> LiveArchive:
     )
 
 
+def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
+    store = open_store(settings, embedder.name, embedder.dim, create=False, check_model=False)
+    total = store.summary().chunks if store.exists else 0
+    archive = _local_index(settings, store)
+    bar = tqdm(
+        total=total,
+        unit="chunk",
+        desc="re-embed",
+        disable=True if quiet else None,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    with bar:
+        report = reembed(
+            store, embedder, on_chunks=bar.update, after_commit=lambda: _update(archive)
+        )
+    print(f"ingest: {report.line()} in '{settings.collection}' at {settings.store_label}")
+    return 0
+
+
 def _update(archive: LiveArchive) -> None:
     try:
         archive.sync()
@@ -161,7 +190,7 @@ def _list(store: Store) -> int:
 def _stats(store: Store, settings: Settings) -> int:
     summary = store.summary()
     print(f"store:      {settings.store_label}")
-    print(f"collection: {settings.collection} (model {store.model_name})")
+    print(f"collection: {settings.collection} (vectors {store.model_name})")
     print(f"articles:   {summary.articles}")
     print(f"chunks:     {summary.chunks}")
     print(f"published:  {summary.oldest or '-'} .. {summary.newest or '-'}")

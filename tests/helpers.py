@@ -21,7 +21,7 @@ _SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "MAX_", "ALLOW_", "IN
 
 def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
     """Run the real ingest pipeline on paths, as `ingest PATH...` would."""
-    embedder = load_embedder(settings.embedding_model)
+    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     store = open_store(settings, embedder.name, embedder.dim)
     try:
         return Ingestor(store, embedder, settings.max_chunks_per_article).run(
