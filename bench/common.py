@@ -125,14 +125,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def rss_mb() -> tuple[float, float]:
-    """This process's resident memory now (VmRSS) and at its peak (ru_maxrss), in MB."""
-    current = float("nan")
+    """This process's resident memory now (VmRSS) and at its peak (VmHWM), in MB.
+
+    Not ru_maxrss: Linux carries it over fork and exec, so a child started by a big process
+    reports its parent's size as its own peak."""
+    found = {"VmRSS:": float("nan"), "VmHWM:": float("nan")}
     with open("/proc/self/status", encoding="ascii") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return current, peak
+            key = line.split(maxsplit=1)[0] if line.strip() else ""
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
+    return found["VmRSS:"], found["VmHWM:"]
 
 
 def machine() -> str:

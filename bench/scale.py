@@ -334,8 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.server:
             got = measure_server(settings, questions, records, work, args, 2 * n + 1)
             rows.append(("server", chunks, None, got, disk_mb(settings.chroma_path)))
+        report(rows, args)  # after every size: a long run that dies keeps what it measured
+        sys.stdout.flush()
     shutil.rmtree(work, ignore_errors=True)
-    report(rows, args)
     return 0
 
 

@@ -35,6 +35,7 @@ from core.errors import NewsroomError, StoreUnavailableError
 from core.settings import Settings, load_settings
 
 log = logging.getLogger("bot")
+REVOKED_GRACE_S = 2.0  # time for the ack of the revoking event to leave before the stop
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     stop, revoked = threading.Event(), threading.Event()
 
     def on_revoked() -> None:
+        # The listener runs beside Bolt's ack of the very event that revoked the token:
+        # closing the connection at once can drop that ack, and Slack would redeliver.
         revoked.set()
-        stop.set()
+        timer = threading.Timer(REVOKED_GRACE_S, stop.set)
+        timer.daemon = True
+        timer.start()
 
     try:  # auth.test: fails fast, before the models load
         app = create_app(settings, answerer, on_revoked=on_revoked, writer=writer)

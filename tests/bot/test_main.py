@@ -211,7 +211,8 @@ def test_an_uninstalled_app_stops_the_bot_with_one_clear_line(running_bot, tmp_p
     process, web, socket = running_bot
     socket.wait_connected(timeout=90)
     socket.wait_ack(
-        socket.deliver("events_api", payloads.event_callback(payloads.app_uninstalled()))
+        socket.deliver("events_api", payloads.event_callback(payloads.app_uninstalled())),
+        timeout=30,
     )
     assert process.wait(timeout=30) == 2
     log = (tmp_path / "bot.log").read_text()
