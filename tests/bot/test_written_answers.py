@@ -60,7 +60,9 @@ def start_writing_bot(
         settings = bot_settings(
             archive, web, tmp_path, answer_model=llm.base_url, answer_model_name="standin-7b"
         )
-        settings = settings.model_copy(update={"answer_timeout": 2.0, **overrides})
+        # 20 s: a scripted reply takes milliseconds, but a CI machine under load can stall
+        # a thread for seconds; the timeout case below sets its own short budget.
+        settings = settings.model_copy(update={"answer_timeout": 20.0, **overrides})
         writer = Writer.from_settings(settings)
         app = create_app(settings, answerer or archive_answerer, writer=writer)
         handler = create_socket_handler(app, APP_TOKEN)
@@ -129,15 +131,20 @@ def test_an_unsupported_sentence_never_reaches_slack(
 
 
 @pytest.mark.parametrize(
-    "reply",
-    [Reply(INVENTED), Reply("The passages do not answer the question."), Reply(delay=4)],
+    ("reply", "budget"),
+    [
+        (Reply(INVENTED), 20.0),
+        (Reply("The passages do not answer the question."), 20.0),
+        (Reply(delay=4), 1.0),
+    ],
     ids=["invented", "refusal", "timeout"],
 )
 def test_without_a_verified_sentence_the_reply_is_the_extractive_one(
-    writing_bot: RunningBot, llm: FakeChatServer, reply: Reply
+    start_writing_bot: Callable[..., RunningBot], llm: FakeChatServer, reply: Reply, budget: float
 ) -> None:
     """Nothing supported, a refusal or a stalled model: no stream starts, and the reply is
     the quoted answer alone, as without a model."""
+    writing_bot = start_writing_bot(answer_timeout=budget)
     llm.script(reply)
     _ask_in_thread(writing_bot)
     answer = writing_bot.answers("C0NEWSDESK")[0]
