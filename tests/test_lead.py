@@ -27,6 +27,10 @@ from core.models import Answer, Passage
         ("Did the council approve paid parking?", AnswerKind.YES_NO),
         ("What did the board decide?", AnswerKind.OTHER),
         ("ferry terminal location", AnswerKind.PLACE),
+        ("Crews found what may be rot. How many weeks will the bridge be shut?", AnswerKind.NUMBER),
+        ("Why did the town cancel its fireworks this year?", AnswerKind.OTHER),
+        ("What was the magnitude of the quake?", AnswerKind.NUMBER),
+        ("Which head of state resigned?", AnswerKind.PERSON),
     ],
 )
 def test_question_kinds(question: str, kind: AnswerKind) -> None:
