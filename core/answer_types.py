@@ -174,7 +174,7 @@ def answer_kind(question: str) -> AnswerKind:
     words = [w.lower() for w in _WORD.findall(question)]
     if words and words[0] in _AUXILIARIES:
         return AnswerKind.YES_NO
-    match = _WH.search(question)
+    match = _asking_word(question)
     if match is None:
         # A headline-style query ("Super Bowl 2021 location") names what it wants last.
         return _head_kind(words[-1:])
@@ -210,6 +210,16 @@ def asking_clause(question: str) -> str:
         if _WH.search(part):
             return part
     return question
+
+
+def _asking_word(question: str) -> re.Match[str] | None:
+    """The wh-word that asks: the first one not opening a relative clause after a comma
+    ("…the terrorist, who was associated with which group?" asks for the group)."""
+    found = list(_WH.finditer(question))
+    for match in found:
+        if not question[: match.start()].rstrip().endswith(","):
+            return match
+    return found[0] if found else None
 
 
 def _head_kind(after: list[str]) -> AnswerKind:
