@@ -192,7 +192,14 @@ def train(pools: list[dict[str, Any]], s: Settings) -> dict[str, Any]:
 def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, Any]:
     """What `core.lead.choose_lead` would show for this pool: the outcome, not the text."""
     if not len(p["label"]):
-        return {"hit": False, "hit_substring": False, "chars": None, "window": False, "oracle": 0}
+        return {
+            "hit": False,
+            "hit_substring": False,
+            "chars": None,
+            "window": False,
+            "oracle": 0,
+            "first_holding": None,
+        }
     first = scores(model["lexical"], p["features"])
     order = np.argsort(-first, kind="stable")[: max(s.embedded, 1)]
     if model["dense"] is not None:
@@ -202,6 +209,8 @@ def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, A
         finals = scores(model["dense"], x)
     else:
         finals = first[order]
+    ranking = np.concatenate([order[np.argsort(-finals, kind="stable")], np.argsort(-first)])
+    holds = p["label_substring"][list(dict.fromkeys(ranking.tolist()))]
     best = int(np.argmax(finals))
     describes = LEXICAL.index("describes")
     describing = [k for k, j in enumerate(order.tolist()) if p["features"][j, describes] > 0]
@@ -233,6 +242,8 @@ def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, A
         "span": bool(p["has_match"][span_source]),
         "span_ok": bool(p["span_ok"][span_source]),
         "oracle": int(p["label_substring"].any()),
+        # where the first candidate holding the answer ranks (finalists by final score)
+        "first_holding": int(np.argmax(holds)) if holds.any() else None,
     }
 
 
@@ -267,10 +278,12 @@ def held_out(
 
 
 def summary(outcomes: list[dict[str, Any]]) -> dict[str, float]:
-    """lead@1 (whole words, substring), mean lead chars, window share, and the oracle:
-    the share of questions where some candidate sentence holds the answer (substring)."""
+    """lead@1 (whole words, substring), mean lead chars, window share, the oracle (the
+    share of questions where some candidate sentence holds the answer, substring) and the
+    share where one of the ranker's first 2 or 3 does."""
     n = len(outcomes)
     chars = [o["chars"] for o in outcomes if o["chars"] is not None]
+    ranks = [o["first_holding"] for o in outcomes if o["first_holding"] is not None]
     return {
         "n": n,
         "lead@1 words": sum(o["hit"] for o in outcomes) / n,
@@ -278,6 +291,8 @@ def summary(outcomes: list[dict[str, Any]]) -> dict[str, float]:
         "chars": sum(chars) / max(len(chars), 1),
         "windows": sum(o["window"] for o in outcomes) / n,
         "oracle": sum(o["oracle"] for o in outcomes) / n,
+        "top 2": sum(r < 2 for r in ranks) / n,
+        "top 3": sum(r < 3 for r in ranks) / n,
     }
 
 
@@ -354,11 +369,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{m['lead@1 words']:.3f}",
                 f"{m['windows']:.2f}",
                 f"{m['chars']:.0f}",
+                f"{m['top 2']:.3f}",
+                f"{m['top 3']:.3f}",
                 f"{m['oracle']:.3f}",
             ]
         )
     header = ["set (held-out folds)", "n", "lead@1", "lead@1 words", "2-sentence leads", "chars"]
-    header.append("oracle (a candidate holds it)")
+    header += ["in top 2", "in top 3", "oracle (a candidate holds it)"]
     print(markdown_table(header, rows) + "\n")
     pooled = [o for k in training_sets for o in result[k]]
     spans = span_table(pooled)
@@ -397,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
             "provenance": {
                 "trained": time.strftime("%Y-%m-%d %H:%M"),
                 "commit": commit,
-                "script": "bench/train_lead.py (pools from bench/lead_data.py, features by core.lead)",
+                "script": "bench/train_lead.py "
+                "(pools from bench/lead_data.py, features by core.lead)",
                 "data": files,
                 "folds": f"{FOLDS} per set, by group: realtimeqa by question_date (week), "
                 "the others by gold answer; the final model is fitted on all folds",
