@@ -1,21 +1,23 @@
-"""Candidate leads of every dev question, with their features and labels, for the ranker.
+"""What the lead ranker sees for every dev question, saved once so features can be recomputed.
 
-    .venv/bin/python bench/lead_data.py --set realtimeqa --store /tmp/lead-stores/realtimeqa-ours \
-        --out /tmp/lead-work/realtimeqa.pkl [--eval ../shared/eval] [--limit N]
+    .venv/bin/python bench/lead_data.py --set realtimeqa --store /tmp/lead2-stores/realtimeqa-ours \
+        --out /tmp/lead2-work/realtimeqa.pkl [--eval ../shared/eval] [--limit N]
 
 Runs what `answer_question` runs up to the lead (query parsing with the question's date,
-search, relevance floor) on an existing store (the store is not written), then builds the
-candidate pool of `core.lead` from the first `--passages` relevant passages and embeds every
-candidate (training may then try any number of finalists). A candidate's label is whether
-it holds the gold answer (whole words, normalised as in bench/metrics.py); so is the
-label of its window with each neighbour. Yes/no and no-evidence questions are left out:
-a substring test cannot tell whether a sentence says yes. Output: a pickle of one record
-per question (the data stays in /tmp; nothing of the dev sets goes into the repository).
+search, relevance floor) on an existing store (the store is not written) and keeps the raw
+material of the lead: the relevant passages, the query's terms, the IDF of every term the
+passages hold, and the cosine to the question of every sentence of the first `--passages`
+passages (so that training may embed any number of finalists). Features are computed from
+this by `bench/train_lead.py` with `core.lead`, so a changed feature costs no new search.
+Yes/no and no-evidence questions are left out: a substring test cannot tell whether a
+sentence says yes. Output: a pickle of one record per question (the data stays in /tmp;
+nothing of the dev sets goes into the repository).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pickle
 import sys
 import time
@@ -27,16 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench.common import log, read_jsonl  # noqa: E402
-from bench.metrics import contains_answer, gold_answers  # noqa: E402
+from bench.metrics import gold_answers  # noqa: E402
 
-PASSAGES = 8
+PASSAGES = 10
 
 
 def question_record(question: dict[str, Any], searcher: Any, passages: int) -> dict[str, Any]:
-    """The pool of one question: features, similarities, labels, and what spans offer."""
+    """The raw pool of one question: passages, terms, IDF, sentence similarities."""
     from core.answer import Floor, _is_relevant
-    from core.lead import build_pool
+    from core.lexical import tokenize
+    from core.models import Passage
     from core.query import parse_query
+    from core.text import split_sentences
 
     answers = gold_answers(question)
     date = question.get("question_date")
@@ -44,53 +48,26 @@ def question_record(question: dict[str, Any], searcher: Any, passages: int) -> d
     query = parse_query(" ".join(question["question"].split()), now)
     ranked = searcher.search(query, k=10)
     floor = Floor()
-    relevant = [
+    relevant: list[Passage] = [
         p for p in ranked.passages if _is_relevant(p, ranked.query_terms, searcher.idf, floor)
     ]
     used = relevant[:passages]
-    pool = build_pool(query.text, ranked.query_terms, used, searcher.idf)
-    texts = [s.span.text for s in pool.sentences]
+    texts = list(dict.fromkeys(s.text for p in used for s in split_sentences(p.text)))
     sims = searcher.embedder.encode(texts) @ ranked.query_vector if texts else []
-    where = {(s.passage, s.index): i for i, s in enumerate(pool.sentences)}
-    windows = []
-    for s in pool.sentences:
-        spans = pool.spans[s.passage]
-        pair = {}
-        for step in (-1, 1):
-            j = where.get((s.passage, s.index + step))
-            if j is not None:
-                a, b = sorted([spans[s.index], spans[s.index + step]], key=lambda x: x.start)
-                text = used[s.passage].text[a.start : b.end]
-                pair[step] = (j, contains_answer([text], answers, words=True), len(text))
-        windows.append(pair)
+    terms = set(ranked.query_terms) | {"  "}
+    for p in used:
+        terms |= set(tokenize(f"{p.title}\n{p.text}"))
     return {
         "id": question["id"],
         "group": question.get("question_date") or answers[0],  # a week of news, or an answer
-        "kind": str(pool.kind),
-        "features": pool.features,
-        "similarity": sims,
-        "label": [contains_answer([t], answers, words=True) for t in texts],
-        "label_substring": [contains_answer([t], answers) for t in texts],
-        "chars": [len(t) for t in texts],
-        "passage": [s.passage for s in pool.sentences],
-        "windows": windows,
-        "span_ok": [
-            bool(s.matches) and _span_ok(s.matches[0].text, answers) for s in pool.sentences
-        ],
-        "has_match": [bool(s.matches) for s in pool.sentences],
+        "question": query.text,
+        "query_terms": list(ranked.query_terms),
+        "passages": [dataclasses.asdict(p) for p in used],
+        "idf": {t: searcher.idf(t) for t in terms},
+        "similarity": {t: float(s) for t, s in zip(texts, sims, strict=True)},
         "relevant": len(relevant),
         "answers": answers,
     }
-
-
-def _span_ok(span: str, answers: list[str]) -> bool:
-    """The marked span is right when it is the answer, or holds it, or the answer holds it."""
-    from bench.metrics import normalize
-
-    said = normalize(span)
-    return bool(said) and any(
-        a == said or f" {a} " in f" {said} " or f" {said} " in f" {a} " for a in answers
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         pickle.dump({"set": args.set, "records": records}, handle)
     seconds = time.perf_counter() - started
     log(f"{args.set}: {len(records)} questions in {seconds:.0f} s -> {args.out}")
+    searcher.close()
     return 0
 
 

@@ -1,10 +1,12 @@
 """Fit the lead ranker on the dev sets and report it on held-out folds.
 
-    .venv/bin/python bench/train_lead.py /tmp/lead-work/{realtimeqa,multihop-rag-evidence,\
-rgb-en-fact}.pkl --eval-only /tmp/lead-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
+    .venv/bin/python bench/train_lead.py /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
+rgb-en-fact}.pkl --eval-only /tmp/lead2-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
         [--write core/lead_model.json]
 
-Input: `bench/lead_data.py` pickles. Each set's questions are split into 5 folds by group,
+Input: `bench/lead_data.py` pickles (what the lead saw for each question); the candidates
+and their features are built here with `core.lead.build_pool`, so the figures are those of
+the code checked out. Each set's questions are split into 5 folds by group,
 so that no fold's questions share a group with its training folds: realtimeqa by the week
 asked (`question_date`: other weeks of news are what the bot will meet), MultiHop-RAG and
 RGB by their gold answer (a MultiHop-RAG answer such as one person's name recurs in
@@ -42,7 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench.common import markdown_table  # noqa: E402
-from core.lead import DENSE, LEXICAL, dense_rows  # noqa: E402
+from bench.metrics import contains_answer, mark_right  # noqa: E402
+from core.lead import DENSE, LEXICAL, build_pool, dense_rows  # noqa: E402
 
 FOLDS = 5
 # The ranker's probability above which the lead's answer is marked: a fixed prior, not
@@ -80,40 +83,48 @@ def assign_folds(records: list[dict[str, Any]]) -> dict[Any, int]:
 
 
 def subset(record: dict[str, Any], passages: int, name: str = "") -> dict[str, Any]:
-    """A question's pool restricted to the candidates of its first `passages` passages."""
-    keep = np.flatnonzero(np.asarray(record["passage"], dtype=int) < passages)
-    features = np.asarray(record["features"], dtype=np.float64)[keep]
-    if len(keep):
-        share = LEXICAL.index("coverage_share")
-        best = features[:, 0].max()
-        features[:, share] = features[:, 0] / best if best > 0 else 0.0
-    index = {int(old): new for new, old in enumerate(keep)}
+    """A question's candidates, as `core.lead` builds them from its first `passages`
+    relevant passages: features, cosines, labels (holds the gold answer) and windows."""
+    from core.models import Passage
+
+    used = [Passage(**p) for p in record["passages"][:passages]]
+    table = record["idf"]
+    pool = build_pool(
+        record["question"], record["query_terms"], used, lambda t: table.get(t, table["  "])
+    )
+    answers = record["answers"]
+    texts = [s.span.text for s in pool.sentences]
+    where = {(s.passage, s.index): i for i, s in enumerate(pool.sentences)}
     windows = []
-    for old in keep:
-        windows.append(
-            {
-                step: (index[j], ok, chars)
-                for step, (j, ok, chars) in record["windows"][int(old)].items()
-                if j in index
-            }
-        )
-    take = lambda key: np.asarray(record[key])[keep] if len(keep) else np.asarray([])  # noqa: E731
+    for s in pool.sentences:
+        spans = pool.spans[s.passage]
+        pair = {}
+        for step in (-1, 1):
+            j = where.get((s.passage, s.index + step))
+            if j is not None:
+                a, b = sorted([spans[s.index], spans[s.index + step]], key=lambda x: x.start)
+                text = used[s.passage].text[a.start : b.end]
+                pair[step] = (j, contains_answer([text], answers, words=True), len(text))
+        windows.append(pair)
+    label = np.asarray([contains_answer([t], answers, words=True) for t in texts], dtype=bool)
+    substring = np.asarray([contains_answer([t], answers) for t in texts], dtype=bool)
     return {
         "set": name,
-        "features": features,
-        "similarity": np.asarray(record["similarity"], dtype=np.float64)[keep]
-        if len(keep)
-        else np.zeros(0),
-        "label": take("label").astype(bool),
-        "label_substring": take("label_substring").astype(bool),
+        "features": pool.features,
+        "similarity": np.asarray([record["similarity"][t] for t in texts], dtype=np.float64),
+        "label": label,
+        "label_substring": substring,
         # Fitted on the substring label: "Australia’s" holds the answer "Australia", which
         # the whole-word test (scored too) does not see.
-        "target": take("label_substring").astype(bool),
-        "chars": take("chars"),
-        "span_ok": take("span_ok").astype(bool),
-        "has_match": take("has_match").astype(bool),
+        "target": substring,
+        "chars": np.asarray([len(t) for t in texts]),
+        "span_ok": np.asarray(
+            [bool(s.matches) and mark_right(s.matches[0].text, answers) for s in pool.sentences],
+            dtype=bool,
+        ),
+        "has_match": np.asarray([bool(s.matches) for s in pool.sentences], dtype=bool),
         "windows": windows,
-        "typed": record["kind"] not in ("other", "yes/no"),
+        "typed": str(pool.kind) not in ("other", "yes/no"),
     }
 
 
@@ -181,7 +192,14 @@ def train(pools: list[dict[str, Any]], s: Settings) -> dict[str, Any]:
 def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, Any]:
     """What `core.lead.choose_lead` would show for this pool: the outcome, not the text."""
     if not len(p["label"]):
-        return {"hit": False, "hit_substring": False, "chars": None, "window": False}
+        return {
+            "hit": False,
+            "hit_substring": False,
+            "chars": None,
+            "window": False,
+            "oracle": 0,
+            "first_holding": None,
+        }
     first = scores(model["lexical"], p["features"])
     order = np.argsort(-first, kind="stable")[: max(s.embedded, 1)]
     if model["dense"] is not None:
@@ -191,6 +209,8 @@ def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, A
         finals = scores(model["dense"], x)
     else:
         finals = first[order]
+    ranking = np.concatenate([order[np.argsort(-finals, kind="stable")], np.argsort(-first)])
+    holds = p["label_substring"][list(dict.fromkeys(ranking.tolist()))]
     best = int(np.argmax(finals))
     describes = LEXICAL.index("describes")
     describing = [k for k, j in enumerate(order.tolist()) if p["features"][j, describes] > 0]
@@ -221,6 +241,9 @@ def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, A
         "probability": probability,
         "span": bool(p["has_match"][span_source]),
         "span_ok": bool(p["span_ok"][span_source]),
+        "oracle": int(p["label_substring"].any()),
+        # where the first candidate holding the answer ranks (finalists by final score)
+        "first_holding": int(np.argmax(holds)) if holds.any() else None,
     }
 
 
@@ -255,15 +278,21 @@ def held_out(
 
 
 def summary(outcomes: list[dict[str, Any]]) -> dict[str, float]:
-    """lead@1 (whole words, substring), mean lead chars, window share."""
+    """lead@1 (whole words, substring), mean lead chars, window share, the oracle (the
+    share of questions where some candidate sentence holds the answer, substring) and the
+    share where one of the ranker's first 2 or 3 does."""
     n = len(outcomes)
     chars = [o["chars"] for o in outcomes if o["chars"] is not None]
+    ranks = [o["first_holding"] for o in outcomes if o["first_holding"] is not None]
     return {
         "n": n,
         "lead@1 words": sum(o["hit"] for o in outcomes) / n,
         "lead@1": sum(o["hit_substring"] for o in outcomes) / n,
         "chars": sum(chars) / max(len(chars), 1),
         "windows": sum(o["window"] for o in outcomes) / n,
+        "oracle": sum(o["oracle"] for o in outcomes) / n,
+        "top 2": sum(r < 2 for r in ranks) / n,
+        "top 3": sum(r < 3 for r in ranks) / n,
     }
 
 
@@ -340,9 +369,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{m['lead@1 words']:.3f}",
                 f"{m['windows']:.2f}",
                 f"{m['chars']:.0f}",
+                f"{m['top 2']:.3f}",
+                f"{m['top 3']:.3f}",
+                f"{m['oracle']:.3f}",
             ]
         )
     header = ["set (held-out folds)", "n", "lead@1", "lead@1 words", "2-sentence leads", "chars"]
+    header += ["in top 2", "in top 3", "oracle (a candidate holds it)"]
     print(markdown_table(header, rows) + "\n")
     pooled = [o for k in training_sets for o in result[k]]
     spans = span_table(pooled)
@@ -381,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
             "provenance": {
                 "trained": time.strftime("%Y-%m-%d %H:%M"),
                 "commit": commit,
-                "script": "bench/train_lead.py (features from bench/lead_data.py)",
+                "script": "bench/train_lead.py "
+                "(pools from bench/lead_data.py, features by core.lead)",
                 "data": files,
                 "folds": f"{FOLDS} per set, by group: realtimeqa by question_date (week), "
                 "the others by gold answer; the final model is fitted on all folds",

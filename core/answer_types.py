@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from core.lexical import stem, tokenize
+from core.text import split_sentences
 
 
 class AnswerKind(StrEnum):
@@ -81,7 +82,7 @@ _HEADS: dict[AnswerKind, frozenset[str]] = {
         "prince princess celebrity figure billionaire entrepreneur journalist member "
         "chief mayor spokesperson spokesman spokeswoman artist writer scientist astronaut "
         "pope lawyer attorney suspect victim winner owner host comedian chancellor "
-        "secretary general commander investor chair chairman"
+        "secretary general commander investor chair chairman head"
     ),
     AnswerKind.NAME: _words(
         "show film movie book song album series game novel play name title word term "
@@ -91,7 +92,8 @@ _HEADS: dict[AnswerKind, frozenset[str]] = {
     ),
     AnswerKind.NUMBER: _words(
         "percentage percent number amount price cost total age share rate sum figure "
-        "salary fee fine budget population count score temperature distance size value"
+        "salary fee fine budget population count score temperature distance size value "
+        "magnitude"
     ),
     AnswerKind.DATE: _words("year date day month decade century season time"),
 }
@@ -110,7 +112,8 @@ _HOW = {
 _AUXILIARIES = _words(
     "is are was were do does did has have had can could will would should shall may might must"
 )
-_WH = re.compile(r"\b(who|whom|whose|which|what|when|where|how|name)\b", re.IGNORECASE)
+_COPULAS = _words("is are was were")
+_WH = re.compile(r"\b(who|whom|whose|which|what|when|where|why|how|name)\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.-]*")
 
 _MONTHS = (
@@ -164,29 +167,59 @@ def answer_kind(question: str) -> AnswerKind:
 
     A question that opens with an auxiliary verb ("Did the council…") is a yes/no
     question; one with no wh-word and no auxiliary (a headline-style query) is OTHER.
+    When context comes first ("A court ruled on Monday. How many months…?"), the
+    sentence that asks is read.
     """
+    question = asking_clause(question)
     words = [w.lower() for w in _WORD.findall(question)]
     if words and words[0] in _AUXILIARIES:
         return AnswerKind.YES_NO
-    match = _WH.search(question)
+    match = _asking_word(question)
     if match is None:
         # A headline-style query ("Super Bowl 2021 location") names what it wants last.
         return _head_kind(words[-1:])
     wh = match.group(1).lower()
-    after = [w.lower() for w in _WORD.findall(question[match.end() :])][:5]
+    after = [w.lower() for w in _WORD.findall(question[match.end() :])][:6]
     if wh in ("who", "whom", "whose"):
         return AnswerKind.PERSON
     if wh == "when":
         return AnswerKind.DATE
     if wh == "where":
         return AnswerKind.PLACE
+    if wh == "why":
+        return AnswerKind.OTHER
     if wh == "how":
         return _HOW.get(after[0], AnswerKind.OTHER) if after else AnswerKind.OTHER
     if wh == "name":
         return AnswerKind.NAME if match.start() == 0 else _head_kind(after)
     if after and after[0] in _AUXILIARIES and (words[-1] in ("called", "named") or "name" in after):
         return AnswerKind.NAME  # "what is the new vaccine called?", "what is the name of…"
+    if after[:1] and after[0] in _COPULAS and after[1:2] and after[1] in ("the", "a", "an"):
+        return _head_kind(after[2:])  # "what was the magnitude of the quake?"
     return _head_kind(after)
+
+
+def asking_clause(question: str) -> str:
+    """The sentence of a question that asks (the last one with a question mark or a
+    wh-word); the whole question when it is one sentence."""
+    parts = [s.text for s in split_sentences(question)]
+    for part in reversed(parts):
+        if part.rstrip().endswith("?"):
+            return part
+    for part in reversed(parts):
+        if _WH.search(part):
+            return part
+    return question
+
+
+def _asking_word(question: str) -> re.Match[str] | None:
+    """The wh-word that asks: the first one not opening a relative clause after a comma
+    ("…the terrorist, who was associated with which group?" asks for the group)."""
+    found = list(_WH.finditer(question))
+    for match in found:
+        if not question[: match.start()].rstrip().endswith(","):
+            return match
+    return found[0] if found else None
 
 
 def _head_kind(after: list[str]) -> AnswerKind:

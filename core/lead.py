@@ -167,7 +167,8 @@ def build_pool(
     terms = set(query_terms)
     weights = {t: idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
-    rarest = max(weights, key=lambda t: weights[t], default=None)
+    # Sorted first so that a tie in IDF is broken the same way in every process.
+    rarest = max(sorted(weights), key=lambda t: weights[t], default=None)
     identity = bool(_IDENTITY.match(question))
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     sentences: list[Sentence] = []
@@ -180,8 +181,9 @@ def build_pool(
         tokens = [tokenize(s.text) for s in spans]
         covered = [sum(weights[t] for t in terms & set(ts)) / total for ts in tokens]
         mentioned = False
+        kept = 0  # this passage's candidates so far: a skipped dateline does not count
         for index, span in enumerate(spans):
-            if len(span.text.split()) < MIN_WORDS or _restates(span.text, tokens[index], terms):
+            if _too_short(span.text) or _restates(span.text, tokens[index], terms):
                 continue
             first_mention = bool(rarest and not mentioned and rarest in tokens[index])
             mentioned = mentioned or first_mention
@@ -206,8 +208,9 @@ def build_pool(
                 rank=rank,
                 passage=passage,
                 top_score=top_score,
-                index=index,
+                ordinal=kept,
             )
+            kept += 1
             sentences.append(Sentence(rank, index, span, matches))
             novels.append([c for c in found if set(tokenize(c.text)) - terms])
             rows.append(row)
@@ -266,7 +269,7 @@ def _lexical_row(
     rank: int,
     passage: Passage,
     top_score: float,
-    index: int,
+    ordinal: int,
 ) -> list[float]:
     typed = bool(ACCEPTS[kind])
     kinds = {c.kind for c in matches}
@@ -294,13 +297,19 @@ def _lexical_row(
         "passage_rank": 1.0 / (1 + rank),
         "passage_score": passage.score / top_score,
         "passage_similarity": passage.similarity,
-        "position": math.log1p(index),
-        "first_in_passage": float(index == 0),
-        "article_lede": float(index == 0 and passage.start == 0),
+        "position": math.log1p(ordinal),
+        "first_in_passage": float(ordinal == 0),
+        "article_lede": float(ordinal == 0 and passage.start == 0),
         "length": math.log1p(len(sentence.split())),
         "quote": float(sentence[:1] in "“\"‘'"),
     }
     return [values[name] for name in LEXICAL]
+
+
+def _too_short(sentence: str) -> bool:
+    """Fewer than MIN_WORDS words with a letter or digit: a dateline ("New York CNN —"),
+    a caption credit or a section line, not a sentence that can answer."""
+    return sum(any(ch.isalnum() for ch in word) for word in sentence.split()) < MIN_WORDS
 
 
 def _describes(sentence: str, term: str | None) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from bot.render import render_answer
 from core.answer_types import AnswerKind, SpanKind, answer_kind, candidates, matching
 from core.ask import answer_json, render_text
-from core.lead import MODEL_PATH, load_model
+from core.lead import LEXICAL, MODEL_PATH, build_pool, load_model
 from core.lexical import tokenize
 from core.models import Answer, Passage
 
@@ -27,6 +27,11 @@ from core.models import Answer, Passage
         ("Did the council approve paid parking?", AnswerKind.YES_NO),
         ("What did the board decide?", AnswerKind.OTHER),
         ("ferry terminal location", AnswerKind.PLACE),
+        ("Crews found what may be rot. How many weeks will the bridge be shut?", AnswerKind.NUMBER),
+        ("Why did the town cancel its fireworks this year?", AnswerKind.OTHER),
+        ("What was the magnitude of the quake?", AnswerKind.NUMBER),
+        ("Which head of state resigned?", AnswerKind.PERSON),
+        ("The mayor named a new chief, who came from which city?", AnswerKind.PLACE),
     ],
 )
 def test_question_kinds(question: str, kind: AnswerKind) -> None:
@@ -59,6 +64,32 @@ def test_candidates_the_question_names_do_not_count() -> None:
     assert matching(kind, candidates("Lee Harmon praised the crews at dawn."), terms) == []
     offered = matching(kind, candidates("Lee Harmon praised Coastal Skyways."), terms)
     assert [c.text for c in offered] == ["Coastal Skyways"]
+
+
+def test_a_dateline_is_not_the_lede() -> None:
+    """The first line of an article ("Seattle Harbor Gazette —") is not a candidate lead:
+    the sentence after it is the one marked as the article's first."""
+    text = (
+        "Seattle Harbor Gazette —\n\nCoastal Skyways cancelled 1,900 flights on Friday.\n\n"
+        "Crews worked through the night to clear the runways."
+    )
+    passage = Passage(
+        doc_id="storm",
+        title="Storm grounds flights",
+        source="Harbor Gazette",
+        published_at="2026-03-03",
+        url=None,
+        path=None,
+        chunk_index=0,
+        chunk_indices=[0],
+        text=text,
+        score=1.0,
+    )
+    question = "Which airline cancelled flights?"
+    pool = build_pool(question, tokenize(question), [passage], lambda term: 1.0)
+    first = pool.sentences[0]
+    assert first.span.text == "Coastal Skyways cancelled 1,900 flights on Friday."
+    assert pool.features[0, LEXICAL.index("article_lede")] == 1.0
 
 
 def test_the_shipped_ranker_says_where_it_comes_from() -> None:
