@@ -138,6 +138,19 @@ def rss_mb() -> tuple[float, float]:
     return found["VmRSS:"], found["VmHWM:"]
 
 
+def memory_split_mb() -> tuple[float, float]:
+    """This process's resident memory split: its own (RssAnon: heap, model, caches) and
+    file pages mapped in (RssFile: e.g. an mmapped index; page cache the kernel can drop
+    and that processes mapping the same files share), in MB."""
+    found = {"RssAnon:": float("nan"), "RssFile:": float("nan")}
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            key = line.split(maxsplit=1)[0] if line.strip() else ""
+            if key in found:
+                found[key] = int(line.split()[1]) / 1024
+    return found["RssAnon:"], found["RssFile:"]
+
+
 def machine() -> str:
     """One line on the machine: CPU model, cores, memory, Python."""
     model = "unknown CPU"

@@ -47,6 +47,7 @@ from bench.common import (  # noqa: E402
     log,
     machine,
     markdown_table,
+    memory_split_mb,
     percentile,
     read_jsonl,
     revision,
@@ -125,7 +126,8 @@ def reader_main() -> int:
             break
         if command["cmd"] == "rss":
             current, peak = rss_mb()
-            reply({"rss": current, "peak": peak})
+            anon, mapped = memory_split_mb()
+            reply({"rss": current, "peak": peak, "anon": anon, "file": mapped})
             continue
         now = (
             datetime.fromisoformat(command["now"]).replace(tzinfo=UTC)
@@ -255,7 +257,7 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
     archive = LiveArchive(settings, embedder.name, embedder.dim, store=store, build_missing=False)
-    samples = [reader.send(cmd="rss")["rss"]]
+    samples = [reader.send(cmd="rss")]
     for i in range(commits):
         record = next(reshuffled([records[i % len(records)]], 1, 900 + i))
         items = [
@@ -267,9 +269,17 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
         Ingestor(store, embedder, after_commit=archive.sync).run(items)
         time.sleep(1.2)  # the reader syncs every second
         reader.send(cmd="ask", q=str(record.get("title") or "news"))
-        samples.append(reader.send(cmd="rss")["rss"])
+        samples.append(reader.send(cmd="rss"))
     archive.stop()
-    return {"first": samples[0], "last": samples[-1], "max": max(samples), "min": min(samples)}
+    rss = [sample["rss"] for sample in samples]
+    return {
+        "first": rss[0],
+        "last": rss[-1],
+        "max": max(rss),
+        "min": min(rss),
+        "anon": (samples[0]["anon"], samples[-1]["anon"]),
+        "file": (samples[0]["file"], samples[-1]["file"]),
+    }
 
 
 def disk_mb(*folders: Path) -> float:
@@ -388,7 +398,7 @@ def report(rows: list, args: Any) -> None:
         "mode",
         "chunks",
         "start → first answer s",
-        "reader RSS MB (peak)",
+        "reader RSS MB (peak) = own + mapped files",
         "answer p50 / p95 ms (CPU p50)",
         "as-of filter p50 / p95 ms (CPU p50)",
         "new article answerable s (ingest CLI s)",
@@ -411,7 +421,8 @@ def report(rows: list, args: Any) -> None:
                 mode,
                 f"{chunks:,}",
                 start,
-                f"{got['rss']['rss']:.0f} ({got['rss']['peak']:.0f})",
+                f"{got['rss']['rss']:.0f} ({got['rss']['peak']:.0f})"
+                f" = {got['rss']['anon']:.0f} + {got['rss']['file']:.0f}",
                 f"{plain['p50']:.0f} / {plain['p95']:.0f} ({plain['cpu50']:.0f})",
                 f"{as_of['p50']:.0f} / {as_of['p95']:.0f} ({as_of['cpu50']:.0f})",
                 f"{new['answerable_s']:.1f} ({new['ingest_s']:.1f})",
@@ -425,13 +436,22 @@ def report(rows: list, args: Any) -> None:
         print(f"\nSoak: reader RSS over {args.soak} ingest commits of one article each\n")
         print(
             markdown_table(
-                ["mode", "chunks", "RSS first / last / max MB", "growth"],
+                [
+                    "mode",
+                    "chunks",
+                    "RSS first / last / max MB",
+                    "growth",
+                    "own MB",
+                    "mapped files MB",
+                ],
                 [
                     [
                         m,
                         f"{c:,}",
                         f"{s['first']:.0f} / {s['last']:.0f} / {s['max']:.0f}",
                         f"{(s['last'] / s['first'] - 1) * 100:+.1f}%",
+                        f"{s['anon'][0]:.0f} → {s['anon'][1]:.0f}",
+                        f"{s['file'][0]:.0f} → {s['file'][1]:.0f}",
                     ]
                     for m, c, s in soaks
                 ],
