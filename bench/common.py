@@ -124,31 +124,32 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _status_mb(*keys: str) -> list[float]:
+    """Fields of /proc/self/status given in kB (VmRSS, RssAnon, …), in MB."""
+    found = dict.fromkeys(keys, float("nan"))
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            key, _, value = line.partition(":")
+            if key in found:
+                found[key] = int(value.split()[0]) / 1024
+    return [found[key] for key in keys]
+
+
 def rss_mb() -> tuple[float, float]:
     """This process's resident memory now (VmRSS) and at its peak (VmHWM), in MB.
 
     Not ru_maxrss: Linux carries it over fork and exec, so a child started by a big process
     reports its parent's size as its own peak."""
-    found = {"VmRSS:": float("nan"), "VmHWM:": float("nan")}
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            key = line.split(maxsplit=1)[0] if line.strip() else ""
-            if key in found:
-                found[key] = int(line.split()[1]) / 1024
-    return found["VmRSS:"], found["VmHWM:"]
+    current, peak = _status_mb("VmRSS", "VmHWM")
+    return current, peak
 
 
 def memory_split_mb() -> tuple[float, float]:
     """This process's resident memory split: its own (RssAnon: heap, model, caches) and
     file pages mapped in (RssFile: e.g. an mmapped index; page cache the kernel can drop
     and that processes mapping the same files share), in MB."""
-    found = {"RssAnon:": float("nan"), "RssFile:": float("nan")}
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            key = line.split(maxsplit=1)[0] if line.strip() else ""
-            if key in found:
-                found[key] = int(line.split()[1]) / 1024
-    return found["RssAnon:"], found["RssFile:"]
+    own, mapped = _status_mb("RssAnon", "RssFile")
+    return own, mapped
 
 
 def machine() -> str:
