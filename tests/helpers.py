@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from core.embeddings import load_embedder
@@ -78,3 +82,33 @@ def run_console(
         check=False,
     )
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+Route = tuple[int, dict[str, str], bytes]  # status, headers, body
+
+
+@contextmanager
+def serving(routes: dict[str, Route]) -> Iterator[str]:
+    """A real HTTP server on loopback that answers GET from `routes` (404 elsewhere); yields
+    its base URL. `routes` is read per request, so it may be filled once the URL is known."""
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status, headers, body = routes.get(self.path, (404, {}, b"missing"))
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -25,7 +25,7 @@ from ingest.pipeline import Ingestor
 from ingest.sources import Item
 from tests.conftest import SEED_DIR
 from tests.documents import news_page
-from tests.helpers import Run, ingest_paths, run_console
+from tests.helpers import Route, Run, ingest_paths, run_console, serving
 
 STORY = (
     "The harbor board approved the new ferry schedule on Tuesday after a long debate "
@@ -269,37 +269,17 @@ def test_no_input_may_take_longer_than_the_input_time_limit(
     assert time.monotonic() - started < 100
 
 
-class _Site(BaseHTTPRequestHandler):
-    """A news page and redirects to places a fetch must not follow."""
-
-    routes: dict[str, tuple[int, dict[str, str], bytes]] = {
-        "/story": (200, {"Content-Type": "text/html; charset=utf-8"}, b""),
+@pytest.fixture
+def site() -> Iterator[str]:
+    """host:port of a loopback site: a news page and redirects a fetch must not follow."""
+    page = news_page("Ferry schedule approved", [STORY * 3]).encode()
+    routes: dict[str, Route] = {
+        "/story": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
         "/to-data": (302, {"Location": "data:text/html,<p>injected</p>"}, b""),
         "/to-js": (302, {"Location": "javascript:alert(1)"}, b""),
     }
-
-    def do_GET(self) -> None:  # noqa: N802
-        status, headers, body = self.routes.get(self.path, (404, {}, b""))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def site() -> Iterator[str]:
-    """The base URL of `_Site` on loopback."""
-    page = news_page("Ferry schedule approved", [STORY * 3]).encode()
-    _Site.routes["/story"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(routes) as base:
+        yield base.removeprefix("http://")
 
 
 def _failures(run: Run) -> list[str]:

@@ -6,9 +6,7 @@ import io
 import json
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from core.store import open_store
 from ingest.__main__ import main as ingest_main
 from tests.conftest import SEED_DIR
 from tests.documents import make_pdf, news_page
-from tests.helpers import ingest_paths
+from tests.helpers import Route, ingest_paths, serving
 
 STORY = (
     "The city council approved the new transit budget on Tuesday after a long debate "
@@ -157,37 +155,16 @@ def test_stdin_json_lines(cli, settings: Settings, embedder: Embedder) -> None:
     assert [a.doc_id for a in _store(settings, embedder).articles()] == ["in-1"]
 
 
-class _Pages(BaseHTTPRequestHandler):
-    pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
-
-    def do_GET(self) -> None:  # noqa: N802
-        status, headers, body = self.pages.get(self.path, (404, {}, b"missing"))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def web() -> Iterator[str]:
     """A local web server with a news page and a redirect to it."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    base = f"http://127.0.0.1:{server.server_port}"
-    page = news_page("Transit budget approved", [STORY * 3], url=f"{base}/story").encode()
-    _Pages.pages = {
-        "/story": (200, {"Content-Type": "text/html; charset=utf-8"}, page),
-        "/old": (301, {"Location": "/story"}, b""),
-        "/big": (200, {"Content-Type": "text/html"}, b"x" * (2 * 1024 * 1024)),
-    }
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
+    pages: dict[str, Route] = {}
+    with serving(pages) as base:
+        page = news_page("Transit budget approved", [STORY * 3], url=f"{base}/story").encode()
+        pages["/story"] = (200, {"Content-Type": "text/html; charset=utf-8"}, page)
+        pages["/old"] = (301, {"Location": "/story"}, b"")
+        pages["/big"] = (200, {"Content-Type": "text/html"}, b"x" * (2 * 1024 * 1024))
+        yield base
 
 
 def test_url_ingest_follows_redirects_and_caps_size(
