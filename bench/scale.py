@@ -141,6 +141,7 @@ def reader_main() -> int:
                 "ms": (time.perf_counter() - wall) * 1000,
                 "cpu_ms": (time.process_time() - cpu) * 1000,
                 "lead": answer.lead or "",
+                "top": answer.passages[0].title if answer.passages else "",
             }
         )
     answerer.close()
@@ -238,8 +239,11 @@ def new_article_delay(settings: Any, reader: Reader, work: Path, n: int) -> dict
     ended = time.perf_counter()
     if done.returncode:
         raise SystemExit(f"ingest failed: {done.stderr[-2000:]}")
-    question = f"Which animal named {marker} escaped from the aquarium?"
-    while marker not in reader.send(cmd="ask", q=question)["lead"]:
+    # By its name alone: earlier runs left near-copies of this story in the store, and
+    # a question in their words may rightly rank one of them first.
+    question = marker
+    # Answerable: its article is the first passage.
+    while not reader.send(cmd="ask", q=question)["top"].startswith(f"{marker} "):
         if time.perf_counter() - ended > 120:
             return {"ingest_s": ended - began, "answerable_s": float("inf")}
         time.sleep(0.2)
