@@ -18,6 +18,7 @@ import pytest
 
 from core.embeddings import Embedder, load_embedder
 from core.settings import Settings
+from tests.llm_standin import FakeChatServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "examples" / "articles"
@@ -131,3 +132,20 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
 def server_settings(tmp_path: Path, chroma_server: ChromaServer) -> Settings:
     """Settings that point at the test's Chroma server."""
     return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server.port)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One embedded store holding the sample article, shared by a module's tests."""
+    from tests.helpers import ingest_paths
+
+    settings = make_settings(tmp_path_factory.mktemp("seeded"))
+    ingest_paths(settings, SEED_DIR)
+    return settings
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeChatServer]:
+    """The scripted OpenAI-compatible server (`tests/llm_standin.py`)."""
+    with FakeChatServer() as server:
+        yield server

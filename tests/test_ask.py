@@ -20,16 +20,6 @@ from tests.helpers import ingest_paths, searcher_for
 SAMPLE_QUESTIONS = Path(__file__).with_name("questions.jsonl")
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """One embedded store holding the seed article, shared by this module's tests."""
-    from tests.conftest import make_settings
-
-    settings = make_settings(tmp_path_factory.mktemp("seeded"))
-    ingest_paths(settings, SEED_DIR)
-    return settings
-
-
 @pytest.fixture
 def ask(seeded: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """Run the `ask` command against the seeded store from a clean folder."""

@@ -12,7 +12,7 @@ import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,8 +23,8 @@ from core.ask import main as ask_main
 from core.retriever import NewsroomRetriever
 from core.settings import Settings
 from core.writer import Writer, attach_written, create_written_chain
-from tests.conftest import ROOT, SEED_DIR, make_settings
-from tests.helpers import ingest_paths, searcher_for
+from tests.conftest import ROOT
+from tests.helpers import searcher_for
 from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
@@ -34,20 +34,6 @@ INVENTED_NUMBER = "[1] Blinken will attend 14 meetings in Mexico City on Friday.
 MISSING_PASSAGE = "[2] Blinken will attend the meetings in Mexico City on Friday."
 
 Ask = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """One embedded store holding the seed article (one passage per answer)."""
-    settings = make_settings(tmp_path_factory.mktemp("written"))
-    ingest_paths(settings, SEED_DIR)
-    return settings
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeChatServer]:
-    with FakeChatServer() as server:
-        yield server
 
 
 @pytest.fixture

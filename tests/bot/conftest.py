@@ -23,6 +23,7 @@ from bot.app import create_app
 from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
+from core.writer import Writer
 from tests.conftest import SEED_DIR, make_settings
 from tests.helpers import ingest_paths
 from tests.slack_standin import payloads
@@ -236,10 +237,14 @@ def start_bot(
     handlers: list[SocketModeHandler] = []
 
     def start(
-        answerer: Any = None, ping_interval: float = PING_SECONDS, **overrides: Any
+        answerer: Any = None,
+        ping_interval: float = PING_SECONDS,
+        writing: bool = False,
+        **overrides: Any,
     ) -> RunningBot:
         settings = bot_settings(archive, web, tmp_path, **overrides)
-        app = create_app(settings, answerer or archive_answerer)
+        writer = Writer.from_settings(settings) if writing else None
+        app = create_app(settings, answerer or archive_answerer, writer=writer)
         handler = create_socket_handler(app, APP_TOKEN, ping_interval=ping_interval)
         handler.connect()
         handlers.append(handler)

@@ -10,24 +10,18 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
 from bot.answerer import ArchiveAnswerer
-from bot.app import create_app
 from bot.feedback import FeedbackStore
-from bot.socket_mode import create_socket_handler
 from core.settings import Settings
-from core.writer import Writer
-from tests.bot.conftest import APP_TOKEN, RunningBot, bot_settings
+from tests.bot.conftest import RunningBot
 from tests.llm_standin import FakeChatServer, Reply
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.socket_mode import FakeSocketMode
 from tests.slack_standin.web_api import BLOCKS_LIMIT, FakeSlackWebAPI, blocks_size
 
 QUESTION = "What did the Riverside zoning board approve?"
@@ -38,42 +32,19 @@ STREAMING = ("chat.startStream", "chat.appendStream", "chat.stopStream")
 
 
 @pytest.fixture
-def llm() -> Iterator[FakeChatServer]:
-    with FakeChatServer() as server:
-        yield server
-
-
-@pytest.fixture
 def start_writing_bot(
-    archive: Settings,
-    archive_answerer: ArchiveAnswerer,
-    slack: tuple[FakeSlackWebAPI, FakeSocketMode],
-    llm: FakeChatServer,
-    tmp_path: Path,
-) -> Iterator[Callable[..., RunningBot]]:
+    start_bot: Callable[..., RunningBot], llm: FakeChatServer
+) -> Callable[..., RunningBot]:
     """Start a bot whose ANSWER_MODEL is the scripted server (`answerer` and settings
     may be given)."""
-    web, socket = slack
-    handlers: list[SocketModeHandler] = []
 
     def start(answerer: Any = None, **overrides: Any) -> RunningBot:
-        settings = bot_settings(
-            archive, web, tmp_path, answer_model=llm.base_url, answer_model_name="standin-7b"
-        )
         # 20 s: a scripted reply takes milliseconds, but a CI machine under load can stall
         # a thread for seconds; the timeout case below sets its own short budget.
-        settings = settings.model_copy(update={"answer_timeout": 20.0, **overrides})
-        writer = Writer.from_settings(settings)
-        app = create_app(settings, answerer or archive_answerer, writer=writer)
-        handler = create_socket_handler(app, APP_TOKEN)
-        handler.connect()
-        handlers.append(handler)
-        socket.wait_connected()
-        return RunningBot(web, socket, settings, app, handler)
+        values = {"answer_model": llm.base_url, "answer_model_name": "standin-7b"}
+        return start_bot(answerer, writing=True, **{**values, "answer_timeout": 20.0, **overrides})
 
-    yield start
-    for handler in handlers:
-        handler.close()
+    return start
 
 
 @pytest.fixture
