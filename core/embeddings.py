@@ -267,7 +267,6 @@ def _max_tokens(folder: Path) -> int:
     return int(config["max_seq_length"])
 
 
-@cache
 def load_embedder(
     name: str = DEFAULT_MODEL, encoder: str = DEFAULT_ENCODER, threads: int | None = None
 ) -> Embedder:
@@ -291,15 +290,20 @@ def load_embedder(
             f"EMBEDDING_ENCODER={encoder!r} is not one of {', '.join(ENCODERS)}; "
             f"unset it to use {DEFAULT_ENCODER}."
         )
-    threads = _threads if threads is None else threads
+    if encoder != "torch" and name not in _BUNDLED_ALIASES:
+        raise ConfigError(
+            f"EMBEDDING_ENCODER={encoder} runs only the bundled {DEFAULT_MODEL}; "
+            f"set EMBEDDING_ENCODER=torch to use {name!r}."
+        )
+    # One model per process whichever way it is named or the arguments are passed.
+    name = DEFAULT_MODEL if name in _BUNDLED_ALIASES else name
+    return _load(name, encoder, _threads if threads is None else threads)
+
+
+@cache
+def _load(name: str, encoder: str, threads: int) -> Embedder:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    bundled = name in _BUNDLED_ALIASES
     if encoder != "torch":
-        if not bundled:
-            raise ConfigError(
-                f"EMBEDDING_ENCODER={encoder} runs only the bundled {DEFAULT_MODEL}; "
-                f"set EMBEDDING_ENCODER=torch to use {name!r}."
-            )
         return _load_onnx(encoder, threads)
     return _load_torch(name, threads)
 
