@@ -48,6 +48,7 @@ _WRITER_HEAP = 64_000_000
 _LOCK_WAIT_SECONDS = 30.0
 _APPLY_BATCH = 200  # articles fetched from the store per call
 UNDATED = -1
+_SCALE = np.dtype("<f4")  # a packed vector: its scale, then one int8 per dimension
 
 
 class IndexBusyError(Exception):
@@ -229,7 +230,7 @@ class LocalIndex:
     Args:
         folder: `<INDEX_PATH>/<collection id>`; created when missing.
         collection: The Chroma collection id it replicates.
-        dim: The embedding dimension (vectors are stored as float32).
+        dim: The embedding dimension.
     """
 
     def __init__(self, folder: Path, collection: str, dim: int):
@@ -425,7 +426,6 @@ class LocalIndex:
             article_terms += terms
             start, end = int(hit.meta.get("start", 0)), int(hit.meta.get("end", 0))
             row = [hit.id, record.content_hash, hit.index, start, end, hit.text]
-            vector = np.asarray(hit.embedding, dtype=np.float32)
             chunks.add_document(
                 t.Document(
                     doc_id=record.doc_id,
@@ -434,7 +434,7 @@ class LocalIndex:
                     ts=ts,
                     epoch=epoch,
                     row=json.dumps(row, ensure_ascii=False).encode("utf-8"),
-                    vector=vector.tobytes(),
+                    vector=pack_vector(hit.embedding),
                 )
             )
         articles.add_document(
@@ -567,7 +567,7 @@ class LocalIndex:
         for _, address in searcher.search(members, limit, count=False).hits:
             doc = searcher.doc(address)
             cid, digest, index, start, end, text = json.loads(doc["row"][0])
-            vector = np.frombuffer(doc["vector"][0], dtype=np.float32)
+            vector = unpack_vector(doc["vector"][0], self.dim)
             row = ChunkRow(cid, doc["doc_id"][0], digest, index, start, end, text, vector)
             rows[(address.segment_ord, address.doc)] = row
             out.setdefault(row.doc_id, []).append(row)
@@ -600,7 +600,7 @@ class LocalIndex:
             if record is None:
                 continue
             cid, digest, index, start, end, text = json.loads(doc["row"][0])
-            vector = np.frombuffer(doc["vector"][0], dtype=np.float32)
+            vector = unpack_vector(doc["vector"][0], self.dim)
             row = ChunkRow(cid, record.doc_id, digest, index, start, end, "", vector)
             out.append((row, to_timestamp(record.published_at), record.source, record.url))
         return out
@@ -648,6 +648,30 @@ class LocalIndex:
                 record = json.loads(searcher.doc(hits[0][1])["record"][0])
                 ends.append((record.get("published_at") or "")[:10] or None)
         return (ends[0], ends[-1]) if ends else (None, None)
+
+
+def pack_vector(vector: Any) -> bytes:
+    """A chunk's vector as the replica stores it: int8 per dimension and one float32 scale.
+
+    A quarter of float32's bytes. The vector is only read back to pick an article's best
+    chunks (`core.search`) and to search chunks newer than an embedded client exactly
+    (`core.archive.Delta`); the rounding moves a unit vector's cosine by well under 0.01
+    (`tests/test_search_index.py`), and the dev sets rank the same (docs/benchmarks.md).
+    """
+    v = np.asarray(vector, dtype=np.float32).ravel()
+    peak = float(np.abs(v).max()) if v.size else 0.0
+    scale = peak / 127.0 if peak > 0 else 1.0
+    q = np.clip(np.rint(v / scale), -127, 127).astype(np.int8)
+    return np.array([scale], dtype=_SCALE).tobytes() + q.tobytes()
+
+
+def unpack_vector(data: bytes, dim: int) -> np.ndarray:
+    """A stored vector of `dim` dimensions as float32: packed (`pack_vector`, 4 + dim bytes),
+    or the plain float32 that replicas built before packing hold (4 × dim bytes)."""
+    if len(data) == 4 * dim:
+        return np.frombuffer(data, dtype=np.float32)
+    scale = np.frombuffer(data[: _SCALE.itemsize], dtype=_SCALE)[0]
+    return np.frombuffer(data[_SCALE.itemsize :], dtype=np.int8).astype(np.float32) * scale
 
 
 def _outdated(mine: StoredArticle | None, live: StoredArticle) -> bool:

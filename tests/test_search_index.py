@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from core.answer import answer_question
 from core.query import parse_query
 from core.settings import Settings
@@ -184,5 +186,44 @@ def test_an_embedded_reader_catches_up_with_a_writer_that_did_not_update_its_ind
             time.sleep(0.3)
         assert archive.store.opened_at > opened  # it needed a new client for the vectors
         assert "four dollars" in (answer_question("ferry fare north shore", searcher).lead or "")
+    finally:
+        searcher.close()
+
+
+def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The replica stores each chunk's vector as int8 plus a scale (a quarter of float32's
+    bytes), and what it reads back scores every chunk within 0.005 cosine of the vector
+    Chroma holds, so an article's best chunk is the same one. Replicas written before
+    packing (float32 bytes) still read exactly."""
+    from core.replica import pack_vector, unpack_vector
+
+    ingest_paths(settings, SEED_DIR)
+    searcher = searcher_for(settings)
+    try:
+        archive = searcher.archive
+        assert archive is not None and archive.local is not None and archive.store is not None
+        local, store = archive.local, archive.store
+        records = store.articles()
+        stored = {c.id: c.embedding for c in store.chunks_of(records)}
+        assert stored and all(v is not None for v in stored.values())
+        rows = [
+            r for group in local.chunks([a.doc_id for a in records], []).values() for r in group
+        ]
+        assert {r.id for r in rows} == set(stored)
+        query = searcher.embedder.encode_query("who was Cienfuegos?")
+        for row in rows:
+            exact = np.asarray(stored[row.id], dtype=np.float32)
+            assert abs(float(row.vector @ query) - float(exact @ query)) < 0.005
+        exact_sims = [float(np.asarray(stored[r.id]) @ query) for r in rows]
+        packed_sims = [float(r.vector @ query) for r in rows]
+        assert int(np.argmax(exact_sims)) == int(np.argmax(packed_sims))
+        raw = local._chunks.searcher()  # what is on disk: dim + 4 bytes per vector
+        hits = raw.search(local._t.Query.all_query(), len(rows)).hits
+        assert {len(raw.doc(a)["vector"][0]) for _, a in hits} == {searcher.embedder.dim + 4}
+        assert pack_vector(np.zeros(3)) and not unpack_vector(pack_vector(np.zeros(3)), 3).any()
+        legacy = np.asarray(stored[rows[0].id], dtype=np.float32)
+        assert np.array_equal(unpack_vector(legacy.tobytes(), legacy.size), legacy)
     finally:
         searcher.close()
