@@ -143,10 +143,13 @@ def edited(event: dict[str, Any], new_text: str, by: str | None = None) -> dict[
 
 
 def message_changed(original: dict[str, Any], new_text: str) -> dict[str, Any]:
-    """`message_changed`: a message (e.g. a DM to the app) was edited."""
+    """`message_changed`: a message (e.g. a DM to the app) was edited. Its inner message
+    holds the whole new text, so an edited mention keeps its mention, as in `edited`."""
     when = new_ts()
+    mention = original["text"].split(" ", 1)[0] if original["type"] == "app_mention" else ""
+    text = f"{mention} {new_text}".strip()
     inner = {k: v for k, v in original.items() if k not in ("channel", "event_ts", "channel_type")}
-    inner = {**inner, "type": "message", "text": new_text, "blocks": rich_text(new_text)}
+    inner = {**inner, "type": "message", "text": text, "blocks": rich_text(text)}
     inner["edited"] = {"user": original["user"], "ts": when}
     previous = {k: v for k, v in inner.items() if k != "edited"} | {"text": original["text"]}
     return {
