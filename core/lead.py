@@ -398,14 +398,22 @@ def choose_lead(
     scores = model.lexical.score(pool.features)
     order = np.argsort(-scores, kind="stable")[: max(model.embedded, 1)]
     if model.dense is not None and model.embedded > 0:
-        vectors = encoder.encode([pool.sentences[i].span.text for i in order])
-        rows = np.hstack(
-            [pool.features[order], dense_rows(vectors @ query_vector, pool.features[order])]
+        similarities = _similarities(
+            [pool.sentences[i].span.text for i in order], query_vector, encoder
         )
+        rows = np.hstack([pool.features[order], dense_rows(similarities, pool.features[order])])
         finals = model.dense.score(rows)
     else:
         finals = scores[order]
     return compose_lead(pool, scores, order, finals, used, model)
+
+
+def _similarities(texts: list[str], query_vector: np.ndarray, encoder: Encoder) -> np.ndarray:
+    """Each text's cosine to the question, every distinct text embedded once: adjacent
+    chunks overlap, so the same sentence can stand among the finalists twice."""
+    distinct = list(dict.fromkeys(texts))
+    cosine = dict(zip(distinct, encoder.encode(distinct) @ query_vector, strict=True))
+    return np.asarray([cosine[t] for t in texts])
 
 
 def compose_lead(

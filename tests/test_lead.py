@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from bot.render import render_answer
 from core.answer_types import AnswerKind, SpanKind, answer_kind, candidates, matching
 from core.ask import answer_json, render_text
-from core.lead import LEXICAL, MODEL_PATH, build_pool, load_model
+from core.embeddings import Embedder
+from core.lead import LEXICAL, MODEL_PATH, build_pool, choose_lead, load_model
 from core.lexical import tokenize
 from core.models import Answer, Passage
 
@@ -90,6 +92,55 @@ def test_a_dateline_is_not_the_lede() -> None:
     first = pool.sentences[0]
     assert first.span.text == "Coastal Skyways cancelled 1,900 flights on Friday."
     assert pool.features[0, LEXICAL.index("article_lede")] == 1.0
+
+
+class _Recording:
+    """The real model, noting every text it is asked to embed."""
+
+    def __init__(self, embedder: Embedder):
+        self.embedder = embedder
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        return self.embedder.encode(texts)
+
+
+def test_a_sentence_two_overlapping_chunks_share_is_embedded_once(embedder: Embedder) -> None:
+    """Adjacent chunks overlap: the sentence they share is embedded once per question."""
+    shared = "Coastal Skyways cancelled 1,900 flights on Friday after the storm."
+    texts = [
+        f"The storm reached the coast on Thursday night with strong winds. {shared}",
+        f"{shared} Crews worked through the night to clear the runways at the airport.",
+    ]
+    passages = [
+        Passage(
+            doc_id="storm",
+            title="Storm grounds flights",
+            source="Harbor Gazette",
+            published_at="2026-03-03",
+            url=None,
+            path=None,
+            chunk_index=index,
+            chunk_indices=[index],
+            text=text,
+            score=1.0 - index / 10,
+        )
+        for index, text in enumerate(texts)
+    ]
+    question = "Which airline cancelled flights after the storm?"
+    recording = _Recording(embedder)
+    lead = choose_lead(
+        question,
+        tokenize(question),
+        embedder.encode_query(question),
+        passages,
+        lambda term: 1.0,
+        recording,
+    )
+    assert recording.texts.count(shared) == 1
+    assert len(recording.texts) == len(set(recording.texts)) == 3
+    assert lead.text == shared
 
 
 def test_the_shipped_ranker_says_where_it_comes_from() -> None:
