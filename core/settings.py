@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         return bool(self.chroma_host)
 
     @property
+    def max_file_bytes(self) -> int:
+        """MAX_FILE_MB in bytes: no file, stream or page larger is read."""
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
     def writes_answers(self) -> bool:
         """True when a language model writes answers on top of the extractive one."""
         return bool(self.answer_model.strip())

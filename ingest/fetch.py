@@ -227,7 +227,7 @@ def _request(client: httpx.Client, target: Target) -> httpx.Request:
 
 
 def _read_body(response: httpx.Response, url: str, settings: Settings) -> bytes:
-    limit = int(settings.max_file_mb * 1024 * 1024)
+    limit = settings.max_file_bytes
     declared = int(response.headers.get("content-length") or 0)
     too_big = LoadError(
         f"{url}: the page is over the {settings.max_file_mb:g} MB limit (MAX_FILE_MB)"
