@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 def _ingest(
     store: Store, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
 ) -> int:
-    total = count_items(inputs) if "-" not in inputs else None
+    total = count_items(inputs, settings) if "-" not in inputs else None
     bar = tqdm(
         total=total,
         unit="item",

@@ -53,29 +53,36 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
             yield from _path_items(Path(raw), settings)
 
 
-def count_items(inputs: list[str]) -> int | None:
-    """How many items `expand` will yield (for the progress bar), None when unknown."""
+def count_items(inputs: list[str], settings: Settings) -> int | None:
+    """How many items `expand` will yield (for the progress bar), None when unknown.
+
+    A JSON file is read and parsed twice, here and by its items; one over MAX_FILE_MB is
+    not read at all (it is one refused item).
+    """
     total = 0
     for raw in inputs:
         path = Path(raw)
         if raw == "-" or "://" in raw:
             total += 1
         elif path.is_dir():
-            total += sum(_count_file(p) for p in _walk(path)[0])
+            total += sum(_count_file(p, settings) for p in _walk(path)[0])
         else:
-            total += _count_file(path)
+            total += _count_file(path, settings)
     return total
 
 
-def _count_file(path: Path) -> int:
+def _count_file(path: Path, settings: Settings) -> int:
     suffix = path.suffix.lower()
     try:
-        if suffix == ".jsonl" and path.is_file():
+        if suffix not in (".json", ".jsonl") or not path.is_file():
+            return 1
+        if path.stat().st_size > settings.max_file_bytes:
+            return 1  # refused unread by its item
+        if suffix == ".jsonl":
             with path.open("rb") as handle:
                 return sum(1 for line in handle if line.strip())
-        if suffix == ".json" and path.is_file():
-            value = json.loads(path.read_bytes())
-            return len(value) if isinstance(value, list) and value else 1
+        value = json.loads(path.read_bytes())
+        return len(value) if isinstance(value, list) and value else 1
     except (OSError, ValueError, RecursionError):
         pass  # the item itself will say what is wrong
     return 1
@@ -161,7 +168,7 @@ def _read_capped(path: Path, settings: Settings) -> bytes:
     label = display_path(path)
     try:
         size = path.stat().st_size
-        if size > _limit(settings):
+        if size > settings.max_file_bytes:
             raise LoadError(
                 f"{label}: {size / 1048576:.1f} MB is over the {settings.max_file_mb:g} MB "
                 "limit; split it, or raise MAX_FILE_MB"
@@ -172,14 +179,10 @@ def _read_capped(path: Path, settings: Settings) -> bytes:
         raise LoadError(f"{label}: cannot read it ({exc.strerror or type(exc).__name__})") from exc
 
 
-def _limit(settings: Settings) -> int:
-    return int(settings.max_file_mb * 1024 * 1024)
-
-
 def _read_limited(handle: BinaryIO, label: str, settings: Settings) -> bytes:
     """At most MAX_FILE_MB from a stream; more is refused, not truncated."""
-    data = handle.read(_limit(settings) + 1)
-    if len(data) > _limit(settings):
+    data = handle.read(settings.max_file_bytes + 1)
+    if len(data) > settings.max_file_bytes:
         raise LoadError(
             f"{label}: over the {settings.max_file_mb:g} MB limit; split it, or raise MAX_FILE_MB"
         )

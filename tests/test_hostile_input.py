@@ -16,7 +16,7 @@ from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
 from ingest.fetch import check_url, fetch_url
-from ingest.sources import expand
+from ingest.sources import count_items, expand
 from tests.conftest import make_settings
 from tests.documents import make_pdf, news_page
 
@@ -129,6 +129,20 @@ def test_a_file_over_the_size_cap_is_refused_with_the_setting_named(tmp_path: Pa
     _, errors = _load_all(path, make_settings(tmp_path))
     assert len(errors) == 1 and "50.0 MB is over the 20 MB limit" in errors[0]
     assert "MAX_FILE_MB" in errors[0]
+
+
+def test_a_json_file_over_the_size_cap_counts_as_the_one_item_that_refuses_it(
+    tmp_path: Path,
+) -> None:
+    """The progress bar's count of an over-cap JSON array is its one refusal, not its records."""
+    path = tmp_path / "feed.json"
+    record = {"title": "Ferry schedule", "text": "The harbor board approved it. " * 40}
+    path.write_text(json.dumps([record] * 3))
+    settings = make_settings(tmp_path, max_file_mb=0.001)
+    items = list(expand([str(path)], settings))
+    assert len(items) == 1 and count_items([str(path)], settings) == 1
+    with pytest.raises(LoadError, match="MAX_FILE_MB"):
+        items[0].load()
 
 
 @pytest.mark.parametrize(
