@@ -21,6 +21,7 @@ from core.settings import Settings
 from core.text import escape_controls
 from ingest import extract
 from ingest.fetch import fetch_url
+from ingest.limits import InputTimeout, time_limit
 
 log = logging.getLogger(__name__)
 
@@ -218,13 +219,22 @@ def _load_file(path: Path, settings: Settings) -> list[Article]:
 
 
 def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
-    """One item per record of a JSON Lines file (per line) or a JSON array (per element)."""
+    """One item per record of a JSON Lines file (per line) or a JSON array (per element).
+
+    The file is read here, before its items exist, so under the input time limit of its
+    own: a named pipe nobody writes to must not stall the run.
+    """
     label, resolved = display_path(path), display_path(path.resolve())
     try:
-        data = _read_capped(path, settings)
-        records = None if path.suffix.lower() == ".jsonl" else _json_records(data, label)
+        with time_limit(settings.input_timeout):
+            data = _read_capped(path, settings)
+            records = None if path.suffix.lower() == ".jsonl" else _json_records(data, label)
     except LoadError as exc:
         yield Item(label, partial(_refuse, str(exc)))
+        return
+    except InputTimeout:
+        reason = f"{label}: not read within {settings.input_timeout:g} s (INPUT_TIMEOUT); skipped"
+        yield Item(label, partial(_refuse, reason))
         return
     if records is None:
         yield from _line_items(data.split(b"\n"), label, resolved)

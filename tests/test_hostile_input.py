@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 from pathlib import Path
 
@@ -142,6 +143,18 @@ def test_a_json_file_over_the_size_cap_counts_as_the_one_item_that_refuses_it(
     items = list(expand([str(path)], settings))
     assert len(items) == 1 and count_items([str(path)], settings) == 1
     with pytest.raises(LoadError, match="MAX_FILE_MB"):
+        items[0].load()
+
+
+def test_a_json_lines_pipe_nobody_writes_to_fails_at_the_input_time_limit(
+    tmp_path: Path,
+) -> None:
+    """A named `.jsonl` pipe with no writer is skipped at INPUT_TIMEOUT, not waited on."""
+    path = tmp_path / "feed.jsonl"
+    os.mkfifo(path)
+    items = list(expand([str(path)], make_settings(tmp_path, input_timeout=0.5)))
+    assert len(items) == 1
+    with pytest.raises(LoadError, match="INPUT_TIMEOUT"):
         items[0].load()
 
 
