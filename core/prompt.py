@@ -7,7 +7,6 @@ prompt faster and strays less); the verifier checks against exactly the text sho
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -101,13 +100,5 @@ def build_messages(
 
 
 def _byline(source: Source) -> str:
-    parts = [f"“{source.title or 'Untitled'}”", source.outlet, _date(source.published_at)]
+    parts = [f"“{source.title or 'Untitled'}”", source.outlet, source.shown_date]
     return " — ".join(p for p in parts if p)
-
-
-def _date(published_at: str | None) -> str:
-    try:
-        day = date.fromisoformat((published_at or "")[:10])
-    except ValueError:
-        return (published_at or "")[:10]
-    return f"{day.day} {day:%B %Y}"

@@ -82,18 +82,18 @@ class Source:
     text: str
 
     @property
-    def day(self) -> date | None:
-        """The publication date, when it is a date."""
+    def shown_date(self) -> str:
+        """The publication date as the prompt shows it: "2 May 2021", else as stored."""
         try:
-            return date.fromisoformat((self.published_at or "")[:10])
+            day = date.fromisoformat((self.published_at or "")[:10])
         except ValueError:
-            return None
+            return (self.published_at or "")[:10]
+        return f"{day.day} {day:%B %Y}"
 
     @property
     def byline_and_text(self) -> str:
         """Everything the model saw of this passage, the date as the prompt shows it."""
-        day = f"{self.day.day} {self.day:%B %Y}" if self.day else ""
-        return f"{self.title}\n{self.outlet}\n{day}\n{self.text}"
+        return f"{self.title}\n{self.outlet}\n{self.shown_date}\n{self.text}"
 
     @cached_property
     def _words(self) -> frozenset[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.models import WrittenSentence
+from core.prompt import build_messages
 from core.verify import (
     BAD_CITATION,
     FRAGMENT,
@@ -82,6 +83,14 @@ def test_supported_sentences_are_kept(text: str) -> None:
 def test_unsupported_sentences_are_removed_with_a_reason(text: str, reason: str) -> None:
     """Anything the cited passage does not hold is removed, and the reason says what."""
     assert _check(text) == reason
+
+
+def test_a_date_the_prompt_showed_as_stored_counts_as_shown() -> None:
+    """A publication date that is not ISO is shown as stored, and checked as shown."""
+    source = Source(1, "Ferry service", "Harbor Gazette", "March 2019", "The ferry began running.")
+    assert "March 2019" in build_messages("When did the ferry start?", [source])[-1].text
+    sentence = parse_written("[1] The ferry began running in March.", finished=True).sentences[0]
+    assert verify(sentence, [source]).kept
 
 
 def test_a_sentence_is_checked_only_once_it_is_complete() -> None:
