@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,12 @@ def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict[str, Any
                 if limit is not None and len(records) >= limit:
                     break
     return records
+
+
+def asked_at(question: dict[str, Any]) -> datetime | None:
+    """The question's date as the time of asking (for "this week")."""
+    value = question.get("question_date")
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
