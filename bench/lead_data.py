@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.common import asked_at, log, read_jsonl  # noqa: E402
+from bench.common import asked_at, log, read_jsonl, require_inputs  # noqa: E402
 from bench.metrics import gold_answers  # noqa: E402
 
 PASSAGES = 10
@@ -77,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
     questions_file = args.eval / f"{args.set}.questions.jsonl"
-    if not questions_file.exists():
-        raise SystemExit(f"{questions_file} is missing: the dev sets live in ../shared/eval")
+    require_inputs(questions_file)
     from core.service import open_searcher
     from core.settings import Settings
 

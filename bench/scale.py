@@ -28,7 +28,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from bench.common import (  # noqa: E402
     memory_split_mb,
     percentile,
     read_jsonl,
+    require_inputs,
     revision,
     rss_mb,
 )
@@ -324,9 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         return reader_main()
     if not (args.corpus and args.questions and args.store):
         parser.error("--corpus, --questions and --store are required")
-    for path in (args.corpus, args.questions):
-        if not path.exists():
-            raise SystemExit(f"{path} is missing: the evaluation data lives in ../shared/eval")
+    require_inputs(args.corpus, args.questions)
     from core.settings import Settings
 
     records = read_jsonl(args.corpus)
@@ -358,7 +356,6 @@ def measure_server(
     settings: Any, questions: list, records: list, work: Path, args: Any, n: int
 ) -> dict:
     """The same store served by `chroma run`; a reader with a local index of its own."""
-    sys.path.insert(0, str(ROOT))
     from tests.conftest import ChromaServer
 
     server = ChromaServer(settings.chroma_path)
@@ -396,7 +393,7 @@ def _chunks(settings: Any) -> int:
 
 def report(rows: list, args: Any) -> None:
     print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb()[1]
     print(f"peak RSS of this (writer) process: {peak:.0f} MB\n")
     header = [
         "mode",
