@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -52,11 +51,9 @@ from bench.common import (  # noqa: E402
     require_inputs,
     revision,
     rss_mb,
+    store_env,
 )
 from bench.synthetic import HashedEmbedder, reshuffled  # noqa: E402
-
-SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "INDEX_PATH")
-
 
 # -- the write path, with the embedding seam replaced ---------------------------------------
 
@@ -190,13 +187,11 @@ class Reader:
 
 def env_for(settings: Any) -> dict[str, str]:
     """The environment of a process that opens the same store as `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB)}
-    env["ANONYMIZED_TELEMETRY"] = "False"
+    env = store_env(settings.chroma_path)
     env["INDEX_PATH"] = str(settings.index_folder)
     if settings.server_mode:
+        del env["CHROMA_PATH"]
         env.update(CHROMA_HOST=str(settings.chroma_host), CHROMA_PORT=str(settings.chroma_port))
-    else:
-        env["CHROMA_PATH"] = str(settings.chroma_path)
     return env
 
 
