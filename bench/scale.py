@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -78,9 +79,7 @@ def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -
     """Ingest reshuffled copies (from number `copy` on) until the store holds `target` chunks."""
     from core.archive import LiveArchive
     from core.store import open_store
-    from ingest.extract import article_from_record
     from ingest.pipeline import Ingestor
-    from ingest.sources import Item
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
@@ -89,17 +88,25 @@ def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -
     wall, cpu = time.perf_counter(), time.process_time()
     written = 0
     while have + written < target:
-        items = (
-            Item(str(r["id"]), partial(lambda r: [article_from_record(r, r["id"], r["id"])], r))
-            for r in reshuffled(records, 1, copy)
+        report = Ingestor(store, embedder, after_commit=archive.sync).run(
+            record_items(reshuffled(records, 1, copy))
         )
-        report = Ingestor(store, embedder, after_commit=archive.sync).run(items)
         written += report.chunks
         copy += 1
         log(f"copy {copy}: {have + written} chunks")
     seconds, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
     archive.stop()
     return {"chunks": written, "wall": seconds, "cpu": cpu_s, "next_copy": copy}
+
+
+def record_items(records: Iterable[dict[str, Any]]) -> Iterator[Any]:
+    """Ingest items of corpus records, each read as `ingest` reads a JSON Lines record."""
+    from ingest.extract import article_from_record
+    from ingest.sources import Item
+
+    for record in records:
+        load = partial(lambda r: [article_from_record(r, r["id"], r["id"])], record)
+        yield Item(str(record["id"]), load)
 
 
 # -- the reader: a process that opens the archive as the bot does ----------------------------
@@ -249,9 +256,7 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
     """The reader's RSS over `commits` ingest commits of one article each."""
     from core.archive import LiveArchive
     from core.store import open_store
-    from ingest.extract import article_from_record
     from ingest.pipeline import Ingestor
-    from ingest.sources import Item
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
@@ -259,13 +264,7 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
     samples = [reader.send(cmd="rss")]
     for i in range(commits):
         record = next(reshuffled([records[i % len(records)]], 1, 900 + i))
-        items = [
-            Item(
-                str(record["id"]),
-                partial(lambda r: [article_from_record(r, r["id"], r["id"])], record),
-            )
-        ]
-        Ingestor(store, embedder, after_commit=archive.sync).run(items)
+        Ingestor(store, embedder, after_commit=archive.sync).run(record_items([record]))
         time.sleep(1.2)  # the reader syncs every second
         reader.send(cmd="ask", q=str(record.get("title") or "news"))
         samples.append(reader.send(cmd="rss"))
