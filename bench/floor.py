@@ -76,7 +76,6 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
     the 6 articles the full store ranks first for it). See the module docstring."""
     import tempfile
 
-    from core.search import Searcher
     from core.store import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
@@ -108,13 +107,16 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
             folder = Path(tmp)
             corpus = folder / "archive.jsonl"
             corpus.write_text("".join(json.dumps(texts[d]) + "\n" for d in docs), encoding="utf-8")
-            settings = Settings(_env_file=None, chroma_path=folder / "chroma")
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None, chroma_path=folder / "chroma", index_path=folder / "index"
+            )
             writer = open_store(settings, embedder.name, embedder.dim)
             Ingestor(writer, embedder).run(expand([str(corpus)], settings))
-            reader = open_store(settings, embedder.name, embedder.dim, create=False)
-            searcher = Searcher(reader, embedder)
+            writer.close()
+            searcher = open_searcher(settings)
             found = searcher.search(parse_query(q["question"]), k=PASSAGES)
             signals_ = [relevance(p, found.query_terms, searcher.idf) for p in found.passages]
+            searcher.close()
             rows.append((with_gold, signals_))
     return rows
 
