@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import read_jsonl, require_inputs  # noqa: E402
+from bench.common import read_jsonl, require_inputs, run_cli  # noqa: E402
 from core.answer import Floor, relevance  # noqa: E402
 from core.query import parse_query  # noqa: E402
 from core.service import open_searcher  # noqa: E402
@@ -74,8 +74,6 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
     """Signals in 6-article stores: (True, an answerable question over its gold articles and
     the articles the full store ranks next for it) and (False, a no-evidence question over
     the 6 articles the full store ranks first for it). See the module docstring."""
-    import tempfile
-
     from core.store import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
@@ -130,13 +128,8 @@ def main() -> int:
     parser.add_argument("--small", type=int, help="measure N pairs of 6-article stores")
     args = parser.parse_args()
     require_inputs(args.corpus, args.questions)
-    env = {"CHROMA_PATH": str(args.store), "PATH": str(Path(sys.executable).parent)}
-    subprocess.run(
-        [str(Path(sys.executable).with_name("ingest")), "--quiet", str(args.corpus)],
-        env=env,
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    with tempfile.TemporaryDirectory(prefix="floor-") as tmp:  # no .env in the way
+        run_cli(["ingest", "--quiet", str(args.corpus.resolve())], args.store, Path(tmp), (0, 1))
     questions = read_jsonl(args.questions)
     started = time.perf_counter()
     if args.signals and args.signals.exists():
@@ -145,7 +138,7 @@ def main() -> int:
         ]
     else:
         if args.small:
-            records = [json.loads(x) for x in args.corpus.read_text().splitlines() if x]
+            records = read_jsonl(args.corpus)
             rows = small_archives(args.store, records, questions, args.small)
         else:
             rows = signals(args.store, questions)
