@@ -10,12 +10,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_")
+# The developer's settings a bench never passes on to a process it starts: their store,
+# its local index, Slack credentials, encoder and answer model.
+SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_", "INDEX_PATH")
 
 
 def log(message: str) -> None:
@@ -51,6 +54,12 @@ def read_jsonl(path: str | Path, limit: int | None = None) -> list[dict[str, Any
     return records
 
 
+def asked_at(question: dict[str, Any]) -> datetime | None:
+    """The question's date as the time of asking (for "this week")."""
+    value = question.get("question_date")
+    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
+
+
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
     """Write records one JSON object a line."""
     with open(path, "w", encoding="utf-8") as handle:
@@ -60,7 +69,7 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> None:
 
 def store_env(chroma_path: Path, encoder: str | None = None) -> dict[str, str]:
     """The environment for `ingest`/`ask`: the given store (and encoder), nothing else."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB)}
     env["CHROMA_PATH"] = str(chroma_path.resolve())
     if encoder:
         env["EMBEDDING_ENCODER"] = encoder

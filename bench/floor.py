@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import read_jsonl, require_inputs  # noqa: E402
+from bench.common import read_jsonl, require_inputs, run_cli  # noqa: E402
 from core.answer import Floor, relevance  # noqa: E402
 from core.query import parse_query  # noqa: E402
 from core.service import open_searcher  # noqa: E402
@@ -74,9 +74,6 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
     """Signals in 6-article stores: (True, an answerable question over its gold articles and
     the articles the full store ranks next for it) and (False, a no-evidence question over
     the 6 articles the full store ranks first for it). See the module docstring."""
-    import tempfile
-
-    from core.search import Searcher
     from core.store import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
@@ -108,13 +105,16 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
             folder = Path(tmp)
             corpus = folder / "archive.jsonl"
             corpus.write_text("".join(json.dumps(texts[d]) + "\n" for d in docs), encoding="utf-8")
-            settings = Settings(_env_file=None, chroma_path=folder / "chroma")
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None, chroma_path=folder / "chroma", index_path=folder / "index"
+            )
             writer = open_store(settings, embedder.name, embedder.dim)
             Ingestor(writer, embedder).run(expand([str(corpus)], settings))
-            reader = open_store(settings, embedder.name, embedder.dim, create=False)
-            searcher = Searcher(reader, embedder)
+            writer.close()
+            searcher = open_searcher(settings)
             found = searcher.search(parse_query(q["question"]), k=PASSAGES)
             signals_ = [relevance(p, found.query_terms, searcher.idf) for p in found.passages]
+            searcher.close()
             rows.append((with_gold, signals_))
     return rows
 
@@ -128,13 +128,8 @@ def main() -> int:
     parser.add_argument("--small", type=int, help="measure N pairs of 6-article stores")
     args = parser.parse_args()
     require_inputs(args.corpus, args.questions)
-    env = {"CHROMA_PATH": str(args.store), "PATH": str(Path(sys.executable).parent)}
-    subprocess.run(
-        [str(Path(sys.executable).with_name("ingest")), "--quiet", str(args.corpus)],
-        env=env,
-        check=False,
-        stdout=subprocess.DEVNULL,
-    )
+    with tempfile.TemporaryDirectory(prefix="floor-") as tmp:  # no .env in the way
+        run_cli(["ingest", "--quiet", str(args.corpus.resolve())], args.store, Path(tmp), (0, 1))
     questions = read_jsonl(args.questions)
     started = time.perf_counter()
     if args.signals and args.signals.exists():
@@ -143,7 +138,7 @@ def main() -> int:
         ]
     else:
         if args.small:
-            records = [json.loads(x) for x in args.corpus.read_text().splitlines() if x]
+            records = read_jsonl(args.corpus)
             rows = small_archives(args.store, records, questions, args.small)
         else:
             rows = signals(args.store, questions)

@@ -30,7 +30,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 from bench import textbook  # noqa: E402
 from bench.common import (  # noqa: E402
     BIN,
+    asked_at,
     log,
     machine,
     markdown_table,
@@ -54,12 +54,6 @@ from bench.common import (  # noqa: E402
 )
 
 WARM_UP = "What happened this week?"
-
-
-def asked_at(question: dict[str, Any]) -> datetime | None:
-    """The question's date as the time of asking (for "this week")."""
-    value = question.get("question_date")
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:

@@ -21,14 +21,13 @@ import dataclasses
 import pickle
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.common import log, read_jsonl  # noqa: E402
+from bench.common import asked_at, log, read_jsonl, require_inputs  # noqa: E402
 from bench.metrics import gold_answers  # noqa: E402
 
 PASSAGES = 10
@@ -43,9 +42,7 @@ def question_record(question: dict[str, Any], searcher: Any, passages: int) -> d
     from core.text import split_sentences
 
     answers = gold_answers(question)
-    date = question.get("question_date")
-    now = datetime.fromisoformat(date).replace(tzinfo=UTC) if date else None
-    query = parse_query(" ".join(question["question"].split()), now)
+    query = parse_query(" ".join(question["question"].split()), asked_at(question))
     ranked = searcher.search(query, k=10)
     floor = Floor()
     relevant: list[Passage] = [
@@ -80,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
     questions_file = args.eval / f"{args.set}.questions.jsonl"
-    if not questions_file.exists():
-        raise SystemExit(f"{questions_file} is missing: the dev sets live in ../shared/eval")
+    require_inputs(questions_file)
     from core.service import open_searcher
     from core.settings import Settings
 

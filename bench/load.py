@@ -43,7 +43,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.common import BIN, log, machine, percentile, read_jsonl, require_inputs, revision  # noqa: E402
+from bench.common import BIN, SCRUB, log, machine, percentile, read_jsonl, require_inputs, revision  # noqa: E402
 from tests.slack_standin import payloads  # noqa: E402
 from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
 from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
@@ -188,7 +188,7 @@ def start_bot(slack: Slack, store: Path, work: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "FEEDBACK_", "ALLOWED_", "PORT")
+_SCRUB = (*SCRUB, "FEEDBACK_", "ALLOWED_", "PORT")
 
 
 def _free_port() -> int:

@@ -27,13 +27,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -50,13 +49,12 @@ from bench.common import (  # noqa: E402
     memory_split_mb,
     percentile,
     read_jsonl,
+    require_inputs,
     revision,
     rss_mb,
+    store_env,
 )
 from bench.synthetic import HashedEmbedder, reshuffled  # noqa: E402
-
-SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "INDEX_PATH")
-
 
 # -- the write path, with the embedding seam replaced ---------------------------------------
 
@@ -81,9 +79,7 @@ def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -
     """Ingest reshuffled copies (from number `copy` on) until the store holds `target` chunks."""
     from core.archive import LiveArchive
     from core.store import open_store
-    from ingest.extract import article_from_record
     from ingest.pipeline import Ingestor
-    from ingest.sources import Item
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
@@ -92,17 +88,25 @@ def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -
     wall, cpu = time.perf_counter(), time.process_time()
     written = 0
     while have + written < target:
-        items = (
-            Item(str(r["id"]), partial(lambda r: [article_from_record(r, r["id"], r["id"])], r))
-            for r in reshuffled(records, 1, copy)
+        report = Ingestor(store, embedder, after_commit=archive.sync).run(
+            record_items(reshuffled(records, 1, copy))
         )
-        report = Ingestor(store, embedder, after_commit=archive.sync).run(items)
         written += report.chunks
         copy += 1
         log(f"copy {copy}: {have + written} chunks")
     seconds, cpu_s = time.perf_counter() - wall, time.process_time() - cpu
     archive.stop()
     return {"chunks": written, "wall": seconds, "cpu": cpu_s, "next_copy": copy}
+
+
+def record_items(records: Iterable[dict[str, Any]]) -> Iterator[Any]:
+    """Ingest items of corpus records, each read as `ingest` reads a JSON Lines record."""
+    from ingest.extract import article_from_record
+    from ingest.sources import Item
+
+    for record in records:
+        load = partial(lambda r: [article_from_record(r, r["id"], r["id"])], record)
+        yield Item(str(record["id"]), load)
 
 
 # -- the reader: a process that opens the archive as the bot does ----------------------------
@@ -190,13 +194,11 @@ class Reader:
 
 def env_for(settings: Any) -> dict[str, str]:
     """The environment of a process that opens the same store as `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUB)}
-    env["ANONYMIZED_TELEMETRY"] = "False"
+    env = store_env(settings.chroma_path)
     env["INDEX_PATH"] = str(settings.index_folder)
     if settings.server_mode:
+        del env["CHROMA_PATH"]
         env.update(CHROMA_HOST=str(settings.chroma_host), CHROMA_PORT=str(settings.chroma_port))
-    else:
-        env["CHROMA_PATH"] = str(settings.chroma_path)
     return env
 
 
@@ -254,9 +256,7 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
     """The reader's RSS over `commits` ingest commits of one article each."""
     from core.archive import LiveArchive
     from core.store import open_store
-    from ingest.extract import article_from_record
     from ingest.pipeline import Ingestor
-    from ingest.sources import Item
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
@@ -264,13 +264,7 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
     samples = [reader.send(cmd="rss")]
     for i in range(commits):
         record = next(reshuffled([records[i % len(records)]], 1, 900 + i))
-        items = [
-            Item(
-                str(record["id"]),
-                partial(lambda r: [article_from_record(r, r["id"], r["id"])], record),
-            )
-        ]
-        Ingestor(store, embedder, after_commit=archive.sync).run(items)
+        Ingestor(store, embedder, after_commit=archive.sync).run(record_items([record]))
         time.sleep(1.2)  # the reader syncs every second
         reader.send(cmd="ask", q=str(record.get("title") or "news"))
         samples.append(reader.send(cmd="rss"))
@@ -324,9 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         return reader_main()
     if not (args.corpus and args.questions and args.store):
         parser.error("--corpus, --questions and --store are required")
-    for path in (args.corpus, args.questions):
-        if not path.exists():
-            raise SystemExit(f"{path} is missing: the evaluation data lives in ../shared/eval")
+    require_inputs(args.corpus, args.questions)
     from core.settings import Settings
 
     records = read_jsonl(args.corpus)
@@ -358,7 +350,6 @@ def measure_server(
     settings: Any, questions: list, records: list, work: Path, args: Any, n: int
 ) -> dict:
     """The same store served by `chroma run`; a reader with a local index of its own."""
-    sys.path.insert(0, str(ROOT))
     from tests.conftest import ChromaServer
 
     server = ChromaServer(settings.chroma_path)
@@ -396,7 +387,7 @@ def _chunks(settings: Any) -> int:
 
 def report(rows: list, args: Any) -> None:
     print(f"finished {time.strftime('%Y-%m-%d %H:%M')}, commit {revision()}; {machine()}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mb()[1]
     print(f"peak RSS of this (writer) process: {peak:.0f} MB\n")
     header = [
         "mode",

@@ -31,7 +31,6 @@ import re
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench.common import (  # noqa: E402
+    asked_at,
     log,
     machine,
     markdown_table,
@@ -91,7 +91,7 @@ def main() -> int:
     hostile: list[tuple[str, bool, bool]] = []  # (kind, shown, has invented name/number)
     rng = random.Random(12)
     for number, question in enumerate(questions, 1):
-        answer = answer_question(question["question"], searcher, now=_asked(question))
+        answer = answer_question(question["question"], searcher, now=asked_at(question))
         rows.append(_write(writer, question, answer))
         if answer.found:
             sources = sources_from_passages(answer.passages, question["question"])
@@ -101,11 +101,6 @@ def main() -> int:
         write_jsonl(args.out, rows)
     print(_report(args, writer.label, rows, hostile))
     return 0
-
-
-def _asked(question: dict[str, Any]) -> datetime | None:
-    value = question.get("question_date")
-    return datetime.fromisoformat(value).replace(tzinfo=UTC) if value else None
 
 
 def _write(writer: Writer, question: dict[str, Any], answer: Any) -> dict[str, Any]:

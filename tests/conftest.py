@@ -23,18 +23,30 @@ from tests.llm_standin import FakeChatServer
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "examples" / "articles"
 
-_SCRUB = [
-    k
-    for k in os.environ
-    if k.startswith(("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_"))
-]
+# The developer's settings no test sees, in-process or in a process it starts: their store,
+# its local index, Slack, the encoder and answer model, and ingest's limits.
+ENV_PREFIXES = (
+    "CHROMA_",
+    "SLACK_",
+    "EMBEDDING_",
+    "COLLECTION",
+    "ANSWER_",
+    "INDEX_PATH",
+    "MAX_",
+    "ALLOW_",
+    "INPUT_",
+)
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test starts without the developer's store or Slack variables."""
-    for key in _SCRUB:
-        monkeypatch.delenv(key, raising=False)
+@pytest.fixture(autouse=True, scope="session")
+def _clean_env() -> Iterator[None]:
+    """No test sees the developer's store, index, Slack or model variables. Session-wide, so
+    that module- and session-scoped fixtures (`seeded`, the bot's stores) are built without
+    them too: a function-scoped fixture would run after those."""
+    with pytest.MonkeyPatch.context() as patch:
+        for key in [k for k in os.environ if k.startswith(ENV_PREFIXES)]:
+            patch.delenv(key)
+        yield
 
 
 @pytest.fixture(autouse=True)

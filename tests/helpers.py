@@ -19,8 +19,7 @@ from core.settings import Settings
 from core.store import open_store
 from ingest.pipeline import Ingestor, Report
 from ingest.sources import expand
-
-_SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "MAX_", "ALLOW_", "INPUT_")
+from tests.conftest import ENV_PREFIXES
 
 
 def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
@@ -69,7 +68,7 @@ def run_console(
     timeout: float = 240,
 ) -> Run:
     """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
     clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
     clean.update(env or {})
     done = subprocess.run(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ENV_PREFIXES, ROOT
 
 _NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "data", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"
@@ -19,7 +19,7 @@ _NOT_COPIED = shutil.ignore_patterns(
 
 
 def _env() -> dict[str, str]:
-    scrub = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "PYTEST_")
+    scrub = (*ENV_PREFIXES, "PYTEST_")
     return {k: v for k, v in os.environ.items() if not k.startswith(scrub)}
 
 

@@ -130,8 +130,7 @@ def channel_mention(
 def edited(event: dict[str, Any], new_text: str, by: str | None = None) -> dict[str, Any]:
     """The event Slack sends again when a message that mentions the app is edited: same ts,
     new text, an `edited` field (and, in its envelope, a new event_id)."""
-    mention = event["text"].split(" ", 1)[0] if event["type"] == "app_mention" else ""
-    text = f"{mention} {new_text}".strip()
+    text = _edited_text(event, new_text)
     when = new_ts()
     return {
         **event,
@@ -146,8 +145,7 @@ def message_changed(original: dict[str, Any], new_text: str) -> dict[str, Any]:
     """`message_changed`: a message (e.g. a DM to the app) was edited. Its inner message
     holds the whole new text, so an edited mention keeps its mention, as in `edited`."""
     when = new_ts()
-    mention = original["text"].split(" ", 1)[0] if original["type"] == "app_mention" else ""
-    text = f"{mention} {new_text}".strip()
+    text = _edited_text(original, new_text)
     inner = {k: v for k, v in original.items() if k not in ("channel", "event_ts", "channel_type")}
     inner = {**inner, "type": "message", "text": text, "blocks": rich_text(text)}
     inner["edited"] = {"user": original["user"], "ts": when}
@@ -163,6 +161,12 @@ def message_changed(original: dict[str, Any], new_text: str) -> dict[str, Any]:
         "ts": when,
         "event_ts": when,
     }
+
+
+def _edited_text(original: dict[str, Any], new_text: str) -> str:
+    """The whole text of an edited message: an edited mention keeps its leading mention."""
+    mention = original["text"].split(" ", 1)[0] if original["type"] == "app_mention" else ""
+    return f"{mention} {new_text}".strip()
 
 
 def message_deleted(original: dict[str, Any]) -> dict[str, Any]:
@@ -407,10 +411,7 @@ def feedback_click(element: dict[str, Any], positive: bool) -> dict[str, Any]:
 
 def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
     """Slack's request signature headers (v0, HMAC-SHA256 of `v0:ts:body`)."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    base = f"v0:{timestamp}:{body}".encode()
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": f"v0={digest}"}
+    return sign_bytes(body.encode(), secret, timestamp)
 
 
 def sign_bytes(body: bytes, secret: str, timestamp: int | None = None) -> dict[str, str]:
