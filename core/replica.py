@@ -198,7 +198,9 @@ class State:
         os.replace(temp, path)
 
 
-def _chunk_schema() -> Any:
+def _schema(stored: tuple[str, ...], epoch: bool = False) -> Any:
+    """The fields both indexes share (id, BM25 terms, outlet terms, publish time), then the
+    chunk's update epoch when asked, then the stored-only byte fields named."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -206,21 +208,10 @@ def _chunk_schema() -> Any:
     builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
     builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
-    builder.add_integer_field("epoch", stored=False, indexed=True, fast=True)
-    builder.add_bytes_field("row", stored=True, indexed=False, fast=False)
-    builder.add_bytes_field("vector", stored=True, indexed=False, fast=False)
-    return builder.build()
-
-
-def _article_schema() -> Any:
-    import tantivy
-
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("doc_id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
-    builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
-    builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
-    builder.add_bytes_field("record", stored=True, indexed=False, fast=False)
+    if epoch:
+        builder.add_integer_field("epoch", stored=False, indexed=True, fast=True)
+    for name in stored:
+        builder.add_bytes_field(name, stored=True, indexed=False, fast=False)
     return builder.build()
 
 
@@ -243,8 +234,8 @@ class LocalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "chunks").mkdir(exist_ok=True)
         (folder / "articles").mkdir(exist_ok=True)
-        self.chunk_schema = _chunk_schema()
-        self.article_schema = _article_schema()
+        self.chunk_schema = _schema(("row", "vector"), epoch=True)
+        self.article_schema = _schema(("record",))
         self._chunks = tantivy.Index(self.chunk_schema, path=str(folder / "chunks"))
         self._articles = tantivy.Index(self.article_schema, path=str(folder / "articles"))
         self.state_path = folder / "state.json"
