@@ -130,30 +130,20 @@ class State:
     seq: int = 0
     epoch: int = 0  # counts applies; chunks carry the one that indexed them
     pending: dict[str, Pending] = field(default_factory=dict)
-    oldest: str | None = None  # publish-date range, kept as articles come and go
-    newest: str | None = None
-    dates_exact: bool = True  # False once an article at either end was removed
     outlets: dict[str, int] = field(default_factory=dict)  # articles per outlet
     last_ingest: str | None = None
 
     def widen(self, records: Iterable[StoredArticle]) -> None:
         """Count newly indexed articles into the summary."""
         for record in records:
-            day = (record.published_at or "")[:10]
-            if day:
-                self.oldest = min(self.oldest or day, day)
-                self.newest = max(self.newest or day, day)
             if record.source:
                 self.outlets[record.source] = self.outlets.get(record.source, 0) + 1
             if record.ingested_at:
                 self.last_ingest = max(self.last_ingest or "", record.ingested_at)
 
     def narrow(self, records: Iterable[StoredArticle]) -> None:
-        """Count removed (or replaced) articles out; the date range is recomputed if one
-        was at either end."""
+        """Count removed (or replaced) articles out."""
         for record in records:
-            if (record.published_at or "")[:10] in (self.oldest, self.newest):
-                self.dates_exact = False
             left = self.outlets.get(record.source, 0) - 1
             if left > 0:
                 self.outlets[record.source] = left
@@ -171,9 +161,6 @@ class State:
                 int(body["seq"]),
                 int(body.get("epoch", 0)),
                 pending,
-                body.get("oldest"),
-                body.get("newest"),
-                bool(body.get("dates_exact", True)),
                 {str(k): int(v) for k, v in body.get("outlets", {}).items()},
                 body.get("last_ingest"),
             )
@@ -187,9 +174,6 @@ class State:
             "seq": self.seq,
             "epoch": self.epoch,
             "pending": {d: asdict(p) for d, p in self.pending.items()},
-            "oldest": self.oldest,
-            "newest": self.newest,
-            "dates_exact": self.dates_exact,
             "outlets": self.outlets,
             "last_ingest": self.last_ingest,
         }
@@ -613,17 +597,15 @@ class LocalIndex:
 
     def summary(self) -> StoreSummary:
         """Article and chunk counts, the publish-date range, outlets (most articles first) and
-        the last ingest, without reading the archive: counts are the indexes' own, the rest
-        is kept up to date as articles are applied (the date range is recomputed, once,
-        only after an article at either end was removed)."""
+        the last ingest, without reading the archive: counts are the indexes' own, the date
+        range is read from the publish-time column once per update (a few ms per million
+        articles), outlets and the last ingest are kept up to date as articles are applied."""
         articles = int(self._articles.searcher().num_docs)
         chunks = int(self._chunks.searcher().num_docs)
         state = self.state
-        oldest, newest = state.oldest, state.newest
-        if not state.dates_exact:
-            if self._summary is None or self._summary[0] != state.epoch:
-                self._summary = (state.epoch, self._date_range())
-            oldest, newest = self._summary[1]
+        if self._summary is None or self._summary[0] != state.epoch:
+            self._summary = (state.epoch, self._date_range())
+        oldest, newest = self._summary[1]
         outlets = sorted(state.outlets, key=lambda name: (-state.outlets[name], name))
         return StoreSummary(articles, chunks, oldest, newest, outlets, state.last_ingest)
 

@@ -165,6 +165,34 @@ def test_hard_filters_hold_on_both_sides_of_the_search(tmp_path: Path, settings:
         searcher.close()
 
 
+def test_the_summary_follows_articles_as_they_come_and_go(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The "what the archive holds" line (dates and outlets) stays true as the newest article
+    is updated and then deleted: the range shrinks to what is left, its outlet goes."""
+    ingest_paths(settings, _write(tmp_path / "news.jsonl", HARBOR, FERRY, UNDATED))
+    searcher = searcher_for(settings)
+    try:
+        archive = searcher.archive
+        assert archive is not None and archive.store is not None
+        summary = searcher.summary()
+        assert (summary.oldest, summary.newest) == ("2021-03-02", "2023-06-10")
+        assert summary.outlets == ["Bay Courier", "Harbor Times"]
+        changed = dict(FERRY, text=FERRY["text"].replace("four dollars", "six dollars"))
+        ingest_paths(settings, _write(tmp_path / "changed.jsonl", changed))
+        archive.sync()
+        summary = searcher.summary()
+        assert (summary.oldest, summary.newest) == ("2021-03-02", "2023-06-10")
+        assert summary.outlets == ["Bay Courier", "Harbor Times"]
+        assert archive.store.delete_article("ferry-2023")
+        archive.sync()
+        summary = searcher.summary()
+        assert (summary.articles, summary.oldest, summary.newest) == (2, "2021-03-02", "2021-03-02")
+        assert summary.outlets == ["Bay Courier"]
+    finally:
+        searcher.close()
+
+
 def test_an_embedded_reader_catches_up_with_a_writer_that_did_not_update_its_index(
     tmp_path: Path, settings: Settings
 ) -> None:
