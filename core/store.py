@@ -583,7 +583,9 @@ class Store:
             live = self.manifest(d for change in batch for d in change.target)
             for change in batch:
                 done, ids = _cleanup(change, live, now or time.time())
-                left = self._existing(ids)  # most are gone already: count what really was left
+                # A re-embed logs a version as target and as replaced: Chroma refuses a
+                # request that repeats an id.
+                left = self._existing(list(dict.fromkeys(ids)))  # most are gone: count the rest
                 self._delete_ids(left)
                 removed += len(left)
                 settled = settled and done
