@@ -124,6 +124,9 @@ class LiveArchive:
         build_missing: Build the local index from the store when this host has none. A
             writer in server mode passes False: it updates a replica that exists on this
             host and does not build one nobody here reads.
+        answers_questions: False for a writer (`ingest`): nothing here searches, so the
+            chunks its Chroma client cannot see are not gathered for exact search (`Delta`)
+            after every commit, nor is the client reopened when they grow many.
     """
 
     def __init__(
@@ -133,6 +136,7 @@ class LiveArchive:
         dim: int,
         store: Store | None = None,
         build_missing: bool = True,
+        answers_questions: bool = True,
     ):
         self.settings = settings
         self.model_name = model_name
@@ -140,6 +144,7 @@ class LiveArchive:
         self.store = store
         self.local: LocalIndex | None = None
         self.build_missing = build_missing
+        self.answers_questions = answers_questions
         self.delta = Delta(0)
         self.lock = _ReadWriteLock()
         self.healthy: bool | None = None
@@ -216,7 +221,7 @@ class LiveArchive:
         if self._needs_new_client(local):
             self._reopen(store, local)
             changed += local.apply(store, [])
-        if not self.settings.server_mode:
+        if self.answers_questions and not self.settings.server_mode:
             delta = self.delta.extended(local)
             if len(delta) > DELTA_REOPEN_CHUNKS:
                 self._reopen(store, local)

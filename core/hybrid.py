@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from core.archive import LiveArchive
+from core.archive import Delta, LiveArchive
 from core.errors import StoreUnavailableError
 from core.index import Candidates
 from core.models import StoreSummary
@@ -87,12 +87,7 @@ class HybridIndex:
                 h.meta.get("published_ts"), h.meta.get("source", ""), h.meta.get("url")
             )
         ]
-        delta = self.archive.delta
-        if len(delta):
-            sims = delta.similarities(vector)
-            for (_, doc_id, digest, ts, source, url), sim in zip(delta.rows, sims, strict=True):
-                if filters.admits(ts, source, url):
-                    hits.append((doc_id, digest, float(sim)))
+        hits += _nearest_in_delta(self.archive.delta, vector, filters)
         hits.sort(key=lambda h: -h[2])
         return hits[:DENSE_K]
 
@@ -122,6 +117,31 @@ class HybridIndex:
         """Counts and date range, from the local index (no scan of the archive)."""
         local = self.archive.local
         return local.summary() if local is not None else StoreSummary(0, 0, None, None)
+
+
+def _nearest_in_delta(
+    delta: Delta, vector: np.ndarray, filters: Filters
+) -> list[tuple[str, str, float]]:
+    """The DENSE_K chunks of the delta nearest to the vector that pass the filters.
+
+    Rows are tested nearest first, until DENSE_K pass, and once per article version (its
+    chunks share its date and outlet): the delta holds up to `DELTA_REOPEN_CHUNKS` rows,
+    and testing every row took 35 ms a question at that size, 340 ms with an outlet filter.
+    """
+    if not len(delta):
+        return []
+    sims = delta.similarities(vector)
+    hits = []
+    admitted: dict[tuple[str, str], bool] = {}
+    for i in np.argsort(-sims, kind="stable").tolist():
+        _, doc_id, digest, ts, source, url = delta.rows[i]
+        if (doc_id, digest) not in admitted:
+            admitted[doc_id, digest] = filters.admits(ts, source, url)
+        if admitted[doc_id, digest]:
+            hits.append((doc_id, digest, float(sims[i])))
+            if len(hits) == DENSE_K:
+                break
+    return hits
 
 
 def _live(records: dict, doc_id: str, digest: str) -> bool:

@@ -130,30 +130,20 @@ class State:
     seq: int = 0
     epoch: int = 0  # counts applies; chunks carry the one that indexed them
     pending: dict[str, Pending] = field(default_factory=dict)
-    oldest: str | None = None  # publish-date range, kept as articles come and go
-    newest: str | None = None
-    dates_exact: bool = True  # False once an article at either end was removed
     outlets: dict[str, int] = field(default_factory=dict)  # articles per outlet
     last_ingest: str | None = None
 
     def widen(self, records: Iterable[StoredArticle]) -> None:
         """Count newly indexed articles into the summary."""
         for record in records:
-            day = (record.published_at or "")[:10]
-            if day:
-                self.oldest = min(self.oldest or day, day)
-                self.newest = max(self.newest or day, day)
             if record.source:
                 self.outlets[record.source] = self.outlets.get(record.source, 0) + 1
             if record.ingested_at:
                 self.last_ingest = max(self.last_ingest or "", record.ingested_at)
 
     def narrow(self, records: Iterable[StoredArticle]) -> None:
-        """Count removed (or replaced) articles out; the date range is recomputed if one
-        was at either end."""
+        """Count removed (or replaced) articles out."""
         for record in records:
-            if (record.published_at or "")[:10] in (self.oldest, self.newest):
-                self.dates_exact = False
             left = self.outlets.get(record.source, 0) - 1
             if left > 0:
                 self.outlets[record.source] = left
@@ -171,9 +161,6 @@ class State:
                 int(body["seq"]),
                 int(body.get("epoch", 0)),
                 pending,
-                body.get("oldest"),
-                body.get("newest"),
-                bool(body.get("dates_exact", True)),
                 {str(k): int(v) for k, v in body.get("outlets", {}).items()},
                 body.get("last_ingest"),
             )
@@ -187,9 +174,6 @@ class State:
             "seq": self.seq,
             "epoch": self.epoch,
             "pending": {d: asdict(p) for d, p in self.pending.items()},
-            "oldest": self.oldest,
-            "newest": self.newest,
-            "dates_exact": self.dates_exact,
             "outlets": self.outlets,
             "last_ingest": self.last_ingest,
         }
@@ -198,7 +182,9 @@ class State:
         os.replace(temp, path)
 
 
-def _chunk_schema() -> Any:
+def _schema(stored: tuple[str, ...], epoch: bool = False) -> Any:
+    """The fields both indexes share (id, BM25 terms, outlet terms, publish time), then the
+    chunk's update epoch when asked, then the stored-only byte fields named."""
     import tantivy
 
     builder = tantivy.SchemaBuilder()
@@ -206,21 +192,10 @@ def _chunk_schema() -> Any:
     builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
     builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
     builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
-    builder.add_integer_field("epoch", stored=False, indexed=True, fast=True)
-    builder.add_bytes_field("row", stored=True, indexed=False, fast=False)
-    builder.add_bytes_field("vector", stored=True, indexed=False, fast=False)
-    return builder.build()
-
-
-def _article_schema() -> Any:
-    import tantivy
-
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("doc_id", stored=True, tokenizer_name="raw", index_option="basic")
-    builder.add_text_field("terms", tokenizer_name="whitespace", index_option="freq")
-    builder.add_text_field("origin", tokenizer_name="whitespace", index_option="basic")
-    builder.add_integer_field("ts", stored=False, indexed=True, fast=True)
-    builder.add_bytes_field("record", stored=True, indexed=False, fast=False)
+    if epoch:
+        builder.add_integer_field("epoch", stored=False, indexed=True, fast=True)
+    for name in stored:
+        builder.add_bytes_field(name, stored=True, indexed=False, fast=False)
     return builder.build()
 
 
@@ -243,8 +218,8 @@ class LocalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "chunks").mkdir(exist_ok=True)
         (folder / "articles").mkdir(exist_ok=True)
-        self.chunk_schema = _chunk_schema()
-        self.article_schema = _article_schema()
+        self.chunk_schema = _schema(("row", "vector"), epoch=True)
+        self.article_schema = _schema(("record",))
         self._chunks = tantivy.Index(self.chunk_schema, path=str(folder / "chunks"))
         self._articles = tantivy.Index(self.article_schema, path=str(folder / "articles"))
         self.state_path = folder / "state.json"
@@ -622,17 +597,15 @@ class LocalIndex:
 
     def summary(self) -> StoreSummary:
         """Article and chunk counts, the publish-date range, outlets (most articles first) and
-        the last ingest, without reading the archive: counts are the indexes' own, the rest
-        is kept up to date as articles are applied (the date range is recomputed, once,
-        only after an article at either end was removed)."""
+        the last ingest, without reading the archive: counts are the indexes' own, the date
+        range is read from the publish-time column once per update (a few ms per million
+        articles), outlets and the last ingest are kept up to date as articles are applied."""
         articles = int(self._articles.searcher().num_docs)
         chunks = int(self._chunks.searcher().num_docs)
         state = self.state
-        oldest, newest = state.oldest, state.newest
-        if not state.dates_exact:
-            if self._summary is None or self._summary[0] != state.epoch:
-                self._summary = (state.epoch, self._date_range())
-            oldest, newest = self._summary[1]
+        if self._summary is None or self._summary[0] != state.epoch:
+            self._summary = (state.epoch, self._date_range())
+        oldest, newest = self._summary[1]
         outlets = sorted(state.outlets, key=lambda name: (-state.outlets[name], name))
         return StoreSummary(articles, chunks, oldest, newest, outlets, state.last_ingest)
 

@@ -581,13 +581,17 @@ class Store:
             if not batch:
                 break
             live = self.manifest(d for change in batch for d in change.target)
+            ids: list[str] = []
             for change in batch:
-                done, ids = _cleanup(change, live, now or time.time())
-                left = self._existing(ids)  # most are gone already: count what really was left
-                self._delete_ids(left)
-                removed += len(left)
+                done, leftovers = _cleanup(change, live, now or time.time())
+                ids += leftovers
                 settled = settled and done
                 mark = change.seq if settled else mark
+            # A version can be named more than once (a re-embed logs it as target and as
+            # replaced, twice), and Chroma refuses a request that repeats an id.
+            left = self._existing(list(dict.fromkeys(ids)))  # most are gone: count the rest
+            self._delete_ids(left)
+            removed += len(left)
             swept = batch[-1].seq
         if mark != int(meta.get("swept", 0)):
             self._call(self._log.modify, metadata={"schema": SCHEMA_VERSION, "swept": mark})

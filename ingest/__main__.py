@@ -123,7 +123,12 @@ def _local_index(settings: Settings, store: Store) -> LiveArchive:
     new articles at once. With a Chroma server, only a local index that already exists is
     updated (the bots' hosts keep their own)."""
     return LiveArchive(
-        settings, store.model_name, store.dim, store=store, build_missing=not settings.server_mode
+        settings,
+        store.model_name,
+        store.dim,
+        store=store,
+        build_missing=not settings.server_mode,
+        answers_questions=False,
     )
 
 

@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 
 from core.embeddings import Embedder
 from core.errors import ModelMismatchError
+from core.models import Article
 from core.settings import Settings
-from core.store import open_store
+from core.store import SWEEP_AFTER_SECONDS, open_store
 from ingest.__main__ import main as ingest_main
+from ingest.chunking import Budget, split_article
 from tests.conftest import SEED_DIR
 from tests.documents import make_pdf, news_page
 from tests.helpers import Route, ingest_paths, serving
@@ -91,6 +94,31 @@ def test_changed_article_replaces_all_its_old_chunks(
     assert article.title == "Budget (corrected)"
     assert len(chunks) == article.n_chunks
     assert {c.meta["content_hash"] for c in chunks} == {article.content_hash}
+
+
+def test_the_sweep_survives_an_article_updated_after_a_reembed(
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """A re-embed logs an article's version as both target and replaced, twice; once the
+    article is updated by a write the sweep has not passed yet, those records name the old
+    version's chunks more than once. The sweep still finishes, and nothing stale is left."""
+    path = _records(tmp_path / "feed.jsonl", [{"id": "story-1", "title": "Budget", "text": STORY}])
+    assert ingest_paths(settings, path).added == 1
+    store = _store(settings, embedder)
+    [old] = store.articles()
+    hits = sorted(store.chunks_of([old]), key=lambda h: h.index)
+    vectors = embedder.encode([h.text for h in hits])
+    store.replace_vectors([(old, [h.id for h in hits], vectors)], embedder.name)
+    new = Article("story-1", "Budget (corrected)", STORY * 2)
+    chunks = split_article(
+        new, embedder.count_tokens, embedder.token_offsets, Budget(hard=embedder.content_tokens)
+    )
+    store.write_articles(
+        [(new, chunks, embedder.encode([c.text for c in chunks]))], store.manifest(["story-1"])
+    )
+    assert store.sweep(now=time.time() + SWEEP_AFTER_SECONDS + 1) == 0
+    [article] = store.articles()
+    assert {c.meta["content_hash"] for c in store.iter_chunks()} == {article.content_hash}
 
 
 def test_bad_inputs_fail_alone_and_good_ones_land(

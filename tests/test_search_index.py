@@ -165,6 +165,61 @@ def test_hard_filters_hold_on_both_sides_of_the_search(tmp_path: Path, settings:
         searcher.close()
 
 
+def test_the_summary_follows_articles_as_they_come_and_go(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """The "what the archive holds" line (dates and outlets) stays true as the newest article
+    is updated and then deleted: the range shrinks to what is left, its outlet goes."""
+    ingest_paths(settings, _write(tmp_path / "news.jsonl", HARBOR, FERRY, UNDATED))
+    searcher = searcher_for(settings)
+    try:
+        archive = searcher.archive
+        assert archive is not None and archive.store is not None
+        summary = searcher.summary()
+        assert (summary.oldest, summary.newest) == ("2021-03-02", "2023-06-10")
+        assert summary.outlets == ["Bay Courier", "Harbor Times"]
+        changed = dict(FERRY, text=FERRY["text"].replace("four dollars", "six dollars"))
+        ingest_paths(settings, _write(tmp_path / "changed.jsonl", changed))
+        archive.sync()
+        summary = searcher.summary()
+        assert (summary.oldest, summary.newest) == ("2021-03-02", "2023-06-10")
+        assert summary.outlets == ["Bay Courier", "Harbor Times"]
+        assert archive.store.delete_article("ferry-2023")
+        archive.sync()
+        summary = searcher.summary()
+        assert (summary.articles, summary.oldest, summary.newest) == (2, "2021-03-02", "2021-03-02")
+        assert summary.outlets == ["Bay Courier"]
+    finally:
+        searcher.close()
+
+
+def test_hard_filters_hold_on_chunks_newer_than_the_readers_client(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Articles committed after the reader opened its Chroma client are searched exactly
+    from the local index; `since:` and `source:` leave out those outside them there too."""
+    ingest_paths(settings, _write(tmp_path / "old.jsonl", HARBOR))
+    searcher = searcher_for(settings)
+    try:
+        archive = searcher.archive
+        assert archive is not None
+        _ingest_process(settings, _write(tmp_path / "new.jsonl", FERRY, UNDATED))
+        archive.sync()
+        assert {row[1] for row in archive.delta.rows} == {"ferry-2023", "harbor-festival"}
+
+        def dense(question: str) -> set[str]:
+            ranked = searcher.index.candidates(  # type: ignore[attr-defined]
+                parse_query(question), searcher.embedder.encode_query(question), []
+            )
+            return set(ranked.lists["dense"])
+
+        assert {"ferry-2023", "harbor-festival"} <= dense("boats on the water")
+        assert dense("boats on the water since:2022-01-01") == {"ferry-2023"}
+        assert dense("boats on the water source:courier") == {"harbor-2021", "harbor-festival"}
+    finally:
+        searcher.close()
+
+
 def test_an_embedded_reader_catches_up_with_a_writer_that_did_not_update_its_index(
     tmp_path: Path, settings: Settings
 ) -> None:
