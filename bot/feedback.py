@@ -23,7 +23,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     message_ts TEXT,
     clicked_at TEXT NOT NULL,
     PRIMARY KEY (answer_id, user_id)
-)
+);
+CREATE INDEX IF NOT EXISTS feedback_clicked_at ON feedback (clicked_at);
 """
 
 
@@ -60,7 +61,7 @@ class FeedbackStore:
         self.path = path
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute(_SCHEMA)
+            db.executescript(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -93,18 +94,27 @@ class FeedbackStore:
 
     def votes(self, since: datetime | None = None, vote: str | None = None) -> list[Vote]:
         """Stored votes, oldest first: all, or those clicked since `since`, of one kind."""
-        start = since.astimezone(UTC).isoformat(timespec="seconds") if since else ""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
                 "clicked_at FROM feedback WHERE clicked_at >= ? AND vote = coalesce(?, vote) "
                 "ORDER BY clicked_at, rowid",
-                (start, vote),
+                (_start(since), vote),
             ).fetchall()
         return [Vote(*row) for row in rows]
 
     def tally(self, since: datetime | None = None) -> Tally:
         """How many 👍 and 👎 were clicked since `since` (ever, without it)."""
-        votes = self.votes(since)
-        up = sum(1 for v in votes if v.vote == "up")
-        return Tally(up, len(votes) - up)
+        with self._connect() as db:
+            counts = dict(
+                db.execute(
+                    "SELECT vote, count(*) FROM feedback WHERE clicked_at >= ? GROUP BY vote",
+                    (_start(since),),
+                ).fetchall()
+            )
+        return Tally(counts.get("up", 0), counts.get("down", 0))
+
+
+def _start(since: datetime | None) -> str:
+    """`since` as stored `clicked_at` values compare ("" for the beginning of time)."""
+    return since.astimezone(UTC).isoformat(timespec="seconds") if since else ""

@@ -9,7 +9,6 @@ next acknowledgement however many answers are being computed.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
@@ -24,8 +23,6 @@ from bot.mrkdwn import plain_question
 from bot.notices import is_conversation_between_people
 from bot.render import FEEDBACK, FEEDBACK_DOWN, FEEDBACK_UP, SHARE
 from bot.responder import Responder
-
-log = logging.getLogger(__name__)
 
 # Subtypes of `message` that carry a person's words: a plain message, one with files,
 # and a thread reply also sent to the channel. Joins, bots' posts and deletions do not.
@@ -180,22 +177,18 @@ def _on_feedback(responder: Responder) -> Any:
         message = body.get("message") or {}
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        user = body["user"]["id"]
         up = value.get("v") == "up" if "v" in value else action["action_id"] == FEEDBACK_UP
         vote = Vote(
             answer_id=str(value.get("id", "")),
-            user_id=user,
+            user_id=body["user"]["id"],
             vote="up" if up else "down",
             question=str(value.get("q", "")),
             answer=str(value.get("a") or message.get("text", "")),
             channel_id=channel,
             message_ts=message.get("ts") or container.get("message_ts"),
         )
-        responder.feedback.record(vote)
-        log.info("feedback %s on answer %s from %s", vote.vote, vote.answer_id, user)
-        thread = message.get("thread_ts")
-        response_url = body.get("response_url")
-        responder.later(responder.thank, client, user, channel, thread, response_url)
+        thread, response_url = message.get("thread_ts"), body.get("response_url")
+        responder.later(responder.vote, client, vote, thread, response_url)
 
     return on_feedback
 

@@ -77,13 +77,8 @@ class Outbox:
             return Posted(error="no_blocks")
         first = forms[0]
         blocked = Message(first.text, first.blocks, forms[1:], first.native_feedback)
-        try:
-            return self._send(
-                blocked, lambda form: stream.stop(blocks=form.blocks), "chat.stopStream"
-            )
-        except OSError as exc:  # the connection dropped: the stream may still be open
-            log.info("chat.stopStream failed: %s", type(exc).__name__)
-            return Posted(error=type(exc).__name__)
+        # A dropped connection is an error too: the stream may still be open.
+        return self._send(blocked, lambda form: stream.stop(blocks=form.blocks), "chat.stopStream")
 
     def _send(self, message: Message, call: Callable[[Message], Any], method: str) -> Posted:
         error = "unknown"
@@ -95,6 +90,8 @@ class Outbox:
                 if error in REFUSED_BLOCKS:
                     continue
                 return Posted(error=error)
+            except OSError as exc:
+                return Posted(error=_lost(exc, method))
             if message.native_feedback and not form.native_feedback and form.blocks:
                 log.info("this workspace refuses feedback_buttons; using classic buttons")
                 self.native_feedback = False
@@ -118,12 +115,12 @@ class Outbox:
         self, client: WebClient, channel: str, user: str, text: str, thread_ts: str | None = None
     ) -> bool:
         """An ephemeral notice only `user` sees; False when Slack refused it."""
-        try:
-            client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            self._error(exc, "chat.postEphemeral")
-            return False
-        return True
+        return self._attempt(
+            "chat.postEphemeral",
+            lambda: client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread_ts
+            ),
+        )
 
     def tell(
         self,
@@ -151,41 +148,50 @@ class Outbox:
 
     def progress(self, client: WebClient, channel: str, ts: str, on: bool) -> None:
         """Show (or take away) the hourglass reaction on the asking message."""
-        method = "reactions_add" if on else "reactions_remove"
-        try:
-            getattr(client, method)(channel=channel, timestamp=ts, name=PROGRESS_REACTION)
-        except SlackApiError as exc:  # progress is a nicety: never fail the answer for it
-            self._error(exc, method.replace("_", "."))
+        add = client.reactions_add if on else client.reactions_remove
+        # progress is a nicety: `_attempt` never fails the answer for it
+        self._attempt(
+            "reactions.add" if on else "reactions.remove",
+            lambda: add(channel=channel, timestamp=ts, name=PROGRESS_REACTION),
+        )
 
     def status(self, client: WebClient, channel: str, thread_ts: str, status: str) -> bool:
         """An assistant thread's status line ("is searching…"; "" clears it); False when
         the workspace or thread does not support it."""
-        try:
-            client.assistant_threads_setStatus(
+        return self._attempt(
+            "assistant.threads.setStatus",
+            lambda: client.assistant_threads_setStatus(
                 channel_id=channel, thread_ts=thread_ts, status=status
-            )
-        except SlackApiError as exc:
-            self._error(exc, "assistant.threads.setStatus")
-            return False
-        return True
+            ),
+        )
 
     def publish(self, client: WebClient, user: str, view: dict[str, Any]) -> None:
         """Publish a person's App Home tab."""
-        try:
-            client.views_publish(user_id=user, view=view)
-        except SlackApiError as exc:
-            self._error(exc, "views.publish")
+        self._attempt("views.publish", lambda: client.views_publish(user_id=user, view=view))
 
     def suggest(
         self, client: WebClient, channel: str, thread_ts: str, prompts: list[dict[str, str]]
     ) -> None:
         """Offer suggested prompts in an assistant thread (where the workspace has them)."""
-        try:
-            client.assistant_threads_setSuggestedPrompts(
+        self._attempt(
+            "assistant.threads.setSuggestedPrompts",
+            lambda: client.assistant_threads_setSuggestedPrompts(
                 channel_id=channel, thread_ts=thread_ts, prompts=prompts
-            )
+            ),
+        )
+
+    def _attempt(self, method: str, call: Callable[[], object]) -> bool:
+        """Make one Web API call; False (logged) when Slack refused it or could not be
+        reached even after the client's retries."""
+        try:
+            call()
         except SlackApiError as exc:
-            self._error(exc, "assistant.threads.setSuggestedPrompts")
+            self._error(exc, method)
+            return False
+        except OSError as exc:
+            _lost(exc, method)
+            return False
+        return True
 
     def _error(self, exc: SlackApiError, method: str) -> str:
         error = str(exc.response.get("error") or "unknown")
@@ -194,3 +200,9 @@ class Outbox:
         else:
             log.info("%s failed: %s", method, error)
         return error
+
+
+def _lost(exc: OSError, method: str) -> str:
+    """Log a call whose connection failed after the client's retries; the error's name."""
+    log.warning("%s failed: %s", method, type(exc).__name__)
+    return type(exc).__name__

@@ -74,7 +74,9 @@ class Policy:
         return bool(profile.get("is_admin") or profile.get("is_owner"))
 
     def _profile(self, client: WebClient, user: str) -> dict[str, object]:
-        """What `users.info` says about a person's org and role (cached; {} when unknown)."""
+        """What `users.info` says about a person's org and role ({} when unknown). Cached,
+        but not a failure: one failed lookup must not make a colleague an outsider (or an
+        admin not one) until the bot restarts."""
         with self._lock:
             if user in self._users:
                 return self._users[user]
@@ -82,7 +84,10 @@ class Policy:
             found = client.users_info(user=user).get("user") or {}
         except SlackApiError as exc:
             log.info("users.info failed: %s", exc.response.get("error"))
-            found = {}
+            return {}
+        except OSError as exc:  # Slack unreachable even after the client's retries
+            log.warning("users.info failed: %s", type(exc).__name__)
+            return {}
         enterprise = found.get("enterprise_user") or {}
         profile = {
             "enterprise_id": enterprise.get("enterprise_id"),

@@ -20,7 +20,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import notices
-from bot.feedback import FeedbackStore
+from bot.feedback import FeedbackStore, Vote
 from bot.guards import RateLimiter
 from bot.home import HomeFacts, render_home
 from bot.inbound import Question
@@ -346,20 +346,17 @@ class Responder:
         self.threads.remember(question.channel, posted.ts, Turn(question.user, question.text))
         self.outbox.respond(response_url, delete_original=True)
 
-    def thank(
-        self,
-        client: WebClient,
-        user: str,
-        channel: str | None,
-        thread_ts: str | None,
-        response_url: str | None,
+    def vote(
+        self, client: WebClient, vote: Vote, thread_ts: str | None, response_url: str | None
     ) -> None:
-        """Thank someone for a 👍/👎, privately: the click's response_url first."""
+        """Store a 👍/👎 and thank the voter, privately: the click's response_url first."""
+        self.feedback.record(vote)
+        log.info("feedback %s on answer %s from %s", vote.vote, vote.answer_id, vote.user_id)
         self.outbox.tell(
             client,
-            user,
+            vote.user_id,
             notices.THANKS,
-            channel=channel,
+            channel=vote.channel_id,
             thread_ts=thread_ts,
             response_url=response_url,
             dm=False,

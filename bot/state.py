@@ -7,8 +7,8 @@ unacknowledged for 3 seconds, so a retry can reach another process than the firs
 delivery. All processes therefore share one SQLite file (WAL mode; `BOT_STATE_DB`, beside
 the feedback database by default). Deciding that an event is new is one atomic INSERT, so
 two processes can never both take the same event. Rows older than their time to live are
-swept as new ones are written. SQLite's locking needs one host: processes on several hosts
-each keep their own file (see docs/slack.md).
+swept when a process opens the file and as new ones are written. SQLite's locking needs
+one host: processes on several hosts each keep their own file (see docs/slack.md).
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class SharedState:
         with self.connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            self._sweep(db)  # a process may stop before its SWEEP_EVERY-th write
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -115,10 +116,14 @@ class SharedState:
             self._writes += 1
             sweep = self._writes % SWEEP_EVERY == 0
         if sweep:
-            now = self.clock()
-            db.execute("DELETE FROM seen_events WHERE seen_at < ?", (now - EVENT_TTL,))
-            db.execute("DELETE FROM thread_turns WHERE at < ?", (now - THREAD_TTL,))
-            db.execute("DELETE FROM answers WHERE at < ?", (now - THREAD_TTL,))
+            self._sweep(db)
+
+    def _sweep(self, db: sqlite3.Connection) -> None:
+        """Drop the rows past their time to live."""
+        now = self.clock()
+        db.execute("DELETE FROM seen_events WHERE seen_at < ?", (now - EVENT_TTL,))
+        db.execute("DELETE FROM thread_turns WHERE at < ?", (now - THREAD_TTL,))
+        db.execute("DELETE FROM answers WHERE at < ?", (now - THREAD_TTL,))
 
 
 class SeenEvents:

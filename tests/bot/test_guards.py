@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,23 @@ def test_thread_memory_and_posted_answers_are_recalled_for_a_day(tmp_path: Path)
     assert AnswerLog(restarted).recall("C1", "1.0") == PostedAnswer("2.0", "1.0", "U1", "who?")
     clock.now += 101
     assert memory.recall("C1", "1.0") is None and answers.recall("C1", "1.0") is None
+
+
+def test_expired_rows_are_swept_when_a_process_opens_the_file(tmp_path: Path) -> None:
+    """A bot restarted before its 200th write still does not keep a day-old thread, answer
+    or event id in the file forever: opening the file sweeps them."""
+    clock = Clock()
+    path = tmp_path / "bot-state.sqlite3"
+    state = SharedState(path, clock=clock)
+    ThreadMemory(state).remember("C1", "1.0", Turn("U1", "who?"))
+    AnswerLog(state).remember("C1", "1.0", PostedAnswer("2.0", "1.0", "U1", "who?"))
+    SeenEvents(state).first_time("Ev1")
+    clock.now += 2 * 24 * 3600
+    SharedState(path, clock=clock)
+    with sqlite3.connect(path) as db:
+        tables = ("seen_events", "thread_turns", "answers")
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+    assert counts == [0, 0, 0]
 
 
 def test_feedback_keeps_one_vote_per_person_and_answer(tmp_path: Path) -> None:

@@ -261,6 +261,18 @@ def test_two_processes_and_a_restart_share_retries_and_threads(
             _stop(bot)
 
 
+def _feedback_report(tmp_path: Path, since: str) -> subprocess.CompletedProcess[str]:
+    """`bot feedback --since SINCE` over tmp_path's feedback file."""
+    return subprocess.run(
+        [str(BOT), "feedback", "--since", since],
+        cwd=tmp_path,
+        env=_env(FEEDBACK_DB=str(tmp_path / "feedback.sqlite3")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_the_feedback_report_lists_the_weeks_down_votes(tmp_path: Path) -> None:
     """`bot feedback --since 7d`: counts, then each 👎 of the week with its question and
     answer, newest first; older votes and 👍 are left out. Needs no Slack token."""
@@ -275,14 +287,7 @@ def test_the_feedback_report_lists_the_weeks_down_votes(tmp_path: Path) -> None:
     for answer_id, vote, question, answer, days in votes:
         when = (now - timedelta(days=days)).isoformat(timespec="seconds")
         store.record(Vote(answer_id, "U0X", vote, question, answer, "C0NEWS", clicked_at=when))
-    done = subprocess.run(
-        [str(BOT), "feedback", "--since", "7d"],
-        cwd=tmp_path,
-        env=_env(FEEDBACK_DB=str(tmp_path / "feedback.sqlite3")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _feedback_report(tmp_path, "7d")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "1 👍, 2 👎" in out
@@ -290,12 +295,5 @@ def test_the_feedback_report_lists_the_weeks_down_votes(tmp_path: Path) -> None:
     assert "“The board paid.” — Gazette" in out and "(nothing found)" in out
     assert "old question" not in out and "who was Cienfuegos?" not in out
     assert "\x1b" not in out and "\x07" not in out
-    wrong = subprocess.run(
-        [str(BOT), "feedback", "--since", "last tuesday"],
-        cwd=tmp_path,
-        env=_env(FEEDBACK_DB=str(tmp_path / "feedback.sqlite3")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    wrong = _feedback_report(tmp_path, "last tuesday")
     assert wrong.returncode == 2 and "7d" in wrong.stderr

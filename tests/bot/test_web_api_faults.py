@@ -49,3 +49,25 @@ def test_a_5xx_on_the_response_url_is_retried(bot: RunningBot) -> None:
     [private] = bot.web.wait_for_response("ask")
     assert "Cienfuegos" in str(private["blocks"])
     assert [path for path, _ in bot.web.failed] == ["/response/ask"]
+
+
+def test_an_unreachable_progress_reaction_does_not_cost_the_answer(bot: RunningBot) -> None:
+    """reactions.add dropped on every try (the first and both retries): the hourglass is
+    a nicety, so the answer is posted all the same."""
+    for _ in range(3):
+        bot.web.drop_next("reactions.add", "reset")
+    bot.mention(QUESTION)
+    [answer] = bot.answers("C0NEWSDESK")
+    assert "Cienfuegos" in answer.all_text
+    assert len(bot.web.calls_to("reactions.add")) == 3
+
+
+def test_an_answer_slack_cannot_be_reached_for_is_told_to_the_asker(bot: RunningBot) -> None:
+    """chat.postMessage dropped on every try: the asker is told privately that the answer
+    could not be posted, instead of being left waiting in silence."""
+    for _ in range(3):
+        bot.web.drop_next("chat.postMessage", "reset")
+    bot.mention(QUESTION, user="U0ASKER")
+    [notice] = bot.web.wait_for("chat.postEphemeral")
+    assert notice.args["user"] == "U0ASKER" and "couldn't post my answer" in notice.args["text"]
+    assert len(bot.web.calls_to("chat.postMessage")) == 3

@@ -65,6 +65,22 @@ def test_members_of_the_same_org_are_insiders(
     assert len(bot.web.calls_to("chat.postMessage")) == 1
 
 
+def test_a_failed_org_lookup_is_not_remembered(
+    start_bot: Callable[..., RunningBot], slack: tuple[FakeSlackWebAPI, FakeSocketMode]
+) -> None:
+    """users.info fails once for a colleague from a sibling workspace: that question gets
+    the members-only notice, but the next one is looked up again and answered."""
+    web, _ = slack
+    web.enterprise_id = "E0NEWSORG"
+    web.users["U0SIBLING"] = {"id": "U0SIBLING", "enterprise_user": {"enterprise_id": "E0NEWSORG"}}
+    web.fail_next("users.info", 200, {"ok": False, "error": "internal_error"})
+    bot = start_bot()
+    _external_mention(bot, "U0SIBLING", "T0SIBLING")
+    bot.web.wait_for("chat.postEphemeral")
+    _external_mention(bot, "U0SIBLING", "T0SIBLING")
+    assert "Cienfuegos" in bot.answers("C0SHARED")[0].shown
+
+
 def test_help_answers_with_how_to_ask_instead_of_searching(bot: RunningBot) -> None:
     """ "help" in a DM, as a mention, or `/ask help`: how to ask (mention, DM, /ask,
     filters), not a search for the word."""
