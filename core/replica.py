@@ -38,7 +38,14 @@ import numpy as np
 from core.errors import StaleReaderError
 from core.lexical import tokenize
 from core.models import StoredArticle, StoreSummary
-from core.store import Change, ChunkHit, Store, Version, abandoned, to_timestamp
+from core.store import (
+    Change,
+    ChunkHit,
+    Store,
+    abandoned,
+    pack_version,
+    to_timestamp,
+)
 from core.text import words
 
 log = logging.getLogger(__name__)
@@ -262,8 +269,9 @@ class LocalIndex:
             epoch = (State.load(self.state_path) or self.state).epoch + 1
             chunks.delete_all_documents()
             articles.delete_all_documents()
-            # Writes still in flight while the manifest was read are looked at again.
-            state = State(collection=self.state.collection, seq=max(0, head - 20), epoch=epoch)
+            # Writes that may still commit while the manifest is read are looked at again.
+            since = store.in_flight_since(head)
+            state = State(collection=self.state.collection, seq=since, epoch=epoch)
             batch: list[StoredArticle] = []
             for record in store.iter_articles():
                 batch.append(record)
@@ -304,7 +312,9 @@ class LocalIndex:
                 entry.stale = False
             for change in changes:
                 for doc_id, wanted in change.target.items():
-                    pending[doc_id] = Pending(change.seq, change.at, change.writer, _pack(wanted))
+                    pending[doc_id] = Pending(
+                        change.seq, change.at, change.writer, pack_version(wanted)
+                    )
             live = store.manifest(pending)
             mine = self.articles(pending)
             gone, indexed = self._index_changed(
@@ -658,10 +668,6 @@ def _outdated(mine: StoredArticle | None, live: StoredArticle) -> bool:
 def _count(searcher: Any, query: Any) -> int:
     """How many documents match (tantivy wants a positive limit even to count)."""
     return int(searcher.search(query, 1, count=True).count or 0)  # type: ignore[attr-defined]
-
-
-def _pack(version: Version | None) -> list[Any] | None:
-    return None if version is None else [version.content_hash, version.n_chunks]
 
 
 def _unsettled(

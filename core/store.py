@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 _PAGE = 2000
 _ID_BATCH = 500
+_LOG_PAGE = 50  # log records read per call when looking back
 SWEEP_AFTER_SECONDS = 600.0  # an uncommitted write this old, from anywhere, was abandoned
 _TRANSIENT_TRIES = 4
 
@@ -373,6 +374,19 @@ class Store:
             out.append(_parse_change(seq, document))
         return out
 
+    def in_flight_since(self, head: int, now: float | None = None) -> int:
+        """A log position at or before every record up to `head` whose write may still
+        commit: records younger than `SWEEP_AFTER_SECONDS` (older ones were abandoned), read
+        back from `head` a page at a time. Costs what was logged in that time, not the log."""
+        now = time.time() if now is None else now
+        after = head
+        while after > 0:
+            after = max(0, after - _LOG_PAGE)
+            page = self.changes(after, _LOG_PAGE)
+            if not page or now - page[0].at > SWEEP_AFTER_SECONDS:
+                break
+        return after
+
     def _append(
         self, target: dict[str, Version | None], replaced: dict[str, Version | None]
     ) -> int:
@@ -386,8 +400,8 @@ class Store:
             "at": time.time(),
             "writer": _writer_id(),
             "nonce": os.urandom(8).hex(),
-            "target": {d: _pack(v) for d, v in target.items()},
-            "replaced": {d: _pack(v) for d, v in replaced.items()},
+            "target": {d: pack_version(v) for d, v in target.items()},
+            "replaced": {d: pack_version(v) for d, v in replaced.items()},
         }
         document = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         seq = self.head() + 1
@@ -720,7 +734,8 @@ def _log_id(seq: int) -> str:
     return f"{seq:012d}"
 
 
-def _pack(version: Version | None) -> list[Any] | None:
+def pack_version(version: Version | None) -> list[Any] | None:
+    """A version as the log writes it: [content hash, chunk count], or None."""
     return None if version is None else [version.content_hash, version.n_chunks]
 
 

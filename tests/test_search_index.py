@@ -282,3 +282,35 @@ def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
         assert np.array_equal(unpack_vector(legacy.tobytes(), legacy.size), legacy)
     finally:
         searcher.close()
+
+
+def test_a_new_replica_looks_again_at_every_write_that_may_still_commit(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """A replica built from scratch re-reads the log back to the oldest record whose write
+    could still commit (younger than SWEEP_AFTER_SECONDS), however many records came after
+    it, and no further once the records are older than that."""
+    from core.embeddings import load_embedder
+    from core.store import SWEEP_AFTER_SECONDS, open_store
+
+    ingest_paths(settings, SEED_DIR)
+    for n in range(60):  # one log record each
+        record = {**FERRY, "id": f"ferry-{n}", "text": f"{FERRY['text']} Boat number {n}."}
+        ingest_paths(settings, _write(tmp_path / f"ferry-{n}.jsonl", record))
+    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+    store = open_store(settings, embedder.name, embedder.dim)
+    try:
+        head = store.head()
+        assert head >= 61
+        assert store.in_flight_since(head) == 0  # every record is young: all looked at
+        later = time.time() + SWEEP_AFTER_SECONDS + 1
+        assert head - 60 <= store.in_flight_since(head, now=later) < head
+    finally:
+        store.close()
+    searcher = searcher_for(settings.model_copy(update={"index_path": tmp_path / "new-host"}))
+    try:
+        assert searcher.archive is not None and searcher.archive.local is not None
+        assert searcher.archive.local.seq == head  # built, then caught up from the horizon
+        assert searcher.summary().articles == 61
+    finally:
+        searcher.close()
