@@ -8,11 +8,13 @@ for these articles; the answerable ones must still be answered, with the answer 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from core.answer import answer_question
+from core.search import Searcher
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths, searcher_for
@@ -53,31 +55,38 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="module")
+def searcher(archive: Settings) -> Iterator[Searcher]:
+    """One reader over that store for the module's questions, closed after them."""
+    reader = searcher_for(archive)
+    yield reader
+    reader.close()
+
+
 @pytest.mark.parametrize("question", NEAR_MISSES)
-def test_near_misses_are_declined(archive: Settings, question: str) -> None:
+def test_near_misses_are_declined(searcher: Searcher, question: str) -> None:
     """A question about something the archive does not hold gets "nothing relevant"."""
-    answer = answer_question(question, searcher_for(archive))
+    answer = answer_question(question, searcher)
     assert not answer.found, f"quoted {answer.lead!r}"
 
 
 @pytest.mark.parametrize(("question", "expected"), ANSWERABLE)
 def test_answerable_questions_are_answered_verbatim(
-    archive: Settings, question: str, expected: str
+    searcher: Searcher, question: str, expected: str
 ) -> None:
     """A question the archive answers is answered, with a lead quoted verbatim."""
-    answer = answer_question(question, searcher_for(archive))
+    answer = answer_question(question, searcher)
     assert answer.found and answer.lead is not None and answer.lead_passage is not None
     assert answer.lead in answer.lead_passage.text
 
 
-def test_most_leads_hold_the_answer(archive: Settings) -> None:
+def test_most_leads_hold_the_answer(searcher: Searcher) -> None:
     """The lead holds the answer for at least 5 of the 8 answerable questions.
 
     Not all: the learned ranker favours an article's opening sentence, and these short
     articles open with context (main's hand-tuned lead got 7 of 8 here; see
     docs/benchmarks.md, "The lead").
     """
-    searcher = searcher_for(archive)
     leads = [answer_question(q, searcher).lead or "" for q, _ in ANSWERABLE]
     held = [expected in lead for (_, expected), lead in zip(ANSWERABLE, leads, strict=True)]
     assert sum(held) >= 5, list(zip(ANSWERABLE, leads, strict=True))
