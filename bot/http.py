@@ -161,11 +161,15 @@ class _QuietHandler(WSGIRequestHandler):
     timeout = SOCKET_TIMEOUT
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        path = self.path.split("?", 1)[0]
-        log.debug("%s %s -> %s", self.command, path, code)
+        # A request line too malformed to parse leaves no path (nor command) behind.
+        path = getattr(self, "path", "").split("?", 1)[0]
+        log.debug("%s %s -> %s", getattr(self, "command", None), path, code)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        log.info("http: " + format, *args)
+        """The standard library's error lines (a malformed request, a timeout) quote the raw
+        request line, query string included: only the status is logged."""
+        status = next((a for a in args if isinstance(a, int)), None)
+        log.info("http: refused a request the server could not handle (status %s)", status)
 
 
 class HttpServer:

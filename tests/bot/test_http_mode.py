@@ -282,6 +282,21 @@ def test_a_refused_request_leaves_no_body_in_the_log(http_bot: HttpBot, bot_log)
         assert secret not in logged
 
 
+def test_a_malformed_request_line_is_not_quoted_in_the_log(http_bot: HttpBot, bot_log) -> None:  # noqa: ANN001
+    """A request line the HTTP server cannot parse gets 400 (it used to crash the handler,
+    which answered nothing); the log says so without quoting the line, whose query string
+    may carry a question or a token."""
+    host, port = http_bot.url.removeprefix("http://").split(":")
+    line = b"GET /slack/events?q=what+did+the+confidential+source+say HTTP/1.1 extra\r\n\r\n"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(line)
+        reply = sock.makefile("rb").read()  # an error page: the request had no HTTP version
+    assert b"Error code: 400" in reply, reply
+    logged = bot_log.getvalue()
+    assert "status 400" in logged
+    assert "confidential" not in logged and "q=" not in logged
+
+
 @pytest.mark.parametrize(
     "pasted", [SIGNING_SECRET + "\n", f"  {SIGNING_SECRET}\r\n", "\t" + SIGNING_SECRET]
 )
