@@ -24,7 +24,7 @@ import pytest
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, RunningBot
-from tests.conftest import SEED_DIR, ChromaServer, make_settings
+from tests.conftest import ENV_PREFIXES, SEED_DIR, ChromaServer, make_settings
 from tests.helpers import ingest_paths
 from tests.slack_standin import payloads
 from tests.slack_standin.socket_mode import FakeSocketMode
@@ -62,7 +62,7 @@ class Asker:
 
 
 def _store_env(settings: Settings) -> dict[str, str]:
-    scrub = ("CHROMA_", "SLACK_", "FEEDBACK_", "ALLOWED_", "RATE_LIMIT", "PORT")
+    scrub = (*ENV_PREFIXES, "FEEDBACK_", "ALLOWED_", "RATE_LIMIT", "PORT")
     env = {k: v for k, v in os.environ.items() if not k.startswith(scrub)}
     env["ANONYMIZED_TELEMETRY"] = "False"
     if settings.server_mode:
