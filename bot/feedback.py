@@ -92,16 +92,19 @@ class FeedbackStore:
                 ),
             )
 
-    def votes(self, since: datetime | None = None, vote: str | None = None) -> list[Vote]:
-        """Stored votes, oldest first: all, or those clicked since `since`, of one kind."""
+    def votes(
+        self, since: datetime | None = None, vote: str | None = None, latest: int | None = None
+    ) -> list[Vote]:
+        """Stored votes, oldest first: all, or those clicked since `since`, of one kind; only
+        the `latest` most recent of them when given (the Home tab shows a few)."""
         with self._connect() as db:
             rows = db.execute(
                 "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
                 "clicked_at FROM feedback WHERE clicked_at >= ? AND vote = coalesce(?, vote) "
-                "ORDER BY clicked_at, rowid",
-                (_start(since), vote),
+                "ORDER BY clicked_at DESC, rowid DESC LIMIT ?",
+                (_start(since), vote, -1 if latest is None else latest),
             ).fetchall()
-        return [Vote(*row) for row in rows]
+        return [Vote(*row) for row in reversed(rows)]
 
     def tally(self, since: datetime | None = None) -> Tally:
         """How many 👍 and 👎 were clicked since `since` (ever, without it)."""

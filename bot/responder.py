@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from bot import notices
 from bot.feedback import FeedbackStore, Vote
 from bot.guards import RateLimiter
-from bot.home import HomeFacts, render_home
+from bot.home import MAX_DOWN_VOTES, HomeFacts, render_home
 from bot.inbound import Question
 from bot.intent import addressed_to_others, asks_for_help, reads_as_question
 from bot.outbox import Outbox, Posted
@@ -470,7 +470,8 @@ class Responder:
         if self.policy.admin(client, user):
             week = datetime.now(UTC) - timedelta(days=7)
             facts.tally = self.feedback.tally(week)
-            facts.recent_down = list(reversed(self.feedback.votes(week, "down")))
+            down = self.feedback.votes(week, "down", latest=MAX_DOWN_VOTES)
+            facts.recent_down = list(reversed(down))
         self.outbox.publish(client, user, render_home(facts))
 
     def greet(self, client: WebClient, channel: str, thread_ts: str) -> None:

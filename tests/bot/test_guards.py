@@ -100,6 +100,17 @@ def test_feedback_keeps_one_vote_per_person_and_answer(tmp_path: Path) -> None:
     assert votes == {("U1", "down"), ("U2", "up")}
 
 
+def test_the_latest_votes_are_read_without_the_rest(tmp_path: Path) -> None:
+    """The Home tab shows the last few 👎 of the week: `votes(latest=N)` returns only the N
+    most recent, oldest first, instead of every vote of the week."""
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    for n in range(8):
+        clicked = f"2026-11-2{n}T10:00:00+00:00"
+        store.record(Vote(f"a{n}", "U1", "down", f"q{n}?", "x", "C1", "1.0", clicked))
+    assert [v.answer_id for v in store.votes(vote="down", latest=3)] == ["a5", "a6", "a7"]
+    assert [v.answer_id for v in store.votes(vote="down")] == [f"a{n}" for n in range(8)]
+
+
 def test_feedback_file_defaults_beside_the_store(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     assert settings.feedback_path == tmp_path / "feedback.sqlite3"
