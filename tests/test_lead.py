@@ -68,6 +68,22 @@ def test_candidates_the_question_names_do_not_count() -> None:
     assert [c.text for c in offered] == ["Coastal Skyways"]
 
 
+def _storm_chunk(text: str, index: int = 0) -> Passage:
+    """Chunk `index` of one article about a storm, ranked lower the later it comes."""
+    return Passage(
+        doc_id="storm",
+        title="Storm grounds flights",
+        source="Harbor Gazette",
+        published_at="2026-03-03",
+        url=None,
+        path=None,
+        chunk_index=index,
+        chunk_indices=[index],
+        text=text,
+        score=1.0 - index / 10,
+    )
+
+
 def test_a_dateline_is_not_the_lede() -> None:
     """The first line of an article ("Seattle Harbor Gazette —") is not a candidate lead:
     the sentence after it is the one marked as the article's first."""
@@ -75,18 +91,7 @@ def test_a_dateline_is_not_the_lede() -> None:
         "Seattle Harbor Gazette —\n\nCoastal Skyways cancelled 1,900 flights on Friday.\n\n"
         "Crews worked through the night to clear the runways."
     )
-    passage = Passage(
-        doc_id="storm",
-        title="Storm grounds flights",
-        source="Harbor Gazette",
-        published_at="2026-03-03",
-        url=None,
-        path=None,
-        chunk_index=0,
-        chunk_indices=[0],
-        text=text,
-        score=1.0,
-    )
+    passage = _storm_chunk(text)
     question = "Which airline cancelled flights?"
     pool = build_pool(question, tokenize(question), [passage], lambda term: 1.0)
     first = pool.sentences[0]
@@ -113,21 +118,7 @@ def test_a_sentence_two_overlapping_chunks_share_is_embedded_once(embedder: Embe
         f"The storm reached the coast on Thursday night with strong winds. {shared}",
         f"{shared} Crews worked through the night to clear the runways at the airport.",
     ]
-    passages = [
-        Passage(
-            doc_id="storm",
-            title="Storm grounds flights",
-            source="Harbor Gazette",
-            published_at="2026-03-03",
-            url=None,
-            path=None,
-            chunk_index=index,
-            chunk_indices=[index],
-            text=text,
-            score=1.0 - index / 10,
-        )
-        for index, text in enumerate(texts)
-    ]
+    passages = [_storm_chunk(text, index) for index, text in enumerate(texts)]
     question = "Which airline cancelled flights after the storm?"
     recording = _Recording(embedder)
     lead = choose_lead(
