@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from core.embeddings import load_embedder
+from core.replica import ChunkRow
 from core.search import Searcher
 from core.service import open_searcher
 from core.settings import Settings
@@ -56,6 +57,14 @@ class Run:
     def stderr(self) -> str:
         """Standard error, decoded (undecodable bytes shown as escapes)."""
         return self.err.decode("utf-8", "backslashreplace")
+
+
+def local_rows(searcher: Searcher) -> list[ChunkRow]:
+    """Every chunk row a reader's local index holds, article by article."""
+    archive = searcher.archive
+    assert archive is not None and archive.local is not None and archive.store is not None
+    doc_ids = [a.doc_id for a in archive.store.articles()]
+    return [r for group in archive.local.chunks(doc_ids, []).values() for r in group]
 
 
 def run_console(

@@ -16,6 +16,7 @@ from core.answer import answer_question
 from core.embeddings import REEMBEDDING, file_sha256, load_embedder
 from core.errors import ConfigError, ModelMismatchError
 from core.onnx_export import FILES, RECORDED, encoder_dir, ensure_built, toolchain
+from core.replica import ChunkRow
 from core.search import Searcher
 from core.service import open_searcher
 from core.settings import Settings
@@ -24,7 +25,7 @@ from ingest.__main__ import main as ingest_main
 from ingest.pipeline import Ingestor
 from ingest.sources import expand
 from tests.conftest import ROOT, SEED_DIR, make_settings
-from tests.helpers import ingest_paths, run_console, searcher_for
+from tests.helpers import ingest_paths, local_rows, run_console, searcher_for
 
 TEXTS = [
     "Who was Salvador Cienfuegos?",
@@ -201,7 +202,7 @@ def test_a_running_reader_follows_a_reembed_and_answers_from_the_new_vectors(
     searcher.archive.stale_grace = 0.0  # reopen its embedded client at once, not after 10 s
     try:
         assert _found(searcher)
-        before = _indexed_vectors(searcher)
+        before = _vectors(local_rows(searcher))
         done = run_console(
             "ingest",
             "--reembed",
@@ -218,10 +219,10 @@ def test_a_running_reader_follows_a_reembed_and_answers_from_the_new_vectors(
         assert (int8.name, int8.encoder) == ("all-MiniLM-L6-v2+int8", "onnx-int8")
         local = searcher.archive.local
         assert local is not None and not local.state.pending
-        after = _indexed_vectors(searcher)
+        rows = local_rows(searcher)
+        after = _vectors(rows)
         assert len(after) == 7 and set(after) == set(before)
-        texts, ids = zip(*sorted((r.text, r.id) for r in local_rows(searcher)), strict=True)
-        fresh = dict(zip(ids, int8.encode(list(texts)), strict=True))
+        fresh = dict(zip([r.id for r in rows], int8.encode([r.text for r in rows]), strict=True))
         # The local index keeps vectors packed (cosine within ~1e-5 of what it was given);
         # fp32 and int8 vectors of one text are further apart (cosine ~0.994).
         assert min(_cosine(after[i], fresh[i]) for i in fresh) > 0.9999
@@ -231,16 +232,8 @@ def test_a_running_reader_follows_a_reembed_and_answers_from_the_new_vectors(
         searcher.close()
 
 
-def local_rows(searcher: Searcher) -> list:
-    """Every chunk row of the reader's local index."""
-    archive = searcher.archive
-    assert archive is not None and archive.local is not None and archive.store is not None
-    doc_ids = [a.doc_id for a in archive.store.articles()]
-    return [r for group in archive.local.chunks(doc_ids, []).values() for r in group]
-
-
-def _indexed_vectors(searcher: Searcher) -> dict[str, np.ndarray]:
-    return {r.id: np.asarray(r.vector, dtype=np.float32) for r in local_rows(searcher)}
+def _vectors(rows: list[ChunkRow]) -> dict[str, np.ndarray]:
+    return {r.id: np.asarray(r.vector, dtype=np.float32) for r in rows}
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:

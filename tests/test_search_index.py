@@ -19,7 +19,7 @@ from core.answer import answer_question
 from core.query import parse_query
 from core.settings import Settings
 from tests.conftest import SEED_DIR
-from tests.helpers import ingest_paths, searcher_for
+from tests.helpers import ingest_paths, local_rows, searcher_for
 
 INGEST = str(Path(sys.executable).with_name("ingest"))
 
@@ -263,9 +263,7 @@ def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
         records = store.articles()
         stored = {c.id: c.embedding for c in store.chunks_of(records)}
         assert stored and all(v is not None for v in stored.values())
-        rows = [
-            r for group in local.chunks([a.doc_id for a in records], []).values() for r in group
-        ]
+        rows = local_rows(searcher)
         assert {r.id for r in rows} == set(stored)
         query = searcher.embedder.encode_query("who was Cienfuegos?")
         for row in rows:
