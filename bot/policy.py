@@ -3,14 +3,15 @@
 Slack Connect channels hold people from other organisations; by default only members of the
 workspace (or Enterprise Grid org) that installed the app are answered. A payload names the
 asker's team (`user_team`, else `team`): the app's own team or org passes at once; another
-team of an org-installed app is looked up once with `users.info` (the person's org); anyone
-else is an outsider unless ALLOW_EXTERNAL_USERS is set.
+team of an org-installed app is looked up with `users.info` (the person's org, kept for
+10 minutes); anyone else is an outsider unless ALLOW_EXTERNAL_USERS is set.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -19,6 +20,10 @@ from slack_sdk.errors import SlackApiError
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# How long what `users.info` said about a person is trusted: someone made an admin, demoted,
+# or moved to another org is seen within this, at one lookup per person per period.
+PROFILE_TTL = 600.0
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,10 @@ class Policy:
         identity: The app's team, org and bot user.
     """
 
-    def __init__(self, settings: Settings, identity: Identity):
+    def __init__(self, settings: Settings, identity: Identity, profile_ttl: float = PROFILE_TTL):
         self.settings, self.identity = settings, identity
-        self._users: dict[str, dict[str, object]] = {}
+        self.profile_ttl = profile_ttl
+        self._users: dict[str, tuple[float, dict[str, object]]] = {}
         self._lock = threading.Lock()
 
     def allowed(self, channel: str) -> bool:
@@ -74,12 +80,15 @@ class Policy:
         return bool(profile.get("is_admin") or profile.get("is_owner"))
 
     def _profile(self, client: WebClient, user: str) -> dict[str, object]:
-        """What `users.info` says about a person's org and role ({} when unknown). Cached,
-        but not a failure: one failed lookup must not make a colleague an outsider (or an
-        admin not one) until the bot restarts."""
+        """What `users.info` says about a person's org and role ({} when unknown). Cached
+        for `profile_ttl` seconds, so a change of role or org is seen within that; a failure
+        is not cached: one failed lookup must not make a colleague an outsider (or an admin
+        not one) for a whole period."""
+        now = time.monotonic()
         with self._lock:
-            if user in self._users:
-                return self._users[user]
+            cached = self._users.get(user)
+            if cached is not None and now - cached[0] < self.profile_ttl:
+                return cached[1]
         try:
             found = client.users_info(user=user).get("user") or {}
         except SlackApiError as exc:
@@ -95,5 +104,5 @@ class Policy:
             "is_owner": found.get("is_owner"),
         }
         with self._lock:
-            self._users[user] = profile
+            self._users[user] = (now, profile)
         return profile

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from slack_sdk import WebClient
 
 from bot.feedback import FeedbackStore, Vote
-from tests.bot.conftest import RunningBot
+from bot.policy import Identity, Policy
+from tests.bot.conftest import BOT_TOKEN, RunningBot
+from tests.conftest import make_settings
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
 from tests.slack_standin.socket_mode import FakeSocketMode
@@ -79,6 +84,24 @@ def test_a_failed_org_lookup_is_not_remembered(
     bot.web.wait_for("chat.postEphemeral")
     _external_mention(bot, "U0SIBLING", "T0SIBLING")
     assert "Cienfuegos" in bot.answers("C0SHARED")[0].shown
+
+
+def test_a_change_of_role_is_seen_once_the_cached_profile_expires(
+    slack: tuple[FakeSlackWebAPI, FakeSocketMode], tmp_path: Path
+) -> None:
+    """A workspace admin is demoted: the bot keeps what users.info said only for the
+    profile's lifetime, then looks again, instead of trusting it until a restart."""
+    web, _ = slack
+    web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": True}
+    client = WebClient(token=BOT_TOKEN, base_url=web.base_url)
+    policy = Policy(make_settings(tmp_path), Identity.of(client), profile_ttl=0.5)
+    assert policy.admin(client, "U0EDITOR")
+    web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": False}
+    assert policy.admin(client, "U0EDITOR")  # still cached: one lookup so far
+    assert len(web.calls_to("users.info")) == 1
+    time.sleep(0.6)
+    assert not policy.admin(client, "U0EDITOR")
+    assert len(web.calls_to("users.info")) == 2
 
 
 def test_help_answers_with_how_to_ask_instead_of_searching(bot: RunningBot) -> None:
