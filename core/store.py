@@ -143,18 +143,30 @@ def _connect(settings: Settings) -> Any:
 
 
 def unavailable(settings: Settings, exc: BaseException | None = None) -> StoreUnavailableError:
-    """The error for a store that cannot be reached, saying what to do."""
+    """The error for a store that cannot be reached or fails, saying what to do."""
+    cause = f" ({type(exc).__name__}: {str(exc)[:200]})" if exc else ""
     if settings.server_mode:
+        where = f"the Chroma server at {settings.chroma_host}:{settings.chroma_port}"
+        if exc is not None and not _unreachable(exc):
+            return StoreUnavailableError(
+                f"{where[0].upper()}{where[1:]} failed a request{cause}. The server's log "
+                "says more."
+            )
         hint = (
-            f"Cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}. "
-            f"Start it with `chroma run --path {settings.chroma_path} --port "
-            f"{settings.chroma_port}`, or unset CHROMA_HOST to use the embedded store."
+            f"Cannot reach {where}. Start it with `chroma run --path {settings.chroma_path} "
+            f"--port {settings.chroma_port}`, or unset CHROMA_HOST to use the embedded store."
         )
     else:
-        hint = f"Cannot open the embedded store at {settings.chroma_path}"
-        hint += f" ({type(exc).__name__}: {exc})." if exc else "."
+        hint = f"Cannot open the embedded store at {settings.chroma_path}{cause}."
         hint += " Check the folder's permissions, or set CHROMA_PATH."
     return StoreUnavailableError(hint)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether a Chroma client's error means no server answered (not that one refused)."""
+    import httpx
+
+    return isinstance(exc, httpx.TransportError | ConnectionError) or "connect" in str(exc)
 
 
 def _writer_id() -> str:

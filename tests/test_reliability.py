@@ -204,6 +204,26 @@ def test_ingest_in_another_process_while_answering_server(
     _ask_while_ingesting(server_settings, tmp_path)
 
 
+def test_a_request_the_chroma_server_refuses_is_not_reported_as_unreachable(
+    server_settings: Settings,
+) -> None:
+    """The server is up but fails a request (its collections were deleted behind the
+    bot's back): the error names the server's failure and its cause, instead of telling
+    the operator to start a server that is running."""
+    import chromadb
+
+    ingest_paths(server_settings, SEED_DIR)
+    searcher = searcher_for(server_settings)
+    other = chromadb.HttpClient(
+        host=server_settings.chroma_host or "localhost", port=server_settings.chroma_port
+    )
+    for collection in other.list_collections():
+        other.delete_collection(collection if isinstance(collection, str) else collection.name)
+    with pytest.raises(StoreUnavailableError, match="failed a request") as raised:
+        searcher.archive.sync()  # type: ignore[union-attr]
+    assert "Cannot reach" not in str(raised.value) and "does not exist" in str(raised.value)
+
+
 def test_a_stopped_chroma_server_is_reported_and_answers_resume(tmp_path: Path) -> None:
     """Server down: a StoreUnavailableError saying how to start it; back up: answers again."""
     server = ChromaServer(tmp_path / "srv")
