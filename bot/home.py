@@ -11,6 +11,7 @@ from bot.feedback import Tally, Vote
 from bot.mrkdwn import clip, escape
 from bot.notices import usage
 from core.models import StoreSummary
+from core.text import counted
 
 MAX_OUTLETS = 12
 MAX_DOWN_VOTES = 5
@@ -54,7 +55,7 @@ def _holdings(summary: StoreSummary | None) -> str:
             "*What the archive holds*\nNothing yet. Whoever runs me can add articles with "
             "`ingest PATH_OR_URL`."
         )
-    lines = [f"*What the archive holds*\n{summary.articles} articles"]
+    lines = [f"*What the archive holds*\n{counted(summary.articles, 'article')}"]
     if summary.oldest:
         lines[0] += f", published {summary.oldest} to {summary.newest}"
     if summary.outlets:

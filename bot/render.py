@@ -24,7 +24,7 @@ from typing import Any
 from bot.mrkdwn import blockquote, clip, emphasize, escape, link, mention, query_terms
 from bot.written import label, shown_sentences, written_blocks
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer
-from core.text import Span, split_sentences
+from core.text import Span, counted, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def nothing_found(summary: StoreSummary | None) -> str:
             "The archive is empty, so I have nothing to quote yet. Whoever runs me can add "
             "articles with `ingest PATH_OR_URL`; they become answerable within seconds."
         )
-    count = f"{summary.articles} article" + ("" if summary.articles == 1 else "s")
+    count = counted(summary.articles, "article")
     span = f", published {summary.oldest} to {summary.newest}" if summary.oldest else ""
     return (
         f"I found nothing relevant to that among {count}{span}. Try other words (names help), "

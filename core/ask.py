@@ -25,7 +25,7 @@ from core.models import Answer, Passage
 from core.search import Searcher
 from core.service import open_searcher
 from core.settings import load_settings
-from core.text import has_lone_surrogate, printable
+from core.text import counted, has_lone_surrogate, printable
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1, DEL,
 # bidi controls) or that no UTF-8 stream can carry (lone surrogates); they can only occur
@@ -139,7 +139,7 @@ def render_nothing(answer: Answer) -> str:
     if summary.oldest:
         span = f", published {summary.oldest} to {summary.newest}"
     return (
-        f"I found nothing relevant to that among {summary.articles} articles{span}. "
+        f"I found nothing relevant to that among {counted(summary.articles, 'article')}{span}. "
         "Try other words, or add articles with `ingest PATH_OR_URL`."
     )
 

@@ -152,6 +152,11 @@ def has_lone_surrogate(text: str) -> bool:
     return _SURROGATE.search(text) is not None
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 article", "2 articles": a count with its noun (a regular plural)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def first_line(text: str, limit: int = 200) -> str:
     """The first non-empty line of a text, trimmed to `limit` characters."""
     for line in text.splitlines():

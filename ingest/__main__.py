@@ -19,7 +19,7 @@ from core.errors import NewsroomError
 from core.replica import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store import Store, open_store
-from core.text import escape_controls, one_line
+from core.text import counted, escape_controls, one_line
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand
@@ -188,7 +188,7 @@ def _list(store: Store) -> int:
             f"{date:10}  {a.n_chunks:4} chunks  {title:70}  {one_line(a.source)}  "
             f"{escape_controls(a.doc_id)}"
         )
-    print(f"{len(articles)} articles")
+    print(counted(len(articles), "article"))
     return 0
 
 

@@ -91,7 +91,7 @@ def test_every_sample_question_has_its_answer_in_the_top_five_passages(ask) -> N
 def test_nothing_relevant_is_said_plainly(ask) -> None:
     """An off-topic question gets no padding: a plain "nothing relevant" and a null answer."""
     code, out, _ = ask("best sourdough pizza recipe for a home oven")
-    assert code == 0 and "I found nothing relevant to that among 1 articles" in out
+    assert code == 0 and "I found nothing relevant to that among 1 article." in out
     code, out, _ = ask("best sourdough pizza recipe for a home oven", "--json")
     data = json.loads(out)
     assert data["answer"] is None and data["passages"]  # what was considered is still there
