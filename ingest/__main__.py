@@ -14,6 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.archive import LiveArchive
+from core.console import quiet_when_piped_away
 from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.replica import IndexBusyError
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@quiet_when_piped_away
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
     args = build_parser().parse_args(argv)

@@ -75,21 +75,33 @@ def run_console(
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
     timeout: float = 240,
+    reader_gone: bool = False,
 ) -> Run:
-    """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store."""
+    """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store
+    (`reader_gone`: its output is a pipe whose reader has already closed, as in
+    `ask … | head` once head has exited)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
     clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
     clean.update(env or {})
-    done = subprocess.run(
-        [str(Path(sys.executable).with_name(script)), *args],
-        cwd=cwd,
-        env=clean,
-        input=stdin if stdin is not None else b"",
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
+    stdout: int = subprocess.PIPE
+    if reader_gone:
+        read_end, stdout = os.pipe()
+        os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name(script)), *args],
+            cwd=cwd,
+            env=clean,
+            input=stdin if stdin is not None else b"",
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            check=False,
+        )
+    finally:
+        if reader_gone:
+            os.close(stdout)
+    return Run(done.returncode, done.stdout or b"", done.stderr)
 
 
 Route = tuple[int, dict[str, str], bytes]  # status, headers, body

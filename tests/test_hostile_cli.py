@@ -351,3 +351,21 @@ def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
     assert "not UTF-8" in errors[2] and "surrogate" in errors[4] and "nested" in errors[5]
     assert all(e["answer"] is None and e["passages"] == [] for e in entries if "error" in e)
     assert len(run.stderr.strip().splitlines()) == 3, run.stderr
+
+
+def test_output_piped_to_a_reader_that_went_away_ends_quietly(
+    work: Path, settings: Settings
+) -> None:
+    """`ask … | head` once head has exited (one question or a batch), and `ingest --list |
+    head`: the command stops with status 1 and nothing on stderr, not a traceback."""
+    ingest_paths(settings, SEED_DIR)
+    batch = work / "questions.jsonl"
+    batch.write_text('{"id": "q1", "question": "who was Cienfuegos?"}\n', encoding="utf-8")
+    for script, args in (
+        ("ask", ("who was Cienfuegos?",)),
+        ("ask", ("--batch", str(batch), "--json")),
+        ("ingest", ("--list",)),
+    ):
+        run = run_console(script, *args, settings=settings, cwd=work, reader_gone=True)
+        _no_traceback(run)
+        assert run.code == 1 and not run.stderr.strip(), (script, run.stderr)
