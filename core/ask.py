@@ -230,8 +230,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ask` console script."""
     parser = argparse.ArgumentParser(prog="ask", description="Answer a question from the archive.")
     parser.add_argument("question", nargs="?", help="the question, in quotes")
-    parser.add_argument("--k", type=int, default=None, help="passages to show (default 5)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--k", type=int, default=None, help="passages to show as text (default 5)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON instead of text: every passage considered, best first; "
+        '"answer": null when nothing relevant is stored',
+    )
     parser.add_argument("--batch", metavar="FILE.jsonl", help="answer {id, question} lines")
     parser.add_argument("--collection", help="collection name (default: COLLECTION or 'news')")
     parser.add_argument(
