@@ -20,6 +20,7 @@ from core.embeddings import Embedder
 from core.errors import LoadError, NewsroomError
 from core.models import Article, Chunk, StoredArticle
 from core.store import Store
+from core.text import counted, escape_controls
 from ingest.chunking import Budget, split_article
 from ingest.limits import InputTimeout, time_limit
 from ingest.sources import Item
@@ -47,7 +48,8 @@ class Report:
         """The summary line printed at the end of a run."""
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{len(self.failed)} failed; {self.chunks} chunks written in {self.seconds:.1f} s"
+            f"{len(self.failed)} failed; {counted(self.chunks, 'chunk')} written in "
+            f"{self.seconds:.1f} s"
         )
 
 
@@ -86,6 +88,7 @@ class Ingestor:
         self.report = Report()
         self._stored: dict[str, StoredArticle] = {}  # committed versions seen this run
         self._seen: dict[str, str] = {}  # doc_id -> content hash staged or stored this run
+        self._staged: set[str] = set()  # doc_ids staged this run
         self._arrived: list[tuple[Article, str]] = []
         self._pending: list[_Pending] = []
         self._pending_chunks = 0
@@ -131,7 +134,7 @@ class Ingestor:
                 self.report.unchanged += 1
                 continue
             with self._boundary(label):
-                self._stage(article, self._split(article, label))
+                self._stage(article, self._split(article, label), label)
 
     @contextmanager
     def _boundary(self, label: str) -> Iterator[None]:
@@ -163,8 +166,19 @@ class Ingestor:
         except LoadError as exc:
             raise LoadError(f"{label}: {exc}") from exc
 
-    def _stage(self, article: Article, chunks: list[Chunk]) -> None:
+    def _stage(self, article: Article, chunks: list[Chunk], label: str) -> None:
         is_update = article.doc_id in self._stored
+        if article.doc_id in self._staged:
+            # Two versions under one id in one run (an export that repeats a record):
+            # the later replaces the earlier, and the operator is told, not left to guess
+            # why the summary counts fewer articles than were given.
+            log.warning(
+                "%s: article %s came earlier in this run with other text; this later "
+                "version replaces it",
+                label,
+                escape_controls(article.doc_id)[:200],
+            )
+        self._staged.add(article.doc_id)
         for earlier in [p for p in self._pending if p.article.doc_id == article.doc_id]:
             # The same article twice in one batch (a repeated record): the last one wins.
             self._pending.remove(earlier)

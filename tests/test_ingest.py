@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import sys
 import time
@@ -234,9 +235,10 @@ def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: E
 
 
 def test_a_record_repeated_with_new_text_in_one_file_keeps_the_last(
-    tmp_path: Path, settings: Settings, embedder: Embedder
+    tmp_path: Path, settings: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Two versions of one id in one export: one article, the later text, no stale chunks."""
+    """Two versions of one id in one export: one article, the later text, no stale chunks,
+    and a warning naming the later record, so the counts are not a mystery."""
     path = _records(
         tmp_path / "dupes.jsonl",
         [
@@ -244,8 +246,11 @@ def test_a_record_repeated_with_new_text_in_one_file_keeps_the_last(
             {"id": "same", "title": "Second", "text": STORY * 2},
         ],
     )
-    report = ingest_paths(settings, path)
+    with caplog.at_level(logging.WARNING, logger="ingest.pipeline"):
+        report = ingest_paths(settings, path)
     assert (report.added, report.updated, report.failed) == (1, 0, [])
+    [warning] = [r.getMessage() for r in caplog.records if "came earlier" in r.getMessage()]
+    assert "dupes.jsonl line 2" in warning and "same" in warning and STORY not in warning
     store = _store(settings, embedder)
     [article] = store.articles()
     assert article.title == "Second"
