@@ -49,8 +49,9 @@ def usage(bot: str | None) -> str:
         "• `/ask who was Salvador Cienfuegos?` anywhere: only you see the answer, and a "
         "*Share in channel* button posts it for everyone.\n"
         "• Reply in my thread to ask a follow-up without mentioning me again.\n"
-        "*Filters*: `since:2022-06-01`, `before:2022-07-01`, `source:latimes.com`; words "
-        "such as _this week_ or _today_ prefer recent articles.\n"
+        "*Filters*: `since:2022-06-01`, `before:2022-07-01`, `source:latimes.com` or "
+        '`source:"Los Angeles Times"`; words such as _this week_ or _today_ prefer recent '
+        "articles.\n"
         "Rate answers with 👍/👎: whoever runs me reads the 👎 ones."
     )
 

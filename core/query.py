@@ -1,6 +1,8 @@
 """A question as typed -> the text to search plus filters (dates, outlet).
 
-Explicit filters: `since:2022-09-01`, `after:…`, `before:…`, `until:…`, `source:cnn.com`.
+Explicit filters: `since:2022-09-01`, `after:…`, `before:…`, `until:…`, `source:cnn.com`
+(an outlet of several words in quotes, straight or curly as Slack sends them:
+`source:"Los Angeles Times"`).
 Relative phrases ("today", "this week", "this month", "this year", "yesterday", "last
 week") become a soft date window relative to the time of asking: the search prefers
 articles inside it and falls back to all dates when nothing relevant lies inside.
@@ -12,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-_FILTER = re.compile(r"\b(since|after|before|until|source|from):(\S+)", re.IGNORECASE)
+_FILTER = re.compile(
+    r"\b(since|after|before|until|source|from):(\"[^\"]*\"|“[^”]*”|\S+)", re.IGNORECASE
+)
 _RELATIVE = {
     "today": 1,
     "recently": 14,
@@ -63,9 +67,10 @@ def parse_query(question: str, now: datetime | None = None) -> Query:
     now = now or datetime.now(UTC)
     query.now = int(now.timestamp())
     for match in _FILTER.finditer(question):
-        key, value = match.group(1).lower(), match.group(2).strip(",.;")
+        key, value = match.group(1).lower(), match.group(2).strip(",.;").strip('"“”')
         if key in ("source", "from"):
-            query.sources.append(value.lower())
+            if value.strip():
+                query.sources.append(" ".join(value.lower().split()))
             continue
         stamp = _day(value)
         if stamp is None:

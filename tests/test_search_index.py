@@ -159,6 +159,9 @@ def test_hard_filters_hold_on_both_sides_of_the_search(tmp_path: Path, settings:
         assert found("harbor boats before:2022-01-01") == {"harbor-2021"}
         assert found("harbor boats source:baycourier.example") == {"harbor-2021"}
         assert found("harbor boats source:courier") == {"harbor-2021", "harbor-festival"}
+        # An outlet of several words, in straight quotes or Slack's curly ones.
+        assert found('harbor boats source:"Harbor  Times"') == {"ferry-2023"}
+        assert found("harbor boats source:“harbor times”?") == {"ferry-2023"}
         # No word in common with the ferry story: only the dense side can bring it.
         assert found("vessels crossing to the other coast since:2023-01-01") <= {"ferry-2023"}
     finally:
