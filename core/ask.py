@@ -196,7 +196,7 @@ def _open_batch(path: str) -> BinaryIO:
 def _batch_question(raw: bytes, where: str) -> tuple[dict[str, Any], str]:
     """The record of one batch line and its question."""
     try:
-        record = json.loads(raw.decode("utf-8"))
+        record = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark may open the file
     except UnicodeDecodeError as exc:
         raise _BadLine(f"{where}: not UTF-8; save the file as UTF-8") from exc
     except json.JSONDecodeError as exc:
@@ -206,6 +206,8 @@ def _batch_question(raw: bytes, where: str) -> tuple[dict[str, Any], str]:
     if not isinstance(record, dict) or not isinstance(record.get("question"), str | int | float):
         raise _BadLine(f'{where}: needs {{"id", "question"}} with the question as text')
     question = str(record["question"])
+    if not question.strip():
+        raise _BadLine(f"{where}: the question is empty", record.get("id"))
     if has_lone_surrogate(question):
         raise _BadLine(
             f"{where}: the question holds a broken character (a lone UTF-16 surrogate, such "

@@ -5,6 +5,7 @@ Each item loads independently, so one bad file (or one bad JSON line) fails alon
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".json", ".jsonl"}
 IGNORED_NAMES = {"SOURCE.txt", "README.md", "README.txt"}
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte-order mark, which some exporters write first
 
 
 @dataclass
@@ -237,7 +239,7 @@ def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
         yield Item(label, partial(_refuse, reason))
         return
     if records is None:
-        yield from _line_items(data.split(b"\n"), label, resolved)
+        yield from _line_items(data, label, resolved)
         return
     for number, record in enumerate(records, 1):
         where = f"{label} record {number}" if len(records) > 1 else label
@@ -259,15 +261,36 @@ def _json_records(data: bytes, label: str) -> list[object]:
     return records
 
 
-def _line_items(lines: list[bytes], label: str, resolved: str) -> Iterator[Item]:
-    for number, line in enumerate(lines, 1):
+def _line_items(data: bytes, label: str, resolved: str | None) -> Iterator[Item]:
+    """One item per non-empty line of JSON Lines (a leading byte-order mark is not part of
+    the first record). A record without id or URL is known by `resolved#L<line>`, or, for
+    standard input (`resolved` None: it has no name), by its content."""
+    for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), 1):
         if line.strip():
             where = f"{label} line {number}"
-            yield Item(where, partial(_load_line, line, where, f"{resolved}#L{number}"))
+            known_as = f"{resolved}#L{number}" if resolved else None
+            yield Item(where, partial(_load_line, line, where, known_as))
 
 
-def _load_line(line: bytes, where: str, fallback_id: str) -> list[Article]:
-    return _load_record(_parse_line(line, where), fallback_id, where)
+def content_id(data: bytes) -> str:
+    """The id of an article from standard input: a pipe has no name, so the article is
+    known by its content. The same text piped again is unchanged; other text is another
+    article, instead of replacing whatever was piped before."""
+    return f"stdin#{hashlib.sha256(data.strip()).hexdigest()[:16]}"
+
+
+def _record_id(record: object) -> str:
+    """`content_id` of a JSON record, the same whether it came as a line or in an array."""
+    return content_id(json.dumps(record, sort_keys=True).encode())
+
+
+def _load_stdin_record(record: object, where: str) -> list[Article]:
+    return _load_record(record, _record_id(record), where)
+
+
+def _load_line(line: bytes, where: str, fallback_id: str | None) -> list[Article]:
+    record = _parse_line(line, where)
+    return _load_record(record, fallback_id or _record_id(record), where)
 
 
 def _load_record(record: object, fallback_id: str, where: str) -> list[Article]:
@@ -275,7 +298,8 @@ def _load_record(record: object, fallback_id: str, where: str) -> list[Article]:
 
 
 def _load_text(data: bytes, label: str) -> list[Article]:
-    return [extract.article_from_text(extract.decode_text(data, label), label, label=label)]
+    text = extract.decode_text(data, label)
+    return [extract.article_from_text(text, content_id(data), label=label)]
 
 
 def _load_url_item(url: str, settings: Settings) -> list[Article]:
@@ -299,10 +323,26 @@ def _stdin_items(settings: Settings) -> Iterator[Item]:
     except LoadError as exc:
         yield Item("stdin", partial(_refuse, str(exc)))
         return
-    if data.lstrip().startswith(b"{"):
-        yield from _line_items(data.split(b"\n"), "stdin", "stdin")
+    start = data.removeprefix(BOM).lstrip()[:1]
+    if start == b"{":
+        yield from _line_items(data, "stdin", None)
+    elif start == b"[":
+        yield from _stdin_records(data)
     else:
         yield Item("stdin", partial(_load_text, data, "stdin"))
+
+
+def _stdin_records(data: bytes) -> Iterator[Item]:
+    """A JSON array (or object) on standard input: one item per record, as for a `.json`
+    file; records without id or URL are known by their content."""
+    try:
+        records = _json_records(data, "stdin")
+    except LoadError as exc:
+        yield Item("stdin", partial(_refuse, str(exc)))
+        return
+    for number, record in enumerate(records, 1):
+        where = f"stdin record {number}"
+        yield Item(where, partial(_load_stdin_record, record, where))
 
 
 def _load_url(url: str, settings: Settings) -> Article:

@@ -88,6 +88,23 @@ def test_every_sample_question_has_its_answer_in_the_top_five_passages(ask) -> N
         assert _normalise(q["answer"]) in top, q["question"]
 
 
+def test_a_batch_with_a_byte_order_mark_and_an_empty_question(ask) -> None:
+    """A batch saved with UTF-8's byte-order mark keeps its first question; an empty
+    question gets an error entry of its own instead of ten passages about nothing."""
+    batch = (
+        "\ufeff"
+        + json.dumps({"id": "q1", "question": "who was Cienfuegos?"})
+        + "\n"
+        + json.dumps({"id": "q2", "question": "  "})
+        + "\n"
+    )
+    code, out, err = ask("--batch", "-", "--json", stdin=batch)
+    first, second = map(json.loads, out.splitlines())
+    assert first["id"] == "q1" and "Cienfuegos" in first["answer"]
+    assert code == 1 and second["id"] == "q2" and "empty" in second["error"], err
+    assert second["passages"] == []
+
+
 def test_nothing_relevant_is_said_plainly(ask) -> None:
     """An off-topic question gets no padding: a plain "nothing relevant" and a null answer."""
     code, out, _ = ask("best sourdough pizza recipe for a home oven")

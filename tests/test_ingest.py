@@ -184,6 +184,46 @@ def test_stdin_json_lines(cli, settings: Settings, embedder: Embedder) -> None:
     assert [a.doc_id for a in _store(settings, embedder).articles()] == ["in-1"]
 
 
+def test_articles_piped_in_turn_are_kept_apart_and_a_repeat_is_unchanged(
+    cli, settings: Settings, embedder: Embedder
+) -> None:
+    """A pipe has no name: two texts piped one after the other are two articles (the second
+    used to replace the first), the same text piped again is unchanged, and JSON Lines or a
+    JSON array without ids on stdin likewise."""
+    council = "Council approves transit budget\n\n" + STORY
+    wildfire = "Wildfire grant awarded\n\n" + STORY.replace("harbor", "county")
+    assert "1 added" in cli("-", "--quiet", stdin=council)[1]
+    assert "1 added" in cli("-", "--quiet", stdin=wildfire)[1]
+    assert "0 added, 0 updated, 1 unchanged" in cli("-", "--quiet", stdin=council)[1]
+    titles = {a.title for a in _store(settings, embedder).articles()}
+    assert titles == {"Council approves transit budget", "Wildfire grant awarded"}
+
+    records = [{"title": f"Record {n}", "text": f"{STORY} Number {n}."} for n in (1, 2, 3)]
+    lines = "".join(json.dumps(r) + "\n" for r in records[:2])
+    assert "2 added" in cli("-", "--quiet", stdin=lines)[1]
+    code, out, _ = cli("-", "--quiet", stdin=json.dumps(records[1:]))
+    assert code == 0 and "1 added, 0 updated, 1 unchanged" in out
+    assert len(_store(settings, embedder).articles()) == 5
+
+
+def test_a_byte_order_mark_does_not_cost_the_first_record(
+    cli, tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """Exporters that write UTF-8's byte-order mark first: the first line of a JSON Lines
+    file, or of JSON Lines on stdin, is still a record (it used to fail as malformed)."""
+    first = json.dumps({"id": "bom-1", "title": "First", "text": STORY})
+    second = json.dumps({"id": "bom-2", "title": "Second", "text": STORY + " Again."})
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + f"{first}\r\n{second}\r\n".encode())
+    code, out, err = cli(str(path), "--quiet")
+    assert code == 0 and "2 added" in out and "failed: " not in err, err
+    piped = "\ufeff" + json.dumps({"id": "bom-3", "title": "Third", "text": STORY + " Once more."})
+    code, out, err = cli("-", "--quiet", stdin=piped)
+    assert code == 0 and "1 added" in out, err
+    ids = {a.doc_id for a in _store(settings, embedder).articles()}
+    assert ids == {"bom-1", "bom-2", "bom-3"}
+
+
 @pytest.fixture
 def web() -> Iterator[str]:
     """A local web server with a news page and a redirect to it."""
