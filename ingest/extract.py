@@ -6,11 +6,13 @@ import io
 import logging
 import re
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from core.errors import LoadError
 from core.models import Article
+from core.store import to_timestamp
 from core.text import escape_controls, first_line, has_lone_surrogate, one_line, printable
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
-def _tidy(article: Article) -> Article:
+def _tidy(article: Article, label: str = "") -> Article:
     """The article with control characters removed from its metadata.
 
     Titles, outlets and ids are printed by `ask` and `ingest --list` and posted to Slack:
@@ -87,10 +89,46 @@ def _tidy(article: Article) -> Article:
         title=one_line(article.title),
         source=one_line(article.source),
         authors=[a for a in map(one_line, article.authors) if a],
-        published_at=one_line(article.published_at or "") or None,
+        published_at=publish_date(one_line(article.published_at or ""), label or article.doc_id),
         url=shown(article.url),
         path=shown(article.path),
     )
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
+
+
+def publish_date(value: str, label: str) -> str | None:
+    """A publish date the date filters and the archive's date range can read: ISO 8601.
+
+    ISO values are kept as given (so stored articles do not all count as changed); epoch
+    seconds or milliseconds and dates written out ("June 17, 2022", "17/06/2022", RFC 2822)
+    are converted; anything else is dropped with a warning, since a date nobody can read
+    would hide the article from every `since:`/`before:` question.
+    """
+    if not value:
+        return None
+    if _ISO_DAY.match(value) and to_timestamp(value) is not None:
+        return value
+    try:
+        if _EPOCH.fullmatch(value):
+            seconds = float(value)
+            moment = datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+        else:
+            from dateutil import parser
+
+            moment = parser.parse(value, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError, OSError):
+        log.warning(
+            "%s: published_at %r is not a date; stored without one (use YYYY-MM-DD)",
+            label,
+            value[:40],
+        )
+        return None
+    if (moment.hour, moment.minute, moment.second, moment.tzinfo) == (0, 0, 0, None):
+        return moment.date().isoformat()
+    return moment.isoformat()
 
 
 def _require_text(text: str, label: str, minimum: int = _MIN_TEXT_CHARS) -> str:
@@ -144,7 +182,8 @@ def article_from_html(
             published_at=document.date or None,
             url=canonical_url(page_url) if page_url else None,
             path=path,
-        )
+        ),
+        label or doc_id,
     )
 
 
@@ -187,7 +226,8 @@ def article_from_pdf(
             authors=_split_authors(info.get("/Author")),
             path=path,
             url=url,
-        )
+        ),
+        name,
     )
 
 
@@ -219,7 +259,8 @@ def article_from_text(text: str, doc_id: str, path: str | None = None, label: st
             published_at=fields.get("published_at"),
             url=url,
             path=path,
-        )
+        ),
+        label or doc_id,
     )
 
 
@@ -269,5 +310,6 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
             authors=authors,
             published_at=published,
             url=url,
-        )
+        ),
+        label,
     )

@@ -206,6 +206,37 @@ def test_articles_piped_in_turn_are_kept_apart_and_a_repeat_is_unchanged(
     assert len(_store(settings, embedder).articles()) == 5
 
 
+def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning(
+    tmp_path: Path, settings: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Dates written out, day-first, in epoch seconds or milliseconds are stored as ISO 8601,
+    so `since:` and the archive's date range can read them; an ISO date is kept as given;
+    a value that is no date is dropped with a warning (the article is still ingested)."""
+    given = {
+        "iso": ("2022-06-17T08:30:00-04:00", "2022-06-17T08:30:00-04:00"),
+        "words": ("June 17, 2022", "2022-06-17"),
+        "day-first": ("17/06/2022", "2022-06-17"),
+        "rfc-2822": ("Fri, 17 Jun 2022 10:00:00 GMT", "2022-06-17T10:00:00+00:00"),
+        "epoch": (1655424000, "2022-06-17T00:00:00+00:00"),
+        "epoch-ms": ("1655424000000", "2022-06-17T00:00:00+00:00"),
+        "no-date": ("sometime soon", None),
+    }
+    path = _records(
+        tmp_path / "dates.jsonl",
+        [
+            {"id": key, "text": f"{STORY} Filed as {key}.", "published_at": value}
+            for key, (value, _) in given.items()
+        ],
+    )
+    with caplog.at_level(logging.WARNING, logger="ingest.extract"):
+        report = ingest_paths(settings, path)
+    assert (report.added, report.failed) == (len(given), [])
+    stored = {a.doc_id: a.published_at for a in _store(settings, embedder).articles()}
+    assert stored == {key: expected for key, (_, expected) in given.items()}
+    [warning] = [r.getMessage() for r in caplog.records if "not a date" in r.getMessage()]
+    assert "dates.jsonl line 7" in warning and "sometime soon" in warning
+
+
 def test_a_byte_order_mark_does_not_cost_the_first_record(
     cli, tmp_path: Path, settings: Settings, embedder: Embedder
 ) -> None:
