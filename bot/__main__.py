@@ -31,7 +31,7 @@ from bot.report import feedback_report, parse_since
 from bot.socket_mode import create_socket_handler
 from bot.streaming import open_writer
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
-from core.console import quiet_when_piped_away
+from core.console import console_script
 from core.errors import NewsroomError, StoreUnavailableError
 from core.settings import Settings, load_settings
 
@@ -39,7 +39,7 @@ log = logging.getLogger("bot")
 REVOKED_GRACE_S = 2.0  # time for the ack of the revoking event to leave before the stop
 
 
-@quiet_when_piped_away
+@console_script("bot")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `bot` console script."""
     args = _parser().parse_args(argv)

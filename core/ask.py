@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from core.answer import answer_question
-from core.console import quiet_when_piped_away
+from core.console import console_script
 from core.errors import NewsroomError
 from core.models import Answer, Passage
 from core.search import Searcher
@@ -227,7 +227,7 @@ def _asked_at(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@quiet_when_piped_away
+@console_script("ask")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ask` console script."""
     parser = argparse.ArgumentParser(prog="ask", description="Answer a question from the archive.")
@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ask: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
-        raise  # the reader of a batch's output went away: see quiet_when_piped_away
+        raise  # the reader of a batch's output went away: see console_script
     except OSError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.archive import LiveArchive
-from core.console import quiet_when_piped_away
+from core.console import console_script, ignore_interrupts
 from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.replica import IndexBusyError
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@quiet_when_piped_away
+@console_script("ingest")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
     args = build_parser().parse_args(argv)
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        ignore_interrupts()
         print(
             "ingest: interrupted; articles already committed stay, re-run to finish",
             file=sys.stderr,

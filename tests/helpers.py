@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -102,6 +104,32 @@ def run_console(
         if reader_gone:
             os.close(stdout)
     return Run(done.returncode, done.stdout or b"", done.stderr)
+
+
+def interrupt_console(
+    script: str, *args: str, settings: Settings, cwd: Path, after: float, times: int = 1
+) -> Run:
+    """Run a console script reading a standard input that stays open (so it is surely
+    inside its `main`, waiting), then press Ctrl-C `times` times, 0.2 s apart."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
+    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name(script)), *args],
+        cwd=cwd,
+        env=clean,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(after)
+        for _ in range(times):
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.2)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    return Run(process.returncode, out, err)
 
 
 Route = tuple[int, dict[str, str], bytes]  # status, headers, body

@@ -25,7 +25,7 @@ from ingest.pipeline import Ingestor
 from ingest.sources import Item
 from tests.conftest import SEED_DIR
 from tests.documents import news_page
-from tests.helpers import Route, Run, ingest_paths, run_console, serving
+from tests.helpers import Route, Run, ingest_paths, interrupt_console, run_console, serving
 
 STORY = (
     "The harbor board approved the new ferry schedule on Tuesday after a long debate "
@@ -369,3 +369,17 @@ def test_output_piped_to_a_reader_that_went_away_ends_quietly(
         run = run_console(script, *args, settings=settings, cwd=work, reader_gone=True)
         _no_traceback(run)
         assert run.code == 1 and not run.stderr.strip(), (script, run.stderr)
+
+
+def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
+    work: Path, settings: Settings
+) -> None:
+    """Ctrl-C while `ask --batch -` waits for questions, and twice while `ingest -` reads:
+    one "interrupted" line and exit status 130, never a traceback or a crash."""
+    ingest_paths(settings, SEED_DIR)
+    run = interrupt_console("ask", "--batch", "-", settings=settings, cwd=work, after=4.0)
+    _no_traceback(run)
+    assert run.code == 130 and run.stderr.strip() == "ask: interrupted", run.stderr
+    run = interrupt_console("ingest", "-", settings=settings, cwd=work, after=4.0, times=2)
+    _no_traceback(run)
+    assert run.code == 130 and run.stderr.count("interrupted") == 1, run.stderr
