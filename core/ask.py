@@ -245,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         "--extractive", action="store_true", help="quote only, even when ANSWER_MODEL is set"
     )
     args = parser.parse_args(argv)
+    if args.k is not None and args.k < 1:
+        parser.error("--k must be 1 or more")
     if not args.question and not args.batch:
         parser.print_usage(sys.stderr)
         print('ask: give a question in quotes, e.g. ask "who was Cienfuegos?"', file=sys.stderr)

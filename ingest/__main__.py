@@ -56,8 +56,26 @@ def build_parser() -> argparse.ArgumentParser:
 @console_script("ingest")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    modes = [
+        flag
+        for flag, given in (
+            ("--delete", args.delete),
+            ("--list", args.list),
+            ("--stats", args.stats),
+            ("--reembed", args.reembed),
+        )
+        if given
+    ]
+    if len(modes) > 1:
+        parser.error(f"give one of {', '.join(modes)} at a time")
+    if modes and args.inputs:
+        parser.error(
+            f"{modes[0]} adds nothing, so {len(args.inputs)} PATH_OR_URL would be ignored; "
+            "run `ingest PATH_OR_URL...` on its own to add them"
+        )
     if not (args.inputs or args.delete or args.list or args.stats or args.reembed):
         build_parser().print_usage(sys.stderr)
         print(

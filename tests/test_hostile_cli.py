@@ -383,3 +383,22 @@ def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
     run = interrupt_console("ingest", "-", settings=settings, cwd=work, after=4.0, times=2)
     _no_traceback(run)
     assert run.code == 130 and run.stderr.count("interrupted") == 1, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "says"),
+    [
+        ("ingest", ("--list", "new.txt"), "--list adds nothing, so 1 PATH_OR_URL would be"),
+        ("ingest", ("--delete", "old-story", "new.txt"), "--delete adds nothing"),
+        ("ingest", ("--list", "--stats"), "give one of --list, --stats at a time"),
+        ("ask", ("--k=-3", "who was Cienfuegos?"), "--k must be 1 or more"),
+    ],
+)
+def test_arguments_that_would_be_ignored_are_refused(
+    work: Path, settings: Settings, script: str, args: tuple[str, ...], says: str
+) -> None:
+    """`ingest --list new.txt` used to list and never add new.txt, without a word; `ask
+    --k=-3` printed an empty "Passages:" heading. Each is refused with what to do."""
+    run = run_console(script, *args, settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 2 and says in run.stderr, run.stderr
