@@ -73,19 +73,34 @@ def _clean(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", out).strip()
 
 
+# The search index keeps an article's id as one term, and a term has at most 65,530 bytes:
+# a longer id was stored but never found. Far above any real id or URL.
+MAX_ID_BYTES = 4096
+
+
 def _tidy(article: Article, label: str = "") -> Article:
     """The article with control characters removed from its metadata.
 
     Titles, outlets and ids are printed by `ask` and `ingest --list` and posted to Slack:
     an escape sequence in a feed must not change a terminal's title, colours or links.
+
+    Raises:
+        LoadError: the id is longer than MAX_ID_BYTES.
     """
 
     def shown(value: str | None) -> str | None:  # identifiers keep their distinctness
         return None if value is None else escape_controls(value)
 
+    doc_id = escape_controls(article.doc_id)
+    size = len(doc_id.encode("utf-8"))
+    if size > MAX_ID_BYTES:
+        raise LoadError(
+            f"{label or 'an article'}: its id is {size:,} bytes long, over the "
+            f"{MAX_ID_BYTES:,} an id may have; give it a shorter id"
+        )
     return replace(
         article,
-        doc_id=escape_controls(article.doc_id),
+        doc_id=doc_id,
         title=one_line(article.title),
         source=one_line(article.source),
         authors=[a for a in map(one_line, article.authors) if a],

@@ -237,6 +237,21 @@ def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning
     assert "dates.jsonl line 7" in warning and "sometime soon" in warning
 
 
+def test_an_id_too_long_to_search_is_refused_and_the_rest_land(
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """An id over 4 KB (the search index's term limit is 64 KB: such an article was stored
+    but never found) fails its record with a clear reason; the next record lands."""
+    path = _records(
+        tmp_path / "ids.jsonl",
+        [{"id": "X" * 70_000, "text": STORY}, {"id": "fine", "text": STORY + " Again."}],
+    )
+    report = ingest_paths(settings, path)
+    assert report.added == 1 and len(report.failed) == 1
+    assert "70,000 bytes long" in report.failed[0][1] and "shorter id" in report.failed[0][1]
+    assert [a.doc_id for a in _store(settings, embedder).articles()] == ["fine"]
+
+
 def test_a_byte_order_mark_does_not_cost_the_first_record(
     cli, tmp_path: Path, settings: Settings, embedder: Embedder
 ) -> None:
