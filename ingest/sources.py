@@ -68,7 +68,8 @@ def count_items(inputs: list[str], settings: Settings) -> int | None:
         if raw == "-" or "://" in raw:
             total += 1
         elif path.is_dir():
-            total += sum(_count_file(p, settings) for p in _walk(path)[0])
+            found = _walk(path)
+            total += sum(_count_file(p, settings) for p in found.files) + len(found.unreadable)
         else:
             total += _count_file(path, settings)
     return total
@@ -105,8 +106,18 @@ def _refuse(message: str) -> list[Article]:
     raise LoadError(message)
 
 
-def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Supported files under a folder, and the links in it that lead out of it.
+@dataclass
+class _Folder:
+    """What walking a folder found."""
+
+    files: list[Path]  # supported files, in order
+    outside: list[Path]  # links in it that lead out of it
+    unreadable: list[tuple[Path, str]]  # folders that could not be listed, and why
+
+
+def _walk(folder: Path) -> _Folder:
+    """Supported files under a folder, the links in it that lead out of it, and the folders
+    in it that cannot be listed (each is named, rather than skipped without a word).
 
     Links are not followed out of the folder given: `dir/leak.txt -> ../secrets.env` must
     not end up quoted in Slack. A linked folder is never descended (its files, when they
@@ -115,7 +126,13 @@ def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
     root = folder.resolve()
     files: list[Path] = []
     outside: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    unreadable: list[tuple[Path, str]] = []
+
+    def refused(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        unreadable.append((where, exc.strerror or type(exc).__name__))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=refused):
         here = Path(dirpath)
         outside += [here / d for d in dirnames if _leaves(here / d, root)]
         for name in filenames:
@@ -126,7 +143,7 @@ def _walk(folder: Path) -> tuple[list[Path], list[Path]]:
                 outside.append(path)
             elif path.is_file():
                 files.append(path)
-    return sorted(files), sorted(outside)
+    return _Folder(sorted(files), sorted(outside), sorted(unreadable))
 
 
 def _wanted(path: Path) -> bool:
@@ -149,14 +166,18 @@ def _leaves(path: Path, root: Path) -> bool:
 
 def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
     if path.is_dir():
-        files, outside = _walk(path)
-        for link in outside:
+        found = _walk(path)
+        for link in found.outside:
             log.warning(
                 "%s: skipped, it links outside %s (name its target to ingest it)",
                 display_path(link),
                 display_path(path),
             )
-        for file in files:
+        for folder, why in found.unreadable:
+            label = display_path(folder)
+            reason = f"{label}: cannot list this folder ({why}); its articles were not read"
+            yield Item(label, partial(_refuse, reason))
+        for file in found.files:
             yield from _file_items(file, settings)
     elif path.exists():
         yield from _file_items(path, settings)

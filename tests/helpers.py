@@ -78,10 +78,11 @@ def run_console(
     env: dict[str, str] | None = None,
     timeout: float = 240,
     reader_gone: bool = False,
+    prefix: tuple[str, ...] = (),
 ) -> Run:
     """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store
     (`reader_gone`: its output is a pipe whose reader has already closed, as in
-    `ask … | head` once head has exited)."""
+    `ask … | head` once head has exited; `prefix`: a command that runs it)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
     clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
     clean.update(env or {})
@@ -91,7 +92,7 @@ def run_console(
         os.close(read_end)
     try:
         done = subprocess.run(
-            [str(Path(sys.executable).with_name(script)), *args],
+            [*prefix, str(Path(sys.executable).with_name(script)), *args],
             cwd=cwd,
             env=clean,
             input=stdin if stdin is not None else b"",

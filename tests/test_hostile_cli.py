@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -402,3 +403,30 @@ def test_arguments_that_would_be_ignored_are_refused(
     run = run_console(script, *args, settings=settings, cwd=work)
     _no_traceback(run)
     assert run.code == 2 and says in run.stderr, run.stderr
+
+
+def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_land(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """`ingest articles/` where `articles/locked/` cannot be listed: one failed line names
+    the folder (it used to be skipped without a word, exit status 0); the rest land."""
+    folder = tmp_path / "articles"
+    (folder / "locked").mkdir(parents=True)
+    (folder / "open.txt").write_text("Harbor board\n\n" + STORY)
+    (folder / "locked" / "hidden.txt").write_text("Hidden story\n\n" + STORY)
+    # Root reads any folder: run it without the capabilities that allow that.
+    prefix: tuple[str, ...] = ()
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv to drop the override")
+        prefix = (setpriv, "--bounding-set=-dac_override,-dac_read_search")
+    (folder / "locked").chmod(0)
+    try:
+        run = run_console("ingest", str(folder), settings=settings, cwd=work, prefix=prefix)
+    finally:
+        (folder / "locked").chmod(0o755)
+    _no_traceback(run)
+    assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 1 failed" in run.stdout
+    [failure] = _failures(run)
+    assert "locked: cannot list this folder (Permission denied)" in failure, run.stderr
