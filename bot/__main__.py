@@ -17,7 +17,6 @@ import sys
 import threading
 from types import FrameType
 
-from pydantic import ValidationError
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
@@ -48,9 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         check_slack_settings(settings)
-    except ValidationError as exc:
-        print(f"bot: invalid setting: {exc}", file=sys.stderr)
-        return 2
     except NewsroomError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
@@ -125,7 +121,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         since = parse_since(args.since)
-    except (ValidationError, ValueError) as exc:
+    except (NewsroomError, ValueError) as exc:
         print(f"bot feedback: {exc}", file=sys.stderr)
         return 2
     if not settings.feedback_path.exists():

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENCODERS = ("onnx-int8", "onnx", "torch")
 DEFAULT_ENCODER = "onnx-int8"
+# Chroma's rule for a collection's name (3-512 of these characters, alphanumeric at both
+# ends), less the ".articles" our manifest collection adds to it.
+_COLLECTION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,501})[a-zA-Z0-9]")
+# Settings whose values never appear in an error message.
+_SECRET = ("token", "secret", "key")
 
 
 class Settings(BaseSettings):
@@ -60,6 +68,16 @@ class Settings(BaseSettings):
     feedback_db: Path | None = None
     bot_state_db: Path | None = None
     log_level: str = "INFO"
+
+    @field_validator("collection", mode="after")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not _COLLECTION.fullmatch(value):
+            raise ValueError(
+                "a collection is named with 3-503 letters, digits, '.', '_' or '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value
 
     @field_validator("allowed_channels", "bot_admins", mode="before")
     @classmethod
@@ -138,5 +156,27 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment and `.env`; keyword overrides win."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read settings from the environment and `.env`; keyword overrides win.
+
+    Raises:
+        ConfigError: a value is malformed; the message names each variable and what is
+            wrong, with the value given unless it is a secret.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def describe(exc: ValidationError) -> str:
+    """A settings error as a person fixes it: `NAME='value': what is wrong`."""
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "a setting"
+        given = error.get("input")
+        shown = name.upper()
+        if isinstance(given, str | int | float) and not any(s in name for s in _SECRET):
+            shown += f"={str(given)[:60]!r}"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{shown}: {message}")
+    return "invalid setting: " + "; ".join(parts) + " (see .env.example)"

@@ -430,3 +430,16 @@ def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_land(
     assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 1 failed" in run.stdout
     [failure] = _failures(run)
     assert "locked: cannot list this folder (Permission denied)" in failure, run.stderr
+
+
+def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: Settings) -> None:
+    """MAX_FILE_MB=abc used to end `ingest` and `ask` in a pydantic traceback, and a bad
+    --collection was blamed on the folder's permissions or answered "the archive is empty"."""
+    run = run_console("ingest", "--list", settings=settings, cwd=work, env={"MAX_FILE_MB": "abc"})
+    _no_traceback(run)
+    assert run.code == 2 and "invalid setting: MAX_FILE_MB='abc'" in run.stderr, run.stderr
+    for script, args in (("ask", ("who?",)), ("ingest", ("--list",))):
+        run = run_console(script, *args, "--collection", "a b", settings=settings, cwd=work)
+        _no_traceback(run)
+        assert run.code == 2 and "COLLECTION='a b': a collection is named" in run.stderr
+        assert "permissions" not in run.stderr and "empty" not in run.stdout
