@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # Its warnings ("discarding data: None") repeat our own failed line for the page.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     modes = [
         flag
         for flag, given in (

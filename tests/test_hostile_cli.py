@@ -443,3 +443,16 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
         _no_traceback(run)
         assert run.code == 2 and "COLLECTION='a b': a collection is named" in run.stderr
         assert "permissions" not in run.stderr and "empty" not in run.stdout
+
+
+def test_a_page_without_text_gets_our_line_only(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """An HTML page with no article text: one failed line saying so, and not the extraction
+    library's own "WARNING discarding data: None" beside it."""
+    page = tmp_path / "empty.html"
+    page.write_text("<html><head><title>x</title></head><body><div></div></body></html>")
+    run = run_console("ingest", str(page), settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 1 and "empty.html: no article text found" in run.stderr
+    assert run.stderr.splitlines() == _failures(run), run.stderr
