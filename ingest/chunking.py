@@ -15,6 +15,11 @@ from core.text import Span, split_sentences
 
 TARGET_TOKENS = 200
 OVERLAP_TOKENS = 32
+# A word piece this model reads is at most ~10 characters on average over any real
+# sentence; a longer "word" (base64 data, a hex dump) is one unknown piece, however long
+# it is. Sizes are counted as at least characters / this, so such text is cut too instead
+# of making one chunk of 200 KB that `ask` and Slack would print whole.
+MAX_CHARS_PER_TOKEN = 10
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ def split_article(
     text = article.text
     target = min(budget.target, budget.hard)
     sentences = _fit_sentences(text, split_sentences(text), count_tokens, token_offsets, target)
-    sizes = count_tokens([s.text for s in sentences])
+    sizes = _sizes(sentences, count_tokens)
     groups = _pack(sizes, target, budget.overlap)
     if len(groups) > max_chunks:
         raise LoadError(
@@ -74,18 +79,41 @@ def _fit_sentences(
     token_offsets: TokenOffsets,
     limit: int,
 ) -> list[Span]:
-    """Cut any sentence longer than `limit` word pieces into windows at word-piece bounds."""
+    """Cut any sentence longer than `limit` word pieces into windows at word-piece bounds,
+    and any piece longer than `limit` * MAX_CHARS_PER_TOKEN characters by characters."""
     out: list[Span] = []
     for span, size in zip(spans, count_tokens([s.text for s in spans]), strict=True):
         if size <= limit:
-            out.append(span)
+            out.extend(_cut_characters(text, span, limit * MAX_CHARS_PER_TOKEN))
             continue
         offsets = token_offsets(span.text)
         for begin in range(0, len(offsets), limit):
             window = offsets[begin : begin + limit]
             start, end = span.start + window[0][0], span.start + window[-1][1]
-            out.append(Span(start, end, text[start:end]))
+            piece = Span(start, end, text[start:end])
+            out.extend(_cut_characters(text, piece, limit * MAX_CHARS_PER_TOKEN))
     return out
+
+
+def _cut_characters(text: str, span: Span, most: int) -> list[Span]:
+    """The span in pieces of at most `most` characters, cut after a space when one is in
+    the second half of a piece."""
+    pieces, start = [], span.start
+    while span.end - start > most:
+        end = start + most
+        space = text.rfind(" ", start + most // 2, end)
+        end = space + 1 if space > 0 else end
+        pieces.append(Span(start, end, text[start:end]))
+        start = end
+    pieces.append(Span(start, span.end, text[start : span.end]))
+    return pieces
+
+
+def _sizes(spans: list[Span], count_tokens: CountTokens) -> list[int]:
+    """Each span's size for packing: its word pieces, or characters / MAX_CHARS_PER_TOKEN
+    when that is more."""
+    counted = count_tokens([s.text for s in spans])
+    return [max(n, len(s.text) // MAX_CHARS_PER_TOKEN) for s, n in zip(spans, counted, strict=True)]
 
 
 def _pack(sizes: list[int], target: int, overlap: int) -> list[tuple[int, int]]:

@@ -47,6 +47,24 @@ def test_consecutive_chunks_overlap_by_a_sentence(embedder: Embedder) -> None:
         assert right.start > left.start  # progress
 
 
+def test_a_long_run_of_characters_the_model_reads_as_one_piece_is_cut_too(
+    embedder: Embedder,
+) -> None:
+    """200 KB of hex (or base64) is one unknown word piece to the model: it used to make a
+    single 200 KB chunk, printed whole by `ask`. It is cut into chunks of ~2,000
+    characters, every character still in some chunk."""
+    blob = "".join(f"{i:08x}" for i in range(25_000))
+    before = "The council approved the budget on Tuesday. "
+    text = before + blob + " The vote was seven to two."
+    chunks = _split(embedder, text)
+    assert max(len(c.text) for c in chunks) <= 2_000
+    assert chunks[0].text.startswith(before.strip()) and chunks[-1].text.endswith("to two.")
+    covered = {i for c in chunks for i in range(c.start, c.end)}
+    assert covered >= {i for i, ch in enumerate(text) if not ch.isspace()}
+    for chunk in chunks:
+        assert text[chunk.start : chunk.end] == chunk.text
+
+
 def test_a_sentence_longer_than_the_window_is_cut_not_truncated(embedder: Embedder) -> None:
     """A 2,000-word run-on sentence becomes several chunks, each within the window."""
     text = "word " * 2000 + "end."
