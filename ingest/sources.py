@@ -83,8 +83,8 @@ def _count_file(path: Path, settings: Settings) -> int:
         if path.stat().st_size > settings.max_file_bytes:
             return 1  # refused unread by its item
         if suffix == ".jsonl":
-            with path.open("rb") as handle:
-                return sum(1 for line in handle if line.strip())
+            with path.open("rb") as handle:  # an empty file is one refused item
+                return max(1, sum(1 for line in handle if line.removeprefix(BOM).strip()))
         value = json.loads(path.read_bytes())
         return len(value) if isinstance(value, list) and value else 1
     except (OSError, ValueError, RecursionError):
@@ -260,6 +260,9 @@ def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
         yield Item(label, partial(_refuse, reason))
         return
     if records is None:
+        if not data.removeprefix(BOM).strip():
+            yield Item(label, partial(_refuse, f"{label}: the file is empty"))
+            return
         yield from _line_items(data, label, resolved)
         return
     for number, record in enumerate(records, 1):

@@ -125,10 +125,12 @@ def test_the_sweep_survives_an_article_updated_after_a_reembed(
 def test_bad_inputs_fail_alone_and_good_ones_land(
     cli, tmp_path: Path, settings: Settings, embedder: Embedder
 ) -> None:
-    """Empty file, junk PDF, truncated JSON line, non-UTF-8 page: each named, the rest stored."""
+    """Empty files, junk PDF, truncated JSON line, non-UTF-8 page: each named, the rest
+    stored."""
     folder = tmp_path / "batch"
     folder.mkdir()
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "empty.jsonl").write_bytes(b"\n\n")
     (folder / "junk.pdf").write_bytes(b"\x89\x00\xffnot a pdf at all" * 20)
     (folder / "cut.pdf").write_bytes(make_pdf(["A budget story. " * 5])[:150])
     (folder / "good.pdf").write_bytes(make_pdf(["Council approves the transit budget. " * 3]))
@@ -146,8 +148,8 @@ def test_bad_inputs_fail_alone_and_good_ones_land(
     )
     code, out, err = cli(str(folder), "--quiet")
     assert code == 1
-    assert "3 added, 0 updated, 0 unchanged, 4 failed" in out
-    assert "empty.txt: the file is empty" in err
+    assert "3 added, 0 updated, 0 unchanged, 5 failed" in out
+    assert "empty.txt: the file is empty" in err and "empty.jsonl: the file is empty" in err
     assert "junk.pdf" in err and "cut.pdf: not a readable PDF" in err
     assert "feed.jsonl line 2: malformed JSON" in err
     store = _store(settings, embedder)
