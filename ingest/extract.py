@@ -112,6 +112,7 @@ def _tidy(article: Article, label: str = "") -> Article:
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _EPOCH = re.compile(r"\d{9,13}(\.\d+)?")
+_YEAR = re.compile(r"(?<!\d)(\d{4}|\d{8})(?!\d)")  # "2022", or "20220617"
 
 
 def publish_date(value: str, label: str) -> str | None:
@@ -120,7 +121,8 @@ def publish_date(value: str, label: str) -> str | None:
     ISO values are kept as given (so stored articles do not all count as changed); epoch
     seconds or milliseconds and dates written out ("June 17, 2022", "17/06/2022", RFC 2822)
     are converted; anything else is dropped with a warning, since a date nobody can read
-    would hide the article from every `since:`/`before:` question.
+    would hide the article from every `since:`/`before:` question. A date must name its
+    year: "May 5" or "5" would otherwise become a day of some default year.
     """
     if not value:
         return None
@@ -130,10 +132,12 @@ def publish_date(value: str, label: str) -> str | None:
         if _EPOCH.fullmatch(value):
             seconds = float(value)
             moment = datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
-        else:
+        elif _YEAR.search(value):
             from dateutil import parser
 
             moment = parser.parse(value, default=datetime(2000, 1, 1))
+        else:
+            raise ValueError("no year")
     except (ValueError, OverflowError, OSError):
         log.warning(
             "%s: published_at %r is not a date; stored without one (use YYYY-MM-DD)",

@@ -222,6 +222,7 @@ def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning
         "epoch": (1655424000, "2022-06-17T00:00:00+00:00"),
         "epoch-ms": ("1655424000000", "2022-06-17T00:00:00+00:00"),
         "no-date": ("sometime soon", None),
+        "no-year": ("May 5", None),
     }
     path = _records(
         tmp_path / "dates.jsonl",
@@ -235,8 +236,9 @@ def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning
     assert (report.added, report.failed) == (len(given), [])
     stored = {a.doc_id: a.published_at for a in _store(settings, embedder).articles()}
     assert stored == {key: expected for key, (_, expected) in given.items()}
-    [warning] = [r.getMessage() for r in caplog.records if "not a date" in r.getMessage()]
-    assert "dates.jsonl line 7" in warning and "sometime soon" in warning
+    warnings = [r.getMessage() for r in caplog.records if "not a date" in r.getMessage()]
+    assert len(warnings) == 2 and "dates.jsonl line 7" in warnings[0]
+    assert "sometime soon" in warnings[0] and "'May 5'" in warnings[1]
 
 
 def test_an_id_too_long_to_search_is_refused_and_the_rest_land(
