@@ -219,10 +219,13 @@ def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning
         "words": ("June 17, 2022", "2022-06-17"),
         "day-first": ("17/06/2022", "2022-06-17"),
         "rfc-2822": ("Fri, 17 Jun 2022 10:00:00 GMT", "2022-06-17T10:00:00+00:00"),
+        "us-zone": ("June 17, 2022 10:00 PM EST", "2022-06-17T22:00:00-05:00"),
+        "compact": ("202206171030", "2022-06-17T10:30:00"),
         "epoch": (1655424000, "2022-06-17T00:00:00+00:00"),
         "epoch-ms": ("1655424000000", "2022-06-17T00:00:00+00:00"),
         "no-date": ("sometime soon", None),
         "no-year": ("May 5", None),
+        "ambiguous": ("05/06/2022", None),
     }
     path = _records(
         tmp_path / "dates.jsonl",
@@ -236,9 +239,11 @@ def test_publish_dates_in_other_formats_become_iso_or_are_dropped_with_a_warning
     assert (report.added, report.failed) == (len(given), [])
     stored = {a.doc_id: a.published_at for a in _store(settings, embedder).articles()}
     assert stored == {key: expected for key, (_, expected) in given.items()}
-    warnings = [r.getMessage() for r in caplog.records if "not a date" in r.getMessage()]
-    assert len(warnings) == 2 and "dates.jsonl line 7" in warnings[0]
-    assert "sometime soon" in warnings[0] and "'May 5'" in warnings[1]
+    warnings = [r.getMessage() for r in caplog.records if "stored without one" in r.getMessage()]
+    assert len(warnings) == 3 and "dates.jsonl line 9" in warnings[0], warnings
+    assert "'sometime soon' is not a date" in warnings[0]
+    assert "'May 5' is a date without its year" in warnings[1]
+    assert "'05/06/2022' is ambiguous" in warnings[2]
 
 
 def test_an_id_too_long_to_search_is_refused_and_the_rest_land(
