@@ -17,6 +17,7 @@ DEFAULT_ENCODER = "onnx-int8"
 # Chroma's rule for a collection's name (3-512 of these characters, alphanumeric at both
 # ends), less the ".articles" our manifest collection adds to it.
 _COLLECTION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,501})[a-zA-Z0-9]")
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 # Settings whose values never appear in an error message.
 _SECRET = ("token", "secret", "key")
 
@@ -72,10 +73,11 @@ class Settings(BaseSettings):
     @field_validator("collection", mode="after")
     @classmethod
     def _collection_name(cls, value: str) -> str:
-        if not _COLLECTION.fullmatch(value):
+        if not _COLLECTION.fullmatch(value) or ".." in value or _IPV4.fullmatch(value):
             raise ValueError(
                 "a collection is named with 3-503 letters, digits, '.', '_' or '-', "
-                "starting and ending with a letter or digit"
+                "starting and ending with a letter or digit, with no '..' and not shaped "
+                "like an IP address"
             )
         return value
 

@@ -438,10 +438,15 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
     run = run_console("ingest", "--list", settings=settings, cwd=work, env={"MAX_FILE_MB": "abc"})
     _no_traceback(run)
     assert run.code == 2 and "invalid setting: MAX_FILE_MB='abc'" in run.stderr, run.stderr
-    for script, args in (("ask", ("who?",)), ("ingest", ("--list",))):
-        run = run_console(script, *args, "--collection", "a b", settings=settings, cwd=work)
+    for script, args, name in (
+        ("ask", ("who?",), "a b"),
+        ("ingest", ("--list",), "a b"),
+        ("ask", ("who?",), "a..b"),
+        ("ingest", ("--list",), "10.0.0.1"),
+    ):
+        run = run_console(script, *args, "--collection", name, settings=settings, cwd=work)
         _no_traceback(run)
-        assert run.code == 2 and "COLLECTION='a b': a collection is named" in run.stderr
+        assert run.code == 2 and f"COLLECTION='{name}': a collection is named" in run.stderr
         assert "permissions" not in run.stderr and "empty" not in run.stdout
 
 
