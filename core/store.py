@@ -166,7 +166,9 @@ def _unreachable(exc: BaseException) -> bool:
     """Whether a Chroma client's error means no server answered (not that one refused)."""
     import httpx
 
-    return isinstance(exc, httpx.TransportError | ConnectionError) or "connect" in str(exc)
+    return isinstance(exc, httpx.TransportError | ConnectionError) or str(exc).startswith(
+        "Could not connect to a Chroma server"
+    )
 
 
 def _writer_id() -> str:

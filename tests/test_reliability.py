@@ -209,14 +209,14 @@ def test_a_request_the_chroma_server_refuses_is_not_reported_as_unreachable(
 ) -> None:
     """The server is up but fails a request (its collections were deleted behind the
     bot's back): the error names the server's failure and its cause, instead of telling
-    the operator to start a server that is running."""
+    the operator to start a server that is running (even when the cause mentions
+    "connect", as a collection named for Connecticut does)."""
     import chromadb
 
-    ingest_paths(server_settings, SEED_DIR)
-    searcher = searcher_for(server_settings)
-    other = chromadb.HttpClient(
-        host=server_settings.chroma_host or "localhost", port=server_settings.chroma_port
-    )
+    settings = server_settings.model_copy(update={"collection": "connecticut-news"})
+    ingest_paths(settings, SEED_DIR)
+    searcher = searcher_for(settings)
+    other = chromadb.HttpClient(host=settings.chroma_host or "localhost", port=settings.chroma_port)
     for collection in other.list_collections():
         other.delete_collection(collection if isinstance(collection, str) else collection.name)
     with pytest.raises(StoreUnavailableError, match="failed a request") as raised:
