@@ -332,7 +332,8 @@ def _load_url_item(url: str, settings: Settings) -> list[Article]:
 
 def _parse_line(line: bytes, where: str) -> object:
     try:
-        return json.loads(line.decode("utf-8"))
+        # utf-8-sig: files joined with `cat` keep each one's byte-order mark mid-stream
+        return json.loads(line.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise LoadError(f"{where}: not UTF-8; JSON Lines must be UTF-8") from exc
     except json.JSONDecodeError as exc:
