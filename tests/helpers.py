@@ -108,10 +108,11 @@ def run_console(
 
 
 def interrupt_console(
-    script: str, *args: str, settings: Settings, cwd: Path, after: float, times: int = 1
+    script: str, *args: str, settings: Settings, cwd: Path, times: int = 1
 ) -> Run:
-    """Run a console script reading a standard input that stays open (so it is surely
-    inside its `main`, waiting), then press Ctrl-C `times` times, 0.2 s apart."""
+    """Run a console script reading a standard input that stays open; once it has opened
+    the store (so it is inside its `main`, not importing), press Ctrl-C `times` times,
+    0.2 s apart."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
     clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
     process = subprocess.Popen(
@@ -123,7 +124,11 @@ def interrupt_console(
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(after)
+        deadline = time.monotonic() + 120
+        while not _has_open(process.pid, "chroma.sqlite3"):
+            assert process.poll() is None and time.monotonic() < deadline, "never opened it"
+            time.sleep(0.1)
+        time.sleep(0.5)
         for _ in range(times):
             process.send_signal(signal.SIGINT)
             time.sleep(0.2)
@@ -131,6 +136,15 @@ def interrupt_console(
     finally:
         process.kill()
     return Run(process.returncode, out, err)
+
+
+def _has_open(pid: int, name: str) -> bool:
+    """Whether process `pid` holds a file called `name` open (Linux's /proc)."""
+    try:
+        links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+    except OSError:  # it exited, or a descriptor closed while being read
+        return False
+    return any(link.endswith(name) for link in links)
 
 
 Route = tuple[int, dict[str, str], bytes]  # status, headers, body

@@ -378,10 +378,10 @@ def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
     """Ctrl-C while `ask --batch -` waits for questions, and twice while `ingest -` reads:
     one "interrupted" line and exit status 130, never a traceback or a crash."""
     ingest_paths(settings, SEED_DIR)
-    run = interrupt_console("ask", "--batch", "-", settings=settings, cwd=work, after=4.0)
+    run = interrupt_console("ask", "--batch", "-", settings=settings, cwd=work)
     _no_traceback(run)
     assert run.code == 130 and run.stderr.strip() == "ask: interrupted", run.stderr
-    run = interrupt_console("ingest", "-", settings=settings, cwd=work, after=4.0, times=2)
+    run = interrupt_console("ingest", "-", settings=settings, cwd=work, times=2)
     _no_traceback(run)
     assert run.code == 130 and run.stderr.count("interrupted") == 1, run.stderr
 
