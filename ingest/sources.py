@@ -84,7 +84,7 @@ def _count_file(path: Path, settings: Settings) -> int:
             return 1  # refused unread by its item
         if suffix == ".jsonl":
             with path.open("rb") as handle:  # an empty file is one refused item
-                return max(1, sum(1 for line in handle if line.removeprefix(BOM).strip()))
+                return max(1, sum(1 for line in handle if not _blank(line)))
         value = json.loads(path.read_bytes())
         return len(value) if isinstance(value, list) and value else 1
     except (OSError, ValueError, RecursionError):
@@ -100,6 +100,12 @@ def display_path(path: Path | str) -> str:
     encoder (hashing, Chroma, the terminal) accepts.
     """
     return escape_controls(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+def _blank(data: bytes) -> bool:
+    """Nothing but white space, and the byte-order mark some exporters write at the start
+    of a file (files joined with `cat` carry one per file; `_parse_line` skips it too)."""
+    return not data.replace(BOM, b"").strip()
 
 
 def _refuse(message: str) -> list[Article]:
@@ -260,14 +266,21 @@ def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
         yield Item(label, partial(_refuse, reason))
         return
     if records is None:
-        if not data.removeprefix(BOM).strip():
+        if _blank(data):
             yield Item(label, partial(_refuse, f"{label}: the file is empty"))
             return
         yield from _line_items(data, label, resolved)
         return
+    yield from _array_items(records, label, resolved)
+
+
+def _array_items(records: list[object], label: str, resolved: str | None) -> Iterator[Item]:
+    """One item per record of a JSON array; a record without id or URL is known by
+    `resolved#<number>`, or, from standard input (`resolved` None), by its content."""
     for number, record in enumerate(records, 1):
         where = f"{label} record {number}" if len(records) > 1 else label
-        yield Item(where, partial(_load_record, record, f"{resolved}#{number}", where))
+        known_as = f"{resolved}#{number}" if resolved else None
+        yield Item(where, partial(_load_record, record, known_as, where))
 
 
 def _json_records(data: bytes, label: str) -> list[object]:
@@ -286,11 +299,11 @@ def _json_records(data: bytes, label: str) -> list[object]:
 
 
 def _line_items(data: bytes, label: str, resolved: str | None) -> Iterator[Item]:
-    """One item per non-empty line of JSON Lines (a leading byte-order mark is not part of
-    the first record). A record without id or URL is known by `resolved#L<line>`, or, for
-    standard input (`resolved` None: it has no name), by its content."""
-    for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), 1):
-        if line.strip():
+    """One item per line of JSON Lines that is not `_blank`. A record without id or URL is
+    known by `resolved#L<line>`, or, for standard input (`resolved` None: it has no name),
+    by its content."""
+    for number, line in enumerate(data.split(b"\n"), 1):
+        if not _blank(line):
             where = f"{label} line {number}"
             known_as = f"{resolved}#L{number}" if resolved else None
             yield Item(where, partial(_load_line, line, where, known_as))
@@ -308,17 +321,14 @@ def _record_id(record: object) -> str:
     return content_id(json.dumps(record, sort_keys=True).encode())
 
 
-def _load_stdin_record(record: object, where: str) -> list[Article]:
-    return _load_record(record, _record_id(record), where)
-
-
 def _load_line(line: bytes, where: str, fallback_id: str | None) -> list[Article]:
-    record = _parse_line(line, where)
-    return _load_record(record, fallback_id or _record_id(record), where)
+    return _load_record(_parse_line(line, where), fallback_id, where)
 
 
-def _load_record(record: object, fallback_id: str, where: str) -> list[Article]:
-    return [extract.article_from_record(record, fallback_id, where)]
+def _load_record(record: object, fallback_id: str | None, where: str) -> list[Article]:
+    """A record's article; without an id or URL of its own it is known by `fallback_id`,
+    else (standard input) by its content."""
+    return [extract.article_from_record(record, fallback_id or _record_id(record), where)]
 
 
 def _load_text(data: bytes, label: str) -> list[Article]:
@@ -365,9 +375,7 @@ def _stdin_records(data: bytes) -> Iterator[Item]:
     except LoadError as exc:
         yield Item("stdin", partial(_refuse, str(exc)))
         return
-    for number, record in enumerate(records, 1):
-        where = f"stdin record {number}"
-        yield Item(where, partial(_load_stdin_record, record, where))
+    yield from _array_items(records, "stdin", None)
 
 
 def _load_url(url: str, settings: Settings) -> Article:
