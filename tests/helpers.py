@@ -83,18 +83,15 @@ def run_console(
     """Run one of our console scripts (`ingest`, `ask`) as a person would, on a store
     (`reader_gone`: its output is a pipe whose reader has already closed, as in
     `ask … | head` once head has exited; `prefix`: a command that runs it)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
-    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
-    clean.update(env or {})
     stdout: int = subprocess.PIPE
     if reader_gone:
         read_end, stdout = os.pipe()
         os.close(read_end)
     try:
         done = subprocess.run(
-            [*prefix, str(Path(sys.executable).with_name(script)), *args],
+            [*prefix, _script(script), *args],
             cwd=cwd,
-            env=clean,
+            env=_console_env(settings, env),
             input=stdin if stdin is not None else b"",
             stdout=stdout,
             stderr=subprocess.PIPE,
@@ -107,18 +104,35 @@ def run_console(
     return Run(done.returncode, done.stdout or b"", done.stderr)
 
 
+def _script(name: str) -> str:
+    """One of our console scripts, as installed beside this interpreter."""
+    return str(Path(sys.executable).with_name(name))
+
+
+def _console_env(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a console script runs with: no developer settings, this store."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
+    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
+    clean.update(env or {})
+    return clean
+
+
 def interrupt_console(
-    script: str, *args: str, settings: Settings, cwd: Path, times: int = 1
+    script: str,
+    *args: str,
+    settings: Settings,
+    cwd: Path,
+    times: int = 1,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """Run a console script reading a standard input that stays open; once it has opened
     the store (so it is inside its `main`, not importing), press Ctrl-C `times` times,
-    0.2 s apart."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
-    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
+    0.05 s apart. Each press must reach the running process: a command stops ~0.2 s after
+    the first, and a later press that found it gone would test nothing."""
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name(script)), *args],
+        [_script(script), *args],
         cwd=cwd,
-        env=clean,
+        env=_console_env(settings, env),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -129,9 +143,10 @@ def interrupt_console(
             assert process.poll() is None and time.monotonic() < deadline, "never opened it"
             time.sleep(0.1)
         time.sleep(0.5)
-        for _ in range(times):
-            process.send_signal(signal.SIGINT)
-            time.sleep(0.2)
+        for press in range(1, times + 1):
+            assert process.poll() is None, f"it had stopped before Ctrl-C number {press}"
+            os.kill(process.pid, signal.SIGINT)
+            time.sleep(0.05)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
