@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.guards import Clock
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,19 @@ class Policy:
     Args:
         settings: ALLOWED_CHANNELS, ALLOW_EXTERNAL_USERS, BOT_ADMINS.
         identity: The app's team, org and bot user.
+        profile_ttl: Seconds a person's `users.info` profile is trusted.
+        clock: Monotonic seconds (a test's own clock).
     """
 
-    def __init__(self, settings: Settings, identity: Identity, profile_ttl: float = PROFILE_TTL):
+    def __init__(
+        self,
+        settings: Settings,
+        identity: Identity,
+        profile_ttl: float = PROFILE_TTL,
+        clock: Clock = time.monotonic,
+    ):
         self.settings, self.identity = settings, identity
-        self.profile_ttl = profile_ttl
+        self.profile_ttl, self.clock = profile_ttl, clock
         self._users: dict[str, tuple[float, dict[str, object]]] = {}
         self._lock = threading.Lock()
 
@@ -84,7 +93,7 @@ class Policy:
         for `profile_ttl` seconds, so a change of role or org is seen within that; a failure
         is not cached: one failed lookup must not make a colleague an outsider (or an admin
         not one) for a whole period."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             cached = self._users.get(user)
             if cached is not None and now - cached[0] < self.profile_ttl:

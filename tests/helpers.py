@@ -162,6 +162,16 @@ def _has_open(pid: int, name: str) -> bool:
     return any(link.endswith(name) for link in links)
 
 
+class Clock:
+    """A clock a test moves by hand (`clock.now += 61`)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 Route = tuple[int, dict[str, str], bytes]  # status, headers, body
 
 

@@ -13,14 +13,7 @@ from bot.state import AnswerLog, PostedAnswer, SeenEvents, SharedState, ThreadMe
 from bot.tokens import check_slack_settings
 from core.errors import ConfigError
 from tests.conftest import make_settings
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_a_repeated_event_id_is_seen_once_until_forgotten(tmp_path: Path) -> None:

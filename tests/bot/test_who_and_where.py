@@ -13,6 +13,7 @@ from bot.feedback import FeedbackStore, Vote
 from bot.policy import Identity, Policy
 from tests.bot.conftest import BOT_TOKEN, RunningBot
 from tests.conftest import make_settings
+from tests.helpers import Clock
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
 from tests.slack_standin.socket_mode import FakeSocketMode
@@ -94,12 +95,13 @@ def test_a_change_of_role_is_seen_once_the_cached_profile_expires(
     web, _ = slack
     web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": True}
     client = WebClient(token=BOT_TOKEN, base_url=web.base_url)
-    policy = Policy(make_settings(tmp_path), Identity.of(client), profile_ttl=0.5)
+    clock = Clock()
+    policy = Policy(make_settings(tmp_path), Identity.of(client), profile_ttl=600, clock=clock)
     assert policy.admin(client, "U0EDITOR")
     web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": False}
     assert policy.admin(client, "U0EDITOR")  # still cached: one lookup so far
     assert len(web.calls_to("users.info")) == 1
-    time.sleep(0.6)
+    clock.now += 601
     assert not policy.admin(client, "U0EDITOR")
     assert len(web.calls_to("users.info")) == 2
 
