@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from core.answer import answer_question
+from core.embeddings import Embedder
 from core.query import parse_query
 from core.settings import Settings
 from tests.conftest import SEED_DIR
@@ -286,19 +287,19 @@ def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
 
 
 def test_a_new_replica_looks_again_at_every_write_that_may_still_commit(
-    tmp_path: Path, settings: Settings
+    tmp_path: Path, settings: Settings, embedder: Embedder
 ) -> None:
-    """A replica built from scratch re-reads the log back to the oldest record whose write
-    could still commit (younger than SWEEP_AFTER_SECONDS), however many records came after
-    it, and no further once the records are older than that."""
-    from core.embeddings import load_embedder
+    """The horizon a replica built from scratch re-reads the log from: back to the oldest
+    record whose write could still commit (younger than SWEEP_AFTER_SECONDS), however many
+    records came after it, and no further once the records are older than that. A replica
+    built on a new host then ends caught up with the log. (That the build starts from the
+    horizon is not observed here: every write has committed by then.)"""
     from core.store import SWEEP_AFTER_SECONDS, open_store
 
     ingest_paths(settings, SEED_DIR)
     for n in range(60):  # one log record each
         record = {**FERRY, "id": f"ferry-{n}", "text": f"{FERRY['text']} Boat number {n}."}
         ingest_paths(settings, _write(tmp_path / f"ferry-{n}.jsonl", record))
-    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     store = open_store(settings, embedder.name, embedder.dim)
     try:
         head = store.head()
