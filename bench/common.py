@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import ENV_PREFIXES
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# The developer's settings a bench never passes on to a process it starts: their store,
-# its local index, Slack credentials, encoder and answer model.
-SCRUB = ("CHROMA_", "SLACK_", "EMBEDDING_", "COLLECTION", "ANSWER_", "INDEX_PATH")
+# The developer's settings a bench never passes on to a process it starts, the same the
+# tests keep out: their store, its local index, Slack, encoder, answer model, ingest limits.
+SCRUB = ENV_PREFIXES
 
 
 def log(message: str) -> None:

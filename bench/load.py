@@ -26,7 +26,6 @@ import argparse
 import collections
 import itertools
 import json
-import os
 import re
 import shutil
 import signal
@@ -43,7 +42,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
-from bench.common import BIN, SCRUB, log, machine, percentile, read_jsonl, require_inputs, revision  # noqa: E402
+from bench.common import (  # noqa: E402
+    BIN,
+    log,
+    machine,
+    percentile,
+    read_jsonl,
+    require_inputs,
+    revision,
+    store_env,
+)
+from tests.conftest import free_port  # noqa: E402
 from tests.slack_standin import payloads  # noqa: E402
 from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
 from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
@@ -163,10 +172,8 @@ def _slack_escaped(text: str) -> str:
 
 def start_bot(slack: Slack, store: Path, work: Path) -> subprocess.Popen[bytes]:
     """`bot` as an operator runs it, pointed at the stand-in; returns once it serves."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    env = {k: v for k, v in store_env(store).items() if not k.startswith(_BOT_SETTINGS)}
     env.update(
-        ANONYMIZED_TELEMETRY="False",
-        CHROMA_PATH=str(store),
         SLACK_BOT_TOKEN=BOT_TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_BASE_URL=slack.web.base_url,
@@ -177,7 +184,7 @@ def start_bot(slack: Slack, store: Path, work: Path) -> subprocess.Popen[bytes]:
     if slack.mode == "socket":
         env["SLACK_APP_TOKEN"] = APP_TOKEN
     else:
-        port = _free_port()
+        port = free_port()
         env["PORT"] = str(port)
         slack.bot_url = f"http://127.0.0.1:{port}/slack/events"
     with (work / "bot.log").open("wb") as out:
@@ -188,15 +195,8 @@ def start_bot(slack: Slack, store: Path, work: Path) -> subprocess.Popen[bytes]:
     return process
 
 
-_SCRUB = (*SCRUB, "FEEDBACK_", "ALLOWED_", "PORT")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The bot's own settings a developer may have set, beyond what store_env leaves out.
+_BOT_SETTINGS = ("FEEDBACK_", "ALLOWED_", "PORT")
 
 
 def _wait_until_serving(slack: Slack, process: subprocess.Popen[bytes]) -> None:

@@ -43,6 +43,7 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench.common import (  # noqa: E402
     BIN,
+    asked_at,
     log,
     machine,
     markdown_table,
@@ -133,11 +134,7 @@ def reader_main() -> int:
             anon, mapped = memory_split_mb()
             reply({"rss": current, "peak": peak, "anon": anon, "file": mapped})
             continue
-        now = (
-            datetime.fromisoformat(command["now"]).replace(tzinfo=UTC)
-            if command.get("now")
-            else None
-        )
+        now = asked_at({"question_date": command.get("now")})
         wall, cpu = time.perf_counter(), time.process_time()
         answer = answer_question(command["q"], searcher, now=now)
         reply(
