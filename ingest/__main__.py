@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{modes[0]} adds nothing, so {len(args.inputs)} PATH_OR_URL would be ignored; "
             "run `ingest PATH_OR_URL...` on its own to add them"
         )
-    if not (args.inputs or args.delete or args.list or args.stats or args.reembed):
-        build_parser().print_usage(sys.stderr)
+    if not (args.inputs or modes):
+        parser.print_usage(sys.stderr)
         print(
             "ingest: give files, folders or URLs to add, "
             "or --list / --stats / --delete / --reembed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -163,8 +164,6 @@ def publish_date(value: str, label: str) -> str | None:
 
 def _read_date(value: str) -> datetime:
     """`publish_date`'s parsing; raises ValueError (or `_NotADate`, saying why)."""
-    import warnings
-
     from dateutil import parser
     from dateutil.parser import UnknownTimezoneWarning
 
