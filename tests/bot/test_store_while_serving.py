@@ -159,7 +159,7 @@ def test_the_bot_keeps_answering_while_ingest_runs_and_new_articles_appear(
     stop = threading.Event()
 
     def keep_asking() -> None:
-        while not stop.wait(0.3):  # a steady trickle of questions, as in a newsroom
+        while not stop.wait(0.1):  # a steady trickle of questions, as in a busy newsroom
             replies.append(asker.ask("who was Cienfuegos?", timeout=60))
 
     thread = threading.Thread(target=keep_asking)
