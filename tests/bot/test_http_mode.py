@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import socket
 import threading
@@ -343,3 +344,59 @@ def test_unauthenticated_garbage_gets_a_4xx_and_one_quiet_line(
     logged = bot_log.getvalue() + capsys.readouterr().err
     assert "ERROR" not in logged and "Traceback" not in logged
     assert len(logged.splitlines()) <= 5, logged
+
+
+def _wait_for_lines(log: io.StringIO, marker: str, count: int, timeout: float = 10.0) -> list[str]:
+    """The log's lines holding `marker`, once there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in log.getvalue().splitlines() if marker in line]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_signed_payloads_that_do_not_say_who_or_where_are_dropped_quietly(
+    http_bot: HttpBot,
+    bot_log: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Signed clicks, commands and events without a user, a channel or a response_url: each
+    acked with 200 (not a 500), one warning line each without the body, a private notice
+    where someone can be told, nothing posted, no ERROR and no traceback."""
+    url = http_bot.web.response_url("click")
+    share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
+    vote = {"action_id": "feedback_up", "text": {}, "value": json.dumps({"id": "0" * 16})}
+    no_user = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    del no_user["user"]
+    no_channel = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    del no_channel["channel"], no_channel["container"]["channel_id"]
+    no_url = payloads.block_actions(share, "U0REPORTER", "C0NEWSDESK", url)
+    del no_url["response_url"]
+    vote_no_user = payloads.block_actions(vote, "U0X", "C0NEWSDESK", url)
+    vote_no_user["user"] = "U0X"  # not even an object
+    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0NEWSDESK", url)
+    commands = [
+        {k: v for k, v in command.items() if k != drop} for drop in ("user_id", "channel_id")
+    ]
+    home = payloads.app_home_opened("U0X")
+    del home["user"]
+    mention = payloads.app_mention(FORGED_QUESTION, "U0X", "C0NEWSDESK")
+    del mention["channel"]
+    bodies = [payloads.interactive_body(p) for p in (no_user, no_channel, no_url, vote_no_user)]
+    bodies += [payloads.form_body(c) for c in commands]
+    bodies += [payloads.json_body(payloads.event_callback(e)) for e in (home, mention)]
+    for body, content_type in bodies:
+        assert http_bot.post(body, content_type).status == 200, body[:80]
+    no_response_url = {k: v for k, v in command.items() if k != "response_url"}
+    reply = http_bot.post(*payloads.form_body({**no_response_url, "user_id": "U0REPORTER"}))
+    assert reply.status == 200 and "incomplete" in reply.body
+    [notice] = http_bot.web.wait_for("chat.postEphemeral")
+    assert notice.args["user"] == "U0REPORTER" and "incomplete" in notice.args["text"]
+    dropped = _wait_for_lines(bot_log, "does not say who or where", 7)
+    assert len(dropped) == 7 and all("WARNING" in line for line in dropped)
+    assert len(_wait_for_lines(bot_log, "without a response_url", 1)) == 1
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "ERROR" not in logged and "Traceback" not in logged
+    assert FORGED_QUESTION not in logged and "merger" not in logged
+    assert not http_bot.web.calls_to("chat.postMessage") and "click" not in http_bot.web.responses
