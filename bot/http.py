@@ -24,6 +24,7 @@ import io
 import json
 import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -188,6 +189,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
     def server_activate(self) -> None:
         self._arriving: dict[socket.socket, float] = {}  # connection -> when accepted
         self._arriving_lock = threading.Lock()
+        self.refusals = QuietRefusals()  # a flood of these must not flood the log
         super().server_activate()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -198,11 +200,12 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
             if room:
                 self._arriving[request] = now
         if not room:
+            self.refusals.note(Refused("503 Service Unavailable", "too many requests arriving"))
             _refuse_busy(request)
             self.shutdown_request(request)
             return
         if evicted is not None:
-            log.info("http: cut a request still arriving to make room for a new one")
+            self.refusals.note(Refused("408 Request Timeout", "cut a slow request for a new one"))
             _cut(evicted)
         super().process_request(request, client_address)
 
@@ -236,7 +239,9 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that failed mid-request (cut at its deadline, reset by the client):
         one quiet line, never the standard library's traceback on stderr."""
-        log.info("http: dropped a connection that did not complete its request")
+        late = isinstance(sys.exc_info()[1], TimeoutError)
+        reason = "request did not arrive in time" if late else "connection broke mid-request"
+        self.refusals.note(Refused("408 Request Timeout", reason))
 
 
 def _refuse_busy(request: socket.socket) -> None:

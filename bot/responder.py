@@ -183,8 +183,6 @@ class Responder:
     def ask(self, client: WebClient, question: Question) -> None:
         """A mention, DM, follow-up or assistant-thread message: answer it if it is meant
         for the bot, in its thread (or at the top of a DM)."""
-        if self.revoked:
-            return
         if question.kind == "follow_up" and not self._is_follow_up(question):
             return  # people talking among themselves: not a request to the bot
         problem = None
@@ -355,7 +353,7 @@ class Responder:
         claims), and thank the voter, privately: the click's response_url first."""
         issued = self.issued.recall(vote.answer_id) if vote.answer_id else None
         problem = None
-        if issued is None or vote.vote not in ("up", "down"):
+        if issued is None:
             problem = Problem("vote for an answer I did not give", notices.STALE_BUTTON, True)
         knock = Knock("vote", vote.user_id, team, vote.channel_id)
         refusal = self.gate.check(client, knock, problem)

@@ -456,11 +456,16 @@ def _trickle(conns: list[socket.socket], stop: threading.Event) -> None:
 
 
 def test_trickling_connections_hold_few_threads_for_a_bounded_time(
-    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+    archive: Settings,
+    archive_answerer: ArchiveAnswerer,
+    tmp_path: Path,
+    bot_log: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """50 connections trickling their headers a byte at a time, with the bot's cap at 10:
     40 are turned away at once, the bot's threads stay bounded, every trickler is cut at
-    the 3 s deadline however it trickles, and Slack's signed request is answered meanwhile."""
+    the 3 s deadline however it trickles, and Slack's signed request is answered meanwhile;
+    the log gets a few quiet lines, no traceback."""
     limits = {"max_arriving": 10, "arrival_seconds": 3.0, "evict_after": 0.5}
     with _serve_http(archive, archive_answerer, tmp_path, limits) as bot:
         host, port = bot.url.removeprefix("http://").split(":")
@@ -489,6 +494,9 @@ def test_trickling_connections_hold_few_threads_for_a_bounded_time(
         late = [t for t in ended if t > 1.0]
         assert len(ended) == 50 and len(late) >= 8, ended  # one made room for Slack's
         assert all(2.9 <= t <= 4.0 for t in late[-8:]), late
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "Traceback" not in logged and "ERROR" not in logged
+    assert len([line for line in logged.splitlines() if "refused a request" in line]) <= 4
 
 
 def test_a_body_one_byte_short_is_cut_at_the_deadline(

@@ -82,12 +82,15 @@ def test_share_is_refused_outside_the_allowed_channels(
     start_bot: Callable[..., RunningBot],
 ) -> None:
     """ALLOWED_CHANNELS=C0OK: a signed Share click naming another channel posts nothing
-    there; the clicker is told privately where the bot answers."""
+    there; the clicker is told privately where the bot answers (someone from another
+    organisation is told first that the bot is not theirs)."""
     bot = start_bot(allowed_channels="C0OK")
     share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": QUESTION})}
     bot.click(share, "U0REPORTER", "C0ELSEWHERE", "share", ephemeral=True)
+    bot.click(share, PARTNER, "C0ELSEWHERE", "partner", ephemeral=True, user_team=PARTNER_TEAM)
     [notice] = bot.web.wait_for_response("share")
     assert "<#C0OK>" in notice["text"] and notice["response_type"] == "ephemeral"
+    assert MEMBERS_ONLY in bot.web.wait_for_response("partner")[0]["text"]
     assert not bot.web.calls_to("chat.postMessage")
 
 
