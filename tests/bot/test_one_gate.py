@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from slack_sdk import WebClient
+
 from bot.feedback import FeedbackStore, Vote
-from tests.bot.conftest import RunningBot
+from bot.gate import Gate, Knock, Problem
+from bot.guards import RateLimiter
+from bot.policy import Identity, Policy
+from tests.bot.conftest import BOT_TOKEN, RunningBot
+from tests.conftest import make_settings
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
+from tests.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
 
 QUESTION = "who was Cienfuegos?"
 PARTNER, PARTNER_TEAM = "U0PARTNER", "T0PARTNER"
@@ -125,3 +133,29 @@ def test_votes_for_answers_the_bot_never_gave_are_not_stored(bot: RunningBot) ->
     assert "Thanks" in bot.web.wait_for_response("vote3")[0]["text"]
     [vote] = FeedbackStore(bot.settings.feedback_path).votes()
     assert vote.question == QUESTION and "Cienfuegos" in vote.answer
+
+
+def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path: Path) -> None:
+    """An outsider asking too fast in a channel the bot does not serve hears only that the
+    bot is not theirs, and their refused questions never count against a rate limit;
+    a member's empty question counts (the rate limit comes before the input checks)."""
+    with FakeSlackWebAPI(BOT_TOKEN, "xapp-unused") as web:
+        web.users[PARTNER] = {"id": PARTNER, "team_id": PARTNER_TEAM}
+        client = WebClient(token=BOT_TOKEN, base_url=web.base_url)
+        settings = make_settings(tmp_path, allowed_channels="C0OK", rate_limit_per_minute=1)
+        limiter = RateLimiter(1)
+        revoked = False
+        gate = Gate(settings, Policy(settings, Identity.of(client)), limiter, lambda: revoked)
+        empty = Problem("no question", "ask me something")
+        outsider = Knock("mention", PARTNER, PARTNER_TEAM, "C0ELSEWHERE")
+        assert [gate.check(client, outsider, empty).step for _ in range(3)] == ["outsider"] * 3
+        assert [gate.check(client, Knock("home", PARTNER, None)).step] == ["outsider"]
+        assert limiter.wait_time(PARTNER) == 0  # the refused ones were never counted
+        member = Knock("mention", "U0REPORTER", TEAM_ID, "C0ELSEWHERE")
+        assert gate.check(client, member, empty).step == "channel"
+        member = Knock("mention", "U0REPORTER", TEAM_ID, "C0OK")
+        assert gate.check(client, member, empty).step == "input"
+        assert gate.check(client, member).step == "rate"
+        assert gate.check(client, Knock("vote", "U0REPORTER", TEAM_ID, "C0OK")) is None
+        revoked = True
+        assert gate.check(client, outsider).step == "revoked"
