@@ -47,6 +47,11 @@ def render_home(facts: HomeFacts) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks}
 
 
+def render_refusal_home(notice: str) -> dict[str, Any]:
+    """The Home tab for someone the bot does not serve: why, and nothing of the archive."""
+    return {"type": "home", "blocks": [_section(notice)]}
+
+
 def _holdings(summary: StoreSummary | None) -> str:
     if summary is None:
         return "*What the archive holds*\nThe archive can't be reached right now."

@@ -32,6 +32,8 @@ OUTSIDER = (
     "workspace can ask me for you."
 )
 EDITED = "Updated for the edited question."
+STALE_BUTTON = "That button doesn't work any more. Ask me again, e.g. with `/ask`."
+INCOMPLETE = "Slack's request reached me incomplete, so I couldn't answer it. Please try again."
 ASSISTANT_GREETING = (
     "Hi! Ask me about anything in the newsroom's archive. I quote the sentence that best "
     "answers you, with its sources."

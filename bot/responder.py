@@ -1,19 +1,22 @@
 """What the bot does with a question: decide, guard, show progress, answer, post, remember.
 
-Listeners only unpack Slack's payloads (`bot.inbound`) and call in here. Every path that
-computes or posts an answer passes `admit` (the rate limit) first; errors from the core
+Listeners only unpack Slack's payloads (`bot.inbound`) and call in here. Every surface
+passes the one gate (`bot.gate`: revoked, outsider, allowed channel, rate limit, input
+checks, in that order) before it computes, stores or shows anything; errors from the core
 become friendly replies (and a log line), never raw exception text; posting failures are
 told to the asker privately (`bot.outbox`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,14 +24,23 @@ from slack_sdk import WebClient
 
 from bot import notices
 from bot.feedback import FeedbackStore, Vote
+from bot.gate import Gate, Knock, Problem, Refusal
 from bot.guards import RateLimiter
-from bot.home import MAX_DOWN_VOTES, HomeFacts, render_home
+from bot.home import MAX_DOWN_VOTES, HomeFacts, render_home, render_refusal_home
 from bot.inbound import Question
 from bot.intent import addressed_to_others, asks_for_help, reads_as_question
 from bot.outbox import Outbox, Posted
 from bot.policy import Policy
-from bot.render import Message, render_answer, render_notice
-from bot.state import AnswerLog, PostedAnswer, SharedState, ThreadMemory, Turn
+from bot.render import Message, feedback_value, render_answer, render_notice
+from bot.state import (
+    AnswerLog,
+    IssuedAnswer,
+    IssuedAnswers,
+    PostedAnswer,
+    SharedState,
+    ThreadMemory,
+    Turn,
+)
 from bot.streaming import WrittenReplies
 from core.errors import NewsroomError, StoreUnavailableError
 from core.models import Answer, StoreSummary
@@ -84,6 +96,8 @@ class Responder:
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.threads = ThreadMemory(state)
         self.answers = AnswerLog(state)
+        self.issued = IssuedAnswers(state)
+        self.gate = Gate(settings, policy, self.limiter, lambda: self.revoked)
         self.outbox = Outbox(self.revoke)
         self.revoked = False
         self._on_revoked = on_revoked
@@ -113,27 +127,29 @@ class Responder:
 
     # -- policy --------------------------------------------------------------------------
 
-    def admit(self, user: str) -> str | None:
-        """The one gate every path that computes or posts an answer passes first.
+    def _knock(self, question: Question) -> Knock:
+        return Knock(question.kind, question.user, question.team, question.channel)
 
-        Returns:
-            None when the user may have an answer now (it is counted); else the notice to
-            give them, or "" when they were already told during this stretch.
-        """
-        wait = self.limiter.wait_time(user)
-        if not wait:
-            return None
-        log.info("rate limited user %s for %.0f s", user, wait)
-        if not self.limiter.first_refusal(user):
-            return ""
-        return notices.rate_limited(wait, self.settings.rate_limit_per_minute)
-
-    def _admitted(self, client: WebClient, question: Question) -> bool:
-        """`admit`, telling the asker privately (once a stretch) when they must wait."""
-        notice = self.admit(question.user)
-        if notice:
-            self.outbox.whisper(client, question.channel, question.user, notice, question.thread_ts)
-        return notice is None
+    def _refused_in_conversation(
+        self, client: WebClient, question: Question, problem: Problem | None = None
+    ) -> bool:
+        """The gate for a message: True (the asker told where they should be) when refused."""
+        refusal = self.gate.check(client, self._knock(question), problem)
+        if refusal is None:
+            return False
+        channel, user, thread = question.channel, question.user, question.thread_ts
+        if not refusal.notice:
+            return True
+        if refusal.step == "outsider":
+            self.outbox.tell(client, user, refusal.notice, channel=channel, dm=False)
+        elif refusal.step == "channel":
+            if question.kind == "mention":
+                self.outbox.whisper(client, channel, user, refusal.notice)
+        elif refusal.step == "rate":
+            self.outbox.whisper(client, channel, user, refusal.notice, thread)
+        else:
+            self.outbox.post(client, channel, thread, render_notice(refusal.notice))
+        return True
 
     def revoke(self, reason: str) -> None:
         """Slack revoked the token (uninstalled, or `reason` from a call): go idle, once."""
@@ -148,24 +164,6 @@ class Responder:
         )
         if self._on_revoked is not None:
             self._on_revoked()
-
-    def _welcome(self, client: WebClient, question: Question) -> bool:
-        """Whether to answer this message at all; says why not where the asker should know."""
-        if self.revoked:
-            return False
-        if question.kind == "follow_up" and not self._is_follow_up(question):
-            return False
-        if not self.policy.insider(client, question.user, question.team):
-            self.outbox.tell(
-                client, question.user, notices.OUTSIDER, channel=question.channel, dm=False
-            )
-            return False
-        if not self.policy.allowed(question.channel):
-            if question.kind == "mention":
-                text = notices.not_allowed(self.settings.allowed_channels)
-                self.outbox.whisper(client, question.channel, question.user, text)
-            return False
-        return True
 
     def _is_follow_up(self, question: Question) -> bool:
         """A reply in a thread the bot answered, by the same person, that reads as a
@@ -185,16 +183,16 @@ class Responder:
     def ask(self, client: WebClient, question: Question) -> None:
         """A mention, DM, follow-up or assistant-thread message: answer it if it is meant
         for the bot, in its thread (or at the top of a DM)."""
-        if not self._welcome(client, question):
+        if question.kind == "follow_up" and not self._is_follow_up(question):
+            return  # people talking among themselves: not a request to the bot
+        problem = None
+        if not question.text:
+            empty = notices.FILES_ONLY if question.files else notices.EMPTY_QUESTION
+            problem = Problem("no question", empty)
+        if self._refused_in_conversation(client, question, problem):
             return
         if asks_for_help(question.text):
             self.outbox.post(client, question.channel, question.thread_ts, self._usage())
-            return
-        if not question.text:
-            empty = notices.FILES_ONLY if question.files else notices.EMPTY_QUESTION
-            self.outbox.post(client, question.channel, question.thread_ts, render_notice(empty))
-            return
-        if not self._admitted(client, question):
             return
         self._converse(client, question)
 
@@ -213,7 +211,7 @@ class Responder:
             return
         if asks_for_help(question.text):
             return
-        if not self._admitted(client, question):
+        if self._refused_in_conversation(client, question):
             return
         with self._progress(client, question):
             message = self._compose(question.text, context=earlier.context, note=notices.EDITED)
@@ -297,19 +295,16 @@ class Responder:
         self, client: WebClient, question: Question, response_url: str, shareable: bool
     ) -> str:
         """`/ask`: the text to acknowledge it with; the answer follows to `response_url`."""
-        if self.revoked:
-            return ""
-        if not self.policy.insider(client, question.user, question.team):
-            return notices.OUTSIDER
+        problem = None
         if not question.text:
-            return notices.EMPTY_QUESTION
+            problem = Problem("no question", notices.EMPTY_QUESTION)
+        elif not response_url:
+            problem = Problem("no response_url", notices.INCOMPLETE, forged=True)
+        refusal = self.gate.check(client, self._knock(question), problem)
+        if refusal is not None:
+            return refusal.notice
         if asks_for_help(question.text):
             return notices.usage(self.bot)
-        if not self.policy.allowed(question.channel):
-            return notices.not_allowed(self.settings.allowed_channels)
-        notice = self.admit(question.user)
-        if notice is not None:
-            return notice
         self.later(self._answer_privately, question.text, response_url, shareable)
         return notices.searching(question.text)
 
@@ -327,15 +322,15 @@ class Responder:
         self, client: WebClient, question: Question, response_url: str, channel_name: str
     ) -> None:
         """The share button: post the answer in the channel, with who asked what."""
-        if self.revoked:
-            return
-        if not self.policy.insider(client, question.user, question.team):
-            self.outbox.tell(client, question.user, notices.OUTSIDER, response_url=response_url)
-            return
-        notice = self.admit(question.user)
-        if notice is not None:
-            if notice:
-                self.outbox.tell(client, question.user, notice, response_url=response_url)
+        problem = None
+        if not question.text:
+            problem = Problem("share without a question", notices.STALE_BUTTON, forged=True)
+        elif not response_url:
+            problem = Problem("share without a response_url", notices.INCOMPLETE, forged=True)
+        knock = Knock("share", question.user, question.team, question.channel)
+        refusal = self.gate.check(client, knock, problem)
+        if refusal is not None:
+            self._tell_clicker(client, question.user, question.channel, None, response_url, refusal)
             return
         message = self._compose(question.text, asked_by=question.user)
         posted = self.outbox.post(client, question.channel, None, message)
@@ -347,9 +342,28 @@ class Responder:
         self.outbox.respond(response_url, delete_original=True)
 
     def vote(
-        self, client: WebClient, vote: Vote, thread_ts: str | None, response_url: str | None
+        self,
+        client: WebClient,
+        vote: Vote,
+        team: str | None,
+        thread_ts: str | None,
+        response_url: str | None,
     ) -> None:
-        """Store a 👍/👎 and thank the voter, privately: the click's response_url first."""
+        """Store a 👍/👎 on an answer the bot gave, with what it said (not what the click
+        claims), and thank the voter, privately: the click's response_url first."""
+        issued = self.issued.recall(vote.answer_id) if vote.answer_id else None
+        problem = None
+        if issued is None:
+            problem = Problem("vote for an answer I did not give", notices.STALE_BUTTON, True)
+        knock = Knock("vote", vote.user_id, team, vote.channel_id)
+        refusal = self.gate.check(client, knock, problem)
+        if refusal is not None:
+            self._tell_clicker(
+                client, vote.user_id, vote.channel_id, thread_ts, response_url, refusal
+            )
+            return
+        assert issued is not None  # the gate refuses a vote without one
+        vote = replace(vote, question=issued.question, answer=issued.answer)
         self.feedback.record(vote)
         log.info("feedback %s on answer %s from %s", vote.vote, vote.answer_id, vote.user_id)
         self.outbox.tell(
@@ -361,6 +375,27 @@ class Responder:
             response_url=response_url,
             dm=False,
         )
+
+    def _tell_clicker(
+        self,
+        client: WebClient,
+        user: str,
+        channel: str | None,
+        thread_ts: str | None,
+        response_url: str | None,
+        refusal: Refusal,
+    ) -> None:
+        """Tell whoever clicked a button why nothing happened, privately (if at all)."""
+        if refusal.notice:
+            self.outbox.tell(
+                client,
+                user,
+                refusal.notice,
+                channel=channel,
+                thread_ts=thread_ts,
+                response_url=response_url or None,
+                dm=False,
+            )
 
     # -- answering -----------------------------------------------------------------------
 
@@ -374,7 +409,7 @@ class Responder:
         note: str | None = None,
     ) -> Message:
         """Answer a question and render it; failures become a friendly notice. Callers
-        have passed `admit` first.
+        have passed the gate first.
 
         Args:
             question: The plain question.
@@ -444,11 +479,15 @@ class Responder:
         note: str | None = None,
         streamed: bool = False,
     ) -> Message:
-        """An answer as a message with a fresh feedback id (`streamed`: its written part
-        is streamed above the blocks)."""
+        """An answer as a message with a fresh feedback id, remembered so that only votes
+        on answers the bot gave count (`streamed`: its written part is streamed above the
+        blocks)."""
+        answer_id = uuid.uuid4().hex[:16]
+        shown = json.loads(feedback_value(answer_id, answer))
+        self.issued.remember(answer_id, IssuedAnswer(shown["q"], shown["a"]))
         return render_answer(
             answer,
-            uuid.uuid4().hex[:16],
+            answer_id,
             native_feedback=self.outbox.native_feedback,
             share=share,
             asked_by=asked_by,
@@ -463,8 +502,12 @@ class Responder:
     # -- App Home and the assistant view -------------------------------------------------
 
     def show_home(self, client: WebClient, user: str) -> None:
-        """Publish the App Home tab for `user` (the feedback summary for admins only)."""
-        if self.revoked:
+        """Publish the App Home tab for `user` (the feedback summary for admins only);
+        someone from another organisation sees only that the bot is not theirs."""
+        refusal = self.gate.check(client, Knock("home", user, None))
+        if refusal is not None:
+            if refusal.notice:
+                self.outbox.publish(client, user, render_refusal_home(refusal.notice))
             return
         facts = HomeFacts(self.bot, self.summarize())
         if self.policy.admin(client, user):
@@ -474,9 +517,12 @@ class Responder:
             facts.recent_down = list(reversed(down))
         self.outbox.publish(client, user, render_home(facts))
 
-    def greet(self, client: WebClient, channel: str, thread_ts: str) -> None:
+    def greet(self, client: WebClient, user: str, channel: str, thread_ts: str) -> None:
         """A new assistant thread: say hello and offer suggested prompts."""
-        if self.revoked:
+        refusal = self.gate.check(client, Knock("greeting", user, None, channel))
+        if refusal is not None:
+            if refusal.notice:
+                self.outbox.post(client, channel, thread_ts, render_notice(refusal.notice))
             return
         self.outbox.post(client, channel, thread_ts, render_notice(notices.ASSISTANT_GREETING))
         self.outbox.suggest(client, channel, thread_ts, SUGGESTED_PROMPTS)

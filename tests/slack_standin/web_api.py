@@ -173,7 +173,8 @@ class FakeSlackWebAPI:
         self.scopes: set[str] = set(SCOPES)
         self.native_feedback = True  # the workspace knows context_actions/feedback_buttons
         self.revoked = False  # the app was uninstalled: every token is dead
-        self.users: dict[str, dict[str, Any]] = {}  # users.info answers, by user id
+        self.users: dict[str, dict[str, Any]] = {}  # users.info answers, by user id (over
+        # a plain member of TEAM_ID)
         self.enterprise_id: str | None = None  # set: the workspace belongs to this org
         self._issued: dict[str, tuple[str, float]] = {}  # response_url key -> (name, issued)
         self._used: dict[str, int] = {}
@@ -341,9 +342,10 @@ class FakeSlackWebAPI:
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
-        if method == "users.info":
-            user = self.users.get(str(args.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.info":  # anyone not scripted is a plain member of the workspace
+            user_id = str(args.get("user"))
+            user = {"id": user_id, "team_id": TEAM_ID, **self.users.get(user_id, {})}
+            return {"ok": True, "user": user}
         if method in ("reactions.add", "reactions.remove", "views.publish") or method.startswith(
             "assistant.threads."
         ):
