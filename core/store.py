@@ -124,6 +124,15 @@ def to_timestamp(published_at: str | None) -> int | None:
     return int(moment.timestamp())
 
 
+STORE_FILE = "chroma.sqlite3"  # what an embedded Chroma store's folder holds once created
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether the embedded store's folder holds a store (opening one creates it there); a
+    Chroma server is always taken to hold one: it is asked."""
+    return settings.server_mode or (settings.chroma_path / STORE_FILE).is_file()
+
+
 def _connect(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings

@@ -19,7 +19,7 @@ from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.replica import IndexBusyError
 from core.settings import Settings, load_settings
-from core.store import Store, open_store
+from core.store import Store, open_store, store_exists
 from core.text import counted, escape_controls, one_line
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
@@ -88,10 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
+        if modes and not store_exists(settings):
+            return _no_store(f"there is no store at {settings.chroma_path}", modes[0])
         embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
         if args.reembed:
             return _reembed(settings, embedder, quiet=args.quiet)
-        store = open_store(settings, embedder.name, embedder.dim)
+        # Only adding creates a store or a collection: the other modes read or remove.
+        store = open_store(settings, embedder.name, embedder.dim, create=not modes)
+        if args.delete and not store.exists:
+            where = f"there is no collection '{settings.collection}' in {settings.store_label}"
+            return _no_store(where, modes[0])
         if args.delete:
             return _delete(store, args.delete, _local_index(settings, store))
         if args.list:
@@ -109,6 +115,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _no_store(where: str, mode: str) -> int:
+    """One line for a mode that needs a store which is not there (none is created)."""
+    verb = {"--delete": "delete", "--list": "list", "--stats": "show", "--reembed": "re-embed"}
+    print(
+        f"ingest: {where}, so nothing to {verb[mode]}; set CHROMA_PATH (or --collection) to "
+        "where the articles are, or add some with `ingest PATH_OR_URL`",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _ingest(
