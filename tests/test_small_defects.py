@@ -1,0 +1,126 @@
+"""Small defects an operator meets at the console: each gets one clear line, no traceback.
+
+The real console scripts (`ingest`, `bot feedback`) on a real store in a temp dir.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from bot.feedback import FeedbackStore, Vote
+from core.embeddings import Embedder
+from core.settings import Settings
+from core.store import open_store
+from tests.documents import make_pdf
+from tests.helpers import Run, run_console
+
+STORY = (
+    "The harbor board approved the new ferry schedule on Tuesday after a long debate "
+    "about fares, the night crossings and the future of the old terminal building. "
+)
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A clean working folder (no `.env`) to run the commands from."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+def _no_traceback(run: Run) -> None:
+    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
+
+
+def _failures(run: Run) -> list[str]:
+    return [line for line in run.stderr.splitlines() if line.startswith("  failed: ")]
+
+
+def test_the_feedback_report_escapes_forged_user_and_channel_ids(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """`bot feedback` printed a vote's user and channel ids raw: an id forged with escape
+    sequences retitled or rewrote the operator's terminal. They are shown escaped."""
+    feedback = tmp_path / "feedback.sqlite3"
+    forged_user = "U1\x1b]0;owned\x07\x1b[2J"
+    forged_channel = "C1\r\x9b31m\u202e"
+    FeedbackStore(feedback).record(
+        Vote("a1", forged_user, "down", "who paid?", "nobody", forged_channel)
+    )
+    run = run_console(
+        "bot", "feedback", settings=settings, cwd=work, env={"FEEDBACK_DB": str(feedback)}
+    )
+    _no_traceback(run)
+    assert run.code == 0, run.stderr
+    assert not any(c in run.stdout for c in "\x1b\x07\r\x9b\u202e"), repr(run.stdout)
+    assert "by U1\\x1b]0;owned\\x07\\x1b[2J in C1\\r\\x9b31m\\u202e" in run.stdout, run.stdout
+
+
+def test_an_encrypted_pdf_is_called_encrypted(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """A password-protected PDF was told "not a readable PDF … check that the file is
+    complete", sending its owner after a download that was fine."""
+    plain = make_pdf([STORY, STORY], title="Harbor board")
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(plain)))
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
+    locked = io.BytesIO()
+    writer.write(locked)
+    (tmp_path / "locked.pdf").write_bytes(locked.getvalue())
+    run = run_console("ingest", str(tmp_path / "locked.pdf"), settings=settings, cwd=work)
+    _no_traceback(run)
+    [failure] = _failures(run)
+    assert run.code == 1 and "locked.pdf: the PDF is encrypted (password-protected)" in failure
+    assert "complete" not in failure, failure
+
+
+def test_a_date_with_an_impossible_offset_is_dropped_not_the_record(
+    tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """A published_at with offset +25:00 failed the whole record ("could not be read
+    (ValueError)"); now the article lands undated, with one warning naming the date."""
+    records = tmp_path / "news.jsonl"
+    rows = [
+        {"id": "iso", "text": STORY, "published_at": "2022-06-17T08:30:00+25:00"},
+        {"id": "words", "text": STORY + " Again.", "published_at": "June 17, 2022 10:00 +2500"},
+    ]
+    records.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run = run_console("ingest", str(records), settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 0 and "2 added" in run.stdout and not _failures(run), run.stderr
+    warnings = run.stderr.splitlines()
+    assert len(warnings) == 2 and all("offset of a day or more" in w for w in warnings)
+    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    try:
+        assert {a.doc_id: a.published_at for a in store.articles()} == {
+            "iso": None,
+            "words": None,
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "verb"),
+    [(("--delete", "x"), "delete"), (("--list",), "list"), (("--stats",), "show")],
+)
+def test_deleting_or_listing_where_there_is_no_store_creates_none(
+    tmp_path: Path, work: Path, settings: Settings, args: tuple[str, ...], verb: str
+) -> None:
+    """`ingest --delete x` with CHROMA_PATH naming a folder that does not exist (a typo)
+    created an empty store and its local index there, and said only that 'x' was not
+    stored. It says there is no store, and creates nothing."""
+    run = run_console("ingest", *args, settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 2, run.stderr
+    assert run.stderr.splitlines() == [
+        f"ingest: there is no store at {settings.chroma_path}, so nothing to {verb}; set "
+        "CHROMA_PATH (or --collection) to where the articles are, or add some with "
+        "`ingest PATH_OR_URL`"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd"]
