@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
@@ -150,12 +151,27 @@ def _ingest(
     )
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
-    for _label, reason in report.failed:
-        print(f"  failed: {escape_controls(reason)}", file=sys.stderr)
+    _print_failures(report.failed)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)
+    if report.halted:
+        print(
+            f"ingest: stopped early, as the store could not be written; {report.not_tried} "
+            "not tried. What was committed stays: fix the store, then run the same command "
+            "again",
+            file=sys.stderr,
+        )
     print(f"ingest: {report.line()} into '{settings.collection}' at {settings.store_label}")
     return 1 if report.failed else 0
+
+
+def _print_failures(failed: list[tuple[str, str]]) -> None:
+    """One line per reason: a reason that does not name its input (the store's own error)
+    is printed once with how many inputs it failed, not once per input."""
+    counts = Counter(reason for _label, reason in failed)
+    for reason, count in counts.items():
+        times = f" ({count} inputs)" if count > 1 else ""
+        print(f"  failed: {escape_controls(reason)}{times}", file=sys.stderr)
 
 
 def _local_index(settings: Settings, store: Store) -> LiveArchive:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from bot.feedback import FeedbackStore, Vote
 from core.embeddings import Embedder
 from core.settings import Settings
 from core.store import open_store
+from tests.conftest import make_settings
 from tests.documents import make_pdf
 from tests.helpers import Run, run_console
 
@@ -124,3 +128,66 @@ def test_deleting_or_listing_where_there_is_no_store_creates_none(
         "`ingest PATH_OR_URL`"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cwd"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on its own 16 MB tmpfs (root only), unmounted afterwards."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mount.stderr.decode()[:100]}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> None:
+    """Write a filler file until the disk has no room left, then give back `leave` bytes
+    (room to open the store and read it, none to write a batch)."""
+    filler = disk / "filler"
+    with open(filler, "wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    os.truncate(filler, max(filler.stat().st_size - leave, 0))
+
+
+def test_a_full_store_disk_is_one_line_and_the_rest_are_not_tried(
+    tmp_path: Path, work: Path, small_disk: Path
+) -> None:
+    """With the store's disk full, `ingest` of 600 records printed 600 identical failed
+    lines (and tried every batch). Now one line with the count, the disk named as full, a
+    line saying it stopped early, and a summary counting those not tried."""
+    settings = make_settings(small_disk, index_path=tmp_path / "index")
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps({"id": "first", "text": STORY}) + "\n", encoding="utf-8")
+    assert run_console("ingest", str(first), settings=settings, cwd=work).code == 0
+    _fill(small_disk, leave=192 * 1024)
+    records = tmp_path / "many.jsonl"
+    records.write_text(
+        "".join(
+            json.dumps({"id": f"a{n}", "text": f"{STORY} Story number {n}."}) + "\n"
+            for n in range(600)
+        ),
+        encoding="utf-8",
+    )
+    run = run_console("ingest", "--quiet", str(records), settings=settings, cwd=work)
+    _no_traceback(run)
+    assert run.code == 1, run.stderr
+    [failure] = _failures(run)
+    assert "its disk is full" in failure and failure.endswith("(256 inputs)"), failure
+    assert len(run.stderr.splitlines()) == 2, run.stderr
+    assert "ingest: stopped early, as the store could not be written; 344 not tried" in (run.stderr)
+    assert "0 added, 0 updated, 0 unchanged, 256 failed, 344 not tried;" in run.stdout
