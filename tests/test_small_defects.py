@@ -9,6 +9,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from pypdf import PdfReader, PdfWriter
 
 from bot.feedback import FeedbackStore, Vote
 from core.embeddings import Embedder
+from core.models import Article
 from core.settings import Settings
 from core.store import open_store
+from ingest.chunking import LONGEST_TOKENIZED, Budget, split_article
 from tests.conftest import make_settings
 from tests.documents import make_pdf
 from tests.helpers import Run, run_console
@@ -191,3 +194,55 @@ def test_a_full_store_disk_is_one_line_and_the_rest_are_not_tried(
     assert len(run.stderr.splitlines()) == 2, run.stderr
     assert "ingest: stopped early, as the store could not be written; 344 not tried" in (run.stderr)
     assert "0 added, 0 updated, 0 unchanged, 256 failed, 344 not tried;" in run.stdout
+
+
+# Runs a command and prints its peak RSS (KB) last on stderr: the wrapper's only child.
+_PEAK_RSS = (
+    "import resource, subprocess, sys; code = subprocess.run(sys.argv[1:]).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def test_a_huge_one_word_record_is_refused_before_it_is_tokenized(
+    tmp_path: Path, work: Path, settings: Settings
+) -> None:
+    """A 15 MB record of one "word" took ingest to 1.4 GB RSS and ~25 s before it was
+    refused for its chunk count; it is refused from its length, at about the RSS of an
+    ingest of one small file (~300 MB)."""
+    record = tmp_path / "huge.jsonl"
+    record.write_text(json.dumps({"id": "huge", "text": "a" * 15_000_000}) + "\n")
+    run = run_console(
+        "ingest", str(record), settings=settings, cwd=work, prefix=(sys.executable, "-c", _PEAK_RSS)
+    )
+    _no_traceback(run)
+    *lines, peak = run.stderr.splitlines()
+    [failure] = _failures(run)
+    assert run.code == 1 and "huge: 15,000,000 characters would make at least" in failure
+    assert lines == [failure], run.stderr
+    assert int(peak) < 700_000, f"peak RSS {int(peak) // 1024} MB"
+
+
+def test_no_text_given_to_the_tokenizer_is_longer_than_a_sentence_can_be(
+    embedder: Embedder,
+) -> None:
+    """With MAX_CHUNKS_PER_ARTICLE raised so that a 1 MB one-word article is taken, the
+    tokenizer is never given more than LONGEST_TOKENIZED characters at once (its memory
+    grows with what it is given), and the article is still cut into chunks."""
+    longest = 0
+
+    def count_tokens(texts: list[str]) -> list[int]:
+        nonlocal longest
+        longest = max([longest, *map(len, texts)])
+        return embedder.count_tokens(texts)
+
+    def token_offsets(text: str) -> list[tuple[int, int]]:
+        nonlocal longest
+        longest = max(longest, len(text))
+        return embedder.token_offsets(text)
+
+    article = Article(doc_id="word", title="A word", text="a" * 1_000_000)
+    budget = Budget(hard=embedder.content_tokens)
+    chunks = split_article(article, count_tokens, token_offsets, budget, max_chunks=100_000)
+    assert longest <= LONGEST_TOKENIZED
+    assert "".join(c.text for c in chunks) == article.text
