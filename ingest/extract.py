@@ -112,7 +112,7 @@ def _tidy(article: Article, label: str = "") -> Article:
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d+(\.\d+)?")
+_DIGITS = re.compile(r"-?\d+(\.\d+)?")  # a minus: epoch seconds before 1970
 _COMPACT = re.compile(r"(19|20)\d{6}(\d{2}){0,3}")  # 20220617, 202206171030, …
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _NUMERIC_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
@@ -184,9 +184,9 @@ def _read_date(value: str) -> datetime:
                 return datetime.strptime(value, "%Y%m%d%H%M%S"[: len(value) - 2])
             except ValueError:
                 pass  # not a calendar date: perhaps epoch seconds after all
-        if 9 <= len(value.split(".")[0]) <= 13:
+        if 9 <= len(value.split(".")[0].lstrip("-")) <= 13:
             seconds = float(value)
-            return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+            return datetime.fromtimestamp(seconds / 1000 if abs(seconds) > 1e11 else seconds, UTC)
         raise _NotADate("not a date")
     if not _YEAR.search(value):
         try:

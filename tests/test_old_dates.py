@@ -76,6 +76,25 @@ def test_articles_before_1970_pass_the_date_filters(tmp_path: Path, settings: Se
         searcher.close()
 
 
+def test_epoch_seconds_before_1970_are_read_as_dates(tmp_path: Path, settings: Settings) -> None:
+    """A record dated in (negative) epoch seconds was stored undated; it is read as a date,
+    as positive epoch seconds and milliseconds are."""
+    path = tmp_path / "epoch.jsonl"
+    rows = [
+        {"id": "seconds", "text": STORY, "published_at": -868838400},
+        {"id": "millis", "text": STORY + " Again.", "published_at": "-868838400000"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ingest_paths(settings, path)
+    searcher = searcher_for(settings)
+    try:
+        found = searcher.search(parse_query("harbor ferry before:1942-06-22"), k=10).passages
+        assert {p.doc_id for p in found} == {"seconds", "millis"}
+        assert searcher.summary().oldest == "1942-06-21"
+    finally:
+        searcher.close()
+
+
 def test_articles_before_1970_pass_the_filters_on_chunks_newer_than_the_client(
     tmp_path: Path, settings: Settings
 ) -> None:
