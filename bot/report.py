@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from bot.feedback import FeedbackStore, Vote
+from core.text import escape_controls
 
 _SPAN = re.compile(r"(\d+)\s*([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -50,10 +51,11 @@ def feedback_report(store: FeedbackStore, since: datetime, everything: bool = Fa
 
 def _entry(vote: Vote) -> list[str]:
     mark = "👍" if vote.vote == "up" else "👎"
-    where = f" in {vote.channel_id}" if vote.channel_id else ""
+    # Ids come from a click's payload: whoever forged one chose every character of them.
+    where = f" in {escape_controls(vote.channel_id)}" if vote.channel_id else ""
     return [
         "",
-        f"{mark} {vote.clicked_at} by {vote.user_id}{where}",
+        f"{mark} {escape_controls(vote.clicked_at)} by {escape_controls(vote.user_id)}{where}",
         f"  question: {_printable(vote.question)}",
         f"  answer:   {_printable(vote.answer) or '(nothing found)'}",
     ]

@@ -50,11 +50,14 @@ from core.text import words
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: undated articles hold UNDATED, not -1 (1969-12-31T23:59:59)
 _WRITER_HEAP = 64_000_000
 _LOCK_WAIT_SECONDS = 30.0
 _APPLY_BATCH = 200  # articles fetched from the store per call
-UNDATED = -1
+# An undated article's publish time: the smallest 64-bit integer, below every real date
+# (0001-01-01 is -62135596800), so articles published before 1970 keep their dates.
+UNDATED = -(2**63)
+EARLIEST = UNDATED + 1  # the lowest bound of a date filter: every dated article is above it
 _SCALE = np.dtype("<f4")  # a packed vector: its scale, then one int8 per dimension
 
 
@@ -80,7 +83,7 @@ class Filters:
         ts = UNDATED if published_ts is None else published_ts
         if self.since is not None and ts < self.since:
             return False
-        if self.before is not None and not 0 <= ts < self.before:
+        if self.before is not None and not EARLIEST <= ts < self.before:
             return False
         if self.sources:
             terms = set(origin_terms(source, url))
@@ -512,7 +515,7 @@ class LocalIndex:
         t = self._t
         clauses = []
         if filters.since is not None or filters.before is not None:
-            low = filters.since if filters.since is not None else 0
+            low = filters.since if filters.since is not None else EARLIEST
             high = filters.before - 1 if filters.before is not None else None
             clauses.append(
                 (t.Occur.Must, t.Query.range_query(schema, "ts", t.FieldType.Integer, low, high))
@@ -623,7 +626,7 @@ class LocalIndex:
         """The oldest and newest publish dates, by a pass over the articles' date column."""
         t = self._t
         searcher = self._articles.searcher()
-        dated = t.Query.range_query(self.article_schema, "ts", t.FieldType.Integer, 0, None)
+        dated = t.Query.range_query(self.article_schema, "ts", t.FieldType.Integer, EARLIEST, None)
         ends: list[str | None] = []
         for order in (t.Order.Asc, t.Order.Desc):
             hits = searcher.search(dated, 1, count=False, order_by_field="ts", order=order).hits

@@ -27,11 +27,13 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -124,6 +126,15 @@ def to_timestamp(published_at: str | None) -> int | None:
     return int(moment.timestamp())
 
 
+STORE_FILE = "chroma.sqlite3"  # what an embedded Chroma store's folder holds once created
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether the embedded store's folder holds a store (opening one creates it there); a
+    Chroma server is always taken to hold one: it is asked."""
+    return settings.server_mode or (settings.chroma_path / STORE_FILE).is_file()
+
+
 def _connect(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -157,9 +168,30 @@ def unavailable(settings: Settings, exc: BaseException | None = None) -> StoreUn
             f"--port {settings.chroma_port}`, or unset CHROMA_HOST to use the embedded store."
         )
     else:
-        hint = f"Cannot open the embedded store at {settings.chroma_path}{cause}."
-        hint += " Check the folder's permissions, or set CHROMA_PATH."
+        free = _free_bytes(settings.chroma_path)
+        if free is not None and free < _LOW_DISK_BYTES:  # Chroma's own error hides ENOSPC
+            hint = (
+                f"Cannot write the embedded store at {settings.chroma_path}{cause}: its disk "
+                f"is full ({free // 1024} KB free). Free some space there, or set CHROMA_PATH."
+            )
+        else:
+            hint = f"Cannot open the embedded store at {settings.chroma_path}{cause}."
+            hint += " Check the folder's permissions, or set CHROMA_PATH."
     return StoreUnavailableError(hint)
+
+
+_LOW_DISK_BYTES = 8 * 1024 * 1024  # under this, a failed write is put down to a full disk
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Bytes free on the disk holding `folder` (or its nearest existing parent)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            try:
+                return shutil.disk_usage(candidate).free
+            except OSError:
+                return None
+    return None
 
 
 def _unreachable(exc: BaseException) -> bool:
