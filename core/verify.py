@@ -68,9 +68,9 @@ _WORD = re.compile(r"[^\W_][\w'’.&-]*[^\W_]|[^\W_]")
 _TLDS = "com|org|net|gov|edu|int|mil|io|co|uk|us|eu|info|biz|news|app|dev|ly|me|tv|example"
 # A web address, "www." name, e-mail address or bare domain ("phish.example/reset").
 LINKS = re.compile(
-    r"\b(?:https?://|ftp://|www\.)[^\s<>\"'”’)\]]+"
+    r"\b(?:https?://|ftp://|www\.)[^\s<>|\"'”’)\]]+"
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    rf"|\b(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>\"'”’)\]]*)?",
+    rf"|\b(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>|\"'”’)\]]*)?",
     re.IGNORECASE,
 )
 _NEGATIONS = frozenset(
