@@ -81,6 +81,9 @@ def _raw_tokens(text: str) -> list[str]:
         if match["currency"]:
             out.append(_CURRENCIES[match["currency"]])
         elif match["digits"]:
+            if not _fraction(match["digits"]):  # "2024/25", "24/7": two numbers
+                out += [f"={_digits(part, '')}" for part in match["digits"].split("/")]
+                continue
             value = _digits(match["digits"], match["suffix"].lower())
             if value is not None:
                 out.append(f"={-value if negative else value}")
@@ -90,6 +93,14 @@ def _raw_tokens(text: str) -> list[str]:
             out.append(match["word"].lower().rstrip("."))
         negative = False
     return out
+
+
+def _fraction(digits: str) -> bool:
+    """No slash, or a fraction as people write one: "1/2", "3/4", "2/3"."""
+    if "/" not in digits:
+        return True
+    top, bottom = digits.split("/")
+    return top.isdigit() and bottom.isdigit() and 0 < int(top) < int(bottom) <= 16
 
 
 def _digits(digits: str, suffix: str) -> Decimal | None:

@@ -105,14 +105,17 @@ class Clause:
 
     roots: frozenset[str]
     negated: frozenset[str]
-
     plain: frozenset[str]
+    # Negations in it (a "not" before no content word, "is not in", still counts).
+    negations: int
 
-    def contradicts(self, other: Clause) -> bool:
-        """One says only "not" of a word the other states only plainly."""
+    def contradicts(self, passage: Clause) -> bool:
+        """One says only "not" of a word the other states only plainly, or this one says
+        "not" of nothing in particular where the passage sentence has no negation."""
         return bool(
-            (self.negated - self.plain) & (other.plain - other.negated)
-            or (other.negated - other.plain) & (self.plain - self.negated)
+            (self.negated - self.plain) & (passage.plain - passage.negated)
+            or (passage.negated - passage.plain) & (self.plain - self.negated)
+            or (self.negations > len(self.negated) and not passage.negations)
         )
 
 
@@ -417,14 +420,17 @@ def _clause(tokens: list[str]) -> Clause:
     """The roots of `tokens`, and those of the content words a negation governs (the next
     one within four words of "not", "never", "didn't", "without" …)."""
     negated: set[int] = set()
+    negations = 0
     for index, token in enumerate(tokens):
         if token in _NEGATIONS or token.endswith(("n't", "n’t")):
-            governed = [i for i in range(index + 1, index + 5)[: len(tokens) - index - 1]]
+            negations += 1
+            governed = [i for i in range(index + 1, index + 5) if i < len(tokens)]
             negated |= set([i for i in governed if _is_content(tokens[i])][:1])
     return Clause(
         frozenset(_root(t) for t in tokens),
         frozenset(_root(tokens[i]) for i in negated),
         frozenset(_root(t) for i, t in enumerate(tokens) if _is_content(t) and i not in negated),
+        negations,
     )
 
 

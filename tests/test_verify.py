@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.models import WrittenSentence
+from core.numbers import read_tokens
 from core.prompt import build_messages
 from core.verify import (
     BAD_CITATION,
@@ -229,3 +230,27 @@ def test_a_citation_after_a_closing_quotation_mark_stays_with_the_quote(quote: s
     assert [s.citations for s in single.sentences] == [(1,), (1,)]
     source = Source(2, "Port", "Coast Courier", None, "The mayor said: “We will rebuild the port.”")
     assert verify(parsed.sentences[0], [source]).kept
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("twenty-five days, forty-two, seven-zero", ["25", "42", "7", "0"]),
+        (
+            "12k, 12bn, 1.2m, $3.5 million, a dozen",
+            ["12000", "12000000000", "1200000", "3500000", "12"],
+        ),
+        (
+            "-12, zero, half, 1/2, two-thirds, one and a half",
+            ["-12", "0", "0.5", "0.5", "0.667", "1.5"],
+        ),
+        ("third, 3rd, twenty-first, two hundred and six", ["3", "3", "21", "206"]),
+        (
+            "the 2024/25 season, 24/7, 5-2, 5 to 2, no one",
+            ["2024", "25", "24", "7", "5", "2", "5", "2"],
+        ),
+    ],
+)
+def test_numbers_are_read_the_same_however_they_are_written(text: str, numbers: list[str]) -> None:
+    """What the check compares: one value per number, whatever its spelling."""
+    assert [t[1:] for t in read_tokens(text) if t.startswith("#")] == numbers
