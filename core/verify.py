@@ -29,6 +29,9 @@ from core.text import split_sentences
 MIN_WORD_SUPPORT = 0.6
 # Fewer words than this is a heading or a fragment, not an answer.
 MIN_WORDS = 4
+# More characters than this is not one sentence of an answer (news sentences stay under
+# ~400); the check's cost grows with the sentence, so a flood is refused before it.
+MAX_CHARS = 2000
 # A number is bound to the content words within this many words of it: "Volume 7" is not
 # supported by a passage that says "Volume 1 … at 7 p.m.".
 NUMBER_WINDOW = 10
@@ -48,6 +51,7 @@ NAME = "name not in the cited passages"
 WORDS = "too few of its words in the cited passages"
 NOTHING = "nothing to check"
 FRAGMENT = "not a full sentence"
+TOO_LONG = "too long for one sentence"
 LINK = "link or address not in the cited passages"
 ORDER = "numbers in another order than in the cited passages"
 WORD = "word not in the cited passages, or not near the rest"
@@ -66,11 +70,12 @@ _EMPHASIS = re.compile(r"\*\*|__|`|^#+\s*", re.MULTILINE)
 # Letters and digits of any script: "Åsa" and "Ørsted" are names like "Alice".
 _WORD = re.compile(r"[^\W_][\w'’.&-]*[^\W_]|[^\W_]")
 _TLDS = "com|org|net|gov|edu|int|mil|io|co|uk|us|eu|info|biz|news|app|dev|ly|me|tv|example"
-# A web address, "www." name, e-mail address or bare domain ("phish.example/reset").
+# A web address, "www." name, e-mail address or bare domain ("phish.example/reset"). The
+# lookbehinds let a match start only where a run of such characters starts: linear time.
 LINKS = re.compile(
-    r"\b(?:https?://|ftp://|www\.)[^\s<>|\"'”’)\]]+"
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    rf"|\b(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>|\"'”’)\]]*)?",
+    r"\b(?:https?://|ftp://|www\.)[^\s<>|\"'”’)\]]++"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    rf"|(?<![\w.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>|\"'”’)\]]*+)?",
     re.IGNORECASE,
 )
 _NEGATIONS = frozenset(
@@ -296,6 +301,8 @@ def verify(sentence: WrittenSentence, sources: Sequence[Source]) -> Verdict:
         sources: The passages the model was given.
     """
     by_number = {s.number: s for s in sources}
+    if len(sentence.text) > MAX_CHARS:
+        return Verdict(sentence, TOO_LONG)
     if not _END.search(sentence.text) or len(sentence.text.split()) < MIN_WORDS:
         return Verdict(sentence, FRAGMENT)
     if not sentence.citations:
@@ -335,9 +342,11 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
 def _reordered(numbers: list[tuple[int, str]], cited: list[Source]) -> bool:
     """Two numbers close together that the passages hold only the other way round
     ("2 to 5" where they say "5 to 2")."""
-    for at, first in numbers:
-        for other, second in numbers:
-            if at < other <= at + NUMBER_WINDOW and first != second:
+    for position, (at, first) in enumerate(numbers):
+        for other, second in numbers[position + 1 :]:
+            if other > at + NUMBER_WINDOW:
+                break
+            if first != second:
                 found = [s.orders(first, second) for s in cited]
                 if not any(forward for forward, _ in found) and any(b for _, b in found):
                     return True

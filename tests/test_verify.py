@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from core.models import WrittenSentence
@@ -16,6 +18,7 @@ from core.verify import (
     NO_CITATION,
     NUMBER,
     ORDER,
+    TOO_LONG,
     WORD,
     WORDS,
     Source,
@@ -254,3 +257,12 @@ def test_a_citation_after_a_closing_quotation_mark_stays_with_the_quote(quote: s
 def test_numbers_are_read_the_same_however_they_are_written(text: str, numbers: list[str]) -> None:
     """What the check compares: one value per number, whatever its spelling."""
     assert [t[1:] for t in read_tokens(text) if t.startswith("#")] == numbers
+
+
+def test_a_flood_in_one_sentence_is_refused_quickly() -> None:
+    """A model that writes 100 KB without a full stop gets no sentence shown, at once."""
+    flood = " ".join(["the council voted 5 to 2 not https://a.example Åsa"] * 2000)
+    sentence = parse_written(f"[1] {flood}.", finished=True).sentences[0]
+    started = time.perf_counter()
+    assert verify(sentence, HARBOR).reason == TOO_LONG
+    assert time.perf_counter() - started < 0.5
