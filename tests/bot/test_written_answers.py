@@ -174,6 +174,25 @@ def test_markup_from_the_model_cannot_ping_or_link(
         assert hostile not in markdown
 
 
+def test_a_link_is_shown_only_when_the_passage_holds_it_and_never_as_a_link(
+    writing_bot: RunningBot, llm: FakeChatServer
+) -> None:
+    """A URL the passages lack removes its sentence; one they show streams as plain text."""
+    llm.script(
+        Reply(
+            f"{SUPPORTED} [1] The zoning board approved the footbridge, see "
+            "https://phish.example/reset now. [1] Council clerk pasted "
+            "https://evil.example/login into the record."
+        )
+    )
+    _ask_in_thread(writing_bot)
+    stop = writing_bot.web.wait_for("chat.stopStream")[0]
+    markdown = writing_bot.web.streams[stop.args["ts"]].markdown
+    assert "phish" not in _everything_sent(writing_bot.web)
+    assert "pasted https\\[:\\]//evil\\[.\\]example/login into the record" in markdown
+    assert "https://evil" not in markdown
+
+
 # Issue 12 on issue 10's bot: the written answer goes through the same gate, progress,
 # size cap, fallbacks, feedback and edits as the quoted one.
 
