@@ -6,10 +6,11 @@ complete sentence at once and hands each kept one to `on_sentence` (the bot appe
 Slack's stream), so nothing unchecked is ever shown. The model call is bounded: one
 deadline (ANSWER_TIMEOUT) for all of it, however the server keeps the connection alive;
 a cap on the bytes, characters and sentences read (ANSWER_MAX_TOKENS is only a request);
-and text no UTF-8 output can carry (lone surrogates) replaced as it is read. When the
-model fails, times out, declines or nothing survives, the `WrittenAnswer` has no sentences
-and says why; the extractive answer then stands alone, as without a model. Logs carry
-counts, timings and reasons, never the question's or the model's text.
+text no UTF-8 output can carry (lone surrogates) replaced as it is read; and only the part
+of the question that is answered (`core.answer.answered_part`) is sent. When the model
+fails, times out, declines or nothing survives, the `WrittenAnswer` has no sentences and
+says why; the extractive answer then stands alone, as without a model. Logs carry counts,
+timings and reasons, never the question's or the model's text.
 
 `create_written_chain()` offers the same as a LangChain runnable over `NewsroomRetriever`.
 """
@@ -30,6 +31,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
+from core.answer import answered_part
 from core.chat_models import ChatModel, open_chat_model
 from core.model_wire import Budget
 from core.models import Answer, Passage, WrittenAnswer, WrittenSentence
@@ -85,6 +87,7 @@ class Writer:
         timeout: Seconds for the whole written answer (request to last sentence).
         passage_chars: Characters of each passage shown to the model.
         max_tokens: The tokens asked for; what is read is capped in proportion.
+        question_chars: Characters of a question that are answered (and sent).
     """
 
     def __init__(
@@ -93,12 +96,14 @@ class Writer:
         timeout: float,
         passage_chars: int = PASSAGE_CHARS,
         max_tokens: int = 250,
+        question_chars: int = 1000,
     ):
         self.chat = chat
         self.timeout = timeout
         self.passage_chars = passage_chars
         self.max_chars = max_tokens * CHARS_PER_TOKEN
         self.max_bytes = BASE_BYTES + max_tokens * BYTES_PER_TOKEN
+        self.question_chars = question_chars
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Writer:
@@ -107,6 +112,7 @@ class Writer:
             open_chat_model(settings),
             settings.answer_timeout,
             max_tokens=settings.answer_max_tokens,
+            question_chars=settings.max_question_chars,
         )
 
     @property
@@ -128,6 +134,8 @@ class Writer:
         on_sentence: OnSentence | None = None,
     ) -> WrittenAnswer:
         """Write an answer from our passages; citations number them from 1, in order."""
+        question = answered_part(question, self.question_chars)
+        earlier = answered_part(earlier, self.question_chars) if earlier else earlier
         focus = f"{earlier} {question}" if earlier else question
         sources = sources_from_passages(passages, focus, self.passage_chars)
         return self.write_sources(question, sources, earlier, on_sentence)
@@ -142,7 +150,7 @@ class Writer:
         """Write an answer from numbered sources, verifying each sentence as it completes.
 
         Args:
-            question: The person's question.
+            question: The person's question (only its answered part is sent).
             sources: The passages, as the model is shown them.
             earlier: The thread's earlier question, for a follow-up.
             on_sentence: Called with each kept sentence as soon as it is verified.
@@ -168,6 +176,8 @@ class Writer:
                     written.removed += 1
                     reasons[verdict.reason] = reasons.get(verdict.reason, 0) + 1
 
+        question = answered_part(question, self.question_chars)
+        earlier = answered_part(earlier, self.question_chars) if earlier else earlier
         messages = build_messages(question, sources, earlier)
         budget = Budget(started + self.timeout, self.max_bytes)
         feed = SentenceFeed()

@@ -132,6 +132,24 @@ def test_checking_a_long_answer_costs_time_in_proportion_to_its_length(
     assert cpu < 1.0, f"{cpu:.2f} s of CPU"
 
 
+def test_only_the_answered_part_of_a_long_question_is_sent_to_the_model(
+    ask: Ask, llm: FakeChatServer
+) -> None:
+    """A 100 KB question: the note says the first characters were answered, and only those
+    go to the model."""
+    llm.script(Reply(SUPPORTED))
+    question = QUESTION + " and" * 25_000 + " TAILMARK"
+    code, out, _ = ask("--json", question)
+    data = json.loads(out)
+    assert code == 0 and "Your question was long" in data["notes"][0]
+    answered = int(data["notes"][0].split("first ")[1].split(" ")[0])
+    request = llm.requests[-1]
+    assert request.size < 10_000
+    assert "TAILMARK" not in request.prompt
+    asked = request.prompt.rsplit("Question: ", 1)[1]
+    assert asked.startswith(QUESTION) and len(asked) == answered
+
+
 @pytest.mark.parametrize(
     "text",
     [

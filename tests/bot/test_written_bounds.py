@@ -63,3 +63,16 @@ def test_a_streamed_answer_ends_at_the_timeout_with_what_was_verified(
     request = llm.requests[0]
     assert wait_until(lambda: request.hung_up_at is not None, 1.0)
     assert (request.hung_up_at or 0) - request.received_at < TIMEOUT + MARGIN
+
+
+def test_only_the_answered_part_of_a_long_question_is_sent_to_the_model(
+    writing_bot: RunningBot, llm: FakeChatServer
+) -> None:
+    """A 30 KB question in Slack: the model gets the first MAX_QUESTION_CHARS, as the
+    search does, not the whole message."""
+    llm.script(Reply(SUPPORTED))
+    writing_bot.mention(QUESTION + " and" * 7_500 + " TAILMARK")
+    writing_bot.web.wait_for("chat.stopStream")
+    [request] = llm.requests
+    assert request.size < 10_000
+    assert "TAILMARK" not in request.prompt and QUESTION in request.prompt
