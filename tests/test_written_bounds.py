@@ -150,6 +150,38 @@ def test_only_the_answered_part_of_a_long_question_is_sent_to_the_model(
     assert asked.startswith(QUESTION) and len(asked) == answered
 
 
+def test_batch_mode_writes_answers_like_one_question(
+    ask: Ask, llm: FakeChatServer, tmp_path: Path
+) -> None:
+    """`ask --batch` with ANSWER_MODEL set: each JSON result has its written answer."""
+    llm.script(Reply(SUPPORTED), Reply(SUPPORTED))
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text("\n".join(json.dumps({"id": n, "question": QUESTION}) for n in (1, 2)) + "\n")
+    code, out, _ = ask("--batch", str(batch), "--json")
+    results = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["id"] for r in results] == [1, 2]
+    for result in results:
+        [sentence] = result["written"]["sentences"]
+        assert sentence["text"].startswith("Secretary of State Antony J. Blinken")
+    assert len(llm.requests) == 2
+    code, out, _ = ask("--batch", str(batch), "--json", "--extractive")
+    assert code == 0 and all("written" not in json.loads(line) for line in out.splitlines())
+
+
+def test_batch_mode_refuses_a_malformed_model_as_one_question_does(
+    ask: Ask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A malformed ANSWER_MODEL: `ask --batch` exits 2 with the same one line as `ask "q"`."""
+    monkeypatch.setenv("ANSWER_MODEL", "nosuchprovider:some-model")
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(json.dumps({"id": 1, "question": QUESTION}) + "\n")
+    single = ask(QUESTION)
+    batched = ask("--batch", str(batch), "--json")
+    assert single[0] == batched[0] == 2
+    assert batched[1] == ""
+    assert batched[2] == single[2] and "ANSWER_MODEL=nosuchprovider:some-model" in single[2]
+
+
 @pytest.mark.parametrize(
     "text",
     [
