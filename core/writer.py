@@ -237,6 +237,7 @@ class Writer:
         # aborted by torch; it ends at the deadline, or at the model's next piece of text.
         worker = threading.Thread(target=run, name="answer-model")
         worker.start()
+        kind = "text"
         try:
             while True:
                 left = budget.deadline - time.monotonic()
@@ -255,7 +256,9 @@ class Writer:
                 yield readable(str(value))
         finally:
             stop.set()
-            if worker.is_alive():
+            # Cut short (deadline, cap): end the call. Not once the model is done, as its
+            # connection may already serve another answer from the pool.
+            if kind == "text":
                 budget.cancel()
                 worker.join(_JOIN_SECONDS)
 
