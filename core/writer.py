@@ -201,13 +201,7 @@ class Writer:
                 written.problem = MODEL_ERROR
         written.seconds = time.monotonic() - started
         if not written.sentences and written.problem is None:
-            text = reading.text
-            if reading.cut:
-                written.problem = TOO_LONG
-            elif refuses(text):
-                written.problem = DECLINED
-            else:
-                written.problem = UNSUPPORTED if text.strip() else EMPTY
+            written.problem = reading.why_nothing()
         _log(written, reading.cut)
         return written
 
@@ -286,9 +280,14 @@ class _Reading:
         self.cut = self.cut or self.size >= self.max_chars or self.sentences >= MAX_SENTENCES
         return self.cut
 
-    @property
-    def text(self) -> str:
-        return "".join(self.pieces)
+    def why_nothing(self) -> str:
+        """Why an answer that neither failed nor timed out kept no sentence."""
+        text = "".join(self.pieces)
+        if self.cut:
+            return TOO_LONG
+        if refuses(text):
+            return DECLINED
+        return UNSUPPORTED if text.strip() else EMPTY
 
 
 def _log(written: WrittenAnswer, cut: bool = False) -> None:
