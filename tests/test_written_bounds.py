@@ -27,7 +27,8 @@ from tests.helpers import model_threads, open_sockets, run_console, searcher_for
 from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
-SUPPORTED = "[1] Secretary of State Antony J. Blinken will attend the meetings in Mexico City."
+# In the passage's own words: the written-answer check removes a verb the passage lacks.
+SUPPORTED = "[1] The meetings in Mexico City include Secretary of State Antony J. Blinken."
 TIMEOUT = 2.0
 MARGIN = 1.5  # seconds past ANSWER_TIMEOUT for a loaded machine
 
@@ -58,14 +59,14 @@ def test_a_lone_surrogate_from_the_model_does_not_stop_ask_printing(
 ) -> None:
     """Half an emoji in the model's text: `ask` still prints the written and quoted answer,
     no UnicodeEncodeError."""
-    llm.script(Reply(SUPPORTED.replace("Blinken will", "Blinken \ud83d will")))
+    llm.script(Reply(SUPPORTED.replace("include", "include \ud83d")))
     run = run_console(
         "ask", QUESTION, settings=seeded, cwd=tmp_path, env={"ANSWER_MODEL": llm.base_url}
     )
     assert run.code == 0, run.stderr
     out = run.out.decode("utf-8")
     assert "Traceback" not in run.stderr
-    assert "Written by" in out and "Antony J. Blinken \ufffd will attend" in out
+    assert "Written by" in out and "include \ufffd Secretary of State Antony J. Blinken" in out
     assert "“The discussions will take place" in out
 
 
@@ -162,7 +163,7 @@ def test_batch_mode_writes_answers_like_one_question(
     assert code == 0 and [r["id"] for r in results] == [1, 2]
     for result in results:
         [sentence] = result["written"]["sentences"]
-        assert sentence["text"].startswith("Secretary of State Antony J. Blinken")
+        assert sentence["text"].startswith("The meetings in Mexico City include")
     assert len(llm.requests) == 2
     code, out, _ = ask("--batch", str(batch), "--json", "--extractive")
     assert code == 0 and all("written" not in json.loads(line) for line in out.splitlines())
