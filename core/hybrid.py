@@ -23,7 +23,7 @@ from core.errors import StoreUnavailableError
 from core.index import Candidates
 from core.models import StoreSummary
 from core.query import Query
-from core.replica import ChunkRow, Filters
+from core.replica import ChunkRow, Filters, LocalIndex
 
 DENSE_K = 100
 DENSE_K_MAX = 1000
@@ -44,6 +44,9 @@ class HybridIndex:
 
     def candidates(self, query: Query, vector: np.ndarray, terms: list[str]) -> Candidates:
         """BM25 over articles and chunks, and the nearest chunks, as three ranked lists."""
+        return self.archive.read(lambda: self._candidates(query, vector, terms))
+
+    def _candidates(self, query: Query, vector: np.ndarray, terms: list[str]) -> Candidates:
         with self.archive.lock.reading():
             local = self.archive.local
             if local is None:
@@ -99,6 +102,9 @@ class HybridIndex:
 
     def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
         """The live chunks of the given articles, from the local index."""
+        return self.archive.read(lambda: self._chunks(doc_ids, terms))
+
+    def _chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
         local = self.archive.local
         if local is None or not doc_ids:
             return {}
@@ -110,13 +116,21 @@ class HybridIndex:
 
     def idf(self, term: str) -> float:
         """IDF over the local index's chunks."""
-        local = self.archive.local
-        return local.idf(term) if local is not None else 0.0
+        if self.archive.local is None:
+            return 0.0
+        return self.archive.read(lambda: _local(self.archive).idf(term))
 
     def summary(self) -> StoreSummary:
         """Counts and date range, from the local index (no scan of the archive)."""
-        local = self.archive.local
-        return local.summary() if local is not None else StoreSummary(0, 0, None, None)
+        if self.archive.local is None:
+            return StoreSummary(0, 0, None, None)
+        return self.archive.read(lambda: _local(self.archive).summary())
+
+
+def _local(archive: LiveArchive) -> LocalIndex:
+    """The archive's local index, as it is now (a rebuild replaces it)."""
+    assert archive.local is not None
+    return archive.local
 
 
 def _nearest_in_delta(
