@@ -197,17 +197,15 @@ class LiveArchive:
     def _failed(self, exc: Exception) -> None:
         """Note why following the store failed: logged (with its traceback) when the reason
         changes, not every round."""
-        shown = str(exc) if isinstance(exc, NewsroomError) else type(exc).__name__
-        reason = f"cannot follow the store: {shown}"
+        reason = f"cannot follow the store ({type(exc).__name__})"
         if reason != self.failure:
             log.exception("updating the local index failed; trying again every round")
         self.failure = reason
 
     @property
     def problem(self) -> str | None:
-        """One line saying why this process cannot follow the store, or None."""
-        if self.healthy is False:
-            return f"store unavailable: {self.settings.store_label}"
+        """One short line (no paths) saying why this process cannot follow the store while
+        the store answers, or None; the log says more."""
         return self.index_problem or self.failure
 
     def stop(self) -> None:
@@ -253,7 +251,7 @@ class LiveArchive:
                 local = self._repair(store, local.folder, str(exc), suspect=local.state.build)
                 changed = self._catch_up(store, local)
         except IndexUnwritableError as exc:
-            self._note_index(f"the local index in {self.settings.index_folder} {exc}; {_KEPT}")
+            self._note_index(str(exc))
             return 0
         self._note_index(None)
         if self.answers_questions and not self.settings.server_mode:
@@ -305,10 +303,12 @@ class LiveArchive:
                         ) from failed
             return question()
 
-    def _note_index(self, problem: str | None) -> None:
-        """Say once that the local index cannot be written, and once that it can again."""
+    def _note_index(self, failure: str | None) -> None:
+        """Say once that the local index cannot be written (`failure`: what the index does,
+        e.g. "cannot be written (no space left on device)"), and once that it can again."""
+        problem = None if failure is None else f"local index {failure}"
         if problem is not None and problem != self.index_problem:
-            log.warning("%s", problem)
+            log.warning("the local index in %s %s; %s", self.settings.index_folder, failure, _KEPT)
         elif problem is None and self.index_problem is not None:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem
@@ -457,10 +457,7 @@ class LiveArchive:
         self.healthy = healthy
 
 
-_KEPT = (
-    "it stays as it is (answers come from what it holds) and catches up from the store's "
-    "change log once it can be written"
-)
+_KEPT = "it stays as it is, and catches up from the store's change log once it can be written"
 
 
 def _swap(aside: Path, folder: Path) -> None:

@@ -631,10 +631,12 @@ class LocalIndex:
             chunks, articles = self._open_writers()
             try:
                 yield chunks, articles
-            except BaseException:
+            except BaseException as exc:
                 for writer in (chunks, articles):
                     with suppress(ValueError):
                         writer.rollback()
+                if isinstance(exc, ValueError) and _failed_write(exc):
+                    raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
                 raise
             finally:
                 for writer in (chunks, articles):
@@ -947,7 +949,16 @@ def _reason(exc: BaseException) -> str:
         return "a file is missing"
     if "corrupt" in text.lower() or "magic" in text.lower():
         return "a file is corrupted"
+    if "writer was killed" in text:
+        return "a write failed"
     return "a file is unreadable"
+
+
+def _failed_write(exc: ValueError) -> bool:
+    """Whether tantivy's error is a failed write (its writer thread dies of an I/O error
+    while adding documents; a commit reports the I/O error itself)."""
+    text = str(exc)
+    return "os error" in text or "writer was killed" in text or "IoError" in text
 
 
 def _count_of(value: Any) -> int:
