@@ -307,7 +307,7 @@ class LiveArchive:
         """Say once that the local index cannot be written (`failure`: what the index does,
         e.g. "cannot be written (no space left on device)"), and once that it can again."""
         problem = None if failure is None else f"local index {failure}"
-        if problem is not None and problem != self.index_problem:
+        if problem is not None and self.index_problem is None:
             log.warning("the local index in %s %s; %s", self.settings.index_folder, failure, _KEPT)
         elif problem is None and self.index_problem is not None:
             log.info("the local index is written again and catches up with the store")

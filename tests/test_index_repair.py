@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -363,3 +364,28 @@ def test_healthz_reports_a_bot_that_cannot_update_its_index(
         assert any("Tilly" in p.text for p in answerer("baby giraffe Tilly").passages)
     finally:
         answerer.close()
+
+
+def test_processes_sharing_a_damaged_index_rebuild_it_once(
+    tmp_path: Path, settings: Settings, seeded: Path
+) -> None:
+    """Three `ask` started together on one damaged INDEX_PATH: one rebuilds it (one line
+    among them all), the others wait for its copy, and all three answer."""
+    _garbage_meta(seeded)
+    runs: list[Run] = []
+    threads = [
+        threading.Thread(target=lambda: runs.append(_ask(settings, tmp_path))) for _ in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for run in runs:
+        _clean(run)
+        assert SEED_QUOTE in run.stdout
+    told = [line for run in runs for line in run.stderr.splitlines() if "rebuilding" in line]
+    assert len(told) == 1, told
+    assert sorted(p.name for p in settings.index_folder.iterdir()) == [
+        seeded.name,
+        f"{seeded.name}.lock",
+    ]
