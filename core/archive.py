@@ -370,6 +370,7 @@ class LiveArchive:
         if local.state.schema != INDEX_SCHEMA or local.state.collection != collection:
             raise IndexDamagedError("was built by another version or for another collection")
         local.check()
+        local.check_against(store)
         return local
 
     def _repair(
@@ -390,6 +391,7 @@ class LiveArchive:
             IndexBusyError: another process held its lock for `REBUILD_WAIT_SECONDS`.
         """
         with folder_lock(folder, REBUILD_WAIT_SECONDS):
+            _remove_leftovers(folder)
             try:
                 local = self._usable(folder, store)
                 if local is not None:
@@ -472,6 +474,14 @@ def _swap(aside: Path, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         os.rename(aside, folder)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove copies that a process killed while rebuilding `folder` left beside it."""
+    for path in folder.parent.glob(f"{folder.name}.*-*"):
+        kind, _, pid = path.name.rpartition("-")
+        if kind.endswith((".new", ".old")) and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _replica_name(settings: Settings, collection: str) -> str:

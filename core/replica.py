@@ -371,6 +371,19 @@ class LocalIndex:
         if recorded is None and (held[0] == 0) != (held[1] == 0):
             raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
 
+    def check_against(self, store: Store) -> None:
+        """At open, for a state that records no counts (written by an older version): an
+        index with no articles at a log position past 0 while the store holds some has
+        lost its files. One count of the store's manifest.
+
+        Raises:
+            IndexDamagedError: so.
+        """
+        if self.fresh or self.state.counts is not None or self.state.seq == 0:
+            return
+        if self.counts()[1] == 0 and store.article_count() > 0:
+            raise IndexDamagedError("holds no articles while the store holds some")
+
     def follows(self, store: Store) -> None:
         """Check that the store's change log holds the record this replica applied last
         (one read of one record).

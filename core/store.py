@@ -755,6 +755,10 @@ class Store:
                     return _stored_article(page["metadatas"][0])
         return None
 
+    def article_count(self) -> int:
+        """How many articles are committed (one count, no read of the archive)."""
+        return int(self._call(self._manifest.count)) if self._manifest is not None else 0
+
     def summary(self) -> StoreSummary:
         """Article and chunk counts and the publish-date range (reads the manifest)."""
         dates = sorted(a.published_at[:10] for a in self.iter_articles() if a.published_at)
