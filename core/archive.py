@@ -253,6 +253,13 @@ class LiveArchive:
         except IndexUnwritableError as exc:
             self._note_index(str(exc))
             return 0
+        except IndexBusyError:
+            if not self.answers_questions or self.local is None:
+                raise
+            # Another process holds the index (a rebuild takes minutes): it applies the
+            # same records; questions meanwhile are answered from what the index holds.
+            log.info("the local index is busy in another process; answering from it as it is")
+            return 0
         self._note_index(None)
         if self.answers_questions and not self.settings.server_mode:
             delta = self.delta.extended(local)
