@@ -400,3 +400,23 @@ def test_processes_sharing_a_damaged_index_rebuild_it_once(
         seeded.name,
         f"{seeded.name}.lock",
     ]
+
+
+def test_ask_answers_while_another_process_holds_the_index(
+    tmp_path: Path, settings: Settings, seeded: Path
+) -> None:
+    """Another process holds the local index for longer than `ask` waits (a rebuild takes
+    minutes) while there is a new article to apply: `ask` answers from the index as it
+    is, instead of ending in a traceback."""
+    import tantivy
+
+    from core.replica import folder_lock
+
+    ingest_paths(settings, _write(tmp_path / "g.jsonl", GIRAFFE))  # a change to apply
+    with folder_lock(seeded):
+        index = tantivy.Index.open(str(seeded / "chunks"))
+        writer = index.writer(15_000_000, 1)  # what an older version's writer waits for
+        run = _ask(settings, tmp_path)
+        del writer
+    _clean(run)
+    assert SEED_QUOTE in run.stdout
