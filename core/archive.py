@@ -315,7 +315,13 @@ class LiveArchive:
         e.g. "cannot be written (no space left on device)"), and once that it can again."""
         problem = None if failure is None else f"local index {failure}"
         if problem is not None and self.index_problem is None:
-            log.warning("the local index in %s %s; %s", self.settings.index_folder, failure, _KEPT)
+            if self.local is None and self.answers_questions:
+                pass  # nothing to answer from: the question says so (`core.hybrid`)
+            elif self.local is None:
+                log.warning("the local index in %s %s", self.settings.index_folder, failure)
+            else:
+                where = self.settings.index_folder
+                log.warning("the local index in %s %s; %s", where, failure, _KEPT)
         elif problem is None and self.index_problem is not None:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from core.archive import Delta, LiveArchive
-from core.errors import StoreUnavailableError
+from core.errors import NewsroomError, StoreUnavailableError
 from core.index import Candidates
 from core.models import StoreSummary
 from core.query import Query
@@ -95,6 +95,11 @@ class HybridIndex:
         return hits[:DENSE_K]
 
     def _require_store(self) -> None:
+        if self.archive.index_problem is not None:  # none could be built: say so, not "empty"
+            raise NewsroomError(
+                f"The {self.archive.index_problem} in {self.archive.settings.index_folder}: "
+                "free space there, or set INDEX_PATH to a writable folder, then try again."
+            )
         if self.archive.healthy is False:
             raise StoreUnavailableError(
                 f"Cannot reach the store at {self.archive.settings.store_label}; I'll keep trying."

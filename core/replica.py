@@ -307,6 +307,7 @@ class LocalIndex:
 
     Raises:
         IndexDamagedError: its state or its index files cannot be read.
+        IndexUnwritableError: its folder cannot be created.
     """
 
     def __init__(self, folder: Path, collection: str, dim: int, shared: bool = True):
@@ -317,9 +318,11 @@ class LocalIndex:
         self.folder = folder
         self.dim = dim
         self.shared = shared
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "chunks").mkdir(exist_ok=True)
-        (folder / "articles").mkdir(exist_ok=True)
+        try:
+            for path in (folder, folder / "chunks", folder / "articles"):
+                path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
         self.chunk_schema = _schema(("row", "vector"), epoch=True)
         self.article_schema = _schema(("record",))
         self.state_path = folder / "state.json"
@@ -928,8 +931,8 @@ def folder_lock(folder: Path, wait: float = _LOCK_WAIT_SECONDS) -> Iterator[None
         IndexBusyError: another process held it for longer than `wait` seconds.
         IndexUnwritableError: the lock file cannot be created.
     """
-    folder.parent.mkdir(parents=True, exist_ok=True)
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder.with_name(f"{folder.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc

@@ -420,3 +420,19 @@ def test_ask_answers_while_another_process_holds_the_index(
         del writer
     _clean(run)
     assert SEED_QUOTE in run.stdout
+
+
+def test_a_local_index_that_cannot_be_created_is_told_in_one_line(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """INDEX_PATH lies under a file, so no local index can be created there: `ask` says so
+    in one line naming it (not "the archive is empty", not a traceback)."""
+    ingest_paths(settings, SEED_DIR)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    index = blocker / "index"
+    run = _ask(settings, tmp_path, env={"INDEX_PATH": str(index)})
+    assert "Traceback" not in run.stderr and run.code == 2, run.stderr
+    (line,) = run.stderr.splitlines()
+    assert str(index) in line and "cannot be written" in line and "INDEX_PATH" in line
+    assert "empty" not in run.stdout + run.stderr
