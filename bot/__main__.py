@@ -156,7 +156,12 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: thread
         _wait(stop)
         handler.close()
         return 0
-    wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+    wsgi = create_wsgi_app(
+        app,
+        lambda: answerer.healthy,
+        settings.slack_signing_secret or "",
+        follow_problem=lambda: answerer.problem,
+    )
     server = HttpServer(wsgi, settings.port)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)

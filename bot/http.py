@@ -55,7 +55,10 @@ BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: cl
 
 
 def create_wsgi_app(
-    app: App, store_status: Callable[[], bool | None], signing_secret: str
+    app: App,
+    store_status: Callable[[], bool | None],
+    signing_secret: str,
+    follow_problem: Callable[[], str | None] = lambda: None,
 ) -> WSGIApplication:
     """The bot as a WSGI application.
 
@@ -64,6 +67,8 @@ def create_wsgi_app(
         store_status: True/False when the store was reachable/unreachable at last try,
             None before the first try; reported by `/healthz`.
         signing_secret: SLACK_SIGNING_SECRET, checked here before Bolt parses anything.
+        follow_problem: Why the bot cannot follow the store (its local index), or None;
+            `/healthz` answers 503 with it.
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     refusals = QuietRefusals()
@@ -76,6 +81,9 @@ def create_wsgi_app(
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
+            if problem := follow_problem():
+                degraded = {"status": "degraded", "store": store, "problem": problem}
+                return _reply(start_response, "503 Service Unavailable", degraded)
             return _reply(start_response, "200 OK", {"status": "ok", "store": store})
         if environ.get("REQUEST_METHOD") != "POST":
             _arrived(environ)
