@@ -88,7 +88,10 @@ class FeedbackStore:
                 "INSERT INTO feedback (answer_id, user_id, vote, question, answer, channel_id, "
                 "message_ts, clicked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
-                "clicked_at = excluded.clicked_at",
+                "clicked_at = excluded.clicked_at, "
+                # a reason explains one verdict: a changed vote drops it
+                "reason = iif(vote = excluded.vote, reason, ''), "
+                "note = iif(vote = excluded.vote, note, '')",
                 (
                     vote.answer_id,
                     vote.user_id,

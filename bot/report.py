@@ -5,10 +5,13 @@ Reads FEEDBACK_DB only: it needs no Slack token and can run beside a serving bot
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from bot.feedback import FeedbackStore, Vote
+from bot.questions import QuestionStats, questions_table
 
 _SPAN = re.compile(r"(\d+)\s*([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -35,8 +38,14 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     return day if day.tzinfo else day.replace(tzinfo=UTC)
 
 
-def feedback_report(store: FeedbackStore, since: datetime, everything: bool = False) -> str:
-    """The report: counts, then each 👎 (or every vote) with its question and answer."""
+def feedback_report(
+    store: FeedbackStore,
+    since: datetime,
+    everything: bool = False,
+    questions: QuestionStats | None = None,
+) -> str:
+    """The report: counts, then each 👎 (or every vote) with its question, answer and
+    reason, then the questions asked (when the bot's state file has them)."""
     tally = store.tally(since)
     shown = store.votes(since, None if everything else "down")
     day = since.strftime("%Y-%m-%d %H:%M UTC")
@@ -45,7 +54,28 @@ def feedback_report(store: FeedbackStore, since: datetime, everything: bool = Fa
         lines.append("No 👎 in that time." if not everything else "No votes in that time.")
     for vote in reversed(shown):  # newest first
         lines += _entry(vote)
+    if questions is not None:
+        lines += ["", questions_table(questions)]
     return "\n".join(lines)
+
+
+def feedback_json(
+    store: FeedbackStore,
+    since: datetime,
+    questions: QuestionStats | None,
+    everything: bool = False,
+) -> str:
+    """The same report as one JSON object, for programs."""
+    tally = store.tally(since)
+    votes = store.votes(since, None if everything else "down")
+    report = {
+        "since": since.isoformat(timespec="seconds"),
+        "up": tally.up,
+        "down": tally.down,
+        "votes": [asdict(v) for v in reversed(votes)],
+        "questions": questions.as_dict() if questions is not None else None,
+    }
+    return json.dumps(report, ensure_ascii=False, indent=2)
 
 
 def _entry(vote: Vote) -> list[str]:
@@ -56,7 +86,11 @@ def _entry(vote: Vote) -> list[str]:
         f"{mark} {vote.clicked_at} by {vote.user_id}{where}",
         f"  question: {_printable(vote.question)}",
         f"  answer:   {_printable(vote.answer) or '(nothing found)'}",
-    ]
+    ] + ([f"  reason:   {vote.reason or 'none'}: {_printable(vote.note)}"] if _why(vote) else [])
+
+
+def _why(vote: Vote) -> bool:
+    return bool(vote.reason or vote.note)
 
 
 def _printable(text: str) -> str:
