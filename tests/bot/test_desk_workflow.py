@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.answerer import ArchiveAnswerer
 from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
+from core.settings import Settings
 from tests.bot.conftest import RunningBot
+from tests.bot.test_http_mode import _serve_http
 from tests.conftest import ROOT
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
@@ -249,3 +252,44 @@ def test_the_shortcut_passes_the_one_gate(start_bot: Callable[..., RunningBot]) 
     bot.shortcut(elsewhere, "U0REPORTER", "elsewhere")
     [pointer] = bot.web.wait_for_response("elsewhere")
     assert "I only answer questions in <#C0NEWSDESK>" in pointer["text"]
+
+
+def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+) -> None:
+    """In HTTP mode the shortcut is acknowledged at once and answered privately; a 👎's
+    reason modal is opened, and its signed submission (acknowledged with an empty 200,
+    which closes it) reaches the editors' channel; an unsigned one is refused."""
+    with _serve_http(archive, archive_answerer, tmp_path, feedback_channel="C0EDITORS") as bot:
+        claim = payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK")
+        shortcut = payloads.message_action(
+            claim, "U0REPORTER", bot.web.response_url("about"), bot.web.trigger_id()
+        )
+        reply = bot.post(*payloads.interactive_body(shortcut))
+        assert reply.status == 200 and reply.seconds < 1.0
+        [answer] = bot.web.wait_for_response("about")
+        assert answer["response_type"] == "ephemeral" and "Cienfuegos" in json.dumps(answer)
+        share = buttons_of(answer["blocks"])["share_answer"]
+        click = payloads.block_actions(
+            share, "U0REPORTER", "C0NEWSDESK", bot.web.response_url("s"), ephemeral=True
+        )
+        bot.post(*payloads.interactive_body(click))
+        [shared] = bot.web.wait_for("chat.postMessage")
+        down = payloads.feedback_click(buttons_of(shared.blocks)["feedback"], positive=False)
+        click = payloads.block_actions(
+            down,
+            "U0EDITOR",
+            "C0NEWSDESK",
+            bot.web.response_url("fb"),
+            trigger_id=bot.web.trigger_id(),
+        )
+        assert bot.post(*payloads.interactive_body(click)).status == 200
+        [opened] = bot.web.wait_for("views.open")
+        values = {"reason": {"reason": "missing"}, "note": {"note": "the 2020 arrest story"}}
+        submission = payloads.view_submission(opened.response["view"], "U0EDITOR", values)
+        forged = bot.post(*payloads.interactive_body(submission), secret="0" * 32)
+        assert forged.status == 401
+        reply = bot.post(*payloads.interactive_body(submission))
+        assert (reply.status, reply.body) == (200, "")
+        [told] = bot.web.wait_for("chat.postMessage", lambda c: c.args["channel"] == "C0EDITORS")
+        assert "Missing article" in told.shown and "the 2020 arrest story" in told.shown
