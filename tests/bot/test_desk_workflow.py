@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,14 +19,17 @@ import yaml
 from bot.answerer import ArchiveAnswerer
 from bot.desks import Desks
 from bot.feedback import FeedbackStore
+from bot.responder import ANSWER_WORKERS
 from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
+from core.models import Answer
 from core.settings import Settings
 from tests.bot.conftest import RunningBot
 from tests.bot.test_http_mode import _serve_http
 from tests.conftest import ROOT
 from tests.slack_standin import payloads
 from tests.slack_standin.payloads import buttons_of
+from tests.slack_standin.web_api import TRIGGER_SECONDS
 
 QUESTION = "who was Cienfuegos?"
 FOOTBRIDGE = "who approved the footbridge?"
@@ -293,3 +297,31 @@ def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
         assert (reply.status, reply.body) == (200, "")
         [told] = bot.web.wait_for("chat.postMessage", lambda c: c.args["channel"] == "C0EDITORS")
         assert "Missing article" in told.shown and "the 2020 arrest story" in told.shown
+
+
+def test_the_reason_modal_opens_while_every_answering_worker_is_busy(
+    start_bot: Callable[..., RunningBot], archive_answerer: ArchiveAnswerer
+) -> None:
+    """A 👎 clicked while the bot is busy answering others still opens the reason modal:
+    its trigger_id expires 3 s after the click, so the click does not queue behind them."""
+    release = threading.Event()
+
+    def answerer(question: str) -> Answer:
+        if "harbour" in question:
+            release.wait(30)
+        return archive_answerer(question)
+
+    bot = start_bot(answerer=answerer)
+    try:
+        bot.mention(QUESTION, user="U0ASKER")
+        [answer] = bot.answered("C0NEWSDESK")
+        for n in range(ANSWER_WORKERS + 1):  # every worker busy, one more waiting
+            bot.mention(f"what about the harbour, part {n}?", user=f"U0BUSY{n}")
+        bot.web.wait_for("reactions.add", count=1 + ANSWER_WORKERS)
+        down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+        bot.click(down, "U0EDITOR", "C0NEWSDESK", "fb")
+        [opened] = bot.web.wait_for("views.open", timeout=TRIGGER_SECONDS)
+        assert opened.response["ok"], opened.response
+        assert not release.is_set()
+    finally:
+        release.set()
