@@ -202,8 +202,9 @@ class Responder:
     # -- conversations -------------------------------------------------------------------
 
     def ask(self, client: WebClient, question: Question) -> None:
-        """A mention, DM, follow-up or assistant-thread message: answer it if it is meant
-        for the bot, in its thread (or at the top of a DM)."""
+        """A mention, DM, follow-up, assistant-thread message or question in an
+        auto-answer desk channel: answer it if it is meant for the bot, in its thread (or
+        at the top of a DM); privately where the channel's desk says so."""
         if question.kind == "follow_up" and not self._is_follow_up(question):
             return  # people talking among themselves: not a request to the bot
         if question.kind == "auto" and not counts_as_question(
