@@ -53,7 +53,7 @@ def feedback_report(
     if not shown:
         lines.append("No 👎 in that time." if not everything else "No votes in that time.")
     for vote in reversed(shown):  # newest first
-        lines += _entry(vote)
+        lines += _entry(vote) + _reason(vote)
     if questions is not None:
         lines += ["", questions_table(questions)]
     return "\n".join(lines)
@@ -86,11 +86,14 @@ def _entry(vote: Vote) -> list[str]:
         f"{mark} {vote.clicked_at} by {vote.user_id}{where}",
         f"  question: {_printable(vote.question)}",
         f"  answer:   {_printable(vote.answer) or '(nothing found)'}",
-    ] + ([f"  reason:   {vote.reason or 'none'}: {_printable(vote.note)}"] if _why(vote) else [])
+    ]
 
 
-def _why(vote: Vote) -> bool:
-    return bool(vote.reason or vote.note)
+def _reason(vote: Vote) -> list[str]:
+    """The line saying why a 👎, when the voter said."""
+    if not (vote.reason or vote.note):
+        return []
+    return [f"  reason:   {vote.reason or 'none'}: {_printable(vote.note)}"]
 
 
 def _printable(text: str) -> str:

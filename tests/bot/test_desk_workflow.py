@@ -18,7 +18,7 @@ import yaml
 
 from bot.answerer import ArchiveAnswerer
 from bot.desks import Desks
-from bot.feedback import FeedbackStore
+from bot.feedback import FeedbackStore, Vote
 from bot.responder import ANSWER_WORKERS
 from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
@@ -199,6 +199,9 @@ def test_bot_feedback_prints_reasons_and_question_statistics(
     table, and `--json` the same for a program; the bot's log never holds a question."""
     bot = start_bot()
     _ask_and_wait(bot, [NOTHING, NOTHING])
+    votes = FeedbackStore(bot.settings.feedback_path)
+    votes.record(Vote("a1", "U0EDITOR", "down", NOTHING, ""))
+    votes.explain("a1", "U0EDITOR", "missing", "we covered it\x1b[2J in May")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FEEDBACK_"))},
         "ANONYMIZED_TELEMETRY": "False",
@@ -210,12 +213,14 @@ def test_bot_feedback_prints_reasons_and_question_statistics(
     assert table.returncode == 0, table.stderr
     assert "2 asked, 2 found nothing (100% no-answer rate)" in table.stdout
     assert "2×  what did the quokka orchestra play at the glacier" in table.stdout
+    assert "reason:   missing: we covered it [2J in May" in table.stdout
     done = subprocess.run(
         [*run, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     report = json.loads(done.stdout)
     assert report["questions"]["asked"] == 2 and report["questions"]["no_answer_rate"] == 1.0
     assert report["questions"]["gaps"][0]["times"] == 2
+    assert report["votes"][0]["reason"] == "missing"
     assert "quokka" not in bot_log.getvalue() and "answered in" in bot_log.getvalue()
 
 
