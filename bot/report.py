@@ -1,6 +1,7 @@
 """`bot feedback --since 7d`: the 👎 answers, with their questions, for whoever tunes the archive.
 
-Reads FEEDBACK_DB only: it needs no Slack token and can run beside a serving bot.
+Reads FEEDBACK_DB (votes and their reasons) and BOT_STATE_DB (questions asked) only: it
+needs no Slack token and can run beside a serving bot.
 """
 
 from __future__ import annotations
