@@ -27,13 +27,24 @@ from core.settings import Settings
 log = logging.getLogger(__name__)
 
 Surface = Literal[
-    "mention", "direct", "follow_up", "assistant", "command", "share", "vote", "home", "greeting"
+    "mention",
+    "direct",
+    "follow_up",
+    "assistant",
+    "command",
+    "share",
+    "vote",
+    "home",
+    "greeting",
+    "auto",  # a question in an auto-answer desk channel (bot.desks)
+    "shortcut",  # "Ask the archive about this message"
+    "reason",  # why a 👎 (the reason modal's submission)
 ]
 Step = Literal["revoked", "outsider", "channel", "rate", "input"]
 
 # The surfaces that compute an answer: each request counts against the rate limit.
 ANSWERING: frozenset[str] = frozenset(
-    {"mention", "direct", "follow_up", "assistant", "command", "share"}
+    {"mention", "direct", "follow_up", "assistant", "command", "share", "auto", "shortcut"}
 )
 
 

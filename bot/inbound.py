@@ -13,7 +13,7 @@ from typing import Any, Literal
 from bot.intent import mentioned
 from bot.mrkdwn import plain_question
 
-Kind = Literal["mention", "direct", "follow_up", "assistant", "command"]
+Kind = Literal["mention", "direct", "follow_up", "assistant", "command", "auto", "shortcut"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def from_message(event: dict[str, Any], kind: Kind, bot_user_id: str | None) -> 
     if not (user and channel and ts):
         return None
     thread = text_at(event, "thread_ts")
-    if kind == "mention":
+    if kind in ("mention", "auto"):  # answered in the asking message's thread
         thread = thread or ts
     text = event.get("text")
     text = text if isinstance(text, str) else ""

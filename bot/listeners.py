@@ -19,7 +19,7 @@ from typing import Any
 from slack_bolt import Ack, App, Assistant, BoltContext
 from slack_sdk import WebClient
 
-from bot import inbound
+from bot import inbound, shortcut
 from bot.feedback import Vote
 from bot.inbound import Question, text_at
 from bot.intent import mentioned
@@ -47,6 +47,7 @@ def register(app: App, responder: Responder) -> None:
     app.action(SHARE)(_on_share(responder))
     feedback = re.compile(f"^({FEEDBACK}|{FEEDBACK_UP}|{FEEDBACK_DOWN})$")
     app.action(feedback)(_on_feedback(responder))
+    shortcut.register(app, responder)
 
 
 def _on_mention(responder: Responder) -> Any:
@@ -66,7 +67,8 @@ def _on_mention(responder: Responder) -> Any:
 
 def _on_message(responder: Responder) -> Any:
     def on_message(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """A DM, a reply in a thread the bot answered, or an edit of either."""
+        """A DM, a reply in a thread the bot answered, a top-level question in an
+        auto-answer desk channel (`bot.desks`), or an edit of any of them."""
         edit = event.get("subtype") == "message_changed"
         message = inbound.edited_message(event) if edit else event
         if message is None or message.get("subtype") not in SPOKEN or inbound.from_bot(message):
@@ -78,7 +80,11 @@ def _on_message(responder: Responder) -> Any:
         if not direct and bot in mentioned(message.get("text", ""), message.get("blocks")):
             return  # a mention, in any form: the app_mention listener answers it
 
-        question = inbound.from_message(message, "direct" if direct else "follow_up", bot)
+        kind: inbound.Kind = "direct" if direct else "follow_up"
+        top_level = message.get("thread_ts") in (None, message.get("ts"))
+        if not direct and top_level and responder.desks(message.get("channel")).auto_answer:
+            kind = "auto"  # an auto-answer desk channel: questions need no mention
+        question = inbound.from_message(message, kind, bot)
         if question is None:
             return _incomplete("message")
         responder.later(responder.revise if edit else responder.ask, client, question)
@@ -216,7 +222,8 @@ def _on_feedback(responder: Responder) -> Any:
         thread = text_at(body, "message", "thread_ts")
         team = text_at(body, "user", "team_id")
         response_url = text_at(body, "response_url")
-        responder.later(responder.vote, client, vote, team, thread, response_url)
+        trigger = text_at(body, "trigger_id")  # a 👎 opens the reason modal with it
+        responder.quickly(responder.vote, client, vote, team, thread, response_url, trigger)
 
     return on_feedback
 

@@ -39,6 +39,14 @@ ASSISTANT_GREETING = (
     "answers you, with its sources."
 )
 SEARCHING_STATUS = "is searching the archive…"
+NOTHING_TO_ASK = (
+    "That message has no words I can search for. Point me at a message with text, "
+    "or ask with `/ask`."
+)
+SHORTCUT_FAILED = (
+    "I found an answer about that message but Slack didn't let me show it there. "
+    "Try again, or ask with `/ask`."
+)
 
 
 def usage(bot: str | None) -> str:

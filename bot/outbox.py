@@ -98,6 +98,28 @@ class Outbox:
             return Posted(ts=str(response.get("ts") or "") or None)
         return Posted(error=error)
 
+    def post_privately(
+        self, client: WebClient, channel: str, user: str, thread_ts: str | None, message: Message
+    ) -> Posted:
+        """An ephemeral message only `user` sees, in its first form Slack takes (its ts is
+        the ephemeral one: it cannot be updated)."""
+        return self._send(
+            message,
+            lambda form: {
+                "ts": client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, **form.as_kwargs()
+                ).get("message_ts")
+            },
+            "chat.postEphemeral",
+        )
+
+    def open_view(self, client: WebClient, trigger_id: str, view: dict[str, Any]) -> bool:
+        """Open a modal with an interaction's trigger_id (valid 3 s, once); False when
+        Slack refused it."""
+        return self._attempt(
+            "views.open", lambda: client.views_open(trigger_id=trigger_id, view=view)
+        )
+
     def respond(self, response_url: str, **message: Any) -> bool:
         """POST to an interaction's `response_url`, retried like Web API calls; False when
         Slack did not take it (it expires after 5 uses or 30 minutes)."""

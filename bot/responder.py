@@ -22,15 +22,18 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot import notices
+from bot import notices, reasons
+from bot.desks import Desks, counts_as_question
 from bot.feedback import FeedbackStore, Vote
 from bot.gate import Gate, Knock, Problem, Refusal
 from bot.guards import RateLimiter
 from bot.home import MAX_DOWN_VOTES, HomeFacts, render_home, render_refusal_home
 from bot.inbound import Question
 from bot.intent import addressed_to_others, asks_for_help, reads_as_question
+from bot.mrkdwn import clip
 from bot.outbox import Outbox, Posted
 from bot.policy import Policy
+from bot.questions import QuestionLog, week_ago
 from bot.render import Message, feedback_value, render_answer, render_notice
 from bot.state import (
     AnswerLog,
@@ -73,6 +76,7 @@ class Responder:
         on_revoked: Called once when Slack revokes the bot's token (the app was
             uninstalled); the bot then stays idle.
         written: Adds a model's written answer (None: answers stay extractive).
+        desks: Per-channel defaults (DESKS): filters, auto-answer, private replies.
     """
 
     def __init__(
@@ -86,6 +90,7 @@ class Responder:
         on_revoked: Callable[[], None] | None = None,
         workers: int = ANSWER_WORKERS,
         written: WrittenReplies | None = None,
+        desks: Desks | None = None,
     ):
         self.settings = settings
         self.answerer = answerer
@@ -93,6 +98,8 @@ class Responder:
         self.policy = policy
         self.summarize = summarize
         self.written = written
+        self.desks = desks or Desks()
+        self.asked = QuestionLog(state)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.threads = ThreadMemory(state)
         self.answers = AnswerLog(state)
@@ -103,6 +110,9 @@ class Responder:
         self._on_revoked = on_revoked
         self._revoke_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="bot-answer")
+        # Clicks that must reach Slack within seconds (a 👎's trigger_id lives 3 s) never
+        # queue behind answers being computed.
+        self._clicks = ThreadPoolExecutor(2, thread_name_prefix="bot-click")
 
     @property
     def bot(self) -> str | None:
@@ -124,6 +134,17 @@ class Responder:
                 log.exception("answering failed")
 
         self._pool.submit(run)
+
+    def quickly(self, work: Callable[..., object], *args: Any) -> None:
+        """As `later`, on the pool for clicks, which computes no answers."""
+
+        def run() -> None:
+            try:
+                work(*args)
+            except Exception:
+                log.exception("handling a click failed")
+
+        self._clicks.submit(run)
 
     # -- policy --------------------------------------------------------------------------
 
@@ -181,10 +202,15 @@ class Responder:
     # -- conversations -------------------------------------------------------------------
 
     def ask(self, client: WebClient, question: Question) -> None:
-        """A mention, DM, follow-up or assistant-thread message: answer it if it is meant
-        for the bot, in its thread (or at the top of a DM)."""
+        """A mention, DM, follow-up, assistant-thread message or question in an
+        auto-answer desk channel: answer it if it is meant for the bot, in its thread (or
+        at the top of a DM); privately where the channel's desk says so."""
         if question.kind == "follow_up" and not self._is_follow_up(question):
             return  # people talking among themselves: not a request to the bot
+        if question.kind == "auto" and not counts_as_question(
+            question.text, question.mentions, self.bot
+        ):
+            return  # chatter in an auto-answer channel
         problem = None
         if not question.text:
             empty = notices.FILES_ONLY if question.files else notices.EMPTY_QUESTION
@@ -204,7 +230,7 @@ class Responder:
         assert question.message_ts is not None
         earlier = self.answers.recall(question.channel, question.message_ts)
         if earlier is None:
-            if question.kind == "mention":
+            if question.kind in ("mention", "auto"):
                 self.ask(client, question)
             return
         if _same(earlier.question, question.text) or not question.text:
@@ -214,7 +240,12 @@ class Responder:
         if self._refused_in_conversation(client, question):
             return
         with self._progress(client, question):
-            message = self._compose(question.text, context=earlier.context, note=notices.EDITED)
+            message = self._compose(
+                question.text,
+                context=earlier.context,
+                note=notices.EDITED,
+                channel=question.channel,
+            )
             updated = self.outbox.update(client, question.channel, earlier.answer_ts, message)
             if not updated.error:
                 self._remember(question, earlier.answer_ts, earlier.context)
@@ -229,13 +260,14 @@ class Responder:
         context = earlier.question if earlier and question.thread_ts else None
         note = notices.FILES_NOT_READ if question.files else None
         with self._progress(client, question):
-            found = self._answer(question.text, context)
+            found = self._answer(question.text, context, channel=question.channel)
             if question.thread_ts:  # before posting: the asker may reply at once
                 self.threads.remember(
                     question.channel, question.thread_ts, Turn(question.user, question.text)
                 )
             posted = self._deliver(client, question, found, context, note)
-            if posted.ts:  # before the hourglass goes: an edit may follow at once
+            private = self._private(question)
+            if posted.ts and not private:  # before the hourglass goes: an edit may follow
                 self._remember(question, posted.ts, context)
         if not posted.ts and not self.revoked:
             log.warning("answer not posted in %s: %s", question.channel, posted.error)
@@ -254,6 +286,9 @@ class Responder:
     ) -> Posted:
         """Post the answer where it was asked; with a model, stream it into a thread."""
         channel, thread_ts = question.channel, question.thread_ts
+        if self._private(question):
+            message = self._finish(found, question.text, context=context, note=note, share=True)
+            return self.outbox.post_privately(client, channel, question.user, thread_ts, message)
         if self.written is None or thread_ts is None or not isinstance(found, Answer):
             message = self._finish(found, question.text, context=context, note=note)
             return self.outbox.post(client, channel, thread_ts, message)
@@ -274,6 +309,10 @@ class Responder:
             render=render,
             post=lambda message: self.outbox.post(client, channel, thread_ts, message),
         )
+
+    def _private(self, question: Question) -> bool:
+        """Whether this answer is for the asker's eyes only (a private desk channel)."""
+        return question.kind != "direct" and self.desks(question.channel).private
 
     def _remember(self, question: Question, answer_ts: str, context: str | None) -> None:
         """Record an answer posted to a question: for edits, and for follow-ups in its
@@ -305,18 +344,47 @@ class Responder:
             return refusal.notice
         if asks_for_help(question.text):
             return notices.usage(self.bot)
-        self.later(self._answer_privately, question.text, response_url, shareable)
+        self.later(self._answer_privately, question.text, response_url, shareable, question.channel)
         return notices.searching(question.text)
 
-    def _answer_privately(self, question: str, response_url: str, shareable: bool) -> None:
-        """The answer only the asker sees, with a button to share it where sharing works."""
-        message = self._compose(question, share=shareable)
+    def _answer_privately(
+        self,
+        question: str,
+        response_url: str,
+        shareable: bool,
+        channel: str | None = None,
+        note: str | None = None,
+    ) -> bool:
+        """The answer only the asker sees, with a button to share it where sharing works;
+        False when the response_url took none of its forms."""
+        message = self._compose(question, share=shareable, channel=channel, note=note)
         for form in message.forms():
             sent = self.outbox.respond(
                 response_url, response_type="ephemeral", replace_original=False, **form.as_kwargs()
             )
             if sent:
-                return
+                return True
+        return False
+
+    def ask_about(
+        self, client: WebClient, question: Question, response_url: str, shareable: bool
+    ) -> None:
+        """The message shortcut: answer about the message pointed at, privately, through
+        the shortcut's response_url (as `/ask` does)."""
+        problem = None
+        if not question.text:
+            problem = Problem("shortcut on a message without text", notices.NOTHING_TO_ASK)
+        elif not response_url:
+            problem = Problem("shortcut without a response_url", notices.INCOMPLETE, forged=True)
+        refusal = self.gate.check(client, self._knock(question), problem)
+        if refusal is not None:
+            self._tell_clicker(client, question.user, question.channel, None, response_url, refusal)
+            return
+        note = f"About the message: “{clip(question.text, 200)}”"
+        if not self._answer_privately(
+            question.text, response_url, shareable, question.channel, note
+        ):
+            self.outbox.tell(client, question.user, notices.SHORTCUT_FAILED)
 
     def share(
         self, client: WebClient, question: Question, response_url: str, channel_name: str
@@ -332,7 +400,9 @@ class Responder:
         if refusal is not None:
             self._tell_clicker(client, question.user, question.channel, None, response_url, refusal)
             return
-        message = self._compose(question.text, asked_by=question.user)
+        message = self._compose(
+            question.text, asked_by=question.user, channel=question.channel, record=False
+        )
         posted = self.outbox.post(client, question.channel, None, message)
         if not posted.ts:
             why = notices.cannot_share(question.channel, self.bot, channel_name)
@@ -348,9 +418,11 @@ class Responder:
         team: str | None,
         thread_ts: str | None,
         response_url: str | None,
+        trigger_id: str | None = None,
     ) -> None:
         """Store a 👍/👎 on an answer the bot gave, with what it said (not what the click
-        claims), and thank the voter, privately: the click's response_url first."""
+        claims), and thank the voter, privately: the click's response_url first. A 👎
+        also opens the optional reason modal with the click's `trigger_id`."""
         issued = self.issued.recall(vote.answer_id) if vote.answer_id else None
         problem = None
         if issued is None:
@@ -366,6 +438,8 @@ class Responder:
         vote = replace(vote, question=issued.question, answer=issued.answer)
         self.feedback.record(vote)
         log.info("feedback %s on answer %s from %s", vote.vote, vote.answer_id, vote.user_id)
+        if vote.vote == "down" and trigger_id:  # first: the trigger expires in 3 s
+            self.outbox.open_view(client, trigger_id, reasons.reason_modal(vote.answer_id))
         self.outbox.tell(
             client,
             vote.user_id,
@@ -375,6 +449,30 @@ class Responder:
             response_url=response_url,
             dm=False,
         )
+
+    def explain_vote(self, client: WebClient, reason: reasons.Reason) -> None:
+        """A 👎's reason: stored with the vote, and posted to FEEDBACK_CHANNEL when set."""
+        vote = self.feedback.vote_of(reason.answer_id, reason.user)
+        problem = None
+        if vote is None or vote.vote != "down":
+            problem = Problem("a reason for a 👎 never given", "", forged=True)
+        refusal = self.gate.check(client, Knock("reason", reason.user, reason.team), problem)
+        if refusal is not None:
+            return  # the modal is closed already: nothing to show it in
+        assert vote is not None
+        self.feedback.explain(reason.answer_id, reason.user, reason.reason, reason.note)
+        log.info(
+            "feedback reason %s on answer %s from %s",
+            reason.reason or "none",
+            reason.answer_id,
+            reason.user,
+        )
+        editors = self.settings.feedback_channel
+        if editors:
+            message = reasons.render_for_editors(vote, reason)
+            posted = self.outbox.post(client, editors, None, message)
+            if not posted.ts:
+                log.warning("a 👎 reason did not reach FEEDBACK_CHANNEL: %s", posted.error)
 
     def _tell_clicker(
         self,
@@ -407,6 +505,8 @@ class Responder:
         share: bool = False,
         asked_by: str | None = None,
         note: str | None = None,
+        channel: str | None = None,
+        record: bool = True,
     ) -> Message:
         """Answer a question and render it; failures become a friendly notice. Callers
         have passed the gate first.
@@ -417,9 +517,11 @@ class Responder:
             share: Add a "Share in channel" button (private answers).
             asked_by: Show who asked above the answer (shared answers).
             note: A remark of ours above the answer.
+            channel: Where it was asked (its desk's defaults apply).
+            record: Count it among the questions asked (a shared answer was counted).
         """
         return self._finish(
-            self._answer(question, context),
+            self._answer(question, context, channel=channel, record=record),
             question,
             context=context,
             share=share,
@@ -445,9 +547,18 @@ class Responder:
             self.written.attach(found, question, context)
         return self._render(found, share=share, asked_by=asked_by, context=context, note=note)
 
-    def _answer(self, question: str, context: str | None = None) -> Answer | Message:
-        """The core's answer to a question, or the friendly notice for a failure."""
+    def _answer(
+        self,
+        question: str,
+        context: str | None = None,
+        *,
+        channel: str | None = None,
+        record: bool = True,
+    ) -> Answer | Message:
+        """The core's answer to a question (searched with its channel's desk defaults, and
+        recorded for the editors' statistics), or the friendly notice for a failure."""
         searched = f"{context} {question}" if context else question
+        searched, scoped = self.desks(channel).scope(searched)
         started = time.perf_counter()
         try:
             answer = self.answerer(searched)
@@ -467,6 +578,10 @@ class Responder:
             len(answer.passages),
             len(searched),
         )
+        if record:
+            self.asked.record(question, answer.found)
+        if scoped:
+            answer = replace(answer, notes=[scoped, *answer.notes])
         return answer
 
     def _render(
@@ -515,6 +630,7 @@ class Responder:
             facts.tally = self.feedback.tally(week)
             down = self.feedback.votes(week, "down", latest=MAX_DOWN_VOTES)
             facts.recent_down = list(reversed(down))
+            facts.questions = self.asked.stats(week_ago())
         self.outbox.publish(client, user, render_home(facts))
 
     def greet(self, client: WebClient, user: str, channel: str, thread_ts: str) -> None:

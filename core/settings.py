@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     feedback_db: Path | None = None
     bot_state_db: Path | None = None
     log_level: str = "INFO"
+    desks: str = ""  # per-channel defaults: JSON, or the path of a JSON file (bot.desks)
+    feedback_channel: str | None = None  # where 👎 reasons go (a channel id)
 
     @field_validator("collection", mode="after")
     @classmethod
@@ -128,6 +130,7 @@ class Settings(BaseSettings):
         "index_path",
         "bot_state_db",
         "answer_api_key",
+        "feedback_channel",
         mode="before",
     )
     @classmethod

@@ -218,10 +218,24 @@ class RunningBot:
     def click(
         self, button: dict[str, Any], user: str, channel: str, reply_to: str, **kwargs: Any
     ) -> Delivery:
+        kwargs.setdefault("trigger_id", self.web.trigger_id())
         body = payloads.block_actions(
             button, user, channel, self.web.response_url(reply_to), **kwargs
         )
         return self.socket.deliver("interactive", body)
+
+    def shortcut(
+        self, message: dict[str, Any], user: str, reply_to: str, **kwargs: Any
+    ) -> Delivery:
+        """The message shortcut on `message` (a message event), as `user`."""
+        body = payloads.message_action(
+            message, user, self.web.response_url(reply_to), self.web.trigger_id(), **kwargs
+        )
+        return self.socket.deliver("interactive", body)
+
+    def submit(self, view: dict[str, Any], user: str, values: dict[str, Any]) -> Delivery:
+        """Press a modal's submit button with its inputs set to `values`."""
+        return self.socket.deliver("interactive", payloads.view_submission(view, user, values))
 
 
 @pytest.fixture

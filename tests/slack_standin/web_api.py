@@ -10,7 +10,9 @@ It fails the way Slack fails: `msg_blocks_too_long` over Slack's reported size l
 for methods whose scope the app lacks, `token_revoked` once the app is uninstalled, and
 `response_url`s that expire after 5 uses or 30 minutes. Streams (`chat.startStream` …
 `chat.stopStream`) are refused the same way; a streamed message is measured as its
-markdown in one block followed by the blocks `chat.stopStream` adds.
+markdown in one block followed by the blocks `chat.stopStream` adds. `views.open` takes
+only a `trigger_id` it issued (`trigger_id()`, put in interaction payloads), once, within
+3 s, and checks a modal's title, blocks, submit button and `private_metadata` as Slack does.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +41,12 @@ ENTERPRISE_ID = "E0NEWSORG"
 BLOCKS_LIMIT = 13_200
 RESPONSE_URL_USES = 5
 RESPONSE_URL_SECONDS = 30 * 60
+# views.open: a trigger_id is exchanged once, within 3 s of the interaction
+# (https://docs.slack.dev/reference/methods/views.open/); a modal's limits.
+TRIGGER_SECONDS = 3.0
+VIEW_TITLE_CHARS = 24
+VIEW_BLOCKS = 100
+PRIVATE_METADATA_CHARS = 3000
 # What the manifest grants; a test may take scopes away.
 SCOPES = {
     "app_mentions:read",
@@ -177,6 +186,9 @@ class FakeSlackWebAPI:
         # a plain member of TEAM_ID)
         self.enterprise_id: str | None = None  # set: the workspace belongs to this org
         self._issued: dict[str, tuple[str, float]] = {}  # response_url key -> (name, issued)
+        self._triggers: dict[str, float] = {}  # trigger_id -> when issued (monotonic)
+        self._exchanged: set[str] = set()
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal opened
         self._used: dict[str, int] = {}
         self.streams: dict[str, Stream] = {}  # ts -> the streamed message
         self.refuse_streaming: str | None = None  # an error code for chat.startStream
@@ -206,6 +218,18 @@ class FakeSlackWebAPI:
             key = f"{name}/{len(self._issued)}"
             self._issued[key] = (name, time.monotonic())
         return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    def trigger_id(self) -> str:
+        """A fresh trigger_id, as Slack puts in an interaction payload (valid 3 s, once)."""
+        with self._changed:
+            trigger = f"{len(self._triggers) + 1}.{int(time.time())}.{uuid.uuid4().hex[:12]}"
+            self._triggers[trigger] = time.monotonic()
+        return trigger
+
+    def age_triggers(self, seconds: float) -> None:
+        """Make every trigger_id issued so far `seconds` older."""
+        with self._changed:
+            self._triggers = {k: t - seconds for k, t in self._triggers.items()}
 
     def age_response_urls(self, seconds: float) -> None:
         """Make every response_url issued so far `seconds` older."""
@@ -352,7 +376,40 @@ class FakeSlackWebAPI:
             return {"ok": True}
         if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
             return self._stream(method, args, channel, ts)
+        if method == "views.open":
+            return self._open_view(args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open: exchange a trigger_id for a modal."""
+        trigger = str(args.get("trigger_id") or "")
+        with self._changed:
+            issued = self._triggers.get(trigger)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if trigger in self._exchanged:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - issued > TRIGGER_SECONDS:
+                return {"ok": False, "error": "expired_trigger_id"}
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not isinstance(view, dict) or _view_refusal(view):
+                return {"ok": False, "error": "invalid_arguments"}
+            self._exchanged.add(trigger)
+            view_id = f"V{len(self.views) + 1:08d}"
+            opened = {
+                **view,
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+                "state": {"values": {}},
+                "hash": uuid.uuid4().hex[:16],
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view.get("callback_id", ""),
+            }
+            self.views[view_id] = opened
+        return {"ok": True, "view": opened}
 
     def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
         """The error Slack would answer this call with, if any."""
@@ -509,6 +566,22 @@ def _blocks_refusal(blocks: Any, native_feedback: bool) -> str | None:
     parsed = json.loads(blocks) if isinstance(blocks, str) else blocks
     if not native_feedback and {"context_actions", "feedback_buttons"} & _block_types(parsed):
         return "invalid_blocks"
+    return None
+
+
+def _view_refusal(view: dict[str, Any]) -> str | None:
+    """Why Slack would refuse a modal (None: it would open it)."""
+    title = (view.get("title") or {}).get("text", "")
+    blocks = view.get("blocks") or []
+    inputs = any(b.get("type") == "input" for b in blocks if isinstance(b, dict))
+    if view.get("type") != "modal" or not title or len(title) > VIEW_TITLE_CHARS:
+        return "title"
+    if not blocks or len(blocks) > VIEW_BLOCKS:
+        return "blocks"
+    if inputs and not view.get("submit"):
+        return "an input without a submit button"
+    if len(str(view.get("private_metadata") or "")) > PRIVATE_METADATA_CHARS:
+        return "private_metadata"
     return None
 
 
