@@ -151,11 +151,11 @@ def questions_table(stats: QuestionStats) -> str:
     lines += [f"{d.day:<10}  {d.asked:>5}  {d.unanswered:>7}" for d in stats.days]
     if stats.gaps:
         lines += ["", "Asked most, found nothing:"]
-        lines += [f"{g.times:>5}×  {_printable(g.question)}" for g in stats.gaps]
+        lines += [f"{g.times:>5}×  {printable(g.question)}" for g in stats.gaps]
     return "\n".join(lines)
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """One line, without control characters a terminal would act on."""
     return " ".join(_CONTROL.sub(" ", text).split())
 

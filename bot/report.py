@@ -12,12 +12,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from bot.feedback import FeedbackStore, Vote
-from bot.questions import QuestionStats, questions_table
+from bot.questions import QuestionStats, printable, questions_table
 from core.text import escape_controls
 
 _SPAN = re.compile(r"(\d+)\s*([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def parse_since(text: str, now: datetime | None = None) -> datetime:
@@ -87,8 +86,8 @@ def _entry(vote: Vote) -> list[str]:
     return [
         "",
         f"{mark} {escape_controls(vote.clicked_at)} by {escape_controls(vote.user_id)}{where}",
-        f"  question: {_printable(vote.question)}",
-        f"  answer:   {_printable(vote.answer) or '(nothing found)'}",
+        f"  question: {printable(vote.question)}",
+        f"  answer:   {printable(vote.answer) or '(nothing found)'}",
     ]
 
 
@@ -96,9 +95,4 @@ def _reason(vote: Vote) -> list[str]:
     """The line saying why a 👎, when the voter said."""
     if not (vote.reason or vote.note):
         return []
-    return [f"  reason:   {vote.reason or 'none'}: {_printable(vote.note)}"]
-
-
-def _printable(text: str) -> str:
-    """One line, without control characters a terminal would act on."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return [f"  reason:   {vote.reason or 'none'}: {printable(vote.note)}"]
