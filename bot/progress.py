@@ -32,7 +32,7 @@ from core.models import Passage, StoreSummary
 log = logging.getLogger(__name__)
 
 PROGRESS_TIMEOUT = 2.0
-PROGRESS_WORKERS = 2
+PROGRESS_WORKERS = 4  # one question's calls wait for each other: a few questions at once
 COUNT_SECONDS = 300.0  # how long the article count in "Searching N articles…" is reused
 MAX_SOURCES = 10
 SEARCH_TASK = "search"
@@ -44,6 +44,8 @@ def quick_client(client: WebClient) -> WebClient:
     return WebClient(
         token=client.token,
         base_url=client.base_url,
+        ssl=client.ssl,
+        proxy=client.proxy,
         timeout=int(PROGRESS_TIMEOUT),
         retry_handlers=[],  # None would give slack_sdk's default retries
         logger=client.logger,
