@@ -47,14 +47,16 @@ def from_message(event: dict[str, Any], kind: Kind, bot_user_id: str | None) -> 
     """A mention, DM, follow-up or assistant-thread message as a Question (None when the
     event does not say who wrote it, where, or which message it is).
 
-    A mention is answered in its message's thread; anything else in its own thread, or at
-    the top level when it has none (a DM).
+    A mention and a top-level DM are answered in the thread of their message (in the agent
+    experience the app replies in a thread of the person's DM, and a thread is where a
+    status and a stream can show: docs.slack.dev/ai/migrating-to-agent-messaging/);
+    anything else in its own thread.
     """
     user, channel, ts = text_at(event, "user"), text_at(event, "channel"), text_at(event, "ts")
     if not (user and channel and ts):
         return None
     thread = text_at(event, "thread_ts")
-    if kind in ("mention", "auto"):  # answered in the asking message's thread
+    if kind in ("mention", "direct", "auto"):  # answered in the asking message's thread
         thread = thread or ts
     text = event.get("text")
     text = text if isinstance(text, str) else ""

@@ -35,12 +35,30 @@ log = logging.getLogger(__name__)
 SPOKEN = (None, "file_share", "thread_broadcast")
 
 
+# The Events API subscriptions these listeners serve, for each of Slack's two messaging
+# experiences (manifest.yml: agent_view; manifest-assistant-view.yml: assistant_view).
+EVENTS = {
+    "app_mention",
+    "message.im",
+    "message.channels",
+    "message.groups",
+    "app_home_opened",
+    "app_uninstalled",
+    "tokens_revoked",
+}
+SUBSCRIPTIONS = {
+    "agent_view": EVENTS | {"app_context_changed"},
+    "assistant_view": EVENTS | {"assistant_thread_started", "assistant_thread_context_changed"},
+}
+
+
 def register(app: App, responder: Responder) -> None:
     """Attach every listener to the app."""
     app.use(_assistant(responder))
     app.event("app_mention")(_on_mention(responder))
     app.event("message")(_on_message(responder))
     app.event("app_home_opened")(_on_home(responder))
+    app.event("app_context_changed")(_on_context_changed)
     app.event("app_uninstalled")(_on_uninstalled(responder))
     app.event("tokens_revoked")(_on_tokens_revoked(responder))
     app.command("/ask")(_on_ask(responder))
@@ -124,15 +142,26 @@ def _assistant(responder: Responder) -> Assistant:
 
 def _on_home(responder: Responder) -> Any:
     def on_home(event: dict[str, Any], client: WebClient) -> None:
-        """The App Home tab was opened: publish it."""
-        if event.get("tab") != "home":
+        """The Home tab was opened: publish it. The Messages tab was opened: in the agent
+        experience this replaces `assistant_thread_started`, and gets suggested prompts
+        (docs.slack.dev/ai/migrating-to-agent-messaging/)."""
+        tab, user = event.get("tab"), text_at(event, "user")
+        if tab not in ("home", "messages"):
             return
-        user = text_at(event, "user")
-        if user is None:
+        channel = text_at(event, "channel")
+        if user is None or (tab == "messages" and channel is None):
             return _incomplete("App Home visit")
-        responder.later(responder.show_home, client, user)
+        if tab == "home":
+            responder.later(responder.show_home, client, user)
+        else:
+            responder.later(responder.welcome, client, user, channel)
 
     return on_home
+
+
+def _on_context_changed() -> None:
+    """`app_context_changed` (agent experience): which channel the person looks at does not
+    change what the archive holds, as with `assistant_thread_context_changed`."""
 
 
 def _on_uninstalled(responder: Responder) -> Any:
@@ -170,7 +199,11 @@ def _on_ask(responder: Responder) -> Any:
         )
         shareable = not is_conversation_between_people(channel, text_at(command, "channel_name"))
         response_url = text_at(command, "response_url") or ""
-        ack(responder.ask_privately(client, question, response_url, shareable))
+        if responder.decides_at_once(question):
+            ack(responder.ask_privately(client, question, response_url, shareable))
+            return
+        ack()  # before any users.info: an uncached outside asker must not miss the 3 s
+        responder.later(responder.ask_privately_later, client, question, response_url, shareable)
 
     return on_ask
 

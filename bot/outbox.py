@@ -177,13 +177,23 @@ class Outbox:
             lambda: add(channel=channel, timestamp=ts, name=PROGRESS_REACTION),
         )
 
-    def status(self, client: WebClient, channel: str, thread_ts: str, status: str) -> bool:
-        """An assistant thread's status line ("is searching…"; "" clears it); False when
-        the workspace or thread does not support it."""
+    def status(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        status: str,
+        loading_messages: list[str] | None = None,
+    ) -> bool:
+        """A thread's status line ("is searching…", with `loading_messages` Slack rotates;
+        "" clears it); False when the workspace or thread does not support it."""
         return self._attempt(
             "assistant.threads.setStatus",
             lambda: client.assistant_threads_setStatus(
-                channel_id=channel, thread_ts=thread_ts, status=status
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status=status,
+                loading_messages=loading_messages,
             ),
         )
 
@@ -192,9 +202,15 @@ class Outbox:
         self._attempt("views.publish", lambda: client.views_publish(user_id=user, view=view))
 
     def suggest(
-        self, client: WebClient, channel: str, thread_ts: str, prompts: list[dict[str, str]]
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        prompts: list[dict[str, str]],
     ) -> None:
-        """Offer suggested prompts in an assistant thread (where the workspace has them)."""
+        """Offer suggested prompts: in an assistant thread, or (`thread_ts` None, the agent
+        experience, where a `thread_ts` makes the call silently do nothing:
+        docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts) in the DM."""
         self._attempt(
             "assistant.threads.setSuggestedPrompts",
             lambda: client.assistant_threads_setSuggestedPrompts(

@@ -86,6 +86,17 @@ class Policy:
             log.info("not answering user %s of team %s (another organisation)", user, team)
         return inside
 
+    def knows(self, user: str, team: str | None) -> bool:
+        """Whether `insider` can decide without asking Slack (no `users.info` call): external
+        users are allowed, the payload names the app's own team or org, or what Slack said
+        about the person is still fresh."""
+        home = {self.identity.team_id, self.identity.enterprise_id} - {None}
+        if self.settings.allow_external_users or (team and team in home):
+            return True
+        with self._lock:
+            cached = self._users.get(user)
+        return cached is not None and self.clock() - cached[0] < self.profile_ttl
+
     def admin(self, client: WebClient, user: str) -> bool:
         """True for whoever runs the bot: BOT_ADMINS, and the workspace's admins and owners
         (an admin of another organisation is not one of ours: ask `insider` first)."""

@@ -33,6 +33,7 @@ from bot.intent import addressed_to_others, asks_for_help, reads_as_question
 from bot.mrkdwn import clip
 from bot.outbox import Outbox, Posted
 from bot.policy import Policy
+from bot.progress import PROGRESS_WORKERS, ArticleCount, Progress
 from bot.questions import QuestionLog, week_ago
 from bot.render import Message, feedback_value, render_answer, render_notice
 from bot.state import (
@@ -113,6 +114,10 @@ class Responder:
         # Clicks that must reach Slack within seconds (a 👎's trigger_id lives 3 s) never
         # queue behind answers being computed.
         self._clicks = ThreadPoolExecutor(2, thread_name_prefix="bot-click")
+        self._progress_pool = ThreadPoolExecutor(
+            PROGRESS_WORKERS, thread_name_prefix="bot-progress"
+        )
+        self._articles = ArticleCount(summarize)
 
     @property
     def bot(self) -> str | None:
@@ -259,8 +264,10 @@ class Responder:
         earlier = self.threads.recall(question.channel, question.thread_ts or "")
         context = earlier.question if earlier and question.thread_ts else None
         note = notices.FILES_NOT_READ if question.files else None
-        with self._progress(client, question):
+        with self._progress(client, question) as progress:
             found = self._answer(question.text, context, channel=question.channel)
+            if self.written is not None and isinstance(found, Answer):
+                progress.reading(len(found.passages))
             if question.thread_ts:  # before posting: the asker may reply at once
                 self.threads.remember(
                     question.channel, question.thread_ts, Turn(question.user, question.text)
@@ -302,7 +309,9 @@ class Responder:
             channel=channel,
             thread_ts=thread_ts,
             user=question.user,
-            team=self.policy.identity.team_id,
+            # the asker's team, not the app's: Slack streams to that person in that team
+            # (docs.slack.dev/reference/methods/chat.startStream, recipient_team_id)
+            team=question.team or self.policy.identity.team_id,
             answer=found,
             question=question.text,
             earlier=context,
@@ -325,8 +334,8 @@ class Responder:
             )
             self.answers.remember(question.channel, question.message_ts, answer)
 
-    def _progress(self, client: WebClient, question: Question) -> _Progress:
-        return _Progress(self.outbox, client, question)
+    def _progress(self, client: WebClient, question: Question) -> Progress:
+        return Progress(self._progress_pool, self.outbox, client, question, self._articles)
 
     # -- /ask and buttons ----------------------------------------------------------------
 
@@ -346,6 +355,22 @@ class Responder:
             return notices.usage(self.bot)
         self.later(self._answer_privately, question.text, response_url, shareable, question.channel)
         return notices.searching(question.text)
+
+    def decides_at_once(self, question: Question) -> bool:
+        """Whether the gate can decide on `question` without a call to Slack, so that `/ask`
+        can be acknowledged with the outcome within Slack's 3 seconds."""
+        return self.revoked or self.policy.knows(question.user, question.team)
+
+    def ask_privately_later(
+        self, client: WebClient, question: Question, response_url: str, shareable: bool
+    ) -> None:
+        """`/ask` already acknowledged: what the ack would have said goes to `response_url`
+        (the gate may need `users.info`, which can take longer than Slack waits for an ack)."""
+        text = self.ask_privately(client, question, response_url, shareable)
+        if text and response_url:
+            self.outbox.respond(
+                response_url, response_type="ephemeral", replace_original=False, text=text
+            )
 
     def _answer_privately(
         self,
@@ -643,33 +668,12 @@ class Responder:
         self.outbox.post(client, channel, thread_ts, render_notice(notices.ASSISTANT_GREETING))
         self.outbox.suggest(client, channel, thread_ts, SUGGESTED_PROMPTS)
 
-
-class _Progress:
-    """While answering: the assistant thread's status where Slack offers one, else the
-    hourglass reaction on the asking message."""
-
-    def __init__(self, outbox: Outbox, client: WebClient, question: Question):
-        self.outbox, self.client, self.question = outbox, client, question
-        self.reaction = False
-
-    def __enter__(self) -> _Progress:
-        q = self.question
-        status = q.kind == "assistant" and q.thread_ts is not None
-        if status and self.outbox.status(
-            self.client, q.channel, q.thread_ts or "", notices.SEARCHING_STATUS
-        ):
-            return self
-        if q.message_ts:
-            self.outbox.progress(self.client, q.channel, q.message_ts, on=True)
-            self.reaction = True
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        q = self.question
-        if self.reaction and q.message_ts:
-            self.outbox.progress(self.client, q.channel, q.message_ts, on=False)
-        elif q.kind == "assistant" and q.thread_ts:  # Slack clears it on a reply; a failure
-            self.outbox.status(self.client, q.channel, q.thread_ts, "")
+    def welcome(self, client: WebClient, user: str, channel: str) -> None:
+        """The Messages tab opened in the agent experience: suggested prompts for the DM,
+        without a thread (nothing is posted: the tab opens often)."""
+        if self.gate.check(client, Knock("greeting", user, None, channel)) is not None:
+            return
+        self.outbox.suggest(client, channel, None, SUGGESTED_PROMPTS)
 
 
 def _same(before: str, after: str) -> bool:

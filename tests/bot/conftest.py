@@ -52,6 +52,15 @@ The footbridge will cost 2.4 million dollars & open in spring, the board said. C
 the <b>zoning</b> vote was rushed.
 """
 
+# The calls that take progress away once an answer is posted (`progress_cleared`).
+PROGRESS_DONE = ("reactions.remove", "assistant.threads.setStatus")
+
+
+def progress_cleared(call: Call) -> bool:
+    """The hourglass removed, or the thread's status cleared."""
+    return call.args.get("status") in (None, "")
+
+
 OTHER_TOPICS = [
     "harbour ferry schedule",
     "school lunch menu",
@@ -200,10 +209,15 @@ class RunningBot:
         )
 
     def answered(self, channel: str, count: int = 1) -> list[Call]:
-        """As `answers`, once the bot is done with them too (the hourglass is gone)."""
+        """As `answers`, once the bot is done with them too (the hourglass or the thread's
+        status is gone)."""
         posted = self.answers(channel, count)
-        self.web.wait_for("reactions.remove", count=count)
+        self.done(count)
         return posted
+
+    def done(self, count: int = 1) -> list[Call]:
+        """Once the bot took progress away `count` times (its answers' work is done)."""
+        return self.web.wait_for(PROGRESS_DONE, progress_cleared, count)
 
     def command(
         self,

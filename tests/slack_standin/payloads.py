@@ -270,6 +270,19 @@ def app_home_opened(user: str, tab: str = "home") -> dict[str, Any]:
     }
 
 
+def app_context_changed(user: str, viewing: str = "C0NEWSDESK") -> dict[str, Any]:
+    """In the agent experience, the person looks at another channel while the app is open
+    (docs.slack.dev/reference/events/app_context_changed)."""
+    entity = {"type": "slack#/types/channel_id", "value": viewing, "team_id": TEAM_ID}
+    return {
+        "type": "app_context_changed",
+        "user": user,
+        "channel": "D" + user[1:],
+        "context": {"entities": [entity]},
+        "event_ts": new_ts(),
+    }
+
+
 def assistant_thread_started(user: str, channel: str, from_channel: str = "C0NEWSDESK") -> dict:
     """Someone opened the app's assistant split view: a new assistant thread."""
     thread_ts = new_ts()
