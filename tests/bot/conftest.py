@@ -61,6 +61,11 @@ def progress_cleared(call: Call) -> bool:
     return call.args.get("status") in (None, "")
 
 
+def status_shown(call: Call) -> bool:
+    """A `setStatus` that shows the thread's "is searching…" status (not one clearing it)."""
+    return call.method == "assistant.threads.setStatus" and bool(call.args.get("status"))
+
+
 OTHER_TOPICS = [
     "harbour ferry schedule",
     "school lunch menu",

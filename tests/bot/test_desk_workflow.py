@@ -24,7 +24,7 @@ from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
 from core.models import Answer
 from core.settings import Settings
-from tests.bot.conftest import RunningBot
+from tests.bot.conftest import RunningBot, status_shown
 from tests.bot.test_http_mode import _serve_http
 from tests.conftest import ROOT
 from tests.slack_standin import payloads
@@ -120,7 +120,7 @@ def test_a_private_desk_answers_only_the_asker(start_bot: Callable[..., RunningB
     [private] = bot.web.wait_for("chat.postEphemeral", lambda c: c.args.get("channel") == "C0LEGAL")
     assert private.args["user"] == "U0REPORTER" and private.args["thread_ts"] == event["ts"]
     assert "Cienfuegos" in private.shown and "share_answer" in buttons_of(private.blocks)
-    bot.web.wait_for("reactions.remove")
+    bot.done()  # the status is cleared: the answer's work is over
     assert not bot.web.calls_to("chat.postMessage")
 
 
@@ -322,7 +322,7 @@ def test_the_reason_modal_opens_while_every_answering_worker_is_busy(
         [answer] = bot.answered("C0NEWSDESK")
         for n in range(ANSWER_WORKERS + 1):  # every worker busy, one more waiting
             bot.mention(f"what about the harbour, part {n}?", user=f"U0BUSY{n}")
-        bot.web.wait_for("reactions.add", count=1 + ANSWER_WORKERS)
+        bot.web.wait_for("assistant.threads.setStatus", status_shown, count=1 + ANSWER_WORKERS)
         down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
         bot.click(down, "U0EDITOR", "C0NEWSDESK", "fb")
         [opened] = bot.web.wait_for("views.open", timeout=TRIGGER_SECONDS)
