@@ -21,12 +21,15 @@ class Article:
     published_at: str | None = None
     url: str | None = None
     path: str | None = None
+    modified_at: str | None = None  # when the outlet last changed it (ISO 8601), if it says
 
     @property
     def content_hash(self) -> str:
         """A digest of everything stored about the article: unchanged hash, nothing to do."""
         parts = [self.title, self.text, self.source, ";".join(self.authors)]
         parts += [self.published_at or "", self.url or "", self.path or ""]
+        if self.modified_at:  # only when known, so articles stored before keep their hash
+            parts.append(self.modified_at)
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

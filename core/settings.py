@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: Annotated[int, _number(0, 10_000)] = 10  # 0: no limit
     feedback_db: Path | None = None
     bot_state_db: Path | None = None
+    follow_db: Path | None = None
     log_level: str = "INFO"
 
     @field_validator("collection", mode="after")
@@ -128,6 +129,7 @@ class Settings(BaseSettings):
         "index_path",
         "bot_state_db",
         "answer_api_key",
+        "follow_db",
         mode="before",
     )
     @classmethod
@@ -185,6 +187,14 @@ class Settings(BaseSettings):
         if self.bot_state_db is not None:
             return self.bot_state_db
         return self.feedback_path.parent / "bot-state.sqlite3"
+
+    @property
+    def follow_path(self) -> Path:
+        """The SQLite file of `ingest follow` (sources, validators, URLs seen): beside the
+        embedded store unless set."""
+        if self.follow_db is not None:
+            return self.follow_db
+        return self.chroma_path.parent / "follow.sqlite3"
 
 
 def load_settings(**overrides: object) -> Settings:
