@@ -5,8 +5,10 @@ cannot swap in an internal address between the check and the connection)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,6 +178,7 @@ def fetch_url(
     """
     client = httpx.Client(
         timeout=settings.fetch_timeout,
+        verify=_tls(),
         follow_redirects=False,
         transport=transport,
         event_hooks={"response": [_refuse_other_schemes]},
@@ -187,6 +190,15 @@ def fetch_url(
                 return outcome
             url = outcome
     raise LoadError(f"{url}: more than {_MAX_REDIRECTS} redirects")
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every fetch: each new one loads the CA bundle again, ~25 ms of
+    CPU, which polling fifty unchanged feeds would pay fifty times."""
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _hop(

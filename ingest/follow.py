@@ -79,6 +79,7 @@ class PollReport:
     left: int = 0
     old: int = 0
     waiting: int = 0
+    not_modified: int = 0  # sources that answered 304
     requests: int = 0
     seconds: float = 0.0
 
@@ -93,6 +94,7 @@ class PollReport:
             f"{self.robots} skipped by robots.txt",
         ]
         extra = [
+            (self.not_modified, "sources not modified (304)"),
             (self.gone, "gone (404/410)"),
             (self.withdrawn, "withdrawn"),
             (self.waiting, "waiting for their host (Retry-After)"),
@@ -282,6 +284,7 @@ class Follower:
         try:
             page = self.fetcher.get(url, conditional)
             if page.status == 304:
+                report.not_modified += 1
                 self.state.touch_source(url)
                 listing = Listing(known.kind or "feed", children=known.children or [])
             else:

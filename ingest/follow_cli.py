@@ -208,7 +208,8 @@ def _loop(follower: Follower, stop: threading.Event, every: float | None) -> int
 
 
 def _add(totals: PollReport, report: PollReport) -> None:
-    for name in ("new", "updated", "unchanged", "robots", "gone", "withdrawn", "requests"):
+    counts = ("new", "updated", "unchanged", "robots", "gone", "withdrawn", "not_modified")
+    for name in (*counts, "requests"):
         setattr(totals, name, getattr(totals, name) + getattr(report, name))
     totals.failed += report.failed
     totals.seconds += report.seconds
