@@ -42,6 +42,7 @@ INLINE_WAIT = 10.0  # a Retry-After up to this is waited out within the poll
 MAX_HOST_WAIT = 6 * 3600.0  # no host makes us wait longer than this
 RETRY_BASE = 30.0  # a page that failed is tried again after 30 s, 60 s, 120 s, …
 ROBOTS_TTL = 3600.0
+ROBOTS_RETRY = 60.0
 GONE = (404, 410)
 
 
@@ -135,14 +136,13 @@ class Fetcher:
         parts = urlsplit(url)
         host = parts.netloc
         cached = self._robots.get(host)
-        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
+        # One that could not be read is asked again a minute later, not at every page.
+        ttl = ROBOTS_TTL if cached is None or cached[1] is not None else ROBOTS_RETRY
+        if cached is None or time.monotonic() - cached[0] > ttl:
             cached = (time.monotonic(), self._read_robots(f"{parts.scheme}://{host}/robots.txt"))
             self._robots[host] = cached
         rules = cached[1]
-        if rules is None:
-            self._robots.pop(host)
-            return False
-        return rules.can_fetch(USER_AGENT, url)
+        return rules is not None and rules.can_fetch(USER_AGENT, url)
 
     def _read_robots(self, url: str) -> urllib.robotparser.RobotFileParser | None:
         try:
@@ -247,6 +247,7 @@ class Follower:
         self.state = FollowState(settings.follow_path)
         self.fetcher = Fetcher(settings, self.state, options.delay, stop)
         self.since_ts = to_timestamp(options.since) if options.since else None
+        self._visited: set[str] = set()  # sources read this poll
 
     def close(self) -> None:
         """Close the state file."""
@@ -257,6 +258,7 @@ class Follower:
         started = time.perf_counter()
         first_request = self.fetcher.requests
         report = PollReport()
+        self._visited = set()
         listed: dict[str, tuple[Entry, dict[str, str]]] = {}
         for source in self.sources:
             if self.stop.is_set():
@@ -275,6 +277,9 @@ class Follower:
         self, url: str, headers: dict[str, str], depth: int, report: PollReport
     ) -> Iterator[tuple[Entry, dict[str, str]]]:
         """The entries a source lists (nothing when it has not changed since last read)."""
+        if url in self._visited:  # a feed both given and linked from a homepage
+            return
+        self._visited.add(url)
         known = self.state.source(url)
         conditional = dict(headers)
         if known.etag:
@@ -309,7 +314,7 @@ class Follower:
             report.failed.append(str(exc))
             return
         if listing.kind != "index":  # an index's entries are its sitemaps
-            yield from ((entry, headers) for entry in listing.entries)
+            yield from ((e, _same_host(headers, url, e.url)) for e in listing.entries)
         if depth >= MAX_DEPTH:
             return
         for child in listing.children:

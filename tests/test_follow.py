@@ -427,3 +427,19 @@ def test_a_page_keeps_its_modification_date() -> None:
     plain = article_from_html(article(title, text), "x", url="http://x/")
     assert plain.modified_at is None
     assert plain.content_hash != dated.content_hash
+
+
+def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: Path) -> None:
+    """The header a sources file gives a feed is sent to that feed's host only, never to a
+    page it links to elsewhere, and never printed."""
+    with serving(Site()) as main, serving(Site()) as other:
+        main.page("/feed.rss", "application/rss+xml", rss(other.base, ["news/storm"]))
+        story(other, "storm")
+        listing = tmp_path / "sources.txt"
+        listing.write_text(f"{main.base}/feed.rss\tAuthorization: Bearer ${{FEED_TOKEN}}\n")
+        code, out, err = follow(settings, tmp_path, str(listing), "--once", "--delay", "0")
+        assert code == 0 and "1 new" in out, out + err
+        sent = [h.get("authorization") for p, h, _s in main.requests if p == "/feed.rss"]
+        assert sent == [f"Bearer {TOKEN}"]
+        assert all("authorization" not in h for _p, h, _s in other.requests)
+        assert TOKEN not in out + err
