@@ -248,6 +248,7 @@ class Follower:
         self.fetcher = Fetcher(settings, self.state, options.delay, stop)
         self.since_ts = to_timestamp(options.since) if options.since else None
         self._visited: set[str] = set()  # sources read this poll
+        self._origin: dict[str, str] = {}  # page URL -> the source that listed it this poll
 
     def close(self) -> None:
         """Close the state file."""
@@ -259,6 +260,7 @@ class Follower:
         first_request = self.fetcher.requests
         report = PollReport()
         self._visited = set()
+        self._origin = {}
         listed: dict[str, tuple[Entry, dict[str, str]]] = {}
         for source in self.sources:
             if self.stop.is_set():
@@ -268,7 +270,8 @@ class Follower:
                 if earlier is None or (entry.newest or "") > (earlier[0].newest or ""):
                     listed[entry.url] = (entry, headers)
         wanted = self._choose(listed, report)
-        self._fetch(wanted, report)
+        attempted = self._fetch(wanted[: self.options.max_new], report)
+        self._read_again([w.entry.url for w in wanted if w.entry.url not in attempted])
         report.requests = self.fetcher.requests - first_request
         report.seconds = time.perf_counter() - started
         return report
@@ -314,7 +317,9 @@ class Follower:
             report.failed.append(str(exc))
             return
         if listing.kind != "index":  # an index's entries are its sitemaps
-            yield from ((e, _same_host(headers, url, e.url)) for e in listing.entries)
+            for entry in listing.entries:
+                self._origin[entry.url] = url
+                yield entry, _same_host(headers, url, entry.url)
         if depth >= MAX_DEPTH:
             return
         for child in listing.children:
@@ -348,26 +353,36 @@ class Follower:
         new.sort(key=lambda w: w.entry.newest or "", reverse=True)
         wanted = updates + new
         report.left = max(0, len(wanted) - self.options.max_new)
-        return wanted[: self.options.max_new]
+        return wanted
 
     def _too_old(self, entry: Entry) -> bool:
         moment = to_timestamp(entry.newest)
         return self.since_ts is not None and moment is not None and moment < self.since_ts
 
-    def _fetch(self, wanted: list[_Wanted], report: PollReport) -> None:
-        """Fetch and ingest the pages chosen, then record each one's outcome."""
+    def _read_again(self, urls: list[str]) -> None:
+        """Forget the validators of the sources that listed pages this poll did not get
+        to (over --max-new, a host asking to wait, a stop): next poll reads them in full
+        instead of taking their 304 as "nothing to do"."""
+        for source in {self._origin[url] for url in urls if url in self._origin}:
+            self.state.forget_validators(source)
+
+    def _fetch(self, wanted: list[_Wanted], report: PollReport) -> set[str]:
+        """Fetch and ingest the pages chosen, then record each one's outcome; returns the
+        URLs tried."""
+        attempted: set[str] = set()
         if not wanted:
-            return
+            return attempted
         fetched: dict[str, tuple[_Wanted, Article]] = {}
         outcomes: dict[str, str] = {}
         ingestor = self.make_ingestor()
         tick = self.progress(len(wanted)) if self.progress else None
-        items = self._items(wanted, fetched, outcomes, report)
+        items = self._items(wanted, fetched, outcomes, report, attempted)
         result = ingestor.run(items, on_item=tick)
         report.new += result.added
         report.updated += result.updated
         report.unchanged += result.unchanged
         self._record(fetched, outcomes, result, report)
+        return attempted
 
     def _items(
         self,
@@ -375,11 +390,13 @@ class Follower:
         fetched: dict[str, tuple[_Wanted, Article]],
         outcomes: dict[str, str],
         report: PollReport,
+        attempted: set[str],
     ) -> Iterator[Item]:
         for want in wanted:
             if self.stop.is_set():
                 return
             url = want.entry.url
+            attempted.add(url)
             try:
                 page = self.fetcher.get(url, want.headers)
             except RobotsRefused:
@@ -387,6 +404,7 @@ class Follower:
                 continue
             except HostWaiting:
                 report.waiting += 1
+                attempted.discard(url)
                 continue
             except HTTPStatusError as exc:
                 outcomes[url] = "gone" if exc.status in GONE else "failed"

@@ -443,3 +443,30 @@ def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: P
         assert sent == [f"Bearer {TOKEN}"]
         assert all("authorization" not in h for _p, h, _s in other.requests)
         assert TOKEN not in out + err
+
+
+def test_backfill_is_bounded_by_since_and_max_new(settings: Settings, tmp_path: Path) -> None:
+    """A long sitemap is not fetched by surprise: pages before --since are skipped, and at
+    most --max-new are fetched per poll, the rest on the next one."""
+    with serving(Site()) as main:
+        urls = "".join(
+            f"<url><loc>{main.base}/news/{name}</loc><lastmod>{day}</lastmod></url>"
+            for name, day in (("bridge", "2019-05-01"), ("museum", "2026-11-09"))
+        )
+        urls += f"<url><loc>{main.base}/news/ferry</loc><lastmod>2026-11-10</lastmod></url>"
+        main.page(
+            "/sitemap.xml",
+            "application/xml",
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>",
+        )
+        for name in ("bridge", "museum", "ferry"):
+            story(main, name)
+        flags = ["--once", "--delay", "0", "--since", "2025-01-01", "--max-new", "1"]
+        code, out, err = follow(settings, tmp_path, f"{main.base}/sitemap.xml", *flags)
+        assert code == 0 and "1 new" in out, out + err
+        assert "1 older than --since" in out and "1 left for the next poll" in out, out
+        assert main.hits("/news/ferry") == [200] and main.hits("/news/bridge") == []
+        code, out, err = follow(settings, tmp_path, f"{main.base}/sitemap.xml", *flags)
+        assert code == 0 and "1 new" in out and "left" not in out, out + err
+        assert main.hits("/news/museum") == [200] and main.hits("/news/ferry") == [200]
