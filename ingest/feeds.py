@@ -13,6 +13,7 @@ import json
 import os
 import re
 import urllib.robotparser
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +23,7 @@ from ingest.extract import iso_date
 
 USER_AGENT = "newsroom-bot-follow/0.1"  # what robots.txt rules are matched against
 MAX_ENTRIES = 50_000  # a sitemap holds at most 50,000 URLs (sitemaps.org)
+MAX_UNZIPPED = 50 * 1024 * 1024  # and at most 50 MB uncompressed
 
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -68,6 +70,8 @@ def read_listing(body: bytes, url: str, content_type: str = "") -> Listing:
     Raises:
         LoadError: it is none of these.
     """
+    if body[:2] == b"\x1f\x8b":  # sitemap.xml.gz, served as a file rather than encoded
+        body = _gunzip(body, url)
     head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if urlsplit(url).path == "/robots.txt":
         return Listing("robots", children=robots_sitemaps(body, url))
@@ -76,8 +80,22 @@ def read_listing(body: bytes, url: str, content_type: str = "") -> Listing:
     if b"<urlset" in head or b"<sitemapindex" in head:
         return _sitemap(body, url)
     if b"<html" in head or b"<!doctype html" in head or "html" in content_type:
-        return Listing("homepage", children=discover_feeds(body, url))
+        parts = urlsplit(url)
+        robots = f"{parts.scheme}://{parts.netloc}/robots.txt"  # its Sitemap: lines
+        return Listing("homepage", children=discover_feeds(body, url) or [robots])
     return _xml_feed(body, url)
+
+
+def _gunzip(body: bytes, url: str) -> bytes:
+    """A gzip file's content, refused past the 50 MB a sitemap may have uncompressed."""
+    inflate = zlib.decompressobj(wbits=31)
+    try:
+        data = inflate.decompress(body, MAX_UNZIPPED)
+    except zlib.error as exc:
+        raise LoadError(f"{url}: a gzip file that cannot be read") from exc
+    if inflate.unconsumed_tail:
+        raise LoadError(f"{url}: over {MAX_UNZIPPED >> 20} MB once unzipped; not read")
+    return data
 
 
 def _xml_feed(body: bytes, url: str) -> Listing:

@@ -316,6 +316,10 @@ class Follower:
         except LoadError as exc:
             report.failed.append(str(exc))
             return
+        except Exception as exc:  # a parser's bug must not stop the other sources
+            log.debug("unexpected error reading %s", url, exc_info=True)
+            report.failed.append(f"{url}: could not be read ({type(exc).__name__})")
+            return
         if listing.kind != "index":  # an index's entries are its sitemaps
             for entry in listing.entries:
                 self._origin[entry.url] = url
@@ -413,6 +417,12 @@ class Follower:
             except LoadError as exc:
                 outcomes[url] = "failed"
                 self._note_failure(want, False, str(exc), report)
+                continue
+            except Exception as exc:  # nor one page the others
+                log.debug("unexpected error fetching %s", url, exc_info=True)
+                outcomes[url] = "failed"
+                reason = f"{url}: could not be fetched ({type(exc).__name__})"
+                self._note_failure(want, False, reason, report)
                 continue
             yield Item(url, partial(self._article, want, page, fetched))
 

@@ -470,3 +470,25 @@ def test_backfill_is_bounded_by_since_and_max_new(settings: Settings, tmp_path: 
         code, out, err = follow(settings, tmp_path, f"{main.base}/sitemap.xml", *flags)
         assert code == 0 and "1 new" in out and "left" not in out, out + err
         assert main.hits("/news/museum") == [200] and main.hits("/news/ferry") == [200]
+
+
+def test_a_gzipped_sitemap_and_a_homepage_without_feeds_are_followed() -> None:
+    """A sitemap.xml.gz is read like the sitemap inside it; a homepage that names no feed
+    leads to its robots.txt's Sitemap lines; a zip bomb is refused, not unpacked."""
+    import gzip
+
+    from core.errors import LoadError
+    from ingest.feeds import read_listing
+
+    xml = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>https://news.example/a</loc><lastmod>2026-11-12</lastmod></url></urlset>"
+    )
+    listing = read_listing(gzip.compress(xml.encode()), "https://news.example/sitemap.xml.gz")
+    assert [(e.url, e.modified) for e in listing.entries] == [
+        ("https://news.example/a", "2026-11-12")
+    ]
+    home = read_listing(b"<html><body><p>Front page</p></body></html>", "https://news.example/")
+    assert home.children == ["https://news.example/robots.txt"]
+    with pytest.raises(LoadError, match="once unzipped"):
+        read_listing(gzip.compress(b" " * (60 << 20)), "https://news.example/bomb.xml.gz")
