@@ -63,6 +63,7 @@ class StoredArticle:
     vectors: str = ""
     vectors_at: float = 0.0
     vectors_by: str = ""
+    modified_at: str | None = None  # when the outlet last changed it, if it said
 
     @property
     def link(self) -> str | None:
@@ -87,6 +88,7 @@ class Passage:
     similarity: float = 0.0
     start: int = 0
     end: int = 0
+    modified_at: str | None = None  # when the outlet last changed the article, if it said
 
     @property
     def link(self) -> str | None:

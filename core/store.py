@@ -907,6 +907,7 @@ def _stored_article(meta: dict[str, Any]) -> StoredArticle:
         vectors=meta.get("vectors", ""),
         vectors_at=float(meta.get("vectors_at", 0.0)),
         vectors_by=meta.get("vectors_by", ""),
+        modified_at=meta.get("modified_at"),
     )
 
 

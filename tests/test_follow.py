@@ -309,6 +309,12 @@ def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
         assert ("/news/orchard", 200) not in second and ("/news/bridge", 200) not in second
         answer = ask(settings, tmp_path, "How many floors does the new central library have?")
         assert "nine floors" in answer and "seven floors" not in answer
+        library = [p for p in json.loads(answer)["passages"] if "library" in p["doc_id"]]
+        assert library[0]["modified_at"] == "2026-11-12T09:30:00Z"
+        shown = run_console(
+            "ask", "How many floors does the library have?", settings=settings, cwd=tmp_path
+        )
+        assert "updated 2026-11-12" in shown.stdout
         assert "Tessel square" in ask(settings, tmp_path, "Where did the night market open?")
 
         # Gone twice past --gone-after: withdrawn through the store's delete path.
