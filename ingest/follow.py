@@ -249,6 +249,7 @@ class Follower:
         self.since_ts = to_timestamp(options.since) if options.since else None
         self._visited: set[str] = set()  # sources read this poll
         self._origin: dict[str, str] = {}  # page URL -> the source that listed it this poll
+        self._read: dict[str, SourceState] = {}  # sources read in full this poll
 
     def close(self) -> None:
         """Close the state file."""
@@ -261,6 +262,7 @@ class Follower:
         report = PollReport()
         self._visited = set()
         self._origin = {}
+        self._read = {}
         listed: dict[str, tuple[Entry, dict[str, str]]] = {}
         for source in self.sources:
             if self.stop.is_set():
@@ -271,7 +273,7 @@ class Follower:
                     listed[entry.url] = (entry, headers)
         wanted = self._choose(listed, report)
         attempted = self._fetch(wanted[: self.options.max_new], report)
-        self._read_again([w.entry.url for w in wanted if w.entry.url not in attempted])
+        self._save_sources([w.entry.url for w in wanted if w.entry.url not in attempted])
         report.requests = self.fetcher.requests - first_request
         report.seconds = time.perf_counter() - started
         return report
@@ -297,15 +299,13 @@ class Follower:
                 listing = Listing(known.kind or "feed", children=known.children or [])
             else:
                 listing = read_listing(page.body, page.final_url, page.content_type)
-                self.state.save_source(
-                    SourceState(
-                        url,
-                        page.headers.get("etag"),
-                        page.headers.get("last-modified"),
-                        listing.kind,
-                        listing.children,
-                        time.time(),
-                    )
+                self._read[url] = SourceState(
+                    url,
+                    page.headers.get("etag"),
+                    page.headers.get("last-modified"),
+                    listing.kind,
+                    listing.children,
+                    time.time(),
                 )
         except RobotsRefused:
             report.robots += 1
@@ -363,12 +363,16 @@ class Follower:
         moment = to_timestamp(entry.newest)
         return self.since_ts is not None and moment is not None and moment < self.since_ts
 
-    def _read_again(self, urls: list[str]) -> None:
-        """Forget the validators of the sources that listed pages this poll did not get
-        to (over --max-new, a host asking to wait, a stop): next poll reads them in full
-        instead of taking their 304 as "nothing to do"."""
-        for source in {self._origin[url] for url in urls if url in self._origin}:
-            self.state.forget_validators(source)
+    def _save_sources(self, not_done: list[str]) -> None:
+        """Record the sources read in full, once their pages are done. Those that listed
+        pages this poll did not get to (over --max-new, a host asking to wait, a stop)
+        keep no validators, so the next poll reads them in full instead of taking a 304
+        as "nothing to do"; a process killed mid-poll saved none."""
+        again = {self._origin[url] for url in not_done if url in self._origin}
+        for url, source in self._read.items():
+            if url in again:
+                source.etag = source.last_modified = None
+            self.state.save_source(source)
 
     def _fetch(self, wanted: list[_Wanted], report: PollReport) -> set[str]:
         """Fetch and ingest the pages chosen, then record each one's outcome; returns the

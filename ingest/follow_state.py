@@ -110,13 +110,6 @@ class FollowState:
                 ),
             )
 
-    def forget_validators(self, url: str) -> None:
-        """Make the next poll read a source in full (it listed pages not fetched yet)."""
-        with self.db:
-            self.db.execute(
-                "UPDATE sources SET etag = NULL, last_modified = NULL WHERE url = ?", (url,)
-            )
-
     def touch_source(self, url: str) -> None:
         """Record that a source was polled (and had not changed)."""
         with self.db:
