@@ -3,7 +3,7 @@
 `ask --batch FILE.jsonl --json` reads `{"id", "question"}` lines (optionally `asked_at`,
 an ISO date for "this week") and prints one JSON line per question:
 `{"id", "question", "answer", "passages": [{"doc_id", "title", "url", "source",
-"published_at", "chunk_index", "text", "score"}]}`, passages best first, and with
+"published_at", "modified_at", "chunk_index", "text", "score"}]}`, passages best first, and with
 ANSWER_MODEL set (and no --extractive) the `"written"` answer, as for one question. A line
 that cannot be asked (not UTF-8, not JSON, no question) gets `{"id", "line", "answer": null,
 "passages": [], "error"}` and the rest of the batch is still answered (exit code 1).
@@ -56,6 +56,7 @@ def passage_json(passage: Passage) -> dict[str, Any]:
         "url": passage.url or passage.path,
         "source": passage.source,
         "published_at": passage.published_at,
+        "modified_at": passage.modified_at,
         "chunk_index": passage.chunk_index,
         "text": passage.text,
         "score": round(passage.score, 6),
@@ -83,6 +84,9 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
 def _byline(p: Passage) -> str:
     parts = [p.title or "(untitled)"]
     parts += [x for x in (p.source, (p.published_at or "")[:10]) if x]
+    updated = (p.modified_at or "")[:10]
+    if updated and updated != (p.published_at or "")[:10]:
+        parts.append(f"updated {updated}")
     return ", ".join(parts)
 
 

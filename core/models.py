@@ -21,12 +21,15 @@ class Article:
     published_at: str | None = None
     url: str | None = None
     path: str | None = None
+    modified_at: str | None = None  # when the outlet last changed it (ISO 8601), if it says
 
     @property
     def content_hash(self) -> str:
         """A digest of everything stored about the article: unchanged hash, nothing to do."""
         parts = [self.title, self.text, self.source, ";".join(self.authors)]
         parts += [self.published_at or "", self.url or "", self.path or ""]
+        if self.modified_at:  # only when known, so articles stored before keep their hash
+            parts.append(self.modified_at)
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
@@ -60,6 +63,7 @@ class StoredArticle:
     vectors: str = ""
     vectors_at: float = 0.0
     vectors_by: str = ""
+    modified_at: str | None = None  # when the outlet last changed it, if it said
 
     @property
     def link(self) -> str | None:
@@ -84,6 +88,7 @@ class Passage:
     similarity: float = 0.0
     start: int = 0
     end: int = 0
+    modified_at: str | None = None  # when the outlet last changed the article, if it said
 
     @property
     def link(self) -> str | None:

@@ -182,6 +182,7 @@ def _passages(
                 similarity=float(sims[chosen].max()),
                 start=picked[0].start,
                 end=picked[-1].end,
+                modified_at=article.modified_at,
             )
         )
     return out

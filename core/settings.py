@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: Annotated[int, _number(0, 10_000)] = 10  # 0: no limit
     feedback_db: Path | None = None
     bot_state_db: Path | None = None
+    follow_db: Path | None = None
     log_level: str = "INFO"
     desks: str = ""  # per-channel defaults: JSON, or the path of a JSON file (bot.desks)
     feedback_channel: str | None = None  # where 👎 reasons go (a channel id)
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
         "bot_state_db",
         "answer_api_key",
         "feedback_channel",
+        "follow_db",
         mode="before",
     )
     @classmethod
@@ -188,6 +190,14 @@ class Settings(BaseSettings):
         if self.bot_state_db is not None:
             return self.bot_state_db
         return self.feedback_path.parent / "bot-state.sqlite3"
+
+    @property
+    def follow_path(self) -> Path:
+        """The SQLite file of `ingest follow` (sources, validators, URLs seen): beside the
+        embedded store unless set."""
+        if self.follow_db is not None:
+            return self.follow_db
+        return self.chroma_path.parent / "follow.sqlite3"
 
 
 def load_settings(**overrides: object) -> Settings:

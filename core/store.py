@@ -4,7 +4,7 @@ Three collections per name:
 
 - `<name>` holds chunks (id `<key>:<hash12>:<index>`), embedded with the recorded model,
   cosine distance, metadata `doc_id`, `content_hash`, `chunk_index`, `start`, `end`, `title`,
-  `source`, `published_at`, `published_ts`, `url`, `path`.
+  `source`, `published_at`, `published_ts`, `url`, `path`, `modified_at` (when known).
 - `<name>.articles` is the manifest: one record per article. It is the commit point.
 - `<name>.log` is the change log: one record per write (`seq` 1, 2, 3, …), naming the
   articles it commits or deletes and the versions they replace. Readers follow it to keep
@@ -882,7 +882,7 @@ def _article_metadata(article: Article) -> dict[str, Any]:
         "title": article.title,
         "source": article.source,
     }
-    for name in ("published_at", "url", "path"):
+    for name in ("published_at", "url", "path", "modified_at"):
         value = getattr(article, name)
         if value:
             meta[name] = value
@@ -907,6 +907,7 @@ def _stored_article(meta: dict[str, Any]) -> StoredArticle:
         vectors=meta.get("vectors", ""),
         vectors_at=float(meta.get("vectors_at", 0.0)),
         vectors_by=meta.get("vectors_by", ""),
+        modified_at=meta.get("modified_at"),
     )
 
 

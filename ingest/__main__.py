@@ -1,4 +1,5 @@
-"""`ingest`: add articles to the store, list them, delete them, or show store stats.
+"""`ingest`: add articles to the store, list them, delete them, or show store stats;
+`ingest follow SOURCE…` keeps following feeds and sitemaps (`ingest.follow_cli`).
 
 Exit codes: 0 all good, 1 some inputs failed (the rest landed), 2 nothing could be done
 (configuration, unreachable store, bad arguments).
@@ -34,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ingest",
         description="Add news articles (files, folders, URLs, JSON Lines, -) to the store.",
+        epilog=(
+            "`ingest follow SOURCE...` follows feeds and sitemaps instead (see "
+            "`ingest follow --help`); a file or folder named 'follow' is ingested as ./follow."
+        ),
     )
     parser.add_argument("inputs", nargs="*", metavar="PATH_OR_URL")
     parser.add_argument("--collection", help="collection name (default: COLLECTION or 'news')")
@@ -57,11 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
 @console_script("ingest")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ingest` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["follow"]:
+        from ingest.follow_cli import follow_main
+
+        _quiet_libraries()
+        return follow_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    # Its warnings ("discarding data: None") repeat our own failed line for the page.
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    _quiet_libraries()
     modes = [
         flag
         for flag, given in (
@@ -116,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _quiet_libraries() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    # Its warnings ("discarding data: None") repeat our own failed line for the page.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 def _no_store(where: str, mode: str) -> int:

@@ -108,6 +108,7 @@ def _tidy(article: Article, label: str = "") -> Article:
         published_at=publish_date(one_line(article.published_at or ""), label or article.doc_id),
         url=shown(article.url),
         path=shown(article.path),
+        modified_at=iso_date(one_line(article.modified_at or "")),
     )
 
 
@@ -259,9 +260,51 @@ def article_from_html(
             published_at=document.date or None,
             url=canonical_url(page_url) if page_url else None,
             path=path,
+            modified_at=modified_date(html),
         ),
         label or doc_id,
     )
+
+
+_MODIFIED_META = (
+    "//meta[@property='article:modified_time']/@content",
+    "//meta[@itemprop='dateModified']/@content",
+    "//meta[@property='og:updated_time']/@content",
+)
+_JSON_LD_MODIFIED = re.compile(r'"dateModified"\s*:\s*"([^"]{4,40})"')
+
+
+def modified_date(html: str | bytes) -> str | None:
+    """When the page says it was last changed (`article:modified_time`, JSON-LD
+    `dateModified`), as ISO 8601; None when it does not say or cannot be read."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(html)
+    except (ValueError, TypeError, lxml.etree.ParserError):
+        return None
+    found = [str(v) for path in _MODIFIED_META for v in tree.xpath(path)]
+    for script in tree.xpath("//script[@type='application/ld+json']/text()"):
+        found += _JSON_LD_MODIFIED.findall(str(script))
+    for value in found:
+        date = iso_date(one_line(value))
+        if date:
+            return date
+    return None
+
+
+def iso_date(value: str | None) -> str | None:
+    """A date from a page, feed or sitemap as ISO 8601, or None (quietly) when unreadable."""
+    if not value:
+        return None
+    if _ISO_DAY.match(value) and to_timestamp(value) is not None:
+        return value
+    try:
+        moment = _read_date(value)
+        _check_offset(moment)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment.isoformat()
 
 
 def _encrypted(reader: Any) -> bool:

@@ -254,4 +254,5 @@ def _committed(entry: _Pending) -> StoredArticle:
         content_hash=article.content_hash,
         n_chunks=len(entry.chunks),
         ingested_at="",
+        modified_at=article.modified_at,
     )

@@ -35,6 +35,7 @@ ENV_PREFIXES = (
     "MAX_",
     "ALLOW_",
     "INPUT_",
+    "FOLLOW_",
 )
 
 
