@@ -1,0 +1,102 @@
+"""Issue 19 tried again from outside, with variants the first fixes did not cover.
+
+Each test names the point of issue 19 it extends. Real Chroma, the real model, the real
+`ingest` and `ask`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.settings import Settings
+from tests.conftest import SEED_DIR
+from tests.helpers import Run, run_console
+
+GIRAFFE = {
+    "id": "zoo-giraffe",
+    "title": "Zoo welcomes a baby giraffe",
+    "source": "Bay Courier",
+    "text": "The municipal zoo welcomed a baby giraffe named Tilly, born on Tuesday morning "
+    "to a mother called Juniper.",
+}
+
+
+def _ask(settings: Settings, tmp_path: Path, question: str) -> Run:
+    return run_console("ask", question, settings=settings, cwd=tmp_path)
+
+
+def _ingest(settings: Settings, tmp_path: Path, *paths: Path) -> Run:
+    names = [str(p) for p in paths]
+    return run_console("ingest", "--quiet", *names, settings=settings, cwd=tmp_path)
+
+
+def _clean(run: Run) -> None:
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.code == 0, run.stderr
+
+
+def _giraffe(tmp_path: Path) -> Path:
+    path = tmp_path / "g.jsonl"
+    path.write_text(json.dumps(GIRAFFE) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, settings: Settings) -> Path:
+    """The seed article ingested by `ingest`; the folder of this host's local index."""
+    _clean(_ingest(settings, tmp_path, SEED_DIR))
+    (folder,) = [p for p in settings.index_folder.iterdir() if p.is_dir()]
+    return folder
+
+
+# Point 10: a state.json whose numbers do not fit, or that nests past Python's recursion limit.
+STATES = {
+    "infinite seq": lambda state: json.dumps({**state, "seq": 1e400}),
+    "infinite count": lambda state: json.dumps({**state, "counts": [1e400, 1]}),
+    "nested": lambda state: "[" * 100_000 + "]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("damage", STATES)
+def test_a_state_json_with_numbers_out_of_range_is_rebuilt(
+    tmp_path: Path, settings: Settings, seeded: Path, damage: str
+) -> None:
+    """A state.json holding `1e400` or nested 100,000 deep: ask says so in one line and
+    answers (no OverflowError or RecursionError traceback)."""
+    state = json.loads((seeded / "state.json").read_text())
+    (seeded / "state.json").write_text(STATES[damage](state))
+    run = _ingest(settings, tmp_path, _giraffe(tmp_path))
+    _clean(run)
+    (seeded / "state.json").write_text(STATES[damage](state))
+    run = _ask(settings, tmp_path, "Which giraffe did the zoo welcome?")
+    _clean(run)
+    assert "Tilly" in run.stdout
+    assert len([line for line in run.stderr.splitlines() if "state.json" in line]) == 1
+
+
+def test_a_change_log_record_with_an_infinite_count_is_skipped(
+    tmp_path: Path, settings: Settings, seeded: Path
+) -> None:
+    """Point 12: a log record that is JSON but names a chunk count of 1e400: ingest goes on
+    and its article is answerable (no OverflowError traceback)."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    client = chromadb.PersistentClient(str(settings.chroma_path))
+    changes = client.get_collection("news.log")
+    seq = changes.count() + 1
+    changes.add(
+        ids=[f"{seq:012d}"],
+        embeddings=np.ones((1, 1), dtype=np.float32),
+        documents=['{"at": 1, "target": {"x": ["h", 1e400]}, "replaced": {}, "writer": "w"}'],
+        metadatas=[{"seq": seq}],
+    )
+    del changes, client
+    SharedSystemClient.clear_system_cache()
+    run = _ingest(settings, tmp_path, _giraffe(tmp_path))
+    _clean(run)
+    assert "Tilly" in _ask(settings, tmp_path, "Which giraffe did the zoo welcome?").stdout
