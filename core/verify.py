@@ -60,7 +60,7 @@ NEGATION = "says not where the cited passage does not, or the reverse"
 _CITATION = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 # The stop and any closing quotation marks: `rebuild the port.” [2]` cites the quote.
 _CITATIONS_AFTER_STOP = re.compile(
-    r"""([.!?]["'”’)]*)((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)"""
+    r"""([.!?]["'”’»›“)]*)((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)"""
 )
 _OPEN_CITATION = re.compile(r"\[[\d,;\s]*$")
 _THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
@@ -87,7 +87,7 @@ _FREE = frozenset(
     further furthermore including mentioned nearly noted recently reported reportedly reports
     roughly say saying stated states stating told""".split()  # noqa: SIM905
 )
-_END = re.compile(r"""[.!?]["'”’)\]]*$""")
+_END = re.compile(r"""[.!?]["'”’»›“)\]]*$""")
 _REFUSAL = re.compile(
     r"passages? (do|does) not (answer|say|mention|contain)|not (enough|sufficient) information"
     r"|\b(cannot|can't|can not|unable to) (answer|find|determine)|\bI('m| am) sorry\b",
@@ -433,7 +433,10 @@ def _clause(tokens: list[str]) -> Clause:
     for index, token in enumerate(tokens):
         if token in _NEGATIONS or token.endswith(("n't", "n’t")):
             negations += 1
+            # "no longer closed": "longer" belongs to the negation, which governs "closed".
+            skip = {"longer"} if token == "no" else set()
             governed = [i for i in range(index + 1, index + 5) if i < len(tokens)]
+            governed = [i for i in governed if tokens[i] not in skip]
             negated |= set([i for i in governed if _is_content(tokens[i])][:1])
     return Clause(
         frozenset(_root(t) for t in tokens),

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from core.settings import Settings
+from core.verify import NEGATION, Source, parse_written, verify
 from tests.conftest import SEED_DIR
 from tests.helpers import Run, run_console
 
@@ -100,3 +101,38 @@ def test_a_change_log_record_with_an_infinite_count_is_skipped(
     run = _ingest(settings, tmp_path, _giraffe(tmp_path))
     _clean(run)
     assert "Tilly" in _ask(settings, tmp_path, "Which giraffe did the zoo welcome?").stdout
+
+
+@pytest.mark.parametrize(
+    "quote", ["«We will rebuild the port.»", "„We will rebuild the port.“", "‹We will rebuild.›"]
+)
+def test_a_citation_after_guillemets_stays_with_the_quote(quote: str) -> None:
+    """Point 4: `… port.» [2] The port …` (French, German quotes): the quote keeps its
+    citation, and the next sentence is checked against its own passage only."""
+    parsed = parse_written(f"The mayor said: {quote} [2] The port reopened in May. [1]", True)
+    assert [(s.text, s.citations) for s in parsed.sentences] == [
+        (f"The mayor said: {quote}", (2,)),
+        ("The port reopened in May.", (1,)),
+    ]
+
+
+HARBOR = Source(
+    1,
+    "Harbor closed",
+    "Riverside Gazette",
+    "2021-05-02",
+    "The city closed the harbor for 12 days after the storm. The ferry ran on Sunday.",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1] The city no longer closed the harbor after the storm.",
+        "[1] The ferry no longer ran on Sunday.",
+    ],
+)
+def test_no_longer_is_a_negation(text: str) -> None:
+    """Point 3: "no longer closed" where the passage says "closed" is removed."""
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [HARBOR]).reason == NEGATION
