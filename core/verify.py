@@ -87,6 +87,15 @@ _FREE = frozenset(
     further furthermore including mentioned nearly noted recently reported reportedly reports
     roughly say saying stated states stating told""".split()  # noqa: SIM905
 )
+# What a number counts: "12 weeks" is not "12 days", nor "€3.5 million" "$3.5 million".
+_UNITS = frozenset(
+    stem(w)
+    for w in """second minute hour day week month year decade century percent dollar euro pound
+    yen mile kilometre kilometer km metre meter foot feet ton tonne kilogram kg acre hectare
+    """.split()  # noqa: SIM905
+)
+_CURRENCY_UNITS = frozenset(stem(w) for w in ("dollar", "euro", "pound", "yen"))
+_PERCENT = stem("percent")
 _END = re.compile(r"""[.!?]["'”’»›“)\]]*$""")
 _REFUSAL = re.compile(
     r"passages? (do|does) not (answer|say|mention|contain)|not (enough|sufficient) information"
@@ -204,6 +213,16 @@ class Source:
         for index in self._positions.get(f"#{number}", []):
             window = tokens[max(0, index - NUMBER_WINDOW) : index + NUMBER_WINDOW + 1]
             if not near or near & set(window):
+                return True
+        return False
+
+    def holds_unit(self, number: str, unit: str) -> bool:
+        """True when `number` stands here with `unit` just before or after it ("12 days",
+        "$3.5 million", "40 per cent")."""
+        tokens = self._tokens
+        for index in self._positions.get(f"#{number}", []):
+            around = tokens[max(0, index - 2) : index + 4]
+            if unit in around or unit == _PERCENT and "cent" in around:
                 return True
         return False
 
@@ -325,6 +344,10 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
         near = {t for t in around if t and not t.startswith("#")}
         if not any(s.holds_number(number, near) for s in cited):
             return NUMBER
+    for index, number in numbers:
+        for unit in _units_of(tokens, index):
+            if not any(s.holds_unit(number, unit) for s in cited):
+                return NUMBER
     if _reordered(numbers, cited):
         return ORDER
     if any(not _named_in(name, first, cited) for name, first in _names(text)):
@@ -337,6 +360,14 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
         if len(held) < MIN_WORD_SUPPORT * len(content):
             return WORDS
     return _unrelated(text, cited)
+
+
+def _units_of(tokens: list[str | None], index: int) -> set[str]:
+    """The unit the number at `index` counts: the word after it, or a currency before it."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    before = tokens[index - 1] if index else None
+    units = {after} & _UNITS if after else set()
+    return units | ({before} & _CURRENCY_UNITS if before else set())
 
 
 def _reordered(numbers: list[tuple[int, str]], cited: list[Source]) -> bool:

@@ -136,3 +136,35 @@ def test_no_longer_is_a_negation(text: str) -> None:
     """Point 3: "no longer closed" where the passage says "closed" is removed."""
     (sentence,) = parse_written(text, True).sentences
     assert verify(sentence, [HARBOR]).reason == NEGATION
+
+
+COSTS = Source(
+    1,
+    "Harbor closed",
+    "Riverside Gazette",
+    "2021-05-02",
+    "The city closed the harbor for 12 days after the storm. Repairs will cost $3.5 million. "
+    "Turnout in the city vote was 40 per cent.",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] The city closed the harbor for 12 weeks after the storm.", False),
+        ("[1] The city closed the harbor for twelve hours after the storm.", False),
+        ("[1] Repairs will cost €3.5 million.", False),
+        ("[1] Repairs will cost 3.5 million pounds.", False),
+        ("[1] Turnout in the city vote was 40 years.", False),
+        ("[1] The city closed the harbor for twelve days after the storm.", True),
+        ("[1] The city closed the harbor for 12 straight days after the storm.", True),
+        ("[1] Repairs will cost 3.5 million dollars.", True),
+        ("[1] Turnout in the city vote was 40%.", True),
+        ("[1] Turnout in the city vote was forty percent.", True),
+    ],
+)
+def test_a_number_counts_what_the_passage_says_it_counts(text: str, kept: bool) -> None:
+    """Point 1: "12 weeks" where the passage says 12 days, "€3.5 million" where it says
+    $3.5 million, are removed; the same unit however written is kept."""
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [COSTS]).kept is kept
