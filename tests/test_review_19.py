@@ -7,15 +7,19 @@ Each test names the point of issue 19 it extends. Real Chroma, the real model, t
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
 from core.verify import NEGATION, Source, parse_written, verify
 from tests.conftest import SEED_DIR
-from tests.helpers import Run, run_console
+from tests.helpers import Run, ingest_paths, run_console
 
 GIRAFFE = {
     "id": "zoo-giraffe",
@@ -168,3 +172,31 @@ def test_a_number_counts_what_the_passage_says_it_counts(text: str, kept: bool) 
     $3.5 million, are removed; the same unit however written is kept."""
     (sentence,) = parse_written(text, True).sentences
     assert verify(sentence, [COSTS]).kept is kept
+
+
+def test_a_running_bot_whose_index_folder_is_deleted_rebuilds_it(
+    tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Point 10/11: an operator deletes INDEX_PATH while the bot runs: it still answers the
+    seed question, answers articles committed afterwards, and logs no traceback."""
+    ingest_paths(settings, SEED_DIR)
+    answerer = ArchiveAnswerer(settings)
+    answerer.warm()
+    answerer.start_refreshing(0.2)
+    try:
+        caplog.set_level(logging.INFO)
+        shutil.rmtree(settings.index_folder)
+        ingest_paths(settings, _giraffe(tmp_path))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any("Tilly" in p.text for p in answerer("baby giraffe Tilly").passages):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the new article never became answerable")
+        assert any("Cienfuegos" in p.text for p in answerer("who was Cienfuegos?").passages)
+        assert answerer.healthy is not False and not answerer.problem
+    finally:
+        answerer.close()
+    ours = [r for r in caplog.records if r.name.startswith(("core", "bot"))]
+    assert not [r for r in ours if r.exc_info or r.levelno >= logging.ERROR]
