@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from bot.answerer import ArchiveAnswerer
+from bot.feedback import FeedbackStore, Vote
 from core.settings import Settings
 from core.verify import NEGATION, Source, parse_written, verify
 from tests.conftest import SEED_DIR
@@ -200,3 +201,20 @@ def test_a_running_bot_whose_index_folder_is_deleted_rebuilds_it(
         answerer.close()
     ours = [r for r in caplog.records if r.name.startswith(("core", "bot"))]
     assert not [r for r in ours if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_the_feedback_report_drops_bidi_overrides_from_questions_and_answers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Point 19: a 👎 vote whose question or answer holds U+202E (right-to-left override)
+    reordered what `bot feedback` showed in the operator's terminal; it is not printed."""
+    feedback = tmp_path / "feedback.sqlite3"
+    FeedbackStore(feedback).record(
+        Vote("a1", "U1", "down", "who paid \u202egnp.exe?", "nobody \u2066paid\u2069", "C1")
+    )
+    run = run_console(
+        "bot", "feedback", settings=settings, cwd=tmp_path, env={"FEEDBACK_DB": str(feedback)}
+    )
+    _clean(run)
+    assert not any(c in run.stdout for c in "\u202e\u2066\u2069"), repr(run.stdout)
+    assert "who paid" in run.stdout and "gnp.exe" in run.stdout
