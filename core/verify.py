@@ -352,6 +352,8 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
         return ORDER
     if any(not _named_in(name, first, cited) for name, first in _names(text)):
         return NAME
+    if any(not any(w in s.byline_and_text for s in cited) for w in _caseless(text)):
+        return NAME
     content = {stem(w) for w in _lower_words(text) if _is_content(w)}
     if not content and not numbers:
         return NOTHING
@@ -418,6 +420,13 @@ def _names(text: str) -> list[tuple[str, bool]]:
             continue
         found.append((word, index == 0))
     return found
+
+
+def _caseless(text: str) -> list[str]:
+    """Words of a script without capitals (Chinese, Korean, Arabic, Hindi …): a name there
+    has no capital to tell it by, and "李强" is as short as "of". Each must be in a cited
+    passage as written (within a longer run too: such scripts may not space their words)."""
+    return [w for w in _WORD.findall(text) if w[0].isalpha() and w[0].lower() == w[0].upper()]
 
 
 def _named_in(name: str, first: bool, cited: list[Source]) -> bool:

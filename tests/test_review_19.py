@@ -218,3 +218,26 @@ def test_the_feedback_report_drops_bidi_overrides_from_questions_and_answers(
     _clean(run)
     assert not any(c in run.stdout for c in "\u202e\u2066\u2069"), repr(run.stdout)
     assert "who paid" in run.stdout and "gnp.exe" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] Mayor Alice Moreno and 李强 said the port will reopen.", False),
+        ("[1] 김철 said the port will reopen.", False),
+        ("[1] Mayor Alice Moreno and 王芳 said the port will reopen.", True),
+        ("[1] The port will reopen, Mayor Alice Moreno said in Riverside.", True),
+    ],
+)
+def test_a_name_in_a_script_without_capitals_is_checked(text: str, kept: bool) -> None:
+    """Point 2: a two-character Chinese or Korean name no passage holds was kept (too short
+    to count as a word, and no capital to count as a name); one the passage holds is kept."""
+    source = Source(
+        1,
+        "Harbor",
+        "Riverside Gazette",
+        None,
+        "Mayor Alice Moreno and her deputy 王芳 said the port will reopen in Riverside.",
+    )
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [source]).kept is kept
