@@ -203,8 +203,8 @@ class Source:
         ]
 
     @cached_property
-    def _links(self) -> str:
-        return " ".join(_link_form(m.group(0)) for m in LINKS.finditer(self.byline_and_text))
+    def _links(self) -> frozenset[str]:
+        return frozenset(_link_form(m.group(0)) for m in LINKS.finditer(self.byline_and_text))
 
     def holds_number(self, number: str, near: set[str]) -> bool:
         """True when `number` occurs here within a few words of one of the words `near` it
@@ -249,8 +249,12 @@ class Source:
         return best[1], [c for c in sentences if len(c.roots & roots) == top]
 
     def holds_link(self, link: str) -> bool:
-        """True when this passage shows the same address (scheme and "www." aside)."""
-        return _link_form(link) in self._links
+        """True when this passage shows the same address, or one it leads into ("x.example/a"
+        of "x.example/a/b"), scheme and "www." aside; never another host or mailbox that is
+        only part of one it shows ("ample.com", "lp@x.example")."""
+        form = _link_form(link)
+        paths = (f"{form}/", f"{form}?", f"{form}#")
+        return any(held == form or held.startswith(paths) for held in self._links)
 
 
 @dataclass(frozen=True)

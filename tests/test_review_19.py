@@ -241,3 +241,30 @@ def test_a_name_in_a_script_without_capitals_is_checked(text: str, kept: bool) -
     )
     (sentence,) = parse_written(text, True).sentences
     assert verify(sentence, [source]).kept is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] Details are at https://ample.com/port.", False),
+        ("[1] Details are at https://bank.example.co.", False),
+        ("[1] Details are at https://bank.example.", False),
+        ("[1] Write to lp@city.example.org today.", False),
+        ("[1] Details are at https://bank.example.com/port/reset-form.", True),
+        ("[1] Details are at www.bank.example.com/port.", True),
+        ("[1] Write to help@city.example.org today.", True),
+    ],
+)
+def test_a_link_is_held_only_as_the_passage_writes_it(text: str, kept: bool) -> None:
+    """Point 2: an address that is only a piece of one the passage shows ("ample.com" of
+    "bank.example.com", "lp@" of "help@") is another host or mailbox, and is removed."""
+    source = Source(
+        1,
+        "Harbor",
+        "Riverside Gazette",
+        None,
+        "Details are at https://bank.example.com/port/reset-form and write to "
+        "help@city.example.org today.",
+    )
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [source]).kept is kept
