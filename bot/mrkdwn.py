@@ -8,6 +8,7 @@ visible text; `@here`-style words get a word joiner so no client setting can lin
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -39,6 +40,10 @@ def plain_question(text: str, bot_user_id: str | None = None) -> str:
 
     text = _CONTROL.sub(replace, text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    # Only zero-width characters (U+200B, U+2060, U+FEFF…) is no question: nothing to
+    # answer, and a Share would post "asked: **" with nothing visible between the stars.
+    if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text):
+        return ""
     return " ".join(text.split())
 
 

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS asked_questions (
 CREATE INDEX IF NOT EXISTS asked_questions_at ON asked_questions (asked_at);
 """
 _TRAILING = re.compile(r"[\s?!.]+$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 and C1 controls, and the bidirectional overrides and isolates that reorder a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)

@@ -50,13 +50,15 @@ _PIECE = re.compile(
     r"(?P<sign>(?:^|(?<=[\s(]))[-−](?=\d))"
     r"|(?P<digits>\d[\d,]*(?:\.\d+)?(?:/\d+)?)(?P<suffix>[^\W\d_]*)"
     r"|(?P<word>[^\W\d_][\w'’.]*)"
-    r"|(?P<currency>[$€£¥])",
+    r"|(?P<currency>[$€£¥])"
+    r"|(?P<percent>%)",
 )
 
 
 def read_tokens(text: str) -> list[str]:
     """The text as tokens in order: numbers as "#value" ("#12", "#0.5", "#-12",
-    "#1200000"), every other word lower-cased (hyphenated words apart; "$" is "dollars")."""
+    "#1200000"), every other word lower-cased (hyphenated words apart; "$" is "dollars",
+    "%" is "percent")."""
     raw = _raw_tokens(text)
     out: list[str] = []
     index = 0
@@ -80,6 +82,8 @@ def _raw_tokens(text: str) -> list[str]:
             continue
         if match["currency"]:
             out.append(_CURRENCIES[match["currency"]])
+        elif match["percent"]:  # "40%" is "40 percent"
+            out.append("percent")
         elif match["digits"]:
             if not _fraction(match["digits"]):  # "2024/25", "24/7": two numbers
                 out += [f"={_digits(part, '')}" for part in match["digits"].split("/")]

@@ -216,7 +216,16 @@ class State:
             raise IndexDamagedError(f"cannot read its state.json ({_reason(exc)})") from exc
         try:
             return cls.parse(json.loads(text))
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # OverflowError: a seq of 1e400; RecursionError: "[[[…" nested too deep.
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            IndexError,
+            OverflowError,
+            RecursionError,
+        ) as exc:
             raise IndexDamagedError("has a damaged state.json") from exc
 
     @classmethod

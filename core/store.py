@@ -832,7 +832,15 @@ def _parse_change(seq: int, document: Any) -> Change:
             writer=str(body.get("writer", "")),
             mark=mark,
         )
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+    except (
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        RecursionError,
+        OverflowError,
+    ):  # a count of 1e400
         return Change(seq=seq, at=0.0, mark=mark, unreadable=True)
 
 

@@ -67,7 +67,10 @@ _ABBREVIATIONS = frozenset(
 )
 # Linear on any input: a match never starts inside a run of terminators, and the possessive
 # quantifiers never give back what they took (a run of n dots cost O(n²) with backtracking).
-_BOUNDARY = re.compile(r"""(?<![.!?])[.!?]++["'”’)\]]*+(?=\s++["'“‘(\[]?[A-Z0-9])|\n\s*\n|\n""")
+# Closing marks after the stop include French and German quotes: `port.» Next`, `port.“ Next`.
+_BOUNDARY = re.compile(
+    r"""(?<![.!?])[.!?]++["'”’»›“)\]]*+(?=\s++["'“‘«‹„(\[]?[A-Z0-9])|\n\s*\n|\n"""
+)
 # What a terminal acts on instead of printing: C0 controls (ESC starts colour, window-title and
 # hyperlink sequences; CR overwrites the line), DEL, C1 controls (U+009B is an 8-bit CSI) and
 # the bidirectional embeddings, overrides and isolates that reorder what is shown.

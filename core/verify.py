@@ -60,7 +60,7 @@ NEGATION = "says not where the cited passage does not, or the reverse"
 _CITATION = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 # The stop and any closing quotation marks: `rebuild the port.” [2]` cites the quote.
 _CITATIONS_AFTER_STOP = re.compile(
-    r"""([.!?]["'”’)]*)((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)"""
+    r"""([.!?]["'”’»›“)]*)((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)"""
 )
 _OPEN_CITATION = re.compile(r"\[[\d,;\s]*$")
 _THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
@@ -87,7 +87,16 @@ _FREE = frozenset(
     further furthermore including mentioned nearly noted recently reported reportedly reports
     roughly say saying stated states stating told""".split()  # noqa: SIM905
 )
-_END = re.compile(r"""[.!?]["'”’)\]]*$""")
+# What a number counts: "12 weeks" is not "12 days", nor "€3.5 million" "$3.5 million".
+_UNITS = frozenset(
+    stem(w)
+    for w in """second minute hour day week month year decade century percent dollar euro pound
+    yen mile kilometre kilometer km metre meter foot feet ton tonne kilogram kg acre hectare
+    """.split()  # noqa: SIM905
+)
+_CURRENCY_UNITS = frozenset(stem(w) for w in ("dollar", "euro", "pound", "yen"))
+_PERCENT = stem("percent")
+_END = re.compile(r"""[.!?]["'”’»›“)\]]*$""")
 _REFUSAL = re.compile(
     r"passages? (do|does) not (answer|say|mention|contain)|not (enough|sufficient) information"
     r"|\b(cannot|can't|can not|unable to) (answer|find|determine)|\bI('m| am) sorry\b",
@@ -194,8 +203,8 @@ class Source:
         ]
 
     @cached_property
-    def _links(self) -> str:
-        return " ".join(_link_form(m.group(0)) for m in LINKS.finditer(self.byline_and_text))
+    def _links(self) -> frozenset[str]:
+        return frozenset(_link_form(m.group(0)) for m in LINKS.finditer(self.byline_and_text))
 
     def holds_number(self, number: str, near: set[str]) -> bool:
         """True when `number` occurs here within a few words of one of the words `near` it
@@ -204,6 +213,16 @@ class Source:
         for index in self._positions.get(f"#{number}", []):
             window = tokens[max(0, index - NUMBER_WINDOW) : index + NUMBER_WINDOW + 1]
             if not near or near & set(window):
+                return True
+        return False
+
+    def holds_unit(self, number: str, unit: str) -> bool:
+        """True when `number` stands here with `unit` just before or after it ("12 days",
+        "$3.5 million", "40 per cent")."""
+        tokens = self._tokens
+        for index in self._positions.get(f"#{number}", []):
+            around = tokens[max(0, index - 2) : index + 4]
+            if unit in around or unit == _PERCENT and "cent" in around:
                 return True
         return False
 
@@ -230,8 +249,12 @@ class Source:
         return best[1], [c for c in sentences if len(c.roots & roots) == top]
 
     def holds_link(self, link: str) -> bool:
-        """True when this passage shows the same address (scheme and "www." aside)."""
-        return _link_form(link) in self._links
+        """True when this passage shows the same address, or one it leads into ("x.example/a"
+        of "x.example/a/b"), scheme and "www." aside; never another host or mailbox that is
+        only part of one it shows ("ample.com", "lp@x.example")."""
+        form = _link_form(link)
+        paths = (f"{form}/", f"{form}?", f"{form}#")
+        return any(held == form or held.startswith(paths) for held in self._links)
 
 
 @dataclass(frozen=True)
@@ -325,9 +348,15 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
         near = {t for t in around if t and not t.startswith("#")}
         if not any(s.holds_number(number, near) for s in cited):
             return NUMBER
+    for index, number in numbers:
+        for unit in _units_of(tokens, index):
+            if not any(s.holds_unit(number, unit) for s in cited):
+                return NUMBER
     if _reordered(numbers, cited):
         return ORDER
     if any(not _named_in(name, first, cited) for name, first in _names(text)):
+        return NAME
+    if any(not any(w in s.byline_and_text for s in cited) for w in _caseless(text)):
         return NAME
     content = {stem(w) for w in _lower_words(text) if _is_content(w)}
     if not content and not numbers:
@@ -337,6 +366,14 @@ def _unsupported(text: str, cited: list[Source]) -> str | None:
         if len(held) < MIN_WORD_SUPPORT * len(content):
             return WORDS
     return _unrelated(text, cited)
+
+
+def _units_of(tokens: list[str | None], index: int) -> set[str]:
+    """The unit the number at `index` counts: the word after it, or a currency before it."""
+    after = tokens[index + 1] if index + 1 < len(tokens) else None
+    before = tokens[index - 1] if index else None
+    units = {after} & _UNITS if after else set()
+    return units | ({before} & _CURRENCY_UNITS if before else set())
 
 
 def _reordered(numbers: list[tuple[int, str]], cited: list[Source]) -> bool:
@@ -389,6 +426,13 @@ def _names(text: str) -> list[tuple[str, bool]]:
     return found
 
 
+def _caseless(text: str) -> list[str]:
+    """Words of a script without capitals (Chinese, Korean, Arabic, Hindi …): a name there
+    has no capital to tell it by, and "李强" is as short as "of". Each must be in a cited
+    passage as written (within a longer run too: such scripts may not space their words)."""
+    return [w for w in _WORD.findall(text) if w[0].isalpha() and w[0].lower() == w[0].upper()]
+
+
 def _named_in(name: str, first: bool, cited: list[Source]) -> bool:
     """A name must appear with its capital; the first word of a sentence may be any word
     of the passage, capitalised only by its place."""
@@ -433,7 +477,10 @@ def _clause(tokens: list[str]) -> Clause:
     for index, token in enumerate(tokens):
         if token in _NEGATIONS or token.endswith(("n't", "n’t")):
             negations += 1
+            # "no longer closed": "longer" belongs to the negation, which governs "closed".
+            skip = {"longer"} if token == "no" else set()
             governed = [i for i in range(index + 1, index + 5) if i < len(tokens)]
+            governed = [i for i in governed if tokens[i] not in skip]
             negated |= set([i for i in governed if _is_content(tokens[i])][:1])
     return Clause(
         frozenset(_root(t) for t in tokens),
