@@ -244,5 +244,10 @@ def stamp_header(line: str) -> int:
 def inline_dateline(line: str) -> int:
     """Where a dateline starts inside a line after other text (a glued headline and byline),
     0 when there is none."""
-    match = _INLINE_DATELINE.search(line)
-    return match.end() if match else 0
+    for match in _INLINE_DATELINE.finditer(line):
+        before = line[: match.start()].split()[-1]
+        # Not inside a place name in capitals ("NEW YORK —", "ASHEVILLE, N.C. —"): the
+        # word before ends a headline or a byline.
+        if any(ch.islower() for ch in before) or before[-1] in '.!?”"’)':
+            return match.end()
+    return 0

@@ -153,10 +153,12 @@ def test_a_live_blog_header_is_cut_from_the_sentence_after_it() -> None:
         "June 5, 2026 was the wettest day on record, the Harbor Gazette said.",
         "Storm weakens and moves out to sea",
         "By Tuesday, crews had cleared the runways.",
+        "NEW YORK – Coastal Skyways cancelled 1,900 flights on Friday.",
+        "ASHEVILLE, N.C. — Crews cleared the runways of the regional airport.",
     ],
 )
-def test_a_sentence_that_starts_with_a_time_stays_whole(sentence: str) -> None:
-    """Times and dates inside the story are not headers: the sentence is one candidate."""
+def test_a_sentence_that_starts_with_a_time_or_a_place_stays_whole(sentence: str) -> None:
+    """Times, dates and datelines in the story are not headers: the sentence is one candidate."""
     assert [s.text for s in split_sentences(sentence)] == [sentence]
     assert not not_a_sentence(sentence)
 
