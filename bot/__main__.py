@@ -5,7 +5,9 @@ With SLACK_APP_TOKEN it connects over Socket Mode; without it, it serves HTTP on
 credential problem (the message says which variable and where to get it), including a
 token Slack revoked while serving (the app was uninstalled): the bot then stops by itself.
 
-`bot feedback --since 7d` prints the 👎 answers of the last week instead (FEEDBACK_DB only).
+`bot feedback --since 7d` prints the 👎 answers of the last week instead, with their reasons,
+and the questions asked per day, the no-answer rate and the most-asked questions that found
+nothing (FEEDBACK_DB and BOT_STATE_DB only; `--json` for a program).
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
+from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
 from bot.logs import configure_logging
-from bot.report import feedback_report, parse_since
+from bot.questions import QuestionLog
+from bot.report import feedback_json, feedback_report, parse_since
 from bot.socket_mode import create_socket_handler
+from bot.state import SharedState
 from bot.streaming import open_writer
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
 from core.console import console_script
@@ -47,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         check_slack_settings(settings)
+        Desks.parse(settings.desks)  # a malformed DESKS stops the start, naming what
     except NewsroomError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
@@ -113,6 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         "--since", default="7d", help="a span (7d, 12h, 2w) or a date (2026-11-01); default 7d"
     )
     report.add_argument("--all", action="store_true", help="list 👍 votes too")
+    report.add_argument(
+        "--json", action="store_true", help="print votes and question statistics as JSON"
+    )
     return parser
 
 
@@ -131,7 +140,13 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(feedback_report(FeedbackStore(settings.feedback_path), since, everything=args.all))
+    store = FeedbackStore(settings.feedback_path)
+    state = settings.bot_state_path
+    stats = QuestionLog(SharedState(state)).stats(since) if state.exists() else None
+    if args.json:
+        print(feedback_json(store, since, stats, everything=args.all))
+    else:
+        print(feedback_report(store, since, everything=args.all, questions=stats))
     return 0
 
 
@@ -156,7 +171,12 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: thread
         _wait(stop)
         handler.close()
         return 0
-    wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+    wsgi = create_wsgi_app(
+        app,
+        lambda: answerer.healthy,
+        settings.slack_signing_secret or "",
+        follow_problem=lambda: answerer.problem,
+    )
     server = HttpServer(wsgi, settings.port)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)

@@ -62,6 +62,11 @@ class ArchiveAnswerer:
         """Whether the store was reachable at the last try (None before the first)."""
         return self._archive.healthy if self._archive is not None else None
 
+    @property
+    def problem(self) -> str | None:
+        """Why the bot cannot follow the store (its local index), or None; for `/healthz`."""
+        return self._archive.problem if self._archive is not None else None
+
     def searcher(self) -> Searcher:
         """The searcher (the model is loaded on first use; the store is opened by syncs)."""
         with self._open_lock:

@@ -15,6 +15,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot import listeners
+from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.policy import Identity, Policy
 from bot.responder import Answerer, Responder
@@ -69,6 +70,7 @@ def create_app(
 
     Raises:
         BoltError: Slack refused the bot token (`auth.test` runs here).
+        ConfigError: DESKS is malformed.
     """
     _quiet_bolt_token_warning()
     if socket_mode is None:
@@ -90,6 +92,7 @@ def create_app(
         summarize=_summarizer(answerer),
         on_revoked=on_revoked,
         written=WrittenReplies(writer) if writer is not None else None,
+        desks=Desks.parse(settings.desks),
     )
     app.middleware(skip_repeated_deliveries(SeenEvents(state)))
     listeners.register(app, responder)

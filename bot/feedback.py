@@ -1,6 +1,7 @@
 """The feedback store: 👍/👎 clicks with the question, the answer and who clicked (SQLite).
 
 One row per person and answer: clicking again changes the vote instead of adding one.
+A 👎 can carry a reason and a line of text (`bot.reasons`), added after the click.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     channel_id TEXT,
     message_ts TEXT,
     clicked_at TEXT NOT NULL,
+    reason     TEXT NOT NULL DEFAULT '',
+    note       TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (answer_id, user_id)
 );
 CREATE INDEX IF NOT EXISTS feedback_clicked_at ON feedback (clicked_at);
@@ -40,6 +43,8 @@ class Vote:
     channel_id: str | None = None
     message_ts: str | None = None
     clicked_at: str = ""
+    reason: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class FeedbackStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
+            for added in ("reason", "note") if "reason" not in columns else ():
+                db.execute(f"ALTER TABLE feedback ADD COLUMN {added} TEXT NOT NULL DEFAULT ''")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -77,9 +85,13 @@ class FeedbackStore:
         clicked_at = vote.clicked_at or datetime.now(UTC).isoformat(timespec="seconds")
         with self._connect() as db:
             db.execute(
-                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO feedback (answer_id, user_id, vote, question, answer, channel_id, "
+                "message_ts, clicked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, "
-                "clicked_at = excluded.clicked_at",
+                "clicked_at = excluded.clicked_at, "
+                # a reason explains one verdict: a changed vote drops it
+                "reason = iif(vote = excluded.vote, reason, ''), "
+                "note = iif(vote = excluded.vote, note, '')",
                 (
                     vote.answer_id,
                     vote.user_id,
@@ -100,11 +112,30 @@ class FeedbackStore:
         with self._connect() as db:
             rows = db.execute(
                 "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
-                "clicked_at FROM feedback WHERE clicked_at >= ? AND vote = coalesce(?, vote) "
+                "clicked_at, reason, note FROM feedback "
+                "WHERE clicked_at >= ? AND vote = coalesce(?, vote) "
                 "ORDER BY clicked_at DESC, rowid DESC LIMIT ?",
                 (_start(since), vote, -1 if latest is None else latest),
             ).fetchall()
         return [Vote(*row) for row in reversed(rows)]
+
+    def vote_of(self, answer_id: str, user_id: str) -> Vote | None:
+        """One person's stored vote on one answer, if any."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT answer_id, user_id, vote, question, answer, channel_id, message_ts, "
+                "clicked_at, reason, note FROM feedback WHERE answer_id = ? AND user_id = ?",
+                (answer_id, user_id),
+            ).fetchone()
+        return Vote(*row) if row else None
+
+    def explain(self, answer_id: str, user_id: str, reason: str, note: str) -> None:
+        """Add why to a person's vote on an answer."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE feedback SET reason = ?, note = ? WHERE answer_id = ? AND user_id = ?",
+                (reason, note, answer_id, user_id),
+            )
 
     def tally(self, since: datetime | None = None) -> Tally:
         """How many 👍 and 👎 were clicked since `since` (ever, without it)."""

@@ -10,6 +10,7 @@ from typing import Any
 from bot.feedback import Tally, Vote
 from bot.mrkdwn import clip, escape
 from bot.notices import usage
+from bot.questions import QuestionStats, describe_questions
 from core.models import StoreSummary
 from core.text import counted
 
@@ -26,12 +27,14 @@ class HomeFacts:
         summary: What the archive holds; None when it cannot be reached.
         tally: 👍/👎 of the last week, for admins only (None for everyone else).
         recent_down: The latest 👎, newest first (admins only).
+        questions: The last week's questions: per day, no-answer rate, gaps (admins only).
     """
 
     bot_user_id: str | None
     summary: StoreSummary | None
     tally: Tally | None = None
     recent_down: list[Vote] = field(default_factory=list)
+    questions: QuestionStats | None = None
 
 
 def render_home(facts: HomeFacts) -> dict[str, Any]:
@@ -44,7 +47,14 @@ def render_home(facts: HomeFacts) -> dict[str, Any]:
     ]
     if facts.tally is not None:
         blocks += [{"type": "divider"}, _section(_feedback(facts.tally, facts.recent_down))]
+    if facts.questions is not None:
+        blocks += [{"type": "divider"}, _section(describe_questions(facts.questions))]
     return {"type": "home", "blocks": blocks}
+
+
+def render_refusal_home(notice: str) -> dict[str, Any]:
+    """The Home tab for someone the bot does not serve: why, and nothing of the archive."""
+    return {"type": "home", "blocks": [_section(notice)]}
 
 
 def _holdings(summary: StoreSummary | None) -> str:

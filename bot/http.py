@@ -8,14 +8,25 @@ gets 413, and Bolt reads the bytes already in memory, never the socket. Then the
 verifies again and dispatches. A threading
 `wsgiref` server runs it, so the bot needs no web framework. Behind a TLS-terminating proxy
 this is all Slack needs; for heavier traffic any WSGI server can serve `create_wsgi_app`.
+
+Until a request has wholly arrived nothing vouches for its sender, so what it may cost is
+bounded: at most `max_arriving` connections are read at once (each a thread and up to 1 MB),
+and a whole request, headers and body, must arrive within `arrival_seconds` of its
+connection, however it trickles. A connection beyond the cap evicts the oldest one still
+arriving when that one has taken over `evict_after` seconds (Slack's requests arrive in
+milliseconds), and is otherwise answered 503 and closed at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import socket
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
@@ -35,11 +46,19 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are a few KB; no Slack request comes near
 MAX_DISCARD_BYTES = 16 * MAX_BODY_BYTES
-SOCKET_TIMEOUT = 30.0  # a client that stops sending mid-request frees its thread
+SOCKET_TIMEOUT = 30.0  # a client that stops reading our answer frees its thread
+MAX_ARRIVING = 32  # connections read at once, before anything is authenticated
+ARRIVAL_SECONDS = 10.0  # for a whole request to arrive (Slack's take milliseconds)
+EVICT_AFTER = 1.0  # a request still arriving after this may make room for a new one
+ARRIVED = "bot.request_arrived"  # the WSGI environ key of "the whole request is read"
+BUSY = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
 
 def create_wsgi_app(
-    app: App, store_status: Callable[[], bool | None], signing_secret: str
+    app: App,
+    store_status: Callable[[], bool | None],
+    signing_secret: str,
+    follow_problem: Callable[[], str | None] = lambda: None,
 ) -> WSGIApplication:
     """The bot as a WSGI application.
 
@@ -48,6 +67,8 @@ def create_wsgi_app(
         store_status: True/False when the store was reachable/unreachable at last try,
             None before the first try; reported by `/healthz`.
         signing_secret: SLACK_SIGNING_SECRET, checked here before Bolt parses anything.
+        follow_problem: Why the bot cannot follow the store (its local index), or None;
+            `/healthz` answers 503 with it.
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     refusals = QuietRefusals()
@@ -60,11 +81,18 @@ def create_wsgi_app(
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
+            if problem := follow_problem():
+                degraded = {"status": "degraded", "store": store, "problem": problem}
+                return _reply(start_response, "503 Service Unavailable", degraded)
             return _reply(start_response, "200 OK", {"status": "ok", "store": store})
         if environ.get("REQUEST_METHOD") != "POST":
+            _arrived(environ)
             return slack(environ, start_response)
         try:
-            body = _read_body(environ)
+            try:
+                body = _read_body(environ)
+            finally:
+                _arrived(environ)
             check_request(
                 signing_secret,
                 environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
@@ -79,6 +107,13 @@ def create_wsgi_app(
         return slack(environ, start_response)
 
     return wsgi
+
+
+def _arrived(environ: WSGIEnvironment) -> None:
+    """Tell our server the request is wholly read (other WSGI servers pass nothing)."""
+    arrived = environ.get(ARRIVED)
+    if arrived is not None:
+        arrived()
 
 
 def _read_body(environ: WSGIEnvironment) -> bytes:
@@ -136,7 +171,7 @@ def _reply(start_response: StartResponse, status: str, payload: dict[str, str]) 
 def _discard(stream: Any, length: int) -> None:
     """Read and drop a refused body, up to `MAX_DISCARD_BYTES`, so that the client, still
     sending, reads our answer instead of a broken connection; past that, the connection
-    simply closes. Reads stop at the server's socket timeout."""
+    simply closes. Reads stop at the request's arrival deadline."""
     left = min(length, MAX_DISCARD_BYTES)
     try:
         while left > 0:
@@ -149,16 +184,129 @@ def _discard(stream: Any, length: int) -> None:
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A thread per connection, with at most `max_arriving` of them still arriving."""
+
     daemon_threads = True
     # socketserver listens with a backlog of 5: a burst of 20 deliveries on a busy machine
     # overflowed it (the kernel's ListenOverflows counter rose) and some were reset.
     request_queue_size = 128
+    max_arriving = MAX_ARRIVING
+    arrival_seconds = ARRIVAL_SECONDS
+    evict_after = EVICT_AFTER
+
+    def server_activate(self) -> None:
+        self._arriving: dict[socket.socket, float] = {}  # connection -> when accepted
+        self._arriving_lock = threading.Lock()
+        self.refusals = QuietRefusals()  # a flood of these must not flood the log
+        super().server_activate()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Admit a new connection (evicting a slow one if need be), or answer 503 at once."""
+        now = time.monotonic()
+        with self._arriving_lock:
+            room, evicted = self._make_room(now)
+            if room:
+                self._arriving[request] = now
+        if not room:
+            self.refusals.note(Refused("503 Service Unavailable", "too many requests arriving"))
+            _refuse_busy(request)
+            self.shutdown_request(request)
+            return
+        if evicted is not None:
+            self.refusals.note(Refused("408 Request Timeout", "cut a slow request for a new one"))
+            _cut(evicted)
+        super().process_request(request, client_address)
+
+    def _make_room(self, now: float) -> tuple[bool, socket.socket | None]:
+        """Whether a new connection may be read, and which slow one to cut for it (none
+        when there is room, or when every arriving one is young and the new one is
+        refused). Called with the lock held."""
+        if len(self._arriving) < self.max_arriving:
+            return True, None
+        oldest, since = min(self._arriving.items(), key=lambda item: item[1])
+        if now - since < self.evict_after:
+            return False, None
+        del self._arriving[oldest]
+        return True, oldest
+
+    def arrival_deadline(self, request: Any) -> float:
+        """When the request on this connection must have wholly arrived (monotonic)."""
+        with self._arriving_lock:
+            accepted = self._arriving.get(request, time.monotonic())
+        return accepted + self.arrival_seconds
+
+    def arrived(self, request: Any) -> None:
+        """The request on this connection is wholly read: it no longer counts as arriving."""
+        with self._arriving_lock:
+            self._arriving.pop(request, None)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.arrived(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed mid-request (cut at its deadline, reset by the client):
+        one quiet line, never the standard library's traceback on stderr."""
+        late = isinstance(sys.exc_info()[1], TimeoutError)
+        reason = "request did not arrive in time" if late else "connection broke mid-request"
+        self.refusals.note(Refused("408 Request Timeout", reason))
+
+
+def _refuse_busy(request: socket.socket) -> None:
+    """Answer 503 without waiting for anything: the connection is closed next."""
+    with contextlib.suppress(OSError):
+        request.setblocking(False)
+        request.send(BUSY)
+
+
+def _cut(request: socket.socket) -> None:
+    """End a connection another thread is reading: its read returns at once."""
+    with contextlib.suppress(OSError):
+        request.shutdown(socket.SHUT_RDWR)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """A connection's bytes, but none after a deadline: each read waits only for what is
+    left of it, so a client trickling a byte at a time cannot renew it."""
+
+    def __init__(self, sock: socket.socket, deadline: float | None):
+        self.sock, self.deadline = sock, deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self.sock.settimeout(min(left, SOCKET_TIMEOUT))
+        return self.sock.recv_into(buffer)
 
 
 class _QuietHandler(WSGIRequestHandler):
     """Logs method, path and status through `logging` (never bodies or query strings)."""
 
     timeout = SOCKET_TIMEOUT
+    server: _ThreadingServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # our reader replaces it (closing drops its hold on the socket)
+        deadline = self.server.arrival_deadline(self.request)
+        self._reader = _DeadlineReader(self.connection, deadline)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def get_environ(self) -> dict[str, Any]:
+        environ = super().get_environ()
+        environ[ARRIVED] = self._arrived
+        return environ
+
+    def _arrived(self) -> None:
+        """The whole request is read: no deadline for answering it, and no longer counted."""
+        self._reader.deadline = None
+        self.connection.settimeout(self.timeout)
+        self.server.arrived(self.request)
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         # A request line too malformed to parse leaves no path (nor command) behind.
@@ -175,9 +323,24 @@ class _QuietHandler(WSGIRequestHandler):
 class HttpServer:
     """The WSGI app on a port, in a background thread (`serve_forever` blocks instead)."""
 
-    def __init__(self, wsgi: WSGIApplication, port: int, host: str = "0.0.0.0"):
+    def __init__(
+        self,
+        wsgi: WSGIApplication,
+        port: int,
+        host: str = "0.0.0.0",
+        *,
+        max_arriving: int = MAX_ARRIVING,
+        arrival_seconds: float = ARRIVAL_SECONDS,
+        evict_after: float = EVICT_AFTER,
+    ):
+        limits = {
+            "max_arriving": max_arriving,
+            "arrival_seconds": arrival_seconds,
+            "evict_after": evict_after,
+        }
+        server_class: type[_ThreadingServer] = type("_LimitedServer", (_ThreadingServer,), limits)
         self._server = make_server(
-            host, port, wsgi, server_class=_ThreadingServer, handler_class=_QuietHandler
+            host, port, wsgi, server_class=server_class, handler_class=_QuietHandler
         )
         self._thread: threading.Thread | None = None
 

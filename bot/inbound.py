@@ -1,6 +1,8 @@
 """Slack's payloads -> `Question`s: which message, who asked (from which team), where to reply.
 
-Listeners call these to unpack; nothing here decides whether or how to answer.
+Listeners call these to unpack; nothing here decides whether or how to answer. A payload
+is signed by Slack but its shape is not promised: a field may be missing or of another type,
+so unpacking never indexes blindly, and a payload without who or where is None.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Literal
 from bot.intent import mentioned
 from bot.mrkdwn import plain_question
 
-Kind = Literal["mention", "direct", "follow_up", "assistant", "command"]
+Kind = Literal["mention", "direct", "follow_up", "assistant", "command", "auto", "shortcut"]
 
 
 @dataclass(frozen=True)
@@ -41,24 +43,33 @@ class Question:
     files: bool = False
 
 
-def from_message(event: dict[str, Any], kind: Kind, bot_user_id: str | None) -> Question:
-    """A mention, DM, follow-up or assistant-thread message as a Question.
+def from_message(event: dict[str, Any], kind: Kind, bot_user_id: str | None) -> Question | None:
+    """A mention, DM, follow-up or assistant-thread message as a Question (None when the
+    event does not say who wrote it, where, or which message it is).
 
-    A mention is answered in its message's thread; anything else in its own thread, or at
-    the top level when it has none (a DM).
+    A mention and a top-level DM are answered in the thread of their message (in the agent
+    experience the app replies in a thread of the person's DM, and a thread is where a
+    status and a stream can show: docs.slack.dev/ai/migrating-to-agent-messaging/);
+    anything else in its own thread.
     """
-    thread = event.get("thread_ts")
-    if kind == "mention":
-        thread = thread or event["ts"]
+    user, channel, ts = text_at(event, "user"), text_at(event, "channel"), text_at(event, "ts")
+    if not (user and channel and ts):
+        return None
+    thread = text_at(event, "thread_ts")
+    if kind in ("mention", "direct", "auto"):  # answered in the asking message's thread
+        thread = thread or ts
+    text = event.get("text")
+    text = text if isinstance(text, str) else ""
+    blocks = event.get("blocks")
     return Question(
-        text=plain_question(event.get("text", ""), bot_user_id),
-        user=event["user"],
-        channel=event["channel"],
-        message_ts=event["ts"],
+        text=plain_question(text, bot_user_id),
+        user=user,
+        channel=channel,
+        message_ts=ts,
         thread_ts=thread,
         kind=kind,
         team=team_of(event),
-        mentions=mentioned(event.get("text", ""), event.get("blocks")),
+        mentions=mentioned(text, blocks if isinstance(blocks, list) else None),
         files=bool(event.get("files")),
     )
 
@@ -82,3 +93,13 @@ def team_of(event: dict[str, Any]) -> str | None:
 def from_bot(event: dict[str, Any]) -> bool:
     """Posted by a bot or an integration (ours included)."""
     return bool(event.get("bot_id") or event.get("subtype") == "bot_message")
+
+
+def text_at(payload: object, *path: str) -> str | None:
+    """The non-empty string found by following `path` through nested objects, or None
+    where a step is missing or holds something else."""
+    for key in path:
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(key)
+    return payload if isinstance(payload, str) and payload else None

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from core.lexical import STOPWORDS, stem
+from core.verify import LINKS
 
 _CONTROL = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -45,6 +46,19 @@ def escape(text: str) -> str:
     """Plain text as mrkdwn that shows exactly that text and can notify nobody."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _neutralise(text)
+
+
+def unlink(text: str) -> str:
+    """Web and e-mail addresses in plain text as text no client turns into a link.
+
+    "https://city.example/a" shows as "https[:]//city[.]example/a" (the usual "defanged"
+    form): readable, never clickable, whatever Slack's or a markdown renderer's linking.
+    """
+
+    def defang(match: re.Match[str]) -> str:
+        return match.group(0).replace("://", "[:]//").replace(".", "[.]").replace("@", "[@]")
+
+    return LINKS.sub(defang, text)
 
 
 def _neutralise(text: str) -> str:

@@ -32,11 +32,21 @@ OUTSIDER = (
     "workspace can ask me for you."
 )
 EDITED = "Updated for the edited question."
+STALE_BUTTON = "That button doesn't work any more. Ask me again, e.g. with `/ask`."
+INCOMPLETE = "Slack's request reached me incomplete, so I couldn't answer it. Please try again."
 ASSISTANT_GREETING = (
     "Hi! Ask me about anything in the newsroom's archive. I quote the sentence that best "
     "answers you, with its sources."
 )
 SEARCHING_STATUS = "is searching the archive…"
+NOTHING_TO_ASK = (
+    "That message has no words I can search for. Point me at a message with text, "
+    "or ask with `/ask`."
+)
+SHORTCUT_FAILED = (
+    "I found an answer about that message but Slack didn't let me show it there. "
+    "Try again, or ask with `/ask`."
+)
 
 
 def usage(bot: str | None) -> str:

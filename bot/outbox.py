@@ -98,6 +98,28 @@ class Outbox:
             return Posted(ts=str(response.get("ts") or "") or None)
         return Posted(error=error)
 
+    def post_privately(
+        self, client: WebClient, channel: str, user: str, thread_ts: str | None, message: Message
+    ) -> Posted:
+        """An ephemeral message only `user` sees, in its first form Slack takes (its ts is
+        the ephemeral one: it cannot be updated)."""
+        return self._send(
+            message,
+            lambda form: {
+                "ts": client.chat_postEphemeral(
+                    channel=channel, user=user, thread_ts=thread_ts, **form.as_kwargs()
+                ).get("message_ts")
+            },
+            "chat.postEphemeral",
+        )
+
+    def open_view(self, client: WebClient, trigger_id: str, view: dict[str, Any]) -> bool:
+        """Open a modal with an interaction's trigger_id (valid 3 s, once); False when
+        Slack refused it."""
+        return self._attempt(
+            "views.open", lambda: client.views_open(trigger_id=trigger_id, view=view)
+        )
+
     def respond(self, response_url: str, **message: Any) -> bool:
         """POST to an interaction's `response_url`, retried like Web API calls; False when
         Slack did not take it (it expires after 5 uses or 30 minutes)."""
@@ -155,13 +177,23 @@ class Outbox:
             lambda: add(channel=channel, timestamp=ts, name=PROGRESS_REACTION),
         )
 
-    def status(self, client: WebClient, channel: str, thread_ts: str, status: str) -> bool:
-        """An assistant thread's status line ("is searching…"; "" clears it); False when
-        the workspace or thread does not support it."""
+    def status(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        status: str,
+        loading_messages: list[str] | None = None,
+    ) -> bool:
+        """A thread's status line ("is searching…", with `loading_messages` Slack rotates;
+        "" clears it); False when the workspace or thread does not support it."""
         return self._attempt(
             "assistant.threads.setStatus",
             lambda: client.assistant_threads_setStatus(
-                channel_id=channel, thread_ts=thread_ts, status=status
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status=status,
+                loading_messages=loading_messages,
             ),
         )
 
@@ -170,9 +202,15 @@ class Outbox:
         self._attempt("views.publish", lambda: client.views_publish(user_id=user, view=view))
 
     def suggest(
-        self, client: WebClient, channel: str, thread_ts: str, prompts: list[dict[str, str]]
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        prompts: list[dict[str, str]],
     ) -> None:
-        """Offer suggested prompts in an assistant thread (where the workspace has them)."""
+        """Offer suggested prompts: in an assistant thread, or (`thread_ts` None, the agent
+        experience, where a `thread_ts` makes the call silently do nothing:
+        docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts) in the DM."""
         self._attempt(
             "assistant.threads.setSuggestedPrompts",
             lambda: client.assistant_threads_setSuggestedPrompts(

@@ -4,7 +4,9 @@ Slack Connect channels hold people from other organisations; by default only mem
 workspace (or Enterprise Grid org) that installed the app are answered. A payload names the
 asker's team (`user_team`, else `team`): the app's own team or org passes at once; another
 team of an org-installed app is looked up with `users.info` (the person's org, kept for
-10 minutes); anyone else is an outsider unless ALLOW_EXTERNAL_USERS is set.
+10 minutes); anyone else is an outsider unless ALLOW_EXTERNAL_USERS is set. A payload that
+names no team (App Home, assistant threads) is decided by the person's own team and org from
+`users.info`; when that lookup fails, the person counts as an outsider for this request.
 """
 
 from __future__ import annotations
@@ -71,18 +73,33 @@ class Policy:
 
     def insider(self, client: WebClient, user: str, team: str | None) -> bool:
         """True for members of the installing workspace or org (or anyone, when external
-        users are allowed)."""
+        users are allowed); `team` None: as `users.info` says (an outsider if it cannot)."""
         home = {self.identity.team_id, self.identity.enterprise_id} - {None}
-        if self.settings.allow_external_users or not team or team in home:
+        if self.settings.allow_external_users or (team and team in home):
             return True
         org = self.identity.enterprise_id
-        inside = bool(org) and self._profile(client, user).get("enterprise_id") == org
+        profile = self._profile(client, user)
+        inside = bool(org) and profile.get("enterprise_id") == org
+        if not team:  # the payload does not say: the person's own team does
+            inside = inside or profile.get("team_id") in home
         if not inside:
             log.info("not answering user %s of team %s (another organisation)", user, team)
         return inside
 
+    def knows(self, user: str, team: str | None) -> bool:
+        """Whether `insider` can decide without asking Slack (no `users.info` call): external
+        users are allowed, the payload names the app's own team or org, or what Slack said
+        about the person is still fresh."""
+        home = {self.identity.team_id, self.identity.enterprise_id} - {None}
+        if self.settings.allow_external_users or (team and team in home):
+            return True
+        with self._lock:
+            cached = self._users.get(user)
+        return cached is not None and self.clock() - cached[0] < self.profile_ttl
+
     def admin(self, client: WebClient, user: str) -> bool:
-        """True for whoever runs the bot: BOT_ADMINS, and the workspace's admins and owners."""
+        """True for whoever runs the bot: BOT_ADMINS, and the workspace's admins and owners
+        (an admin of another organisation is not one of ours: ask `insider` first)."""
         if user in self.settings.bot_admins:
             return True
         profile = self._profile(client, user)
@@ -108,6 +125,7 @@ class Policy:
             return {}
         enterprise = found.get("enterprise_user") or {}
         profile = {
+            "team_id": found.get("team_id"),
             "enterprise_id": enterprise.get("enterprise_id"),
             "is_admin": found.get("is_admin"),
             "is_owner": found.get("is_owner"),

@@ -1,6 +1,7 @@
 """What the bot remembers between events, shared by every bot process on the host and kept
 across restarts: the deliveries it handled, the threads it answered in, and the answers it
-posted (so that an edited question updates its answer in place).
+posted (so that an edited question updates its answer in place), and the answers whose
+👍/👎 buttons it handed out (a vote for any other id is forged).
 
 Slack spreads one app's Socket Mode events over up to 10 connections, and retries an event
 unacknowledged for 3 seconds, so a retry can reach another process than the first
@@ -25,6 +26,7 @@ Clock = Callable[[], float]
 
 EVENT_TTL = 3600.0  # Slack retries within minutes
 THREAD_TTL = 24 * 3600.0  # follow-ups and edits are honoured for a day
+VOTE_TTL = 30 * 24 * 3600.0  # 👍/👎 on an answer are taken for a month
 SWEEP_EVERY = 200  # writes between sweeps of expired rows
 
 _SCHEMA = """
@@ -50,6 +52,12 @@ CREATE TABLE IF NOT EXISTS answers (
     context     TEXT,
     at          REAL NOT NULL,
     PRIMARY KEY (channel, question_ts)
+);
+CREATE TABLE IF NOT EXISTS issued_answers (
+    answer_id TEXT PRIMARY KEY,
+    question  TEXT NOT NULL,
+    answer    TEXT NOT NULL,
+    at        REAL NOT NULL
 );
 """
 
@@ -124,6 +132,7 @@ class SharedState:
         db.execute("DELETE FROM seen_events WHERE seen_at < ?", (now - EVENT_TTL,))
         db.execute("DELETE FROM thread_turns WHERE at < ?", (now - THREAD_TTL,))
         db.execute("DELETE FROM answers WHERE at < ?", (now - THREAD_TTL,))
+        db.execute("DELETE FROM issued_answers WHERE at < ?", (now - VOTE_TTL,))
 
 
 class SeenEvents:
@@ -206,3 +215,37 @@ class AnswerLog:
                 (channel, question_ts, self.state.clock() - self.ttl),
             ).fetchone()
         return PostedAnswer(*row) if row else None
+
+
+@dataclass(frozen=True)
+class IssuedAnswer:
+    """An answer the bot rendered with feedback buttons: what a vote on it records."""
+
+    question: str
+    answer: str
+
+
+class IssuedAnswers:
+    """The feedback ids of the answers the bot gave, with their question and lead, so a
+    vote records what the bot said rather than what a click's value claims."""
+
+    def __init__(self, state: SharedState, ttl: float = VOTE_TTL):
+        self.state, self.ttl = state, ttl
+
+    def remember(self, answer_id: str, issued: IssuedAnswer) -> None:
+        """Record an answer's feedback id."""
+        with self.state.connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO issued_answers VALUES (?, ?, ?, ?)",
+                (answer_id, issued.question, issued.answer, self.state.clock()),
+            )
+            self.state.wrote(db)
+
+    def recall(self, answer_id: str) -> IssuedAnswer | None:
+        """The answer given under that id lately, or None (never given, or too old)."""
+        with self.state.connect() as db:
+            row = db.execute(
+                "SELECT question, answer FROM issued_answers WHERE answer_id = ? AND at >= ?",
+                (answer_id, self.state.clock() - self.ttl),
+            ).fetchone()
+        return IssuedAnswer(*row) if row else None

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.outbox import Outbox, Posted
+from bot.progress import search_task
 from bot.render import Message
 from bot.written import label_markdown, sentence_markdown, shown_sentences
 from core.models import Answer, Passage, WrittenAnswer, WrittenSentence
@@ -143,6 +144,7 @@ class _Stream:
         try:
             if self.helper is None:
                 self.helper = self.client.chat_stream(**self.args)
+                self.helper.append(chunks=[search_task(self.passages)])
                 self.helper.append(markdown_text=label_markdown(self.model))
             self.helper.append(markdown_text=sentence_markdown(sentence, self.passages))
         except (SlackApiError, SlackRequestError, OSError) as exc:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from bot.mrkdwn import escape, link
+from bot.mrkdwn import escape, link, unlink
 from core.models import Passage, WrittenAnswer, WrittenSentence
 
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)
@@ -64,12 +64,12 @@ def label_markdown(model: str) -> str:
 def sentence_markdown(sentence: WrittenSentence, passages: Sequence[Passage]) -> str:
     """One verified sentence and its linked citations, to append to a stream (markdown)."""
     cites = "".join(_markdown_citation(n, passages) for n in sentence.citations)
-    return f"{_markdown_text(sentence.text)} {cites} "
+    return f"{_markdown_text(unlink(sentence.text))} {cites} "
 
 
 def _mrkdwn_sentence(sentence: WrittenSentence, passages: Sequence[Passage]) -> str:
     cites = "".join(link(_url(n, passages), f"[{n}]") for n in sentence.citations)
-    return f"{escape(sentence.text)} {cites}"
+    return f"{escape(unlink(sentence.text))} {cites}"
 
 
 def _markdown_text(text: str) -> str:

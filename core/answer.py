@@ -78,9 +78,8 @@ def answer_question(
     """
     floor = floor or Floor()
     notes: list[str] = []
-    text = " ".join(question.split())
-    if len(text) > max_chars:
-        text = text[:max_chars].rsplit(" ", 1)[0]
+    text = answered_part(question, max_chars)
+    if text != " ".join(question.split()):
         notes.append(f"Your question was long; I answered its first {len(text)} characters.")
     query = parse_query(text, now)
     notes += query.notes
@@ -97,6 +96,15 @@ def answer_question(
     return Answer(
         query.text, lead.text, lead.passage, shown, ranked.passages, notes, summary, lead.answer
     )
+
+
+def answered_part(question: str, max_chars: int) -> str:
+    """The part of a question that is answered: its first `max_chars` characters (spaces
+    collapsed), cut at a word. The search and the model are both given only this."""
+    text = " ".join(question.split())
+    if len(text) > max_chars:
+        text = text[:max_chars].rsplit(" ", 1)[0]
+    return text
 
 
 def _one_per_article(passages: list[Passage]) -> list[Passage]:

@@ -12,32 +12,49 @@ current, and is started and stopped by the bot and `ask`:
   since the client opened are therefore searched exactly, from the vectors in the local
   index (`Delta`), and the client is reopened only when that set grows large, or when the
   local index needs vectors the client cannot read. A Chroma server has no such lag.
+- The local index is only a copy of the store. One that is damaged, or follows another
+  log than the store's (a store restored from a backup), is reported in one line and
+  rebuilt from the store, aside, then swapped in under the folder's lock, so processes
+  sharing `INDEX_PATH` rebuild it once. One that cannot be written (disk full) stays as
+  it is and is read as it is; `problem` says so, for `/healthz`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from core.embeddings import REEMBEDDING, encoders_for, mismatch_hint
-from core.errors import ModelMismatchError, StoreUnavailableError
-from core.replica import INDEX_SCHEMA, LocalIndex, State
+from core.errors import ModelMismatchError, NewsroomError, StoreUnavailableError
+from core.replica import (
+    INDEX_SCHEMA,
+    IndexBusyError,
+    IndexDamagedError,
+    IndexUnwritableError,
+    LocalIndex,
+    folder_lock,
+)
 from core.settings import Settings
 from core.store import Store, open_store
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 SYNC_SECONDS = 1.0
 STALE_GRACE_SECONDS = 10.0  # an embedded writer applies its own commits within milliseconds
 DELTA_REOPEN_CHUNKS = 50_000  # past this, a new embedded client is cheaper than exact search
+REBUILD_WAIT_SECONDS = 3600.0  # another process rebuilding the same index: wait for its copy
 
 
 @dataclass
@@ -148,6 +165,8 @@ class LiveArchive:
         self.delta = Delta(0)
         self.lock = _ReadWriteLock()
         self.healthy: bool | None = None
+        self.index_problem: str | None = None  # why the local index cannot follow the store
+        self.failure: str | None = None  # why the last sync in the background failed
         self.stale_grace = STALE_GRACE_SECONDS
         self._sync_lock = threading.Lock()
         self._stop = threading.Event()
@@ -165,13 +184,29 @@ class LiveArchive:
             while not self._stop.wait(interval):
                 try:
                     self.sync()
-                except StoreUnavailableError:
-                    pass  # logged once by _mark; tried again next round
-                except Exception:
-                    log.exception("updating the local index failed; trying again")
+                except (StoreUnavailableError, IndexBusyError):
+                    pass  # logged once by mark(); another process updates the index
+                except Exception as exc:
+                    self._failed(exc)
+                else:
+                    self.failure = None
 
         self._thread = threading.Thread(target=loop, name="archive-sync", daemon=True)
         self._thread.start()
+
+    def _failed(self, exc: Exception) -> None:
+        """Note why following the store failed: logged (with its traceback) when the reason
+        changes, not every round."""
+        reason = f"cannot follow the store ({type(exc).__name__})"
+        if reason != self.failure:
+            log.exception("updating the local index failed; trying again every round")
+        self.failure = reason
+
+    @property
+    def problem(self) -> str | None:
+        """One short line (no paths) saying why this process cannot follow the store while
+        the store answers, or None; the log says more."""
+        return self.index_problem or self.failure
 
     def stop(self) -> None:
         """Stop syncing and release the store's client."""
@@ -206,10 +241,38 @@ class LiveArchive:
         if not store.exists:
             return 0
         self._follow_model(store)
-        local = self._open_local(store)
-        if local is None:
+        try:
+            local = self._open_local(store)
+            if local is None:
+                return 0
+            try:
+                changed = self._catch_up(store, local)
+            except IndexDamagedError as exc:
+                local = self._repair(store, local.folder, str(exc), suspect=local.state.build)
+                changed = self._catch_up(store, local)
+        except IndexUnwritableError as exc:
+            self._note_index(str(exc))
             return 0
+        except IndexBusyError:
+            if not self.answers_questions or self.local is None:
+                raise
+            # Another process holds the index (a rebuild takes minutes): it applies the
+            # same records; questions meanwhile are answered from what the index holds.
+            log.info("the local index is busy in another process; answering from it as it is")
+            return 0
+        self._note_index(None)
+        if self.answers_questions and not self.settings.server_mode:
+            delta = self.delta.extended(local)
+            if len(delta) > DELTA_REOPEN_CHUNKS:
+                self._reopen(store, local)
+            else:
+                self.delta = delta
+        return changed
+
+    def _catch_up(self, store: Store, local: LocalIndex) -> int:
+        """Apply the log records beyond the local index's position, and the pending ones."""
         local.reload()
+        local.follows(store)
         changed = 0
         while True:
             changes = store.changes(local.seq)
@@ -221,13 +284,47 @@ class LiveArchive:
         if self._needs_new_client(local):
             self._reopen(store, local)
             changed += local.apply(store, [])
-        if self.answers_questions and not self.settings.server_mode:
-            delta = self.delta.extended(local)
-            if len(delta) > DELTA_REOPEN_CHUNKS:
-                self._reopen(store, local)
-            else:
-                self.delta = delta
         return changed
+
+    def read(self, question: Callable[[], R]) -> R:
+        """Run a read of the local index; when it finds the index damaged, rebuild it from
+        the store (once, whichever thread or process gets there first) and run it again.
+
+        Raises:
+            NewsroomError: it is damaged and could not be rebuilt.
+        """
+        local = self.local
+        try:
+            return question()
+        except IndexDamagedError as exc:
+            if local is None or self.store is None:
+                raise
+            with self._sync_lock:
+                if self.local is local:  # not rebuilt by another thread meanwhile
+                    try:
+                        self._repair(self.store, local.folder, str(exc), local.state.build)
+                    except IndexUnwritableError as failed:
+                        raise NewsroomError(
+                            f"The local index in {self.settings.index_folder} {exc}, and it "
+                            f"{failed}: free space there (or delete it), then try again."
+                        ) from failed
+            return question()
+
+    def _note_index(self, failure: str | None) -> None:
+        """Say once that the local index cannot be written (`failure`: what the index does,
+        e.g. "cannot be written (no space left on device)"), and once that it can again."""
+        problem = None if failure is None else f"local index {failure}"
+        if problem is not None and self.index_problem is None:
+            if self.local is None and self.answers_questions:
+                pass  # nothing to answer from: the question says so (`core.hybrid`)
+            elif self.local is None:
+                log.warning("the local index in %s %s", self.settings.index_folder, failure)
+            else:
+                where = self.settings.index_folder
+                log.warning("the local index in %s %s; %s", where, failure, _KEPT)
+        elif problem is None and self.index_problem is not None:
+            log.info("the local index is written again and catches up with the store")
+        self.index_problem = problem
 
     def _follow_model(self, store: Store) -> None:
         """Follow `ingest --reembed` run by another process: once it has finished, the store's
@@ -262,21 +359,90 @@ class LiveArchive:
         if self.local is not None and self.local.state.collection == collection:
             return self.local
         folder = self.settings.index_folder / _replica_name(self.settings, collection)
-        state = State.load(folder / "state.json")
-        if state is None and not self.build_missing:
+        if not self.build_missing and not (folder / "state.json").exists():
             return None
-        if state is not None and (state.schema != INDEX_SCHEMA or state.collection != collection):
-            shutil.rmtree(folder, ignore_errors=True)
-            state = None
+        try:
+            local = self._usable(folder, store)
+        except IndexDamagedError as exc:
+            return self._repair(store, folder, str(exc))
+        if local is None:
+            return self._repair(store, folder, None)
+        return self._use(local)
+
+    def _usable(self, folder: Path, store: Store) -> LocalIndex | None:
+        """The local index in `folder`; None when nothing was built there yet.
+
+        Raises:
+            IndexDamagedError: it cannot be read, was built for another collection or
+                version, or does not hold what its state says.
+        """
+        collection = store.collection_id
         local = LocalIndex(folder, collection, self.dim)
         if local.fresh:
-            started = time.perf_counter()
+            return None
+        if local.state.schema != INDEX_SCHEMA or local.state.collection != collection:
+            raise IndexDamagedError("was built by another version or for another collection")
+        local.check()
+        local.check_against(store)
+        return local
+
+    def _repair(
+        self, store: Store, folder: Path, reason: str | None, suspect: str | None = None
+    ) -> LocalIndex:
+        """Rebuild the local index from the store, unless another process did it meanwhile.
+
+        Args:
+            store: The store.
+            folder: The local index's folder.
+            reason: What is wrong with it (None: there is none yet).
+            suspect: The build found damaged while reading it: when the folder still holds
+                that build, it is rebuilt even if it looks sound (a garbled stored field
+                shows only when read).
+
+        Raises:
+            IndexUnwritableError: it cannot be written.
+            IndexBusyError: another process held its lock for `REBUILD_WAIT_SECONDS`.
+        """
+        with folder_lock(folder, REBUILD_WAIT_SECONDS):
+            _remove_leftovers(folder)
+            try:
+                local = self._usable(folder, store)
+                if local is not None:
+                    local.follows(store)
+                if local is not None and (suspect is None or local.state.build != suspect):
+                    return self._use(local)  # rebuilt by another process, or sound after all
+            except IndexDamagedError as exc:
+                reason = reason if suspect is not None else str(exc)
+            return self._use(self._rebuild(store, folder, reason), rebuilt=reason is not None)
+
+    def _rebuild(self, store: Store, folder: Path, reason: str | None) -> LocalIndex:
+        """Build the local index aside, then put it in the place of `folder`'s."""
+        if reason is None:
             log.info("building the local index in %s from the store (once per host)", folder)
-            count = local.build(store)
-            log.info(
-                "local index built: %d articles in %.1f s", count, time.perf_counter() - started
-            )
-        self.delta = Delta(local.epoch)  # the client, opened before, sees all indexed so far
+        else:
+            log.warning("the local index in %s %s; rebuilding it from the store", folder, reason)
+        started = time.perf_counter()
+        aside = folder.with_name(f"{folder.name}.new-{os.getpid()}")
+        shutil.rmtree(aside, ignore_errors=True)
+        try:
+            built = LocalIndex(aside, store.collection_id, self.dim, shared=False)
+            after = max(self.delta.epoch, self.local.epoch if self.local else 0)
+            count = built.build(store, after_epoch=after)
+            del built
+            _swap(aside, folder)
+        except OSError as exc:
+            raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
+        finally:
+            shutil.rmtree(aside, ignore_errors=True)
+        log.info("local index built: %d articles in %.1f s", count, time.perf_counter() - started)
+        return LocalIndex(folder, store.collection_id, self.dim)
+
+    def _use(self, local: LocalIndex, rebuilt: bool = False) -> LocalIndex:
+        if not rebuilt or self.local is None:
+            # The client, opened before, sees all indexed so far.
+            self.delta = Delta(local.epoch)
+        # Else the delta keeps the epoch it had: the rebuilt chunks carry a later one, and
+        # are searched exactly until the client is reopened.
         self.local = local
         return local
 
@@ -304,6 +470,31 @@ class LiveArchive:
             else:
                 log.warning("store unavailable: %s; will keep trying", self.settings.store_label)
         self.healthy = healthy
+
+
+_KEPT = "it stays as it is, and catches up from the store's change log once it can be written"
+
+
+def _swap(aside: Path, folder: Path) -> None:
+    """Put the index built in `aside` in the place of `folder` (under the folder's lock)."""
+    old = folder.with_name(f"{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.rename(folder, old)
+    try:
+        os.rename(aside, folder)
+    except OSError:  # a reader created the folder in between: it holds nothing yet
+        shutil.rmtree(folder, ignore_errors=True)
+        os.rename(aside, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove copies that a process killed while rebuilding `folder` left beside it."""
+    for path in folder.parent.glob(f"{folder.name}.*-*"):
+        kind, _, pid = path.name.rpartition("-")
+        if kind.endswith((".new", ".old")) and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _replica_name(settings: Settings, collection: str) -> str:

@@ -3,8 +3,9 @@
 `ask --batch FILE.jsonl --json` reads `{"id", "question"}` lines (optionally `asked_at`,
 an ISO date for "this week") and prints one JSON line per question:
 `{"id", "question", "answer", "passages": [{"doc_id", "title", "url", "source",
-"published_at", "chunk_index", "text", "score"}]}`, passages best first. A line that
-cannot be asked (not UTF-8, not JSON, no question) gets `{"id", "line", "answer": null,
+"published_at", "chunk_index", "text", "score"}]}`, passages best first, and with
+ANSWER_MODEL set (and no --extractive) the `"written"` answer, as for one question. A line
+that cannot be asked (not UTF-8, not JSON, no question) gets `{"id", "line", "answer": null,
 "passages": [], "error"}` and the rest of the batch is still answered (exit code 1).
 Benchmarks read this contract: keep it stable.
 """
@@ -17,7 +18,7 @@ import re
 import sys
 import textwrap
 from datetime import UTC, datetime
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from core.answer import answer_question
 from core.console import console_script
@@ -25,8 +26,11 @@ from core.errors import NewsroomError
 from core.models import Answer, Passage
 from core.search import Searcher
 from core.service import open_searcher
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from core.text import counted, has_lone_surrogate, printable
+
+if TYPE_CHECKING:
+    from core.writer import Writer
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1, DEL,
 # bidi controls) or that no UTF-8 stream can carry (lone surrogates); they can only occur
@@ -166,8 +170,11 @@ def error_json(line: int, message: str, record_id: Any = None) -> dict[str, Any]
     }
 
 
-def _batch(searcher: Searcher, path: str, k: int, max_chars: int) -> int:
-    """Answer every line; a line that cannot be asked gets an error entry, the rest go on."""
+def _batch(
+    searcher: Searcher, path: str, k: int, max_chars: int, writer: Writer | None = None
+) -> int:
+    """Answer every line (with a written answer when `writer` is given); a line that cannot
+    be asked gets an error entry, the rest go on."""
     failures = 0
     with _open_batch(path) as handle:
         for number, raw in enumerate(handle, 1):
@@ -184,8 +191,27 @@ def _batch(searcher: Searcher, path: str, k: int, max_chars: int) -> int:
             answer = answer_question(
                 question, searcher, k=k, considered=max(CONSIDERED, k), max_chars=max_chars, now=now
             )
+            if writer is not None:
+                _write(answer, writer, question)
             print(dump_json(answer_json(answer, record.get("id"))), flush=True)
     return 1 if failures else 0
+
+
+def _open_writer(settings: Settings) -> Writer:
+    """The writer ANSWER_MODEL configures (LangChain is imported only then).
+
+    Raises:
+        ConfigError: ANSWER_MODEL cannot be set up; the message says what to do.
+    """
+    from core.writer import Writer
+
+    return Writer.from_settings(settings)
+
+
+def _write(answer: Answer, writer: Writer, question: str) -> None:
+    from core.writer import attach_written
+
+    attach_written(answer, writer, question)
 
 
 def _open_batch(path: str) -> BinaryIO:
@@ -262,9 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
         k = args.k or settings.answer_passages
+        # One question or a batch: the same model, checked before anything is asked.
+        writer = _open_writer(settings) if settings.writes_answers and not args.extractive else None
         searcher = open_searcher(settings)
         if args.batch:
-            return _batch(searcher, args.batch, k, settings.max_question_chars)
+            return _batch(searcher, args.batch, k, settings.max_question_chars, writer)
         answer = answer_question(
             args.question,
             searcher,
@@ -272,10 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             considered=max(CONSIDERED, k),
             max_chars=settings.max_question_chars,
         )
-        if settings.writes_answers and not args.extractive:
-            from core.ask_written import write_answer  # LangChain only when configured
-
-            write_answer(answer, settings, args.question)
+        if writer is not None:
+            _write(answer, writer, args.question)
     except NewsroomError as exc:
         print(f"ask: {exc}", file=sys.stderr)
         return 2

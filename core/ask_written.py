@@ -1,5 +1,5 @@
-"""`ask` with ANSWER_MODEL set: the written answer, above the quoted answer that
-`core.ask` prints as before.
+"""`ask` with ANSWER_MODEL set: how the written answer is shown, above the quoted answer
+that `core.ask` prints as before (`core.writer` writes it).
 
 Imported only when a model is configured, so plain `ask` loads no LangChain model code.
 """
@@ -9,18 +9,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
-from core.models import Answer, WrittenAnswer, WrittenSentence
-from core.settings import Settings
-from core.writer import Writer, attach_written
-
-
-def write_answer(answer: Answer, settings: Settings, question: str) -> Answer:
-    """Add the written answer to `answer` (when it found something).
-
-    Raises:
-        ConfigError: ANSWER_MODEL cannot be set up (the message says what to install).
-    """
-    return attach_written(answer, Writer.from_settings(settings), question)
+from core.models import WrittenAnswer, WrittenSentence
 
 
 def render_written(written: WrittenAnswer) -> list[str]:

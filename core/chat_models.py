@@ -8,7 +8,9 @@ Three forms:
   `anthropic:…`, `ollama:qwen3:1.7b`); the provider's package is an optional extra.
 
 Only this module's callers import LangChain's model packages, and only when ANSWER_MODEL is
-set: the default, extractive path stays as cheap to start as before.
+set: the default, extractive path stays as cheap to start as before. OpenAI's protocol goes
+through `core.model_wire`'s client, so the answer's deadline and size cap bound the
+connection itself (see core.writer).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ def _openai_compatible(url: str, settings: Settings) -> ChatModel:
         raise ConfigError(
             "ANSWER_MODEL is a server URL, which needs langchain-openai: pip install -e '.[openai]'"
         ) from None
+    from core.model_wire import bounded_http_client
+
     key = settings.answer_api_key.get_secret_value() if settings.answer_api_key else "unused"
     model = ChatOpenAI(
         base_url=url,
@@ -66,6 +70,7 @@ def _openai_compatible(url: str, settings: Settings) -> ChatModel:
         max_tokens=settings.answer_max_tokens,  # type: ignore[call-arg]
         temperature=0,
         streaming=True,
+        http_client=bounded_http_client(settings.answer_timeout),
     )
     return ChatModel(model, settings.answer_model_name or urlsplit(url).hostname or url)
 
@@ -98,6 +103,11 @@ def _init_chat_model(spec: str, settings: Settings) -> ChatModel:
             f"ANSWER_MODEL={spec} needs LangChain's model loader and the provider's package: "
             "pip install -e '.[openai]' (or [anthropic], [ollama])"
         ) from None
+    extra: dict[str, Any] = {}
+    if spec.startswith("openai:"):
+        from core.model_wire import bounded_http_client
+
+        extra["http_client"] = bounded_http_client(settings.answer_timeout)
     try:
         model = init_chat_model(
             spec,
@@ -105,6 +115,7 @@ def _init_chat_model(spec: str, settings: Settings) -> ChatModel:
             max_tokens=settings.answer_max_tokens,
             timeout=settings.answer_timeout,
             max_retries=0,
+            **extra,
         )
     except ImportError as exc:
         raise ConfigError(

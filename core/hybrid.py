@@ -19,11 +19,11 @@ import math
 import numpy as np
 
 from core.archive import Delta, LiveArchive
-from core.errors import StoreUnavailableError
+from core.errors import NewsroomError, StoreUnavailableError
 from core.index import Candidates
 from core.models import StoreSummary
 from core.query import Query
-from core.replica import ChunkRow, Filters
+from core.replica import ChunkRow, Filters, LocalIndex
 
 DENSE_K = 100
 DENSE_K_MAX = 1000
@@ -44,6 +44,9 @@ class HybridIndex:
 
     def candidates(self, query: Query, vector: np.ndarray, terms: list[str]) -> Candidates:
         """BM25 over articles and chunks, and the nearest chunks, as three ranked lists."""
+        return self.archive.read(lambda: self._candidates(query, vector, terms))
+
+    def _candidates(self, query: Query, vector: np.ndarray, terms: list[str]) -> Candidates:
         with self.archive.lock.reading():
             local = self.archive.local
             if local is None:
@@ -92,6 +95,11 @@ class HybridIndex:
         return hits[:DENSE_K]
 
     def _require_store(self) -> None:
+        if self.archive.index_problem is not None:  # none could be built: say so, not "empty"
+            raise NewsroomError(
+                f"The {self.archive.index_problem} in {self.archive.settings.index_folder}: "
+                "free space there, or set INDEX_PATH to a writable folder, then try again."
+            )
         if self.archive.healthy is False:
             raise StoreUnavailableError(
                 f"Cannot reach the store at {self.archive.settings.store_label}; I'll keep trying."
@@ -99,6 +107,9 @@ class HybridIndex:
 
     def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
         """The live chunks of the given articles, from the local index."""
+        return self.archive.read(lambda: self._chunks(doc_ids, terms))
+
+    def _chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
         local = self.archive.local
         if local is None or not doc_ids:
             return {}
@@ -110,13 +121,21 @@ class HybridIndex:
 
     def idf(self, term: str) -> float:
         """IDF over the local index's chunks."""
-        local = self.archive.local
-        return local.idf(term) if local is not None else 0.0
+        if self.archive.local is None:
+            return 0.0
+        return self.archive.read(lambda: _local(self.archive).idf(term))
 
     def summary(self) -> StoreSummary:
         """Counts and date range, from the local index (no scan of the archive)."""
-        local = self.archive.local
-        return local.summary() if local is not None else StoreSummary(0, 0, None, None)
+        if self.archive.local is None:
+            return StoreSummary(0, 0, None, None)
+        return self.archive.read(lambda: _local(self.archive).summary())
+
+
+def _local(archive: LiveArchive) -> LocalIndex:
+    """The archive's local index, as it is now (a rebuild replaces it)."""
+    assert archive.local is not None
+    return archive.local
 
 
 def _nearest_in_delta(

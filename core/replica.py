@@ -17,20 +17,31 @@ records are applied twice.
 
 Layout: `<INDEX_PATH>/<collection id>/{chunks,articles}/` (two tantivy indexes, so that
 each keeps its own BM25 length statistics) and `state.json` (the log position applied,
-and the pending records).
+the pending records, and what the indexes should hold). `<collection id>.lock` beside the
+folder is held by whoever writes the replica, or replaces it with one rebuilt aside.
+
+The store is the truth, and the replica only a copy of it: a replica whose files or state
+cannot be read, whose counts are not the ones its state records, or that has applied log
+records the store's log does not hold is *damaged* (`IndexDamagedError`), and its owner
+(`core.archive`) rebuilds it from the store.
 """
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import json
 import logging
 import os
+import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
+from copy import deepcopy
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -50,16 +61,35 @@ from core.text import words
 
 log = logging.getLogger(__name__)
 
-INDEX_SCHEMA = 1
+INDEX_SCHEMA = 2  # 2: undated articles hold UNDATED, not -1 (1969-12-31T23:59:59)
 _WRITER_HEAP = 64_000_000
 _LOCK_WAIT_SECONDS = 30.0
 _APPLY_BATCH = 200  # articles fetched from the store per call
-UNDATED = -1
+# An undated article's publish time: the smallest 64-bit integer, below every real date
+# (0001-01-01 is -62135596800), so articles published before 1970 keep their dates.
+UNDATED = -(2**63)
+EARLIEST = UNDATED + 1  # the lowest bound of a date filter: every dated article is above it
 _SCALE = np.dtype("<f4")  # a packed vector: its scale, then one int8 per dimension
 
 
 class IndexBusyError(Exception):
     """Another process holds the replica's writer lock for longer than we wait."""
+
+
+class IndexDamagedError(Exception):
+    """The replica cannot be read, or is not a copy of this store: rebuild it.
+
+    Its message completes "the local index in FOLDER …" (e.g. "has a damaged state.json").
+    """
+
+
+class IndexUnwritableError(Exception):
+    """The replica cannot be written (disk full, read-only): it stays as it was, and
+    catches up from the store's change log once it can be written again."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -80,7 +110,7 @@ class Filters:
         ts = UNDATED if published_ts is None else published_ts
         if self.since is not None and ts < self.since:
             return False
-        if self.before is not None and not 0 <= ts < self.before:
+        if self.before is not None and not EARLIEST <= ts < self.before:
             return False
         if self.sources:
             terms = set(origin_terms(source, url))
@@ -127,6 +157,17 @@ class Pending:
         """The record, as far as `abandoned()` needs it."""
         return Change(self.seq, self.at, writer=self.writer)
 
+    @classmethod
+    def parse(cls, body: Any) -> Pending:
+        """A record as `state.json` holds it; ValueError/TypeError when it is not one."""
+        wanted = body["wanted"]
+        if wanted is not None:
+            wanted = [str(wanted[0]), int(wanted[1])]
+        stale = body.get("stale", False)
+        if not isinstance(stale, bool):
+            raise TypeError("stale")
+        return cls(int(body["seq"]), float(body["at"]), str(body["writer"]), wanted, stale)
+
 
 @dataclass
 class State:
@@ -139,6 +180,9 @@ class State:
     pending: dict[str, Pending] = field(default_factory=dict)
     outlets: dict[str, int] = field(default_factory=dict)  # articles per outlet
     last_ingest: str | None = None
+    build: str = ""  # which build of the replica this is (a rebuild gets a new one)
+    mark: str = ""  # the `mark` of the log record at `seq`: the log it follows
+    counts: list[int] | None = None  # [chunks, articles] the indexes hold after the last update
 
     def widen(self, records: Iterable[StoredArticle]) -> None:
         """Count newly indexed articles into the summary."""
@@ -159,20 +203,51 @@ class State:
 
     @classmethod
     def load(cls, path: Path) -> State | None:
+        """The state in `path`; None when there is none (nothing built there yet).
+
+        Raises:
+            IndexDamagedError: the file is there but cannot be read, or is not a state.
+        """
         try:
-            body = json.loads(path.read_text(encoding="utf-8"))
-            pending = {d: Pending(**p) for d, p in body.get("pending", {}).items()}
-            return cls(
-                int(body["schema"]),
-                str(body["collection"]),
-                int(body["seq"]),
-                int(body.get("epoch", 0)),
-                pending,
-                {str(k): int(v) for k, v in body.get("outlets", {}).items()},
-                body.get("last_ingest"),
-            )
-        except (OSError, ValueError, KeyError, TypeError):
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexDamagedError(f"cannot read its state.json ({_reason(exc)})") from exc
+        try:
+            return cls.parse(json.loads(text))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise IndexDamagedError("has a damaged state.json") from exc
+
+    @classmethod
+    def parse(cls, body: Any) -> State:
+        """A state from its JSON; ValueError, KeyError, TypeError… when it is not one."""
+        if not isinstance(body, dict):
+            raise TypeError("not an object")
+        pending = body.get("pending", {})
+        outlets = body.get("outlets", {})
+        last, counts = body.get("last_ingest"), body.get("counts")
+        if not isinstance(pending, dict) or not isinstance(outlets, dict):
+            raise TypeError("pending, outlets")
+        if not (last is None or isinstance(last, str)):
+            raise TypeError("last_ingest")
+        if counts is not None:
+            counts = [int(counts[0]), int(counts[1])]
+        seq, epoch = int(body["seq"]), int(body.get("epoch", 0))
+        if seq < 0 or epoch < 0:
+            raise ValueError("negative position")
+        return cls(
+            int(body["schema"]),
+            str(body["collection"]),
+            seq,
+            epoch,
+            {str(d): Pending.parse(p) for d, p in pending.items()},
+            {str(k): _count_of(v) for k, v in outlets.items()},
+            last,
+            str(body.get("build", "")),
+            str(body.get("mark", "")),
+            counts,
+        )
 
     def save(self, path: Path) -> None:
         body = {
@@ -183,6 +258,9 @@ class State:
             "pending": {d: asdict(p) for d, p in self.pending.items()},
             "outlets": self.outlets,
             "last_ingest": self.last_ingest,
+            "build": self.build,
+            "mark": self.mark,
+            "counts": self.counts,
         }
         temp = path.with_suffix(f".{os.getpid()}.tmp")
         temp.write_text(json.dumps(body), encoding="utf-8")
@@ -206,6 +284,20 @@ def _schema(stored: tuple[str, ...], epoch: bool = False) -> Any:
     return builder.build()
 
 
+def _reading(method: Callable[P, R]) -> Callable[P, R]:
+    """A read of the replica: tantivy's errors (a truncated or garbled file) become
+    `IndexDamagedError`, which its owner answers by rebuilding it."""
+
+    @functools.wraps(method)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except ValueError as exc:
+            raise IndexDamagedError(f"cannot be read ({_reason(exc)})") from exc
+
+    return read
+
+
 class LocalIndex:
     """The replica of one collection in one folder.
 
@@ -213,27 +305,45 @@ class LocalIndex:
         folder: `<INDEX_PATH>/<collection id>`; created when missing.
         collection: The Chroma collection id it replicates.
         dim: The embedding dimension.
+        shared: Writers take the folder's lock (`folder_lock`); False for a replica built
+            aside, under the lock of the folder it replaces.
+
+    Raises:
+        IndexDamagedError: its state or its index files cannot be read.
+        IndexUnwritableError: its folder cannot be created.
     """
 
-    def __init__(self, folder: Path, collection: str, dim: int):
+    def __init__(self, folder: Path, collection: str, dim: int, shared: bool = True):
         # A replica is one folder per collection id: a recreated collection gets a new one.
         import tantivy
 
         self._t = tantivy
         self.folder = folder
         self.dim = dim
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "chunks").mkdir(exist_ok=True)
-        (folder / "articles").mkdir(exist_ok=True)
+        self.shared = shared
+        try:
+            for path in (folder, folder / "chunks", folder / "articles"):
+                path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
         self.chunk_schema = _schema(("row", "vector"), epoch=True)
         self.article_schema = _schema(("record",))
-        self._chunks = tantivy.Index(self.chunk_schema, path=str(folder / "chunks"))
-        self._articles = tantivy.Index(self.article_schema, path=str(folder / "articles"))
         self.state_path = folder / "state.json"
         state = State.load(self.state_path)
+        self._open_indexes()
         self.state = state or State(collection=collection)
         self.fresh = state is None  # nothing applied yet: it must be built from the store
         self._summary: tuple[int, tuple[str | None, str | None]] | None = None
+
+    def _open_indexes(self) -> None:
+        t = self._t
+        try:
+            self._chunks = t.Index(self.chunk_schema, path=str(self.folder / "chunks"))
+            self._articles = t.Index(self.article_schema, path=str(self.folder / "articles"))
+        except ValueError as exc:
+            raise IndexDamagedError(
+                f"has index files that cannot be read ({_reason(exc)})"
+            ) from exc
 
     @property
     def seq(self) -> int:
@@ -245,33 +355,129 @@ class LocalIndex:
         """How many times the replica was updated (chunks carry the update that added them)."""
         return self.state.epoch
 
+    # -- is it a copy of the store? ------------------------------------------------------------
+
+    def check(self) -> None:
+        """Compare what the indexes hold with what the state recorded at the last update (a
+        lost `meta.json` leaves an empty index behind, silently). Cheap: two counts.
+
+        Raises:
+            IndexDamagedError: they differ. A writer in another process between its commit
+                and its state holds the folder's lock: check again under it before acting.
+        """
+        if self.fresh:
+            return
+        held = self.counts()
+        recorded = self.state.counts
+        if recorded is not None and held != recorded:
+            raise IndexDamagedError(
+                f"holds {held[0]} chunks and {held[1]} articles where its state.json "
+                f"records {recorded[0]} and {recorded[1]}"
+            )
+        if recorded is None and (held[0] == 0) != (held[1] == 0):
+            raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
+
+    def check_against(self, store: Store) -> None:
+        """At open, for a state that records no counts (written by an older version): an
+        index with no articles at a log position past 0 while the store holds some has
+        lost its files. One count of the store's manifest.
+
+        Raises:
+            IndexDamagedError: so.
+        """
+        if self.fresh or self.state.counts is not None or self.state.seq == 0:
+            return
+        if self.counts()[1] == 0 and store.article_count() > 0:
+            raise IndexDamagedError("holds no articles while the store holds some")
+
+    def follows(self, store: Store) -> None:
+        """Check that the store's change log holds the record this replica applied last
+        (one read of one record).
+
+        Raises:
+            IndexDamagedError: the log ends before it (or holds another record there), as
+                when the store was restored from a backup or replaced by another.
+        """
+        seq = self.state.seq
+        if seq <= 0:
+            return
+        record = store.record(seq)
+        if record is None:
+            raise IndexDamagedError(
+                f"has applied the store's change log up to record {seq}, which the log does "
+                f"not hold (it ends at {store.head()}: a store restored from a backup?)"
+            )
+        if self.state.mark and record.mark != self.state.mark:
+            raise IndexDamagedError(
+                f"has applied another record {seq} than the one the store's change log holds "
+                "(a store restored from a backup?)"
+            )
+
+    def counts(self) -> list[int]:
+        """[chunks, articles] the indexes hold."""
+        try:
+            return [
+                int(self._chunks.searcher().num_docs),
+                int(self._articles.searcher().num_docs),
+            ]
+        except ValueError as exc:
+            raise IndexDamagedError(f"cannot be read ({_reason(exc)})") from exc
+
     # -- keeping up --------------------------------------------------------------------------
 
     def reload(self) -> bool:
-        """See what another process applied; True when the replica moved on."""
+        """See what another process applied; True when the replica moved on.
+
+        Raises:
+            IndexDamagedError: its state can no longer be read.
+        """
         state = State.load(self.state_path)
-        if state is None or state.epoch == self.state.epoch:
+        if state is None:
+            raise IndexDamagedError("has lost its state.json")
+        if (state.epoch, state.build) == (self.state.epoch, self.state.build):
             return False
-        self.state = state
-        self._chunks.reload()
-        self._articles.reload()
+        self._adopt(state)
         return True
 
-    def build(self, store: Store, progress: Callable[[int], None] | None = None) -> int:
+    def _adopt(self, state: State) -> None:
+        """Take another process's state, and reopen the indexes when it rebuilt them."""
+        if state.build != self.state.build:
+            self._open_indexes()
+        self.state = state
+        self._reload_own()
+
+    def build(
+        self,
+        store: Store,
+        progress: Callable[[int], None] | None = None,
+        after_epoch: int = 0,
+    ) -> int:
         """Index every committed article of the store (a new host, or a replica that was lost).
+
+        Args:
+            store: The store.
+            progress: Called with the count of articles indexed so far.
+            after_epoch: The epoch of the replica this one replaces (its chunks carry a
+                later one, so that readers of the old one see them as new).
 
         Returns:
             How many articles were indexed.
+
+        Raises:
+            IndexUnwritableError: the index could not be written.
         """
         head = store.head()
         done = 0
         with self._writers() as (chunks, articles):
-            epoch = (State.load(self.state_path) or self.state).epoch + 1
+            epoch = max(self.state.epoch, after_epoch) + 1
             chunks.delete_all_documents()
             articles.delete_all_documents()
             # Writes that may still commit while the manifest is read are looked at again.
             since = store.in_flight_since(head)
+            start = store.record(since)
             state = State(collection=self.state.collection, seq=since, epoch=epoch)
+            state.build = uuid.uuid4().hex
+            state.mark = start.mark if start is not None else ""
             batch: list[StoredArticle] = []
             for record in store.iter_articles():
                 batch.append(record)
@@ -281,10 +487,7 @@ class LocalIndex:
                     if progress:
                         progress(done)
             done += self._build_batch(store, batch, chunks, articles, state)
-            chunks.commit()
-            articles.commit()
-            self.state = state
-            self.state.save(self.state_path)
+            self._commit(chunks, articles, state)
         self.fresh = False
         self._reload_own()
         return done
@@ -301,11 +504,14 @@ class LocalIndex:
 
         Returns:
             How many articles were (re)indexed or removed.
+
+        Raises:
+            IndexDamagedError: the replica (its state) cannot be read.
+            IndexUnwritableError: it could not be written; it is as it was before.
         """
         now = now or time.time()
         with self._writers() as (chunks, articles):
-            self._reload_own()  # what other processes applied before we got the lock
-            state = State.load(self.state_path) or self.state
+            state = deepcopy(self.state)  # as the last writer left it; ours once committed
             state.epoch += 1
             pending = dict(state.pending)
             for entry in pending.values():
@@ -320,14 +526,12 @@ class LocalIndex:
             gone, indexed = self._index_changed(
                 store, live, mine, pending, chunks, articles, state.epoch
             )
-            chunks.commit()
-            articles.commit()
             state.narrow(gone)
             state.widen(indexed)
             state.pending = _unsettled(pending, live, now)
-            state.seq = max([state.seq] + [c.seq for c in changes])
-            state.save(self.state_path)
-            self.state = state
+            if changes and changes[-1].seq > state.seq:
+                state.seq, state.mark = changes[-1].seq, changes[-1].mark
+            self._commit(chunks, articles, state)
         self._reload_own()
         return len(indexed) + len([g for g in gone if g.doc_id not in live])
 
@@ -434,32 +638,62 @@ class LocalIndex:
 
     @contextmanager
     def _writers(self) -> Iterator[tuple[Any, Any]]:
-        """Both indexes' writers (one process at a time, across processes); dropped after."""
+        """Both indexes' writers, under the folder's lock (one process at a time, across
+        processes), with the state the last writer left; dropped after."""
+        with folder_lock(self.folder) if self.shared else nullcontext():
+            if self.shared:
+                state = State.load(self.state_path)
+                if state is None and not self.fresh:
+                    raise IndexDamagedError("has lost its state.json")
+                if state is not None:
+                    self._adopt(state)
+            chunks, articles = self._open_writers()
+            try:
+                yield chunks, articles
+            except BaseException as exc:
+                for writer in (chunks, articles):
+                    with suppress(ValueError):
+                        writer.rollback()
+                if isinstance(exc, ValueError) and _failed_write(exc):
+                    raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
+                raise
+            finally:
+                for writer in (chunks, articles):
+                    with suppress(ValueError):
+                        writer.wait_merging_threads()
+
+    def _open_writers(self) -> tuple[Any, Any]:
         deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-        chunks = articles = None
+        chunks = None
         while True:
             try:
                 chunks = chunks or self._chunks.writer(_WRITER_HEAP, 1)
-                articles = self._articles.writer(_WRITER_HEAP, 1)
-                break
+                return chunks, self._articles.writer(_WRITER_HEAP, 1)
             except ValueError as exc:
                 if "LockBusy" not in str(exc):
-                    raise
+                    raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
                 if time.monotonic() > deadline:
                     del chunks
                     raise IndexBusyError(
                         f"Another process is updating the index in {self.folder}; try again."
                     ) from exc
                 time.sleep(0.1)
+
+    def _commit(self, chunks: Any, articles: Any, state: State) -> None:
+        """Commit both indexes, then the state that says what they hold.
+
+        Raises:
+            IndexUnwritableError: a write failed (disk full, read-only…).
+        """
         try:
-            yield chunks, articles
-        except BaseException:
-            chunks.rollback()
-            articles.rollback()
-            raise
-        finally:
-            chunks.wait_merging_threads()
-            articles.wait_merging_threads()
+            chunks.commit()
+            articles.commit()
+            self._reload_own()
+            state.counts = self.counts()
+            state.save(self.state_path)
+        except (ValueError, OSError) as exc:
+            raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
+        self.state = state
 
     def _reload_own(self) -> None:
         self._chunks.reload()
@@ -468,6 +702,7 @@ class LocalIndex:
 
     # -- reading -------------------------------------------------------------------------------
 
+    @_reading
     def search_articles(self, terms: list[str], filters: Filters, k: int) -> list[str]:
         """Doc ids of the k articles with the best whole-article BM25, best first."""
         index, schema = self._articles, self.article_schema
@@ -475,6 +710,7 @@ class LocalIndex:
         searcher = index.searcher()
         return [searcher.doc(address)["doc_id"][0] for _, address in hits]
 
+    @_reading
     def search_chunks(self, terms: list[str], filters: Filters, k: int) -> list[str]:
         """Doc ids of the k chunks with the best BM25, best first (one entry per chunk)."""
         index, schema = self._chunks, self.chunk_schema
@@ -512,7 +748,7 @@ class LocalIndex:
         t = self._t
         clauses = []
         if filters.since is not None or filters.before is not None:
-            low = filters.since if filters.since is not None else 0
+            low = filters.since if filters.since is not None else EARLIEST
             high = filters.before - 1 if filters.before is not None else None
             clauses.append(
                 (t.Occur.Must, t.Query.range_query(schema, "ts", t.FieldType.Integer, low, high))
@@ -522,6 +758,7 @@ class LocalIndex:
             clauses.append((t.Occur.Must, origin))
         return t.Query.boolean_query(clauses) if clauses else None
 
+    @_reading
     def articles(self, doc_ids: Iterable[str]) -> dict[str, StoredArticle]:
         """The indexed records of the given articles, by doc_id."""
         wanted = list(dict.fromkeys(doc_ids))
@@ -536,6 +773,7 @@ class LocalIndex:
             out[record.doc_id] = record
         return out
 
+    @_reading
     def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
         """Every chunk of the given articles, in order, with its BM25 score for `terms`."""
         if not doc_ids:
@@ -565,6 +803,7 @@ class LocalIndex:
             group.sort(key=lambda r: r.index)
         return out
 
+    @_reading
     def delta(self, after: int) -> list[tuple[ChunkRow, int | None, str, str | None]]:
         """Chunks indexed by updates after epoch `after`, for a vector index that predates
         them: (row, publish time, outlet, url) each."""
@@ -590,6 +829,7 @@ class LocalIndex:
             out.append((row, to_timestamp(record.published_at), record.source, record.url))
         return out
 
+    @_reading
     def idf(self, term: str) -> float:
         """Inverse document frequency of an index term over chunks (high for rare names)."""
         searcher = self._chunks.searcher()
@@ -597,6 +837,7 @@ class LocalIndex:
         df = searcher.doc_freq("terms", term)
         return float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
 
+    @_reading
     def count(self, filters: Filters) -> int:
         """How many articles pass the filters."""
         searcher = self._articles.searcher()
@@ -605,6 +846,7 @@ class LocalIndex:
             return int(searcher.num_docs)
         return _count(searcher, query)
 
+    @_reading
     def summary(self) -> StoreSummary:
         """Article and chunk counts, the publish-date range, outlets (most articles first) and
         the last ingest, without reading the archive: counts are the indexes' own, the date
@@ -623,7 +865,7 @@ class LocalIndex:
         """The oldest and newest publish dates, by a pass over the articles' date column."""
         t = self._t
         searcher = self._articles.searcher()
-        dated = t.Query.range_query(self.article_schema, "ts", t.FieldType.Integer, 0, None)
+        dated = t.Query.range_query(self.article_schema, "ts", t.FieldType.Integer, EARLIEST, None)
         ends: list[str | None] = []
         for order in (t.Order.Asc, t.Order.Desc):
             hits = searcher.search(dated, 1, count=False, order_by_field="ts", order=order).hits
@@ -682,3 +924,64 @@ def _unsettled(
         if entry.stale or (current != entry.wanted and not abandoned(entry.change(), now)):
             out[doc_id] = entry
     return out
+
+
+@contextmanager
+def folder_lock(folder: Path, wait: float = _LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold `<folder>.lock`: whoever writes a replica, or replaces it, holds it.
+
+    Raises:
+        IndexBusyError: another process held it for longer than `wait` seconds.
+        IndexUnwritableError: the lock file cannot be created.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder.with_name(f"{folder.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexUnwritableError(f"cannot be written ({_reason(exc)})") from exc
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexBusyError(
+                        f"Another process is updating the index in {folder}; try again."
+                    ) from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short reason for an index error, without the paths and contents tantivy quotes."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    text = str(exc)
+    found = re.search(r"([A-Za-z][A-Za-z ]*) \(os error \d+\)", text)
+    if found:
+        return found.group(1).strip().lower()
+    if "FileDoesNotExist" in text:
+        return "a file is missing"
+    if "corrupt" in text.lower() or "magic" in text.lower():
+        return "a file is corrupted"
+    if "writer was killed" in text:
+        return "a write failed"
+    return "a file is unreadable"
+
+
+def _failed_write(exc: ValueError) -> bool:
+    """Whether tantivy's error is a failed write (its writer thread dies of an I/O error
+    while adding documents; a commit reports the I/O error itself)."""
+    text = str(exc)
+    return "os error" in text or "writer was killed" in text or "IoError" in text
+
+
+def _count_of(value: Any) -> int:
+    """An article count as `state.json` holds it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("count")
+    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -18,8 +18,19 @@ DEFAULT_ENCODER = "onnx-int8"
 # ends), less the ".articles" our manifest collection adds to it.
 _COLLECTION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{1,501})[a-zA-Z0-9]")
 _IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
-# Settings whose values never appear in an error message.
+# Settings whose values never appear in an error message (their names end so; not
+# ANSWER_MAX_TOKENS, whose value is harmless and needed to fix it).
 _SECRET = ("token", "secret", "key")
+# The store names its manifest and change log `<COLLECTION>` plus these (core/store.py): a
+# collection named so would be another collection's manifest or log.
+STORE_SUFFIXES = (".articles", ".log")
+
+
+def _number(low: float, high: float, *, low_open: bool = False) -> Any:
+    """A numeric setting's range: finite, from `low` (or above it, `low_open`) to `high`."""
+    if low_open:
+        return Field(gt=low, le=high, allow_inf_nan=False)
+    return Field(ge=low, le=high, allow_inf_nan=False)
 
 
 class Settings(BaseSettings):
@@ -30,45 +41,48 @@ class Settings(BaseSettings):
     # Store
     chroma_path: Path = Path("./data/chroma")
     chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_port: Annotated[int, _number(1, 65535)] = 8000
     collection: str = "news"
     embedding_model: str = DEFAULT_MODEL
     index_path: Path | None = None
     embedding_encoder: str = DEFAULT_ENCODER
 
     # Ingest limits
-    max_file_mb: float = 20.0
-    max_chunks_per_article: int = 2000
-    fetch_timeout: float = 15.0
-    input_timeout: float = 120.0  # seconds any one input may take to load and chunk; 0: none
+    max_file_mb: Annotated[float, _number(0, 1024, low_open=True)] = 20.0
+    max_chunks_per_article: Annotated[int, _number(1, 100_000)] = 2000
+    fetch_timeout: Annotated[float, _number(0, 3600, low_open=True)] = 15.0
+    # seconds any one input may take to load and chunk; 0: none
+    input_timeout: Annotated[float, _number(0, 86_400)] = 120.0
     allow_private_urls: bool = False
 
     # Ask
-    max_question_chars: int = 1000
-    answer_passages: int = 5
-    query_threads: int = 1
+    max_question_chars: Annotated[int, _number(10, 100_000)] = 1000
+    answer_passages: Annotated[int, _number(1, 100)] = 5
+    query_threads: Annotated[int, _number(1, 256)] = 1
 
     # Written answers (optional; empty ANSWER_MODEL keeps answers extractive)
     answer_model: str = ""
     answer_model_name: str = "local-model"
     answer_api_key: SecretStr | None = None
-    answer_timeout: float = Field(default=30.0, gt=0)
-    answer_max_tokens: int = Field(default=250, ge=16)
+    answer_timeout: Annotated[float, _number(0, 3600, low_open=True)] = 30.0
+    answer_max_tokens: Annotated[int, _number(16, 32_768)] = 250
 
     # Slack
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
     slack_api_base_url: str | None = None
-    port: int = 3000
+    port: Annotated[int, _number(1, 65535)] = 3000
     allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
     answer_followups: bool = True
     allow_external_users: bool = False
     bot_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    rate_limit_per_minute: int = 10
+    rate_limit_per_minute: Annotated[int, _number(0, 10_000)] = 10  # 0: no limit
     feedback_db: Path | None = None
     bot_state_db: Path | None = None
     log_level: str = "INFO"
+    desks: str = ""  # per-channel defaults: JSON, or the path of a JSON file (bot.desks)
+    feedback_channel: str | None = None  # where 👎 reasons go (a channel id)
 
     @field_validator("collection", mode="after")
     @classmethod
@@ -79,6 +93,24 @@ class Settings(BaseSettings):
                 "starting and ending with a letter or digit, with no '..' and not shaped "
                 "like an IP address"
             )
+        return value
+
+    @field_validator("collection", mode="after")
+    @classmethod
+    def _not_the_stores_own(cls, value: str) -> str:
+        if value.endswith(STORE_SUFFIXES):
+            raise ValueError(
+                "a collection's name may not end in "
+                + " or ".join(repr(s) for s in STORE_SUFFIXES)
+                + ": the store keeps each collection's manifest and change log under those"
+            )
+        return value
+
+    @field_validator("chroma_path", "index_path", mode="after")
+    @classmethod
+    def _a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError("this is a file; name a folder (it is created when missing)")
         return value
 
     @field_validator("allowed_channels", "bot_admins", mode="before")
@@ -98,6 +130,7 @@ class Settings(BaseSettings):
         "index_path",
         "bot_state_db",
         "answer_api_key",
+        "feedback_channel",
         mode="before",
     )
     @classmethod
@@ -177,7 +210,7 @@ def describe(exc: ValidationError) -> str:
         name = str(error["loc"][0]) if error["loc"] else "a setting"
         given = error.get("input")
         shown = name.upper()
-        if isinstance(given, str | int | float) and not any(s in name for s in _SECRET):
+        if isinstance(given, str | int | float) and not name.endswith(_SECRET):
             shown += f"={str(given)[:60]!r}"
         message = str(error["msg"]).removeprefix("Value error, ")
         parts.append(f"{shown}: {message}")

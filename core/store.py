@@ -27,11 +27,13 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -91,6 +93,10 @@ class Change:
         target: doc_id -> the version being committed, or None for a deletion.
         replaced: doc_id -> the version it replaces (None when new), for the sweep.
         writer: `host:pid` of the writing process.
+        mark: What tells this record from another with the same `seq` (a store restored
+            from a backup logs other records under the numbers a replica has seen).
+        unreadable: The record could not be parsed (written by something else): it names
+            no article.
     """
 
     seq: int
@@ -98,6 +104,8 @@ class Change:
     target: dict[str, Version | None] = field(default_factory=dict)
     replaced: dict[str, Version | None] = field(default_factory=dict)
     writer: str = ""
+    mark: str = ""
+    unreadable: bool = False
 
 
 def article_key(doc_id: str) -> str:
@@ -122,6 +130,15 @@ def to_timestamp(published_at: str | None) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
+
+
+STORE_FILE = "chroma.sqlite3"  # what an embedded Chroma store's folder holds once created
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether the embedded store's folder holds a store (opening one creates it there); a
+    Chroma server is always taken to hold one: it is asked."""
+    return settings.server_mode or (settings.chroma_path / STORE_FILE).is_file()
 
 
 def _connect(settings: Settings) -> Any:
@@ -157,9 +174,30 @@ def unavailable(settings: Settings, exc: BaseException | None = None) -> StoreUn
             f"--port {settings.chroma_port}`, or unset CHROMA_HOST to use the embedded store."
         )
     else:
-        hint = f"Cannot open the embedded store at {settings.chroma_path}{cause}."
-        hint += " Check the folder's permissions, or set CHROMA_PATH."
+        free = _free_bytes(settings.chroma_path)
+        if free is not None and free < _LOW_DISK_BYTES:  # Chroma's own error hides ENOSPC
+            hint = (
+                f"Cannot write the embedded store at {settings.chroma_path}{cause}: its disk "
+                f"is full ({free // 1024} KB free). Free some space there, or set CHROMA_PATH."
+            )
+        else:
+            hint = f"Cannot open the embedded store at {settings.chroma_path}{cause}."
+            hint += " Check the folder's permissions, or set CHROMA_PATH."
     return StoreUnavailableError(hint)
+
+
+_LOW_DISK_BYTES = 8 * 1024 * 1024  # under this, a failed write is put down to a full disk
+
+
+def _free_bytes(folder: Path) -> int | None:
+    """Bytes free on the disk holding `folder` (or its nearest existing parent)."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            try:
+                return shutil.disk_usage(candidate).free
+            except OSError:
+                return None
+    return None
 
 
 def _unreachable(exc: BaseException) -> bool:
@@ -204,6 +242,7 @@ class Store:
         self._chunks: Any = None
         self._manifest: Any = None
         self._log: Any = None
+        self._unreadable: set[int] = set()  # log records already reported as unreadable
         self.opened_at = 0.0
         self.connect()
 
@@ -385,8 +424,22 @@ class Store:
             document = found.get(_log_id(seq))
             if document is None:
                 break
-            out.append(_parse_change(seq, document))
+            change = _parse_change(seq, document)
+            if change.unreadable and seq not in self._unreadable:
+                self._unreadable.add(seq)
+                log.warning(
+                    "record %d of the change log of '%s' is not one this program wrote; "
+                    "skipped (it names no article)",
+                    seq,
+                    self.settings.collection,
+                )
+            out.append(change)
         return out
+
+    def record(self, seq: int) -> Change | None:
+        """The log record at `seq`, or None when the log has none there."""
+        found = self.changes(seq - 1, 1) if seq > 0 else []
+        return found[0] if found else None
 
     def in_flight_since(self, head: int, now: float | None = None) -> int:
         """A log position at or before every record up to `head` whose write may still
@@ -734,6 +787,10 @@ class Store:
                     return _stored_article(page["metadatas"][0])
         return None
 
+    def article_count(self) -> int:
+        """How many articles are committed (one count, no read of the archive)."""
+        return int(self._call(self._manifest.count)) if self._manifest is not None else 0
+
     def summary(self) -> StoreSummary:
         """Article and chunk counts and the publish-date range (reads the manifest)."""
         dates = sorted(a.published_at[:10] for a in self.iter_articles() if a.published_at)
@@ -761,15 +818,22 @@ def _version(article: StoredArticle | None) -> Version | None:
     return None if article is None else Version(article.content_hash, article.n_chunks)
 
 
-def _parse_change(seq: int, document: str) -> Change:
-    body = json.loads(document)
-    return Change(
-        seq=seq,
-        at=float(body.get("at", 0.0)),
-        target={d: _unpack(v) for d, v in body.get("target", {}).items()},
-        replaced={d: _unpack(v) for d, v in body.get("replaced", {}).items()},
-        writer=str(body.get("writer", "")),
-    )
+def _parse_change(seq: int, document: Any) -> Change:
+    """A log record; one that is not what `_append` writes names no article (`unreadable`),
+    so that following the log goes on past it."""
+    mark = hashlib.sha1(str(document).encode("utf-8", "replace")).hexdigest()[:16]
+    try:
+        body = json.loads(document)
+        return Change(
+            seq=seq,
+            at=float(body.get("at", 0.0)),
+            target={str(d): _unpack(v) for d, v in body.get("target", {}).items()},
+            replaced={str(d): _unpack(v) for d, v in body.get("replaced", {}).items()},
+            writer=str(body.get("writer", "")),
+            mark=mark,
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        return Change(seq=seq, at=0.0, mark=mark, unreadable=True)
 
 
 def abandoned(change: Change, now: float) -> bool:

@@ -1,9 +1,12 @@
 """Check a model's written answer against the passages it was given, sentence by sentence.
 
 A sentence is kept only when it cites passages that were given and those passages hold
-every number, date and proper name it states, and most of its other words. Anything else
-is removed. The check is lexical and strict on purpose: it may drop a fair paraphrase,
-but a name or figure the passages do not contain never gets through.
+every number (however spelled), date, proper name, link and uncommon word it states, and
+most of its other words; its numbers stand in the passage's order, its uncommon words
+near each other, and it says "not" where the passage does. Anything else is removed. The
+check is lexical and strict on purpose: it may drop a fair paraphrase, but a name, figure
+or address the passages do not contain never gets through (docs/written-answers.md says
+what it cannot see: a wrong relation between words the passage does hold).
 """
 
 from __future__ import annotations
@@ -12,21 +15,34 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
+
+from wordfreq import zipf_frequency
 
 from core.lexical import STOPWORDS, stem
 from core.models import WrittenSentence
-from core.text import split_sentences, words
+from core.numbers import NUMBER_WORDS, read_tokens
+from core.text import split_sentences
 
 # Share of a sentence's content words its cited passages must hold (calibrated with
 # bench/written.py: faithful sentences pass, sentences padded with other facts do not).
 MIN_WORD_SUPPORT = 0.6
 # Fewer words than this is a heading or a fragment, not an answer.
 MIN_WORDS = 4
+# More characters than this is not one sentence of an answer (news sentences stay under
+# ~400); the check's cost grows with the sentence, so a flood is refused before it.
+MAX_CHARS = 2000
 # A number is bound to the content words within this many words of it: "Volume 7" is not
 # supported by a passage that says "Volume 1 … at 7 p.m.".
 NUMBER_WINDOW = 10
 NEAR_NUMBER = 3
+# A lower-case word rarer than this (Zipf scale: log10 per billion words; "said" 6.0,
+# "closed" 4.9, "resigned" 4.0, "quark" 3.0) states something, so the passage must hold it,
+# within a few sentences of the sentence's other words (calibrated with
+# bench/verify_check.py: copied and lightly reworded sentences pass, a verb swapped for
+# another does not).
+COMMON_ZIPF = 5.0
+WINDOW_SENTENCES = 3
 
 NO_CITATION = "no citation"
 BAD_CITATION = "cites a passage that was not given"
@@ -35,17 +51,42 @@ NAME = "name not in the cited passages"
 WORDS = "too few of its words in the cited passages"
 NOTHING = "nothing to check"
 FRAGMENT = "not a full sentence"
+TOO_LONG = "too long for one sentence"
+LINK = "link or address not in the cited passages"
+ORDER = "numbers in another order than in the cited passages"
+WORD = "word not in the cited passages, or not near the rest"
+NEGATION = "says not where the cited passage does not, or the reverse"
 
 _CITATION = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
-_CITATIONS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)")
+# The stop and any closing quotation marks: `rebuild the port.” [2]` cites the quote.
+_CITATIONS_AFTER_STOP = re.compile(
+    r"""([.!?]["'”’)]*)((?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])+)"""
+)
 _OPEN_CITATION = re.compile(r"\[[\d,;\s]*$")
 _THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 _MARKUP = re.compile(r"<[^<>\n]*>|[<>]")
 _LIST_MARK = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", re.MULTILINE)
 _EMPHASIS = re.compile(r"\*\*|__|`|^#+\s*", re.MULTILINE)
-_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[A-Za-z][A-Za-z'’.-]*")
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’.&-]*[A-Za-z0-9]|[A-Za-z0-9]")
+# Letters and digits of any script: "Åsa" and "Ørsted" are names like "Alice".
+_WORD = re.compile(r"[^\W_][\w'’.&-]*[^\W_]|[^\W_]")
+_TLDS = "com|org|net|gov|edu|int|mil|io|co|uk|us|eu|info|biz|news|app|dev|ly|me|tv|example"
+# A web address, "www." name, e-mail address or bare domain ("phish.example/reset"). The
+# lookbehinds let a match start only where a run of such characters starts: linear time.
+LINKS = re.compile(
+    r"\b(?:https?://|ftp://|www\.)[^\s<>|\"'”’)\]]++"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    rf"|(?<![\w.-])(?:[a-z0-9-]+\.)+(?:{_TLDS})\b(?:/[^\s<>|\"'”’)\]]*+)?",
+    re.IGNORECASE,
+)
+_NEGATIONS = frozenset(
+    "not no never without nor neither none nobody nothing nowhere cannot".split()  # noqa: SIM905
+)
+# Words that carry no fact of their own: a reporting verb or a connective may be added.
+_FREE = frozenset(
+    """according added additionally adds also approximately around asked currently explained
+    further furthermore including mentioned nearly noted recently reported reportedly reports
+    roughly say saying stated states stating told""".split()  # noqa: SIM905
+)
 _END = re.compile(r"""[.!?]["'”’)\]]*$""")
 _REFUSAL = re.compile(
     r"passages? (do|does) not (answer|say|mention|contain)|not (enough|sufficient) information"
@@ -53,15 +94,6 @@ _REFUSAL = re.compile(
     re.IGNORECASE,
 )
 
-_NUMBER_WORDS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
-    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16",
-    "seventeen": "17", "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30",
-    "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
-    "ninety": "90", "hundred": "100", "thousand": "1000", "million": "1000000",
-    "billion": "1000000000", "trillion": "1000000000000", "dozen": "12",
-}  # fmt: skip
 # Capitalised only because they open a sentence: no name to check.
 _OPENERS = frozenset(
     """according after also although as because before both despite during earlier each
@@ -69,6 +101,27 @@ _OPENERS = frozenset(
     overall since some still such that then there these they this those though thus today
     together under until when where whether which while who yes yesterday""".split()  # noqa: SIM905
 )
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A sentence as word roots, the roots a negation governs ("did not close": close) and
+    those of content words no negation governs."""
+
+    roots: frozenset[str]
+    negated: frozenset[str]
+    plain: frozenset[str]
+    # Negations in it (a "not" before no content word, "is not in", still counts).
+    negations: int
+
+    def contradicts(self, passage: Clause) -> bool:
+        """One says only "not" of a word the other states only plainly, or this one says
+        "not" of nothing in particular where the passage sentence has no negation."""
+        return bool(
+            (self.negated - self.plain) & (passage.plain - passage.negated)
+            or (passage.negated - passage.plain) & (self.plain - self.negated)
+            or (self.negations > len(self.negated) and not passage.negations)
+        )
 
 
 @dataclass(frozen=True)
@@ -97,7 +150,7 @@ class Source:
 
     @cached_property
     def _words(self) -> frozenset[str]:
-        found = set(words(self.byline_and_text))
+        found = set(_lower_words(self.byline_and_text))
         found |= {_bare(w) for w in found}
         found |= {part for w in found if "-" in w for part in w.split("-") if part}
         return frozenset(found)
@@ -120,20 +173,65 @@ class Source:
         return out
 
     @cached_property
+    def _positions(self) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for index, token in enumerate(self._tokens):
+            if token and token.startswith("#"):
+                found.setdefault(token, []).append(index)
+        return found
+
+    @cached_property
     def _stems(self) -> frozenset[str]:
         return frozenset(stem(w) for w in self._words)
+
+    @cached_property
+    def _sentences(self) -> list[Clause]:
+        """Each sentence (title, outlet and date lines too) as its roots and negated roots."""
+        return [
+            _clause(read_tokens(LINKS.sub(" ", span.text)))
+            for part in self.byline_and_text.split("\n", 3)
+            for span in split_sentences(part)
+        ]
+
+    @cached_property
+    def _links(self) -> str:
+        return " ".join(_link_form(m.group(0)) for m in LINKS.finditer(self.byline_and_text))
 
     def holds_number(self, number: str, near: set[str]) -> bool:
         """True when `number` occurs here within a few words of one of the words `near` it
         in the sentence (any occurrence will do when the sentence gives it no context)."""
         tokens = self._tokens
-        for index, token in enumerate(tokens):
-            if token != f"#{number}":
-                continue
+        for index in self._positions.get(f"#{number}", []):
             window = tokens[max(0, index - NUMBER_WINDOW) : index + NUMBER_WINDOW + 1]
             if not near or near & set(window):
                 return True
         return False
+
+    def orders(self, first: str, second: str) -> tuple[bool, bool]:
+        """Whether `first` comes before `second` within a few words here, and whether the
+        reverse does."""
+        ahead = self._positions.get(f"#{first}", [])
+        behind = self._positions.get(f"#{second}", [])
+        forward = any(0 < b - a <= NUMBER_WINDOW for a in ahead for b in behind)
+        backward = any(0 < a - b <= NUMBER_WINDOW for a in ahead for b in behind)
+        return forward, backward
+
+    def best_window(self, roots: frozenset[str]) -> tuple[frozenset[str], list[Clause]]:
+        """The roots of the run of up to WINDOW_SENTENCES sentences that holds most of
+        `roots`, and the sentences that hold most of them (several on a tie)."""
+        sentences = self._sentences
+        best: tuple[int, frozenset[str]] = (-1, frozenset())
+        for start in range(len(sentences)):
+            run = sentences[start : start + WINDOW_SENTENCES]
+            held = frozenset().union(*(c.roots for c in run))
+            if len(held & roots) > best[0]:
+                best = (len(held & roots), held)
+        top = max((len(c.roots & roots) for c in sentences), default=0)
+        return best[1], [c for c in sentences if len(c.roots & roots) == top]
+
+    def holds_link(self, link: str) -> bool:
+        """True when this passage shows the same address (scheme and "www." aside)."""
+        return _link_form(link) in self._links
 
 
 @dataclass(frozen=True)
@@ -203,6 +301,8 @@ def verify(sentence: WrittenSentence, sources: Sequence[Source]) -> Verdict:
         sources: The passages the model was given.
     """
     by_number = {s.number: s for s in sources}
+    if len(sentence.text) > MAX_CHARS:
+        return Verdict(sentence, TOO_LONG)
     if not _END.search(sentence.text) or len(sentence.text.split()) < MIN_WORDS:
         return Verdict(sentence, FRAGMENT)
     if not sentence.citations:
@@ -215,25 +315,62 @@ def verify(sentence: WrittenSentence, sources: Sequence[Source]) -> Verdict:
 
 
 def _unsupported(text: str, cited: list[Source]) -> str | None:
+    if any(not any(s.holds_link(m.group(0)) for s in cited) for m in LINKS.finditer(text)):
+        return LINK
+    text = LINKS.sub(" ", text)
     tokens = _tokens(text)
-    numbers = set()
-    for index, token in enumerate(tokens):
-        if token and token.startswith("#"):
-            number = token[1:]
-            numbers.add(number)
-            around = tokens[max(0, index - NEAR_NUMBER) : index + NEAR_NUMBER + 1]
-            near = {t for t in around if t and not t.startswith("#")}
-            if not any(s.holds_number(number, near) for s in cited):
-                return NUMBER
+    numbers = [(i, t[1:]) for i, t in enumerate(tokens) if t and t.startswith("#")]
+    for index, number in numbers:
+        around = tokens[max(0, index - NEAR_NUMBER) : index + NEAR_NUMBER + 1]
+        near = {t for t in around if t and not t.startswith("#")}
+        if not any(s.holds_number(number, near) for s in cited):
+            return NUMBER
+    if _reordered(numbers, cited):
+        return ORDER
     if any(not _named_in(name, first, cited) for name, first in _names(text)):
         return NAME
-    content = {stem(w) for w in words(text) if _is_content(w)}
+    content = {stem(w) for w in _lower_words(text) if _is_content(w)}
     if not content and not numbers:
         return NOTHING
     if content:
         held = {w for w in content if any(w in s._stems for s in cited)}
         if len(held) < MIN_WORD_SUPPORT * len(content):
             return WORDS
+    return _unrelated(text, cited)
+
+
+def _reordered(numbers: list[tuple[int, str]], cited: list[Source]) -> bool:
+    """Two numbers close together that the passages hold only the other way round
+    ("2 to 5" where they say "5 to 2")."""
+    for position, (at, first) in enumerate(numbers):
+        for other, second in numbers[position + 1 :]:
+            if other > at + NUMBER_WINDOW:
+                break
+            if first != second:
+                found = [s.orders(first, second) for s in cited]
+                if not any(forward for forward, _ in found) and any(b for _, b in found):
+                    return True
+    return False
+
+
+def _unrelated(text: str, cited: list[Source]) -> str | None:
+    """An uncommon lower-case word the passages do not hold near the sentence's other
+    words (an invented verb, a lower-case name), or a negation the passage lacks."""
+    tokens = read_tokens(text)
+    roots = frozenset(_root(t) for t in tokens)
+    windows = [s.best_window(roots) for s in cited]
+    near = frozenset().union(*(held for held, _ in windows))
+    for word in set(_WORD.findall(text)):
+        lower = _bare(word.lower().strip("."))
+        if word[0].isupper() or not _is_content(lower) or lower in _FREE:
+            continue
+        parts = [p for p in lower.split("-") if _is_content(p) and p not in NUMBER_WORDS]
+        if any(_root(p) not in near and _zipf(p) < COMMON_ZIPF for p in parts):
+            return WORD
+    # The sentence and the passage sentence(s) most like it must not differ in a "not".
+    clause = _clause(tokens)
+    if any(all(clause.contradicts(c) for c in best) for _, best in windows if best):
+        return NEGATION
     return None
 
 
@@ -271,22 +408,63 @@ def _named_in(name: str, first: bool, cited: list[Source]) -> bool:
 
 
 def _tokens(text: str) -> list[str | None]:
-    """Numbers as "#n" (digits or number words), content words as stems, others None:
-    positions kept, so that what stands near a number can be compared."""
+    """Numbers as "#n" (however written), content words as stems, others None: positions
+    kept, so that what stands near a number can be compared."""
     out: list[str | None] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group(0)
-        if token[0].isdigit():
-            out.append(f"#{_number(token)}")
-            continue
-        word = token.lower().strip(".")
-        if word in _NUMBER_WORDS:
-            out.append(f"#{_NUMBER_WORDS[word]}")
-        elif _is_content(word):
-            out.append(stem(_bare(word)))
+    for token in read_tokens(text):
+        if token.startswith("#"):
+            out.append(token)
+        elif _is_content(token):
+            out.append(stem(_bare(token)))
         else:
             out.append(None)
     return out
+
+
+def _lower_words(text: str) -> list[str]:
+    return [w.lower().strip(".") for w in _WORD.findall(text)]
+
+
+def _clause(tokens: list[str]) -> Clause:
+    """The roots of `tokens`, and those of the content words a negation governs (the next
+    one within four words of "not", "never", "didn't", "without" …)."""
+    negated: set[int] = set()
+    negations = 0
+    for index, token in enumerate(tokens):
+        if token in _NEGATIONS or token.endswith(("n't", "n’t")):
+            negations += 1
+            governed = [i for i in range(index + 1, index + 5) if i < len(tokens)]
+            negated |= set([i for i in governed if _is_content(tokens[i])][:1])
+    return Clause(
+        frozenset(_root(t) for t in tokens),
+        frozenset(_root(tokens[i]) for i in negated),
+        frozenset(_root(t) for i, t in enumerate(tokens) if _is_content(t) and i not in negated),
+        negations,
+    )
+
+
+_SUFFIX = re.compile(r"(?:ations?|ements?|ments?|ings?|ions?|ures?|ed|es|ers?|ly|s|e)$")
+
+
+def _root(word: str) -> str:
+    """A rough word root, so that "resigned", "resigns" and "resignation" meet."""
+    word = _bare(word).strip("'’")
+    if len(word) > 4:
+        word = _SUFFIX.sub("", word)
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]  # "close" and "closed", "case" and "cases"
+    return word[:8]
+
+
+@lru_cache(maxsize=50_000)
+def _zipf(word: str) -> float:
+    return float(zipf_frequency(word, "en"))
+
+
+def _link_form(link: str) -> str:
+    """A link as compared: lower case, without scheme, "www." or trailing punctuation."""
+    link = re.sub(r"^(?:https?|ftp)://", "", link.lower().rstrip(".,;:!?"))
+    return re.sub(r"^www\.", "", link).rstrip("/")
 
 
 def _is_content(word: str) -> bool:
@@ -296,11 +474,3 @@ def _is_content(word: str) -> bool:
 def _bare(word: str) -> str:
     """A word without its possessive."""
     return word[:-2] if word.endswith(("'s", "’s")) else word
-
-
-def _number(text: str) -> str:
-    """A number as compared: no thousands separators, no leading zeros, no trailing '.0'."""
-    value = text.replace(",", "")
-    if "." in value:
-        value = value.rstrip("0").rstrip(".")
-    return value.lstrip("0") or "0"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
@@ -19,7 +20,7 @@ from core.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.replica import IndexBusyError
 from core.settings import Settings, load_settings
-from core.store import Store, open_store
+from core.store import Store, open_store, store_exists
 from core.text import counted, escape_controls, one_line
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
@@ -88,10 +89,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
+        if modes and not store_exists(settings):
+            return _no_store(f"there is no store at {settings.chroma_path}", modes[0])
         embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
         if args.reembed:
             return _reembed(settings, embedder, quiet=args.quiet)
-        store = open_store(settings, embedder.name, embedder.dim)
+        # Only adding creates a store or a collection: the other modes read or remove.
+        store = open_store(settings, embedder.name, embedder.dim, create=not modes)
+        if args.delete and not store.exists:
+            where = f"there is no collection '{settings.collection}' in {settings.store_label}"
+            return _no_store(where, modes[0])
         if args.delete:
             return _delete(store, args.delete, _local_index(settings, store))
         if args.list:
@@ -109,6 +116,17 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 130
+
+
+def _no_store(where: str, mode: str) -> int:
+    """One line for a mode that needs a store which is not there (none is created)."""
+    verb = {"--delete": "delete", "--list": "list", "--stats": "show", "--reembed": "re-embed"}
+    print(
+        f"ingest: {where}, so nothing to {verb[mode]}; set CHROMA_PATH (or --collection) to "
+        "where the articles are, or add some with `ingest PATH_OR_URL`",
+        file=sys.stderr,
+    )
+    return 2
 
 
 def _ingest(
@@ -133,12 +151,27 @@ def _ingest(
     )
     with bar:
         report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
-    for _label, reason in report.failed:
-        print(f"  failed: {escape_controls(reason)}", file=sys.stderr)
+    _print_failures(report.failed)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)
+    if report.halted:
+        print(
+            f"ingest: stopped early, as the store could not be written; {report.not_tried} "
+            "not tried. What was committed stays: fix the store, then run the same command "
+            "again",
+            file=sys.stderr,
+        )
     print(f"ingest: {report.line()} into '{settings.collection}' at {settings.store_label}")
     return 1 if report.failed else 0
+
+
+def _print_failures(failed: list[tuple[str, str]]) -> None:
+    """One line per reason: a reason that does not name its input (the store's own error)
+    is printed once with how many inputs it failed, not once per input."""
+    counts = Counter(reason for _label, reason in failed)
+    for reason, count in counts.items():
+        times = f" ({count} inputs)" if count > 1 else ""
+        print(f"  failed: {escape_controls(reason)}{times}", file=sys.stderr)
 
 
 def _local_index(settings: Settings, store: Store) -> LiveArchive:

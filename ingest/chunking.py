@@ -20,6 +20,10 @@ OVERLAP_TOKENS = 32
 # it is. Sizes are counted as at least characters / this, so such text is cut too instead
 # of making one chunk of 200 KB that `ask` and Slack would print whole.
 MAX_CHARS_PER_TOKEN = 10
+# The tokenizer keeps a few dozen bytes per character of what it is given: a 15 MB "word"
+# took 1.4 GB. No sentence is this long; a longer one is cut by characters (at a space when
+# there is one) before it is tokenized.
+LONGEST_TOKENIZED = 100_000
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,21 @@ def split_article(
     """
     text = article.text
     target = min(budget.target, budget.hard)
-    sentences = _fit_sentences(text, split_sentences(text), count_tokens, token_offsets, target)
+    # A chunk holds at most ~target * MAX_CHARS_PER_TOKEN characters (twice that is left
+    # for the spaces between sentences): an article that must make too many chunks is
+    # refused before any of it is tokenized.
+    fewest = -(-len(text) // (2 * target * MAX_CHARS_PER_TOKEN))
+    if fewest > max_chunks:
+        raise LoadError(
+            f"{article.doc_id}: {len(text):,} characters would make at least {fewest} chunks "
+            f"(limit {max_chunks}); split the article, or raise MAX_CHUNKS_PER_ARTICLE"
+        )
+    spans = [
+        piece
+        for sentence in split_sentences(text)
+        for piece in _cut_characters(text, sentence, LONGEST_TOKENIZED)
+    ]
+    sentences = _fit_sentences(text, spans, count_tokens, token_offsets, target)
     sizes = _sizes(sentences, count_tokens)
     groups = _pack(sizes, target, budget.overlap)
     if len(groups) > max_chunks:

@@ -112,7 +112,7 @@ def _tidy(article: Article, label: str = "") -> Article:
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DIGITS = re.compile(r"\d+(\.\d+)?")
+_DIGITS = re.compile(r"-?\d+(\.\d+)?")  # a minus: epoch seconds before 1970
 _COMPACT = re.compile(r"(19|20)\d{6}(\d{2}){0,3}")  # 20220617, 202206171030, …
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _NUMERIC_DAY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}\b")
@@ -148,6 +148,7 @@ def publish_date(value: str, label: str) -> str | None:
         return value
     try:
         moment = _read_date(value)
+        _check_offset(moment)
     except (ValueError, OverflowError, OSError) as exc:
         reason = str(exc) if isinstance(exc, _NotADate) else "not a date"
         log.warning(
@@ -162,6 +163,15 @@ def publish_date(value: str, label: str) -> str | None:
     return moment.isoformat()
 
 
+def _check_offset(moment: datetime) -> None:
+    """dateutil reads an offset such as `+25:00`, which no datetime can be written or
+    compared with (it would fail the whole record later): such a date is no date."""
+    try:
+        moment.utcoffset()
+    except ValueError:
+        raise _NotADate("given with a time zone offset of a day or more") from None
+
+
 def _read_date(value: str) -> datetime:
     """`publish_date`'s parsing; raises ValueError (or `_NotADate`, saying why)."""
     from dateutil import parser
@@ -174,9 +184,9 @@ def _read_date(value: str) -> datetime:
                 return datetime.strptime(value, "%Y%m%d%H%M%S"[: len(value) - 2])
             except ValueError:
                 pass  # not a calendar date: perhaps epoch seconds after all
-        if 9 <= len(value.split(".")[0]) <= 13:
+        if 9 <= len(value.split(".")[0].lstrip("-")) <= 13:
             seconds = float(value)
-            return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, UTC)
+            return datetime.fromtimestamp(seconds / 1000 if abs(seconds) > 1e11 else seconds, UTC)
         raise _NotADate("not a date")
     if not _YEAR.search(value):
         try:
@@ -254,6 +264,15 @@ def article_from_html(
     )
 
 
+def _encrypted(reader: Any) -> bool:
+    """Whether a PDF that could not be read is encrypted (its text needs a password, or a
+    cipher pypdf cannot run here): telling its owner to check it is complete would mislead."""
+    try:
+        return reader is not None and bool(reader.is_encrypted)
+    except Exception:  # a trailer too broken to say: it is reported as unreadable
+        return False
+
+
 def article_from_pdf(
     data: bytes, doc_id: str, path: str | None = None, url: str | None = None, label: str = ""
 ) -> Article:
@@ -264,6 +283,7 @@ def article_from_pdf(
     name = label or doc_id
     if not data.strip():
         raise LoadError(f"{name}: the file is empty")
+    reader: PdfReader | None = None
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
@@ -280,6 +300,11 @@ def article_from_pdf(
         AssertionError,
         ZeroDivisionError,
     ) as exc:
+        if _encrypted(reader):
+            raise LoadError(
+                f"{name}: the PDF is encrypted (password-protected); save a copy without "
+                "the password and ingest that"
+            ) from exc
         raise LoadError(
             f"{name}: not a readable PDF ({type(exc).__name__}); check that the file is complete"
         ) from exc

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from core.embeddings import Embedder
-from core.errors import LoadError, NewsroomError
+from core.errors import LoadError, NewsroomError, StoreUnavailableError
 from core.models import Article, Chunk, StoredArticle
 from core.store import Store
 from core.text import counted, escape_controls
@@ -45,14 +45,17 @@ class Report:
     words: int = 0
     swept: int = 0
     seconds: float = 0.0
+    halted: str = ""  # why the run stopped early: the store itself could not be written
+    not_tried: int = 0  # inputs (and articles read but not yet written) left after a halt
     furniture: Counter[str] = field(default_factory=Counter)  # lines removed, by kind
 
     def line(self) -> str:
         """The summary line printed at the end of a run."""
+        untried = f", {self.not_tried} not tried" if self.halted else ""
         removed = summary(self.furniture)
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{len(self.failed)} failed; {counted(self.chunks, 'chunk')} written in "
+            f"{len(self.failed)} failed{untried}; {counted(self.chunks, 'chunk')} written in "
             f"{self.seconds:.1f} s" + (f"; {removed}" if removed else "")
         )
 
@@ -99,10 +102,15 @@ class Ingestor:
         self._removed: dict[str, Counter[str]] = {}  # furniture taken out of staged articles
 
     def run(self, items: Iterable[Item], on_item: Callable[[], None] | None = None) -> Report:
-        """Ingest every item; failures are recorded per item and never stop the batch."""
+        """Ingest every item; failures are recorded per item and never stop the batch,
+        except one: a store that cannot be written (disk full, read-only) would fail every
+        later commit alike, so the rest are counted as not tried instead."""
         started = time.perf_counter()
         self.report.swept = self.store.sweep()
         for item in items:
+            if self.report.halted:
+                self.report.not_tried += 1
+                continue
             self._take(item)
             if on_item:
                 on_item()
@@ -110,8 +118,9 @@ class Ingestor:
                 self._look_up()
             if self._pending_chunks >= EMBED_BATCH_CHUNKS:
                 self._flush()
-        self._look_up()
-        self._flush()
+        if not self.report.halted:
+            self._look_up()
+            self._flush()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
@@ -214,6 +223,13 @@ class Ingestor:
         }
         try:
             self.store.write_articles(entries, previous)
+        except StoreUnavailableError as exc:
+            for entry in pending:
+                self._fail(entry.article.doc_id, str(exc))
+            self.report.halted = str(exc)
+            self.report.not_tried += len(self._arrived)
+            self._arrived = []
+            return
         except NewsroomError as exc:
             for entry in pending:
                 self._fail(entry.article.doc_id, str(exc))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -200,3 +201,27 @@ def serving(routes: dict[str, Route]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def open_sockets() -> int:
+    """Sockets this process holds open (Linux's /proc)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # closed while being read
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+def model_threads() -> list[threading.Thread]:
+    """Threads still running a model call."""
+    return [t for t in threading.enumerate() if t.name == "answer-model"]
+
+
+def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    """Poll `check` until it holds or `seconds` pass (no fixed sleep)."""
+    until = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > until:
+            return False
+        time.sleep(0.02)
+    return True

@@ -3,8 +3,11 @@
 `POST /v1/chat/completions` answers with the next scripted `Reply`: streamed as server-sent
 events when the request asks for a stream (as langchain-openai's `ChatOpenAI` does here),
 else as one JSON completion. A reply can wait before its first byte (a timeout), pause
-between pieces, fail with an HTTP status, or send a malformed body. Requests are recorded,
-so tests can read the prompt the bot sent.
+between pieces, fail with an HTTP status, or send a malformed body. Like a real server it
+can send SSE keep-alive comments (`: ping`) while it "thinks" and hold the stream open
+after the text, send one huge chunk, or text with lone surrogates (JSON's `"\\ud83d"`).
+Requests are recorded, so tests can read the prompt the bot sent and see when the client
+hung up.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ class Reply:
         pause: Seconds between pieces.
         status: An HTTP error status instead of an answer.
         raw: A body sent as is instead of well-formed events (malformed output).
+        ping: Seconds between SSE keep-alive comments (`: ping`) while the server waits
+            (0: none), as llama.cpp, vLLM and hosted APIs send them.
+        hold: Seconds the stream stays open after the text, pinging, before it ends.
     """
 
     text: str = ""
@@ -36,6 +42,8 @@ class Reply:
     pause: float = 0.0
     status: int = 200
     raw: str | None = None
+    ping: float = 0.0
+    hold: float = 0.0
 
     def chunks(self) -> list[str]:
         if self.pieces is not None:
@@ -49,7 +57,10 @@ class Request:
     """One request the client made, and when each of its pieces left the server."""
 
     body: dict[str, Any]
+    received_at: float = field(default_factory=time.monotonic)
     sent_at: list[float] = field(default_factory=list)
+    hung_up_at: float | None = None  # time.monotonic() when a write found the client gone
+    size: int = 0  # bytes of the request body
 
     @property
     def prompt(self) -> str:
@@ -103,7 +114,9 @@ class FakeChatServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 reply, request = fake._next(body)
-                time.sleep(reply.delay)
+                request.size = length
+                if not body.get("stream") or not reply.ping:
+                    time.sleep(reply.delay)
                 if reply.status != 200:
                     error = {"error": {"message": "scripted failure", "type": "server_error"}}
                     self._send(reply.status, "application/json", json.dumps(error))
@@ -118,23 +131,47 @@ class FakeChatServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 self.close_connection = True
+                self.request_record = request
                 if reply.raw is not None:
                     self._event(reply.raw)
                     return
+                self._wait(reply.delay, reply.ping)
                 for index, piece in enumerate(reply.chunks()):
-                    if index and reply.pause:
-                        time.sleep(reply.pause)
-                    self._event(json.dumps(_chunk({"content": piece}, None)))
+                    if index:
+                        self._wait(reply.pause, reply.ping)
+                    if not self._event(json.dumps(_chunk({"content": piece}, None))):
+                        return
                     request.sent_at.append(time.perf_counter())
-                self._event(json.dumps(_chunk({}, "stop")))
-                self._event("[DONE]")
+                if self._wait(reply.hold, reply.ping):
+                    self._event(json.dumps(_chunk({}, "stop")))
+                    self._event("[DONE]")
 
-            def _event(self, data: str) -> None:
+            def _wait(self, seconds: float, ping: float) -> bool:
+                """Wait, sending keep-alive comments every `ping` seconds; False once the
+                client has hung up."""
+                if not ping:
+                    time.sleep(seconds)
+                    return True
+                until = time.monotonic() + seconds
+                while (left := until - time.monotonic()) > 0:
+                    time.sleep(min(ping, left))
+                    if not self._write(b": ping\n\n"):
+                        return False
+                return True
+
+            def _event(self, data: str) -> bool:
+                return self._write(f"data: {data}\n\n".encode())
+
+            def _write(self, data: bytes) -> bool:
                 try:
-                    self.wfile.write(f"data: {data}\n\n".encode())
+                    self.wfile.write(data)
                     self.wfile.flush()
-                except OSError:  # the client gave up (a timeout): nothing to tell
-                    pass
+                    return True
+                except OSError:  # the client gave up (a timeout): note when
+                    record = getattr(self, "request_record", None)
+                    if record is not None and record.hung_up_at is None:
+                        record.hung_up_at = time.monotonic()
+                    return False
 
             def _send(self, status: int, content_type: str, text: str) -> None:
                 data = text.encode()

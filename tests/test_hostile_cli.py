@@ -450,6 +450,47 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
         assert "permissions" not in run.stderr and "empty" not in run.stdout
 
 
+@pytest.mark.parametrize(
+    ("script", "name", "value", "says"),
+    [
+        ("ingest", "MAX_FILE_MB", "nan", "finite"),
+        ("ingest", "MAX_FILE_MB", "inf", "finite"),
+        ("ingest", "INPUT_TIMEOUT", "nan", "finite"),
+        ("ingest", "INPUT_TIMEOUT", "-5", "greater than or equal to 0"),
+        ("ingest", "COLLECTION", "news.articles", "may not end in '.articles' or '.log'"),
+        ("ask", "COLLECTION", "news.log", "may not end in '.articles' or '.log'"),
+        ("ask", "INDEX_PATH", "{file}", "this is a file; name a folder"),
+        ("ingest", "CHROMA_PATH", "{file}", "this is a file; name a folder"),
+        ("ask", "ANSWER_TIMEOUT", "inf", "finite"),
+        ("ask", "MAX_QUESTION_CHARS", "0", "greater than or equal to 10"),
+        ("ask", "ANSWER_PASSAGES", "-3", "greater than or equal to 1"),
+        ("ask", "QUERY_THREADS", "-1", "greater than or equal to 1"),
+        ("ingest", "MAX_CHUNKS_PER_ARTICLE", "0", "greater than or equal to 1"),
+        ("ingest", "FETCH_TIMEOUT", "0", "greater than 0"),
+        ("ask", "ANSWER_MAX_TOKENS", "10000000", "less than or equal to 32768"),
+        ("bot", "PORT", "70000", "less than or equal to 65535"),
+        ("bot", "CHROMA_PORT", "0", "greater than or equal to 1"),
+        ("bot", "RATE_LIMIT_PER_MINUTE", "-1", "greater than or equal to 0"),
+    ],
+)
+def test_a_setting_out_of_range_is_named_in_one_line(
+    tmp_path: Path, work: Path, settings: Settings, script: str, name: str, value: str, says: str
+) -> None:
+    """MAX_FILE_MB=nan, INPUT_TIMEOUT=-5, COLLECTION=news.articles (the store's own manifest)
+    or INDEX_PATH=<a file> used to end in a traceback, or in a store written into the
+    manifest; ANSWER_PASSAGES=-3 and the like were taken. Each is one line naming it."""
+    (tmp_path / "a-file").write_text("not a folder")
+    value = value.format(file=tmp_path / "a-file")
+    args = {"ingest": ("--list",), "ask": ("who?",), "bot": ()}[script]
+    run = run_console(script, *args, settings=settings, cwd=work, env={name: value})
+    _no_traceback(run)
+    assert run.code == 2, run.stderr
+    [line] = run.stderr.splitlines()
+    assert line.startswith(f"{script}: invalid setting: {name}={value[:60]!r}: "), line
+    assert says in line, line
+    assert not settings.chroma_path.exists(), "a refused setting must create no store"
+
+
 def test_a_page_without_text_gets_our_line_only(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:

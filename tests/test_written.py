@@ -28,10 +28,11 @@ from tests.helpers import searcher_for
 from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
-SUPPORTED = "[1] Secretary of State Antony J. Blinken will attend the meetings in Mexico City."
-INVENTED_NAME = "[1] Secretary of State John Kerry will attend the meetings in Mexico City."
-INVENTED_NUMBER = "[1] Blinken will attend 14 meetings in Mexico City on Friday."
-MISSING_PASSAGE = "[2] Blinken will attend the meetings in Mexico City on Friday."
+# In the passage's own words, as the prompt asks: a new verb ("will attend") is a new fact.
+SUPPORTED = "[1] The meetings in Mexico City include Secretary of State Antony J. Blinken."
+INVENTED_NAME = "[1] The meetings in Mexico City include Secretary of State John Kerry."
+INVENTED_NUMBER = "[1] The 14 meetings in Mexico City on Friday include Blinken."
+MISSING_PASSAGE = "[2] The meetings in Mexico City on Friday include Blinken."
 
 Ask = Callable[..., tuple[int, str, str]]
 
@@ -70,7 +71,7 @@ def test_a_supported_answer_is_printed_above_the_quote_with_its_citations(
     code, out, _ = ask(QUESTION)
     assert code == 0
     label = out.index("Written by standin-7b from the passages below")
-    sentence = out.index("Antony J. Blinken will attend the meetings in Mexico City. [1]")
+    sentence = out.index("include Secretary of State Antony J. Blinken. [1]")
     quote = out.index("“The discussions will take place")
     assert label < sentence < quote
 
@@ -98,8 +99,22 @@ def test_the_prompt_numbers_the_passages_with_title_outlet_and_the_earlier_quest
         (INVENTED_NAME, "Kerry"),
         (INVENTED_NUMBER, "14"),
         (MISSING_PASSAGE, "[2]"),
+        ("[1] The twenty-five meetings in Mexico City include Blinken.", "twenty-five"),
+        ("[1] The meetings in Mexico City include Secretary of State Åsa Ødegård.", "Åsa"),
+        ("[1] The meetings in Mexico City include Blinken, see https://phish.example/x.", "phish"),
+        ("[1] The meetings in Mexico City do not include Blinken.", "not include"),
+        ("[1] Secretary of State Antony J. Blinken resigned before the meetings.", "resigned"),
     ],
-    ids=["invented name", "invented number", "citation to a passage not given"],
+    ids=[
+        "invented name",
+        "invented number",
+        "citation to a passage not given",
+        "number in words",
+        "name in another script",
+        "link",
+        "negation",
+        "invented verb",
+    ],
 )
 def test_an_unsupported_sentence_is_removed_and_the_supported_one_stays(
     ask: Ask, llm: FakeChatServer, text: str, invented: str
@@ -109,7 +124,7 @@ def test_an_unsupported_sentence_is_removed_and_the_supported_one_stays(
     code, out, _ = ask(QUESTION)
     assert code == 0
     written = out.split("\n\n")[1]
-    assert "Antony J. Blinken will attend the meetings" in written
+    assert "include Secretary of State Antony J. Blinken" in written
     assert invented not in written
 
 
@@ -193,9 +208,7 @@ def test_the_chain_reuses_the_retriever_inside_a_users_own_chain(
     )
     mine = chain | RunnableLambda(lambda out: (out["written"].text, out["documents"]))
     text, documents = mine.invoke({"question": QUESTION, "earlier": None})
-    assert (
-        text == "Secretary of State Antony J. Blinken will attend the meetings in Mexico City. [1]"
-    )
+    assert text == "The meetings in Mexico City include Secretary of State Antony J. Blinken. [1]"
     assert "Blinken" in documents[0].page_content
 
 

@@ -52,6 +52,20 @@ The footbridge will cost 2.4 million dollars & open in spring, the board said. C
 the <b>zoning</b> vote was rushed.
 """
 
+# The calls that take progress away once an answer is posted (`progress_cleared`).
+PROGRESS_DONE = ("reactions.remove", "assistant.threads.setStatus")
+
+
+def progress_cleared(call: Call) -> bool:
+    """The hourglass removed, or the thread's status cleared."""
+    return call.args.get("status") in (None, "")
+
+
+def status_shown(call: Call) -> bool:
+    """A `setStatus` that shows the thread's "is searching…" status (not one clearing it)."""
+    return call.method == "assistant.threads.setStatus" and bool(call.args.get("status"))
+
+
 OTHER_TOPICS = [
     "harbour ferry schedule",
     "school lunch menu",
@@ -200,10 +214,15 @@ class RunningBot:
         )
 
     def answered(self, channel: str, count: int = 1) -> list[Call]:
-        """As `answers`, once the bot is done with them too (the hourglass is gone)."""
+        """As `answers`, once the bot is done with them too (the hourglass or the thread's
+        status is gone)."""
         posted = self.answers(channel, count)
-        self.web.wait_for("reactions.remove", count=count)
+        self.done(count)
         return posted
+
+    def done(self, count: int = 1) -> list[Call]:
+        """Once the bot took progress away `count` times (its answers' work is done)."""
+        return self.web.wait_for(PROGRESS_DONE, progress_cleared, count)
 
     def command(
         self,
@@ -218,10 +237,24 @@ class RunningBot:
     def click(
         self, button: dict[str, Any], user: str, channel: str, reply_to: str, **kwargs: Any
     ) -> Delivery:
+        kwargs.setdefault("trigger_id", self.web.trigger_id())
         body = payloads.block_actions(
             button, user, channel, self.web.response_url(reply_to), **kwargs
         )
         return self.socket.deliver("interactive", body)
+
+    def shortcut(
+        self, message: dict[str, Any], user: str, reply_to: str, **kwargs: Any
+    ) -> Delivery:
+        """The message shortcut on `message` (a message event), as `user`."""
+        body = payloads.message_action(
+            message, user, self.web.response_url(reply_to), self.web.trigger_id(), **kwargs
+        )
+        return self.socket.deliver("interactive", body)
+
+    def submit(self, view: dict[str, Any], user: str, values: dict[str, Any]) -> Delivery:
+        """Press a modal's submit button with its inputs set to `values`."""
+        return self.socket.deliver("interactive", payloads.view_submission(view, user, values))
 
 
 @pytest.fixture

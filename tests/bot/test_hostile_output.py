@@ -164,12 +164,13 @@ def test_ask_share_and_follow_up_answers_are_just_as_harmless(
 def test_nothing_found_and_error_replies_hold_no_tokens_or_raw_errors(
     start_bot: Callable[..., RunningBot], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The store missing (a path that is a file), a question with no match, a 500 and a
-    dropped connection on the way: the replies are our own words, with no token and no
+    """The store unreadable (its database file is garbage), a question with no match, a 500
+    and a dropped connection on the way: the replies are our own words, with no token and no
     exception text, and the DEBUG log holds no token either."""
     caplog.set_level(logging.DEBUG)
     broken = tmp_path / "not-a-store"
-    broken.write_text("this is a file, not a Chroma folder")
+    broken.mkdir()
+    (broken / "chroma.sqlite3").write_text("this is not a Chroma database")
     bot = start_bot(answerer=ArchiveAnswerer(make_settings(tmp_path, chroma_path=broken)))
     bot.web.fail_next("chat.postMessage", 500, {"ok": False, "error": "internal_error"})
     bot.web.drop_next("reactions.add", "reset")

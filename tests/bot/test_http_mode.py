@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
+import selectors
 import socket
 import threading
 import time
@@ -70,13 +72,18 @@ def _send(request: urllib.request.Request) -> Reply:
 
 @contextlib.contextmanager
 def _serve_http(
-    archive: Settings, answerer: ArchiveAnswerer, tmp_path: Path, **overrides: object
+    archive: Settings,
+    answerer: ArchiveAnswerer,
+    tmp_path: Path,
+    limits: dict[str, float] | None = None,
+    **overrides: object,
 ) -> Iterator[HttpBot]:
+    """The bot in HTTP mode; `limits` are the HTTP server's (see `bot.http.HttpServer`)."""
     with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
         settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
         app = create_app(settings, answerer)
         wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
-        server = HttpServer(wsgi, 0, host="127.0.0.1")
+        server = HttpServer(wsgi, 0, host="127.0.0.1", **(limits or {}))  # type: ignore[arg-type]
         server.start()
         yield HttpBot(web, f"http://127.0.0.1:{server.port}")
         server.close()
@@ -343,3 +350,174 @@ def test_unauthenticated_garbage_gets_a_4xx_and_one_quiet_line(
     logged = bot_log.getvalue() + capsys.readouterr().err
     assert "ERROR" not in logged and "Traceback" not in logged
     assert len(logged.splitlines()) <= 5, logged
+
+
+def _wait_for_lines(log: io.StringIO, marker: str, count: int, timeout: float = 10.0) -> list[str]:
+    """The log's lines holding `marker`, once there are `count` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = [line for line in log.getvalue().splitlines() if marker in line]
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_signed_payloads_that_do_not_say_who_or_where_are_dropped_quietly(
+    http_bot: HttpBot,
+    bot_log: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Signed clicks, commands and events without a user, a channel or a response_url: each
+    acked with 200 (not a 500), one warning line each without the body, a private notice
+    where someone can be told, nothing posted, no ERROR and no traceback."""
+    url = http_bot.web.response_url("click")
+    share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
+    vote = {"action_id": "feedback_up", "text": {}, "value": json.dumps({"id": "0" * 16})}
+    no_user = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    del no_user["user"]
+    no_channel = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    del no_channel["channel"], no_channel["container"]["channel_id"]
+    no_url = payloads.block_actions(share, "U0REPORTER", "C0NEWSDESK", url)
+    del no_url["response_url"]
+    vote_no_user = payloads.block_actions(vote, "U0X", "C0NEWSDESK", url)
+    vote_no_user["user"] = "U0X"  # not even an object
+    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0NEWSDESK", url)
+    commands = [
+        {k: v for k, v in command.items() if k != drop} for drop in ("user_id", "channel_id")
+    ]
+    home = payloads.app_home_opened("U0X")
+    del home["user"]
+    mention = payloads.app_mention(FORGED_QUESTION, "U0X", "C0NEWSDESK")
+    del mention["channel"]
+    bodies = [payloads.interactive_body(p) for p in (no_user, no_channel, no_url, vote_no_user)]
+    bodies += [payloads.form_body(c) for c in commands]
+    bodies += [payloads.json_body(payloads.event_callback(e)) for e in (home, mention)]
+    for body, content_type in bodies:
+        assert http_bot.post(body, content_type).status == 200, body[:80]
+    no_response_url = {k: v for k, v in command.items() if k != "response_url"}
+    reply = http_bot.post(*payloads.form_body({**no_response_url, "user_id": "U0REPORTER"}))
+    assert reply.status == 200 and "incomplete" in reply.body
+    [notice] = http_bot.web.wait_for("chat.postEphemeral")
+    assert notice.args["user"] == "U0REPORTER" and "incomplete" in notice.args["text"]
+    dropped = _wait_for_lines(bot_log, "does not say who or where", 7)
+    assert len(dropped) == 7 and all("WARNING" in line for line in dropped)
+    assert len(_wait_for_lines(bot_log, "without a response_url", 1)) == 1
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "ERROR" not in logged and "Traceback" not in logged
+    assert FORGED_QUESTION not in logged and "merger" not in logged
+    assert not http_bot.web.calls_to("chat.postMessage") and "click" not in http_bot.web.responses
+
+
+class _Watch:
+    """Connections a hostile client holds open: when the bot answered or closed each one
+    (seconds after `started`), and the most threads this process ran meanwhile."""
+
+    def __init__(self, conns: list[socket.socket], started: float):
+        self.conns, self.started = conns, started
+        self.ended: dict[int, float] = {}
+        self.peak_threads = threading.active_count()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        selector = selectors.DefaultSelector()
+        for n, conn in enumerate(self.conns):
+            selector.register(conn, selectors.EVENT_READ, n)
+        while len(self.ended) < len(self.conns) and not self._stop.is_set():
+            self.peak_threads = max(self.peak_threads, threading.active_count())
+            for key, _ in selector.select(timeout=0.05):
+                with contextlib.suppress(OSError):
+                    key.fileobj.recv(65536)  # type: ignore[union-attr]
+                self.ended[key.data] = time.monotonic() - self.started
+                selector.unregister(key.fileobj)
+        selector.close()
+
+    def wait(self, count: int, timeout: float) -> list[float]:
+        """The end times, once `count` connections have ended (or at the timeout)."""
+        deadline = time.monotonic() + timeout
+        while len(self.ended) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return sorted(self.ended.values())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        for conn in self.conns:
+            conn.close()
+
+
+def _trickle(conns: list[socket.socket], stop: threading.Event) -> None:
+    """One more byte of an endless header line on every connection, five times a second."""
+    while not stop.wait(0.2):
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.send(b"a")
+
+
+def test_trickling_connections_hold_few_threads_for_a_bounded_time(
+    archive: Settings,
+    archive_answerer: ArchiveAnswerer,
+    tmp_path: Path,
+    bot_log: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """50 connections trickling their headers a byte at a time, with the bot's cap at 10:
+    40 are turned away at once, the bot's threads stay bounded, every trickler is cut at
+    the 3 s deadline however it trickles, and Slack's signed request is answered meanwhile;
+    the log gets a few quiet lines, no traceback."""
+    limits = {"max_arriving": 10, "arrival_seconds": 3.0, "evict_after": 0.5}
+    with _serve_http(archive, archive_answerer, tmp_path, limits) as bot:
+        host, port = bot.url.removeprefix("http://").split(":")
+        baseline = threading.active_count()
+        started = time.monotonic()
+        conns = [socket.create_connection((host, int(port)), timeout=5) for _ in range(50)]
+        for conn in conns:
+            conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        stop = threading.Event()
+        trickler = threading.Thread(target=_trickle, args=(conns, stop), daemon=True)
+        trickler.start()
+        watch = _Watch(conns, started)
+        try:
+            turned_away = watch.wait(40, timeout=5)
+            assert len(turned_away) == 40 and turned_away[-1] < 1.0, turned_away
+            time.sleep(max(0.0, started + 0.7 - time.monotonic()))  # the tricklers age
+            threads_while_held = watch.peak_threads - baseline
+            body, content_type, _ = _mention_body("who was Cienfuegos?", "Ev0CAPHIT")
+            assert bot.post(body, content_type).status == 200
+            assert "Cienfuegos" in bot.web.wait_for("chat.postMessage")[0].shown
+            ended = watch.wait(50, timeout=6)
+        finally:
+            stop.set()
+            watch.close()
+        assert threads_while_held <= 10 + 3, threads_while_held  # tricklers, watcher
+        late = [t for t in ended if t > 1.0]
+        assert len(ended) == 50 and len(late) >= 8, ended  # one made room for Slack's
+        assert all(2.9 <= t <= 4.0 for t in late[-8:]), late
+    logged = bot_log.getvalue() + capsys.readouterr().err
+    assert "Traceback" not in logged and "ERROR" not in logged
+    assert len([line for line in logged.splitlines() if "refused a request" in line]) <= 4
+
+
+def test_a_body_one_byte_short_is_cut_at_the_deadline(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+) -> None:
+    """Connections that send 1 MB minus one byte of a 1 MB body and wait: answered 400 at
+    the 2 s deadline, instead of each holding a thread and a megabyte for 30 s or more."""
+    limits = {"max_arriving": 10, "arrival_seconds": 2.0}
+    with _serve_http(archive, archive_answerer, tmp_path, limits) as bot:
+        host, port = bot.url.removeprefix("http://").split(":")
+        head = (
+            "POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {ONE_MB}\r\n\r\n"
+        ).encode()
+        started = time.monotonic()
+        conns = [socket.create_connection((host, int(port)), timeout=5) for _ in range(5)]
+        for conn in conns:
+            conn.sendall(head + b"x" * (ONE_MB - 1))
+        watch = _Watch(conns, started)
+        try:
+            ended = watch.wait(5, timeout=6)
+        finally:
+            watch.close()
+        assert len(ended) == 5 and all(1.9 <= t <= 3.0 for t in ended), ended

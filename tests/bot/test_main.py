@@ -20,7 +20,13 @@ import pytest
 
 from bot.feedback import FeedbackStore, Vote
 from core.settings import Settings
-from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET
+from tests.bot.conftest import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    PROGRESS_DONE,
+    SIGNING_SECRET,
+    progress_cleared,
+)
 from tests.conftest import free_port
 from tests.slack_standin import payloads
 from tests.slack_standin.socket_mode import FakeSocketMode
@@ -241,11 +247,11 @@ def test_two_processes_and_a_restart_share_retries_and_threads(
         socket.deliver("events_api", body, via=0)
         socket.deliver("events_api", body, retry_attempt=1, retry_reason="timeout", via=1)
         web.wait_for("chat.postMessage", timeout=60)
-        web.wait_for("reactions.remove", timeout=30)
+        web.wait_for(PROGRESS_DONE, progress_cleared, timeout=30)
         socket.deliver("events_api", _follow_up(mention["ts"], "when was he arrested?"), via=1)
         second = web.wait_for("chat.postMessage", count=2, timeout=60)[1]
         assert "earlier question: “who was Cienfuegos?”" in second.all_text
-        web.wait_for("reactions.remove", count=2, timeout=30)
+        web.wait_for(PROGRESS_DONE, progress_cleared, count=2, timeout=30)
         for bot in bots:
             bot.send_signal(signal.SIGTERM)
             assert bot.wait(timeout=30) == 0

@@ -1,38 +1,114 @@
-"""manifest.yml creates an app with everything the bot listens to, within Slack's limits."""
+"""The shipped manifests create the app, as Slack's manifest check sees them (the stand-in's)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 import yaml
 
+from bot.listeners import SUBSCRIPTIONS
+from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT
-from tests.slack_standin.web_api import SCOPES
+from tests.slack_standin import payloads
+from tests.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
+
+MANIFESTS = {"manifest.yml": "agent_view", "manifest-assistant-view.yml": "assistant_view"}
 
 
-def test_the_manifest_grants_what_the_listeners_need() -> None:
-    """Events, scopes, /ask, interactivity and Socket Mode are all declared."""
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
-    info = manifest["display_information"]
-    assert len(info["name"]) <= 35 and len(info["description"]) <= 140
-    assert 175 <= len(info["long_description"]) <= 4000
-    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    needs = {
-        "app_mention": "app_mentions:read",
-        "message.im": "im:history",
-        "message.channels": "channels:history",
-        "message.groups": "groups:history",
-        "assistant_thread_started": "assistant:write",
-        "assistant_thread_context_changed": "assistant:write",
-    }
-    lifecycle = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
-    assert events == set(needs) | lifecycle and set(needs.values()) <= scopes
-    assert {"chat:write", "commands", "reactions:write", "users:read"} <= scopes
-    assert scopes == SCOPES  # the stand-in grants exactly what the manifest asks for
-    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assistant = manifest["features"]["assistant_view"]
-    assert assistant["assistant_description"] and len(assistant["suggested_prompts"]) <= 4
+def _manifest(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def web() -> Any:
+    with FakeSlackWebAPI("xoxb-t", "xapp-t") as web:
+        yield web
+
+
+def test_a_new_app_is_created_from_manifest_yml_in_the_agent_experience(
+    web: FakeSlackWebAPI,
+) -> None:
+    """Pasting manifest.yml into "Create New App" works: agent_view, the events the code
+    handles and no others, every scope they need, the optional ones as optional."""
+    manifest = _manifest("manifest.yml")
+    created = web.create_app(manifest, handled_events=SUBSCRIPTIONS["agent_view"])
+    assert created["ok"], created.get("errors")
+    assert web.experience == "agent" and web.scopes == REQUIRED_SCOPES | OPTIONAL_SCOPES
+    scopes = manifest["oauth_config"]["scopes"]
+    assert set(scopes["bot"]) == REQUIRED_SCOPES and set(scopes["bot_optional"]) == OPTIONAL_SCOPES
+    agent = manifest["features"]["agent_view"]
+    assert agent["agent_description"] and 0 < len(agent["suggested_prompts"]) <= 4
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/ask"
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_slack_refuses_the_assistant_view_manifest_for_a_new_app(web: FakeSlackWebAPI) -> None:
+    """manifest-assistant-view.yml is for apps already installed: a new app gets Slack's
+    refusal, an installed app is updated with it."""
+    manifest = _manifest("manifest-assistant-view.yml")
+    events = SUBSCRIPTIONS["assistant_view"]
+    refused = web.create_app(manifest, handled_events=events)
+    assert refused["error"] == "invalid_manifest"
+    assert [e["pointer"] for e in refused["errors"]] == ["/features/assistant_view"]
+    updated = web.create_app(manifest, new_app=False, handled_events=events)
+    assert updated["ok"], updated.get("errors")
+    assert web.experience == "assistant"
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_each_manifest_subscribes_to_exactly_what_the_code_handles(
+    web: FakeSlackWebAPI, name: str
+) -> None:
+    """An event the code handles but the manifest forgets (or the reverse), a scope missing
+    for an event, or a field the schema does not know: the manifest check says so."""
+    manifest = _manifest(name)
+    events = SUBSCRIPTIONS[MANIFESTS[name]]
+    subscribed = manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert set(subscribed) == events
+    manifest["settings"]["event_subscriptions"]["bot_events"] = subscribed[1:]
+    missing = web.create_app(manifest, new_app=False, handled_events=events)
+    assert f"{subscribed[0]} is handled but not subscribed" in str(missing["errors"])
+    manifest = _manifest(name)
+    manifest["oauth_config"]["scopes"]["bot"].remove("im:history")
+    manifest["features"][MANIFESTS[name]]["assistant_name"] = "Archive"
+    problems = str(web.create_app(manifest, new_app=False, handled_events=events)["errors"])
+    assert "message.im needs the im:history scope" in problems and "unknown field" in problems
+
+
+def _sample(event: str) -> dict[str, Any]:
+    """An event of each subscription, as Slack delivers it."""
+    user = "U0REPORTER"
+    if event == "assistant_thread_context_changed":
+        started = payloads.assistant_thread_started(user, "D0REPORTER")
+        return {**started, "type": event}
+    samples: dict[str, Callable[[], dict[str, Any]]] = {
+        "app_mention": lambda: payloads.app_mention("help", user, "C0NEWSDESK"),
+        "message.im": lambda: payloads.message("help", user, "D0REPORTER", "im"),
+        "message.channels": lambda: payloads.message("thanks", user, "C0NEWSDESK"),
+        "message.groups": lambda: payloads.message("thanks", user, "G0PRIVATE", "group"),
+        "app_home_opened": lambda: payloads.app_home_opened(user, "messages"),
+        "app_context_changed": lambda: payloads.app_context_changed(user),
+        "assistant_thread_started": lambda: payloads.assistant_thread_started(user, "D0REPORTER"),
+        "tokens_revoked": lambda: payloads.tokens_revoked(bot=[]),  # another app's bot
+        "app_uninstalled": payloads.app_uninstalled,
+    }
+    return samples[event]()
+
+
+def test_every_subscribed_event_reaches_a_listener(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What either manifest subscribes to is handled by the code: Bolt never logs an event
+    as unhandled (the other half of the manifest check's events-both-ways)."""
+    caplog.set_level(logging.WARNING, logger="bot.bolt")
+    events = sorted(SUBSCRIPTIONS["agent_view"] | SUBSCRIPTIONS["assistant_view"])
+    events.remove("app_uninstalled")  # last: the bot stops after it
+    for event in [*events, "app_uninstalled"]:
+        bot.socket.wait_ack(bot.deliver_event(_sample(event)))
+    assert "Unhandled request" not in caplog.text

@@ -140,20 +140,21 @@ def test_where_slack_will_not_stream_the_answer_is_posted_once_written_part_firs
     assert "Kowalski" not in answer.all_text
 
 
-def test_a_direct_message_and_a_private_ask_get_the_written_answer_in_one_post(
+def test_a_direct_message_streams_and_a_private_ask_gets_one_post(
     writing_bot: RunningBot, llm: FakeChatServer
 ) -> None:
-    """A top-level DM has no thread to stream into and `/ask` answers through its
-    response_url: both get the whole answer at once."""
+    """A top-level DM is answered in its thread, so the answer streams there; `/ask`
+    answers through its response_url: the whole answer at once."""
     llm.script(Reply(SUPPORTED), Reply(SUPPORTED))
     event = payloads.message(QUESTION, "U0REPORTER", "D0REPORTER", "im")
     writing_bot.socket.wait_ack(writing_bot.deliver_event(event))
-    dm = writing_bot.answers("D0REPORTER")[0]
-    assert "Written by standin-7b" in dm.all_text
+    [stop] = writing_bot.web.wait_for("chat.stopStream")
+    assert writing_bot.web.streams[stop.args["ts"]].thread_ts == event["ts"]
+    assert "Written by standin-7b" in writing_bot.web.streams[stop.args["ts"]].markdown
     writing_bot.socket.wait_ack(writing_bot.command(QUESTION, reply_to="ask"))
     private = writing_bot.web.wait_for_response("ask")[0]
     assert "Written by standin-7b" in json.dumps(private["blocks"])
-    assert not any(writing_bot.web.calls_to(m) for m in STREAMING)
+    assert len(writing_bot.web.calls_to("chat.startStream")) == 1
 
 
 def test_markup_from_the_model_cannot_ping_or_link(
@@ -172,6 +173,25 @@ def test_markup_from_the_model_cannot_ping_or_link(
     assert "a reader wrote @\u2060channel and @\u2060here" in markdown
     for hostile in ("<!", "@channel", "@here", "evil.example"):
         assert hostile not in markdown
+
+
+def test_a_link_is_shown_only_when_the_passage_holds_it_and_never_as_a_link(
+    writing_bot: RunningBot, llm: FakeChatServer
+) -> None:
+    """A URL the passages lack removes its sentence; one they show streams as plain text."""
+    llm.script(
+        Reply(
+            f"{SUPPORTED} [1] The zoning board approved the footbridge, see "
+            "https://phish.example/reset now. [1] Council clerk pasted "
+            "https://evil.example/login into the record."
+        )
+    )
+    _ask_in_thread(writing_bot)
+    stop = writing_bot.web.wait_for("chat.stopStream")[0]
+    markdown = writing_bot.web.streams[stop.args["ts"]].markdown
+    assert "phish" not in _everything_sent(writing_bot.web)
+    assert "pasted https\\[:\\]//evil\\[.\\]example/login into the record" in markdown
+    assert "https://evil" not in markdown
 
 
 # Issue 12 on issue 10's bot: the written answer goes through the same gate, progress,
@@ -254,7 +274,7 @@ def test_a_streamed_answer_takes_feedback_and_is_rewritten_in_place_when_edited(
     llm.script(Reply(SUPPORTED), Reply(SUPPORTED))
     _, event = writing_bot.mention(QUESTION, user="U0ASKER")
     [stop] = writing_bot.web.wait_for("chat.stopStream")
-    writing_bot.web.wait_for("reactions.remove")
+    writing_bot.done()
     stream = writing_bot.web.streams[stop.args["ts"]]
     feedback = buttons_of(stream.blocks)["feedback"]
     click = payloads.feedback_click(feedback, positive=False)

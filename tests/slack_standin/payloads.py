@@ -270,6 +270,19 @@ def app_home_opened(user: str, tab: str = "home") -> dict[str, Any]:
     }
 
 
+def app_context_changed(user: str, viewing: str = "C0NEWSDESK") -> dict[str, Any]:
+    """In the agent experience, the person looks at another channel while the app is open
+    (docs.slack.dev/reference/events/app_context_changed)."""
+    entity = {"type": "slack#/types/channel_id", "value": viewing, "team_id": TEAM_ID}
+    return {
+        "type": "app_context_changed",
+        "user": user,
+        "channel": "D" + user[1:],
+        "context": {"entities": [entity]},
+        "event_ts": new_ts(),
+    }
+
+
 def assistant_thread_started(user: str, channel: str, from_channel: str = "C0NEWSDESK") -> dict:
     """Someone opened the app's assistant split view: a new assistant thread."""
     thread_ts = new_ts()
@@ -335,9 +348,10 @@ def block_actions(
     ephemeral: bool = False,
     message_text: str = "",
     user_team: str = TEAM_ID,
+    trigger_id: str | None = None,
 ) -> dict[str, Any]:
     """A click on one of the bot's buttons (as found in the message it posted, or from
-    `feedback_click`)."""
+    `feedback_click`); `trigger_id` one the Web API stand-in issued, to open a modal with."""
     message_ts = message_ts or new_ts()
     payload: dict[str, Any] = {
         "type": "block_actions",
@@ -350,7 +364,7 @@ def block_actions(
             "channel_id": channel,
             "is_ephemeral": ephemeral,
         },
-        "trigger_id": f"{uuid.uuid4().int % 10**12}.trigger",
+        "trigger_id": trigger_id or f"{uuid.uuid4().int % 10**12}.trigger",
         "team": {"id": TEAM_ID, "domain": "newsroom"},
         "channel": {"id": channel, "name": _channel_name(channel)},
         "response_url": response_url,
@@ -376,6 +390,75 @@ def block_actions(
         if thread_ts:
             payload["message"]["thread_ts"] = thread_ts
     return payload
+
+
+def message_action(
+    message: dict[str, Any],
+    user: str,
+    response_url: str,
+    trigger_id: str,
+    callback_id: str = "ask_about_message",
+    user_team: str = TEAM_ID,
+) -> dict[str, Any]:
+    """A message shortcut (`type: message_action`) on `message` (a message event, as the
+    channel saw it): the message's full structure, where, who, a response_url posting in
+    that channel and a trigger_id."""
+    channel = message["channel"]
+    shown = {k: v for k, v in message.items() if k not in ("channel", "event_ts", "channel_type")}
+    return {
+        "type": "message_action",
+        "token": "legacy-verification-token",
+        "action_ts": str(time.time()),
+        "team": {"id": TEAM_ID, "domain": "newsroom"},
+        "user": {"id": user, "username": "reporter", "team_id": user_team, "name": "reporter"},
+        "channel": {"id": channel, "name": _channel_name(channel)},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": trigger_id,
+        "response_url": response_url,
+        "message_ts": message["ts"],
+        "message": {"type": "message", **shown},
+    }
+
+
+def view_submission(
+    view: dict[str, Any], user: str, values: dict[str, Any], user_team: str = TEAM_ID
+) -> dict[str, Any]:
+    """Someone pressed a modal's submit button: the view as opened (`views.open`'s answer)
+    with the state of its inputs, `values` as {block_id: {action_id: value}} (a string for
+    a text input, an option's value for radio buttons, None for nothing entered)."""
+    state: dict[str, Any] = {}
+    for block_id, actions in values.items():
+        state[block_id] = {}
+        for action_id, value in actions.items():
+            element = _element(view, block_id)
+            kind = element.get("type", "plain_text_input")
+            if kind == "radio_buttons":
+                chosen = [o for o in element.get("options", []) if o.get("value") == value]
+                option = chosen[0] if chosen else None
+                state[block_id][action_id] = {"type": kind, "selected_option": option}
+            else:
+                state[block_id][action_id] = {"type": kind, "value": value}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "newsroom"},
+        "user": {"id": user, "username": "reporter", "name": "reporter", "team_id": user_team},
+        "api_app_id": APP_ID,
+        "token": "legacy-verification-token",
+        "trigger_id": f"{uuid.uuid4().int % 10**12}.trigger",
+        "view": {**view, "state": {"values": state}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
+def _element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    for block in view.get("blocks", []):
+        if block.get("block_id") == block_id:
+            return dict(block.get("element") or {})
+    raise AssertionError(f"the view has no input block {block_id!r}")
 
 
 def _channel_name(channel: str) -> str:

@@ -10,7 +10,9 @@ It fails the way Slack fails: `msg_blocks_too_long` over Slack's reported size l
 for methods whose scope the app lacks, `token_revoked` once the app is uninstalled, and
 `response_url`s that expire after 5 uses or 30 minutes. Streams (`chat.startStream` …
 `chat.stopStream`) are refused the same way; a streamed message is measured as its
-markdown in one block followed by the blocks `chat.stopStream` adds.
+markdown in one block followed by the blocks `chat.stopStream` adds. `views.open` takes
+only a `trigger_id` it issued (`trigger_id()`, put in interaction payloads), once, within
+3 s, and checks a modal's title, blocks, submit button and `private_metadata` as Slack does.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ import socket
 import struct
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.slack_standin.manifest import manifest_problems
 
 TEAM_ID = "T0NEWS"
 BOT_USER_ID = "U0BOT"
@@ -38,26 +43,44 @@ ENTERPRISE_ID = "E0NEWSORG"
 BLOCKS_LIMIT = 13_200
 RESPONSE_URL_USES = 5
 RESPONSE_URL_SECONDS = 30 * 60
-# What the manifest grants; a test may take scopes away.
-SCOPES = {
+# views.open: a trigger_id is exchanged once, within 3 s of the interaction
+# (https://docs.slack.dev/reference/methods/views.open/); a modal's limits.
+TRIGGER_SECONDS = 3.0
+VIEW_TITLE_CHARS = 24
+VIEW_BLOCKS = 100
+PRIVATE_METADATA_CHARS = 3000
+# What manifest.yml grants: the scopes the bot needs, and those it can do without
+# (`bot_optional`, docs.slack.dev/changelog/2026/03/16/optional-scopes). By default the
+# workspace granted both; a test may take scopes away.
+REQUIRED_SCOPES = {
     "app_mentions:read",
     "assistant:write",
-    "channels:history",
     "chat:write",
     "commands",
-    "groups:history",
     "im:history",
-    "reactions:write",
-    "users:read",
 }
+OPTIONAL_SCOPES = {"channels:history", "groups:history", "reactions:write", "users:read"}
+SCOPES = REQUIRED_SCOPES | OPTIONAL_SCOPES
+# The bot scope each method needs. setStatus takes chat:write: Slack accepts assistant:write
+# too for now, and will soon accept only chat:write
+# (docs.slack.dev/changelog/2026/03/05/set-status-scope-update): the stand-in is already there.
 NEEDS_SCOPE = {
-    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setStatus": "chat:write",
     "assistant.threads.setSuggestedPrompts": "assistant:write",
     "assistant.threads.setTitle": "assistant:write",
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.startStream": "chat:write",
+    "chat.appendStream": "chat:write",
+    "chat.stopStream": "chat:write",
     "users.info": "users:read",
     "reactions.add": "reactions:write",
     "reactions.remove": "reactions:write",
 }
+MAX_LOADING_MESSAGES = 10
+MAX_PROMPTS = 4
+TASK_STATUSES = {"pending", "in_progress", "complete", "error"}
 POSTING = (
     "chat.postMessage",
     "chat.postEphemeral",
@@ -139,6 +162,7 @@ class Stream:
     markdown: str = ""
     blocks: list[dict[str, Any]] = field(default_factory=list)
     stopped: bool = False
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # task updates, in order
 
 
 @dataclass
@@ -171,11 +195,19 @@ class FakeSlackWebAPI:
         self.restricted_channels: set[str] = set()  # posting restricted: restricted_action
         self.foreign_dms: set[str] = set()  # DMs between other people: channel_not_found
         self.scopes: set[str] = set(SCOPES)
+        # "agent" (features.agent_view) or "assistant" (assistant_view): where suggested
+        # prompts go; `create_app` sets it from a manifest.
+        self.experience = "agent"
+        self.suggested: list[dict[str, Any]] = []  # prompts Slack actually shows
         self.native_feedback = True  # the workspace knows context_actions/feedback_buttons
         self.revoked = False  # the app was uninstalled: every token is dead
-        self.users: dict[str, dict[str, Any]] = {}  # users.info answers, by user id
+        self.users: dict[str, dict[str, Any]] = {}  # users.info answers, by user id (over
+        # a plain member of TEAM_ID)
         self.enterprise_id: str | None = None  # set: the workspace belongs to this org
         self._issued: dict[str, tuple[str, float]] = {}  # response_url key -> (name, issued)
+        self._triggers: dict[str, float] = {}  # trigger_id -> when issued (monotonic)
+        self._exchanged: set[str] = set()
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal opened
         self._used: dict[str, int] = {}
         self.streams: dict[str, Stream] = {}  # ts -> the streamed message
         self.refuse_streaming: str | None = None  # an error code for chat.startStream
@@ -206,6 +238,18 @@ class FakeSlackWebAPI:
             self._issued[key] = (name, time.monotonic())
         return f"http://127.0.0.1:{self.port}/response/{key}"
 
+    def trigger_id(self) -> str:
+        """A fresh trigger_id, as Slack puts in an interaction payload (valid 3 s, once)."""
+        with self._changed:
+            trigger = f"{len(self._triggers) + 1}.{int(time.time())}.{uuid.uuid4().hex[:12]}"
+            self._triggers[trigger] = time.monotonic()
+        return trigger
+
+    def age_triggers(self, seconds: float) -> None:
+        """Make every trigger_id issued so far `seconds` older."""
+        with self._changed:
+            self._triggers = {k: t - seconds for k, t in self._triggers.items()}
+
     def age_response_urls(self, seconds: float) -> None:
         """Make every response_url issued so far `seconds` older."""
         with self._changed:
@@ -227,6 +271,26 @@ class FakeSlackWebAPI:
         self.close()
 
     # -- scripting and reading ---------------------------------------------------------------
+
+    def create_app(
+        self,
+        manifest: dict[str, Any],
+        *,
+        new_app: bool = True,
+        handled_events: set[str] | None = None,
+    ) -> dict[str, Any]:
+        """Create (or, with `new_app` False, update) the app from a manifest as Slack does
+        (`tests.slack_standin.manifest`): refused with `invalid_manifest` and the problems,
+        or the workspace grants its scopes, required and optional, and speaks its view."""
+        problems = manifest_problems(manifest, new_app=new_app, handled_events=handled_events)
+        if problems:
+            return {"ok": False, "error": "invalid_manifest", "errors": problems}
+        scopes = (manifest.get("oauth_config") or {}).get("scopes") or {}
+        with self._changed:
+            self.scopes = set(scopes.get("bot") or []) | set(scopes.get("bot_optional") or [])
+            features = manifest.get("features") or {}
+            self.experience = "assistant" if "assistant_view" in features else "agent"
+        return {"ok": True, "app_id": APP_ID}
 
     def fail_next(
         self,
@@ -253,14 +317,17 @@ class FakeSlackWebAPI:
         with self._changed:
             self._failures.setdefault(method, []).append(Failure(0, {}, {}, drop=how))
 
-    def calls_to(self, method: str, where: Callable[[Call], bool] | None = None) -> list[Call]:
-        """Recorded calls of a method, optionally filtered."""
+    def calls_to(
+        self, method: str | tuple[str, ...], where: Callable[[Call], bool] | None = None
+    ) -> list[Call]:
+        """Recorded calls of a method (or of any of several), optionally filtered."""
+        methods = (method,) if isinstance(method, str) else method
         with self._changed:
-            return [c for c in self.calls if c.method == method and (where is None or where(c))]
+            return [c for c in self.calls if c.method in methods and (where is None or where(c))]
 
     def wait_for(
         self,
-        method: str,
+        method: str | tuple[str, ...],
         where: Callable[[Call], bool] | None = None,
         count: int = 1,
         timeout: float = 20.0,
@@ -269,8 +336,9 @@ class FakeSlackWebAPI:
         deadline = time.monotonic() + timeout
         with self._changed:
             while True:
+                methods = (method,) if isinstance(method, str) else method
                 found = [
-                    c for c in self.calls if c.method == method and (where is None or where(c))
+                    c for c in self.calls if c.method in methods and (where is None or where(c))
                 ]
                 if len(found) >= count:
                     return found
@@ -341,16 +409,54 @@ class FakeSlackWebAPI:
             return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
-        if method == "users.info":
-            user = self.users.get(str(args.get("user")))
-            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "users.info":  # anyone not scripted is a plain member of the workspace
+            user_id = str(args.get("user"))
+            user = {"id": user_id, "team_id": TEAM_ID, **self.users.get(user_id, {})}
+            return {"ok": True, "user": user}
+        if method == "assistant.threads.setStatus":
+            return self._set_status(args)
+        if method == "assistant.threads.setSuggestedPrompts":
+            return self._suggest(args)
         if method in ("reactions.add", "reactions.remove", "views.publish") or method.startswith(
             "assistant.threads."
         ):
             return {"ok": True}
         if method in ("chat.startStream", "chat.appendStream", "chat.stopStream"):
             return self._stream(method, args, channel, ts)
+        if method == "views.open":
+            return self._open_view(args)
         return {"ok": False, "error": "unknown_method"}
+
+    def _open_view(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.open: exchange a trigger_id for a modal."""
+        trigger = str(args.get("trigger_id") or "")
+        with self._changed:
+            issued = self._triggers.get(trigger)
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if trigger in self._exchanged:
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            if time.monotonic() - issued > TRIGGER_SECONDS:
+                return {"ok": False, "error": "expired_trigger_id"}
+            view = args.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            if not isinstance(view, dict) or _view_refusal(view):
+                return {"ok": False, "error": "invalid_arguments"}
+            self._exchanged.add(trigger)
+            view_id = f"V{len(self.views) + 1:08d}"
+            opened = {
+                **view,
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+                "state": {"values": {}},
+                "hash": uuid.uuid4().hex[:16],
+                "private_metadata": view.get("private_metadata", ""),
+                "callback_id": view.get("callback_id", ""),
+            }
+            self.views[view_id] = opened
+        return {"ok": True, "view": opened}
 
     def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
         """The error Slack would answer this call with, if any."""
@@ -370,9 +476,39 @@ class FakeSlackWebAPI:
             return "restricted_action"
         return _blocks_refusal(args.get("blocks"), self.native_feedback)
 
+    def _set_status(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A loading status in a thread: up to 10 `loading_messages`, rotated by Slack."""
+        loading = _json_arg(args.get("loading_messages"))
+        if not (args.get("channel_id") and args.get("thread_ts")) or "status" not in args:
+            return {"ok": False, "error": "invalid_arguments"}
+        if loading is not None and (
+            not isinstance(loading, list) or len(loading) > MAX_LOADING_MESSAGES
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
+
+    def _suggest(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Suggested prompts: in the agent experience without `thread_ts` (with one the call
+        silently does nothing), in the assistant experience for a thread
+        (docs.slack.dev/reference/methods/assistant.threads.setSuggestedPrompts)."""
+        prompts = _json_arg(args.get("prompts"))
+        if not isinstance(prompts, list) or not 0 < len(prompts) <= MAX_PROMPTS:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts):
+            return {"ok": False, "error": "invalid_arguments"}
+        threaded = bool(args.get("thread_ts"))
+        if self.experience == "assistant" and not threaded:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        if self.experience == "assistant" or not threaded:
+            with self._changed:
+                self.suggested.append({"channel_id": args.get("channel_id"), "prompts": prompts})
+        return {"ok": True}
+
     def _stream(self, method: str, args: dict[str, Any], channel: str, ts: str) -> dict[str, Any]:
         """Slack's chat streaming: a reply in a thread, to a named person in channels."""
         markdown = Call(method, args, None).markdown
+        if not _chunks_valid(args.get("chunks")):
+            return {"ok": False, "error": "invalid_chunks"}
         if method == "chat.startStream":
             if self.refuse_streaming:
                 return {"ok": False, "error": self.refuse_streaming}
@@ -382,8 +518,11 @@ class FakeSlackWebAPI:
                 args.get("recipient_user_id") and args.get("recipient_team_id")
             ):
                 return {"ok": False, "error": "invalid_arguments"}
+            if not self._recipient_team_matches(args):
+                return {"ok": False, "error": "invalid_arguments"}
             with self._changed:
                 self.streams[ts] = Stream(channel, str(args["thread_ts"]), ts, markdown)
+                self.streams[ts].tasks = tasks_of([Call(method, args, None)])
             return {"ok": True, "channel": channel, "ts": ts}
         stream = self.streams.get(str(args.get("ts")))
         if stream is None or stream.channel != channel:
@@ -397,10 +536,20 @@ class FakeSlackWebAPI:
                 return {"ok": False, "error": "msg_blocks_too_long"}
         with self._changed:
             stream.markdown += markdown
+            stream.tasks += tasks_of([Call(method, args, None)])
             if method == "chat.stopStream":
                 stream.blocks = blocks
                 stream.stopped = True
         return {"ok": True, "channel": channel, "ts": stream.ts}
+
+    def _recipient_team_matches(self, args: dict[str, Any]) -> bool:
+        """`recipient_team_id` is the team of the user receiving the stream: a scripted
+        person's own team (`users`), else the workspace's."""
+        user = args.get("recipient_user_id")
+        team = args.get("recipient_team_id")
+        if not user or not team:
+            return True
+        return team == self.users.get(str(user), {}).get("team_id", TEAM_ID)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -499,6 +648,50 @@ class FakeSlackWebAPI:
         return Handler
 
 
+def _json_arg(value: Any) -> Any:
+    """An argument sent as JSON or as a form field holding JSON."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _chunks_valid(raw: Any) -> bool:
+    """Streaming chunks as Slack takes them: markdown text, and task updates with an id, a
+    title, a known status and sources that each have a URL and a text
+    (docs.slack.dev/reference/methods/chat.appendStream)."""
+    chunks = _json_arg(raw)
+    if chunks is None:
+        return True
+    if not isinstance(chunks, list):
+        return False
+    for chunk in chunks:
+        if not isinstance(chunk, dict):
+            return False
+        if chunk.get("type") == "task_update":
+            if not (chunk.get("id") and chunk.get("title")):
+                return False
+            if chunk.get("status") not in TASK_STATUSES:
+                return False
+            for source in chunk.get("sources") or []:
+                if source.get("type") != "url" or not (source.get("url") and source.get("text")):
+                    return False
+        elif chunk.get("type") not in ("markdown_text", "plan_update", "blocks"):
+            return False
+    return True
+
+
+def tasks_of(calls: list[Call]) -> list[dict[str, Any]]:
+    """Every task update the streaming calls among `calls` carried, in order."""
+    found = []
+    for call in calls:
+        chunks = _json_arg(call.args.get("chunks")) or []
+        found += [c for c in chunks if isinstance(c, dict) and c.get("type") == "task_update"]
+    return found
+
+
 def _blocks_refusal(blocks: Any, native_feedback: bool) -> str | None:
     if not blocks:
         return None
@@ -507,6 +700,22 @@ def _blocks_refusal(blocks: Any, native_feedback: bool) -> str | None:
     parsed = json.loads(blocks) if isinstance(blocks, str) else blocks
     if not native_feedback and {"context_actions", "feedback_buttons"} & _block_types(parsed):
         return "invalid_blocks"
+    return None
+
+
+def _view_refusal(view: dict[str, Any]) -> str | None:
+    """Why Slack would refuse a modal (None: it would open it)."""
+    title = (view.get("title") or {}).get("text", "")
+    blocks = view.get("blocks") or []
+    inputs = any(b.get("type") == "input" for b in blocks if isinstance(b, dict))
+    if view.get("type") != "modal" or not title or len(title) > VIEW_TITLE_CHARS:
+        return "title"
+    if not blocks or len(blocks) > VIEW_BLOCKS:
+        return "blocks"
+    if inputs and not view.get("submit"):
+        return "an input without a submit button"
+    if len(str(view.get("private_metadata") or "")) > PRIVATE_METADATA_CHARS:
+        return "private_metadata"
     return None
 
 
