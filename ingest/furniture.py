@@ -64,7 +64,7 @@ _AGENCY = (
 )
 _CREDIT = re.compile(
     rf"(?:Photos?|Images?|Video|Photo illustration|Illustration|Credit|Photo credit)"
-    rf"(?:\s+by|\s*:)\s+.{{1,120}}|\(?[^()]{{0,80}}/\s*{_AGENCY}\)?|\({_AGENCY}[^()]{{0,60}}\)"
+    rf"(?:\s+by|\s*:)\s+.{{1,120}}|\(?[^()]{{0,80}}/\s*{_AGENCY}\b\)?|\({_AGENCY}\b[^()]{{0,60}}\)"
 )
 _CAPTION_CREDIT = re.compile(r"\((?:Photo|Image|Credit)?[^()]{0,60}(?:/|by\s)[^()]{0,60}\)$")
 _PROMO = re.compile(
@@ -83,7 +83,7 @@ _BIO = re.compile(
     r"|writer|correspondent|editor|columnist|contributor)\b).{0,300}"
 )
 _NOTE = re.compile(
-    r"\(?(?:Editor[’']?s?\s+[Nn]ote|Corrections?\s*(?:&|and)\s*clarifications?|Correction)\s*:.{0,600}"
+    r"\(?Editor[’']?s?\s+[Nn]ote\s*:.{0,600}"
     r"|\(?(?:This|A version of this)\s+(?:story|article|post|piece)\s+(?:was|has been"
     r"|is|first|originally|appeared)\b.{0,300}"
 )
@@ -241,7 +241,7 @@ def _about_the_page(line: str) -> bool:
     """An editor's note talks about the page (updated, corrected, first published)."""
     return (
         re.search(
-            r"\b(?:updated?|correct(?:ed|ion)|clarif|published|appeared|version|newsletter"
+            r"\b(?:updated?|published|appeared|version|newsletter"
             r"|sign up|subscribe|produced|originally)\w*",
             line,
             re.IGNORECASE,

@@ -65,7 +65,9 @@ def test_news_lines_that_look_like_furniture_stay() -> None:
         "The county listed its symptoms to watch:\n\n- Headache\n\n- Stiff Neck\n\n"
         "June 12\n\nThe parade starts at noon.\n\n"
         "Photos of the flood, taken by residents, were shared 40,000 times on Sunday.\n\n"
-        "By Tuesday, the river had fallen below flood stage."
+        "By Tuesday, the river had fallen below flood stage.\n\n(APPLAUSE)\n\n"
+        "Correction: An earlier version of this story gave the wrong day. The river crested "
+        "on Monday."
     )
     assert clean_text(text).text == text
 
