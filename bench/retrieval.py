@@ -3,12 +3,18 @@
     .venv/bin/python bench/retrieval.py --corpus ../shared/eval/realtimeqa-small.corpus.jsonl \
         --questions ../shared/eval/realtimeqa-small.questions.jsonl \
         [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N] [--out FILE.jsonl]
+    .venv/bin/python bench/retrieval.py --corpus … --questions … --rescore EARLIER.jsonl
+
 
 Ours: the corpus goes through the real `ingest` CLI into a store (a temp one, or `--store`,
 where unchanged articles cost nothing on later runs), and every question through the public
 `ask --batch FILE --json` contract, with `asked_at` set to the question's date. The textbook
 pipeline is built and queried in this process on the same corpus and questions. The report
-(Markdown) goes to stdout; progress to stderr.
+(Markdown) goes to stdout; progress to stderr. It ends with the figures per outlet (each
+question counted under the `source` that holds most of its evidence articles, ours beside
+the textbook's) and the leads that are page furniture (a timestamp, a live-blog header, a
+dateline or a line of names: `furniture_lead`). `--rescore` prints those two tables again
+from an earlier run's `--out` file, without running anything.
 """
 
 from __future__ import annotations
@@ -43,6 +49,10 @@ from bench.common import (  # noqa: E402
     write_jsonl,
 )
 from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
+from core.lead import not_a_sentence  # noqa: E402
+from core.text import split_sentences, stamp_header  # noqa: E402
+
+OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")
 
 LABELS = {
     "declined": "decline rate (no-evidence questions)",
@@ -278,6 +288,68 @@ def per_question(questions, records, asked, ours, peer_results, peer):  # type: 
         yield row
 
 
+def furniture_lead(lead: str | None) -> bool:
+    """True when a lead is page furniture or starts with it: a timestamp, a live-blog
+    header, a dateline line ("New York CNN —"), a line of names without a verb."""
+    if not lead:
+        return False
+    first = lead.strip().split("\n")[0].strip()
+    if stamp_header(first) or not_a_sentence(first) or re.fullmatch(r".{0,60}\s[—–―−-]", first):
+        return True
+    spans = split_sentences(first)
+    return bool(spans) and (spans[0].text != first and not_a_sentence(spans[0].text))
+
+
+def question_outlets(questions: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[str]:
+    """Each question's outlet: the `source` of most of its evidence articles."""
+    source = {str(r["id"]): str(r.get("source") or "-") for r in records}
+    out = []
+    for q in questions:
+        counts = Counter(source.get(str(d), "-") for d in q.get("evidence_doc_ids") or [])
+        out.append(counts.most_common(1)[0][0] if counts else "-")
+    return out
+
+
+def outlets_table(
+    outlets: list[str], ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None
+) -> str:
+    """ans@5, lead@1, MRR@10 and hit@5 per outlet, ours / the textbook's."""
+    rows = []
+    for outlet, n in Counter(outlets).most_common():
+        picked = [i for i, o in enumerate(outlets) if o == outlet]
+        mine = mean_metrics([ours[i] for i in picked])
+        theirs = mean_metrics([peer[i] for i in picked]) if peer is not None else None
+        cells = [outlet, str(n)]
+        for name in OUTLET_METRICS:
+            other = fmt(theirs[name][0]) if theirs else "-"
+            cells.append(f"{fmt(mine[name][0])} / {other}")
+        rows.append(cells)
+    header = ["outlet (most evidence)", "n", *(f"{m} ours / textbook" for m in OUTLET_METRICS)]
+    return markdown_table(header, rows)
+
+
+def furniture_table(leads: list[str | None]) -> str:
+    """How many leads are page furniture, with up to three of them."""
+    bad = [lead for lead in leads if furniture_lead(lead)]
+    examples = "; ".join(repr(" ".join(b.split())[:90]) for b in bad[:3]) if bad else "-"
+    return markdown_table(
+        ["leads", "furniture leads", "examples"], [[str(len(leads)), str(len(bad)), examples]]
+    )
+
+
+def rescore(path: Path, questions: list[dict[str, Any]], records: list[dict[str, Any]]) -> int:
+    """The outlet and furniture tables of an earlier run's `--out` file."""
+    rows = {str(r["id"]): r for r in read_jsonl(path)}
+    picked = [q for q in questions if str(q["id"]) in rows]
+    ours = [rows[str(q["id"])]["ours"] for q in picked]
+    peer = [rows[str(q["id"])].get("textbook") for q in picked]
+    print(f"## {path.name}: {len(picked)} questions (rescored)\n")
+    print(outlets_table(question_outlets(picked, records), ours, peer if all(peer) else None))
+    print()
+    print(furniture_table([r.get("lead") for r in ours]))
+    return 0
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, required=True, help="NAME.corpus.jsonl")
@@ -287,6 +359,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-textbook", action="store_true", help="only ours")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--out", type=Path, help="per-question results (JSON Lines)")
+    parser.add_argument("--rescore", type=Path, help="an earlier --out file: its tables only")
     parser.add_argument(
         "--encoder", help="EMBEDDING_ENCODER for ours (default: the default, onnx-int8)"
     )
@@ -298,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     require_inputs(args.corpus, args.questions)
     records = read_jsonl(args.corpus)
     questions = read_jsonl(args.questions, args.limit)
+    if args.rescore:
+        return rescore(args.rescore, questions, records)
     with tempfile.TemporaryDirectory(prefix="bench-retrieval-") as tmp:
         workdir = Path(tmp)
         store = args.store or workdir / "ours"
@@ -320,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     by_type = types_table(questions, ours, peer_rows)
     if by_type:
         print(by_type + "\n")
+    print(outlets_table(question_outlets(questions, records), ours, peer_rows) + "\n")
+    leads = [asked["answers"][str(q["id"])]["answer"] for q in questions]
+    print(furniture_table(leads) + "\n")
     print(timings_table(ingest, asked, peer, len(questions)))
     if args.out:
         write_jsonl(

@@ -27,7 +27,7 @@ from core.answer_types import ACCEPTS, AnswerKind, Candidate, SpanKind, answer_k
 from core.answer_types import candidates as find_candidates
 from core.lexical import stem, tokenize
 from core.models import Passage
-from core.text import Span, split_sentences
+from core.text import Span, is_timestamp, split_sentences
 
 MODEL_PATH = Path(__file__).with_name("lead_model.json")
 MAX_LEAD_CHARS = 600
@@ -183,7 +183,12 @@ def build_pool(
         mentioned = False
         kept = 0  # this passage's candidates so far: a skipped dateline does not count
         for index, span in enumerate(spans):
-            if _too_short(span.text) or _restates(span.text, tokens[index], terms):
+            if (
+                _too_short(span.text)
+                or not_a_sentence(span.text)
+                or _glued_header(passage.text, spans, index)
+                or _restates(span.text, tokens[index], terms)
+            ):
                 continue
             first_mention = bool(rarest and not mentioned and rarest in tokens[index])
             mentioned = mentioned or first_mention
@@ -310,6 +315,70 @@ def _too_short(sentence: str) -> bool:
     """Fewer than MIN_WORDS words with a letter or digit: a dateline ("New York CNN —"),
     a caption credit or a section line, not a sentence that can answer."""
     return sum(any(ch.isalnum() for ch in word) for word in sentence.split()) < MIN_WORDS
+
+
+# Words in lower case that are never a sentence's verb: a line whose only lower-case words
+# are these ("Ronald Reagan Washington National Airport", "Jordan Mendoza and Jane Roe,
+# USA TODAY") names things and tells nothing.
+_NO_VERB = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "by",
+        "and",
+        "or",
+        "nor",
+        "to",
+        "with",
+        "from",
+        "via",
+        "per",
+        "vs",
+        "as",
+        "de",
+        "la",
+        "del",
+        "van",
+        "von",
+        "der",
+        "a.m",
+        "p.m",
+        "am",
+        "pm",
+        "et",
+        "al",
+    ]
+)
+_LOWER_WORD = re.compile(r"(?<![\w@])[a-z][a-z'’.-]*")
+
+
+def not_a_sentence(text: str) -> bool:
+    """True for a line that cannot be a lead: a timestamp ("Updated April 20, 2026, 6:49
+    p.m. ET", a live-blog header), or a line of names and numbers without a full stop and
+    without a lower-case word that could be its verb (a byline, a caption credit, a list
+    item). Without a tagger: on the dev sets it rejects about 1% of the sentences holding
+    an answer, all of them list items or headings (docs/benchmarks.md, issue 20)."""
+    if is_timestamp(text):
+        return True
+    if text.rstrip()[-1:] in '.!?"”’)':
+        return False
+    return not any(w.strip(".") not in _NO_VERB for w in _LOWER_WORD.findall(text))
+
+
+def _glued_header(text: str, spans: list[Span], index: int) -> bool:
+    """True for a piece the splitter cut from the line it heads: no closing punctuation,
+    and the next sentence starts on the same line (a headline and byline before a
+    dateline)."""
+    span = spans[index]
+    if index + 1 >= len(spans) or span.text[-1:] in '.!?"”’)':
+        return False
+    return "\n" not in text[span.end : spans[index + 1].start]
 
 
 def _describes(sentence: str, term: str | None) -> bool:

@@ -119,13 +119,24 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
-def _append_span(spans: list[Span], text: str, start: int, end: int) -> None:
+def _append_span(
+    spans: list[Span], text: str, start: int, end: int, header: bool = True, dateline: bool = True
+) -> None:
     piece = text[start:end]
     stripped = piece.strip()
     if not stripped:
         return
     lead = len(piece) - len(piece.lstrip())
     begin = start + lead
+    # A timestamp or live-blog header glued to a sentence is cut from it, and so is a
+    # headline and byline standing before a dateline: a sentence starts after them.
+    stamp = stamp_header(stripped) if header else 0
+    cut = stamp or (inline_dateline(stripped) if dateline else 0)
+    if 0 < cut < len(stripped):
+        head = stripped[:cut].rstrip()
+        spans.append(Span(begin, begin + len(head), head))
+        _append_span(spans, text, begin + cut, begin + len(stripped), False, bool(stamp))
+        return
     spans.append(Span(begin, begin + len(stripped), stripped))
 
 
@@ -167,3 +178,79 @@ def first_line(text: str, limit: int = 200) -> str:
         if line:
             return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
     return ""
+
+
+# Page furniture by shape (shared by the ingest cleaning and the lead): dates, clock times and
+# the words a CMS prints around them ("Updated", "Published", "ET"), whatever the outlet.
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?"
+_ZONE = r"(?:[ECMP][SD]?T|GMT|UTC|BST|CET|CEST)"
+DATE_PATTERN = (
+    rf"(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})"
+)
+TIME_PATTERN = (
+    rf"(?:\d{{1,2}}(?::\d{{2}})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?)(?![a-z])(?:\s+{_ZONE})?"
+    rf"|\d{{1,2}}:\d{{2}}(?:\s+{_ZONE})?)"
+)
+_STAMP_WORD = (
+    r"(?:(?:Last\s+)?[Uu]pdated|UPDATED|[Pp]ublished|PUBLISHED|[Pp]osted|[Mm]odified"
+    r"|(?:Originally|First)\s+published|Share\s+this\s+update)"
+)
+_STAMP_PIECE = rf"(?:{DATE_PATTERN}|{TIME_PATTERN}|{_STAMP_WORD}|{_ZONE})"
+_STAMP_JOIN = rf"(?:{_STAMP_PIECE}|on|at|and)"
+_STAMP_GAP = r"[\s,;:|·•/–—-]*"
+_TIMESTAMP = re.compile(rf"{_STAMP_GAP}(?:{_STAMP_JOIN}{_STAMP_GAP})+")
+_HAS_DATE_OR_TIME = re.compile(rf"{DATE_PATTERN}|{TIME_PATTERN}")
+_HAS_TIME_OR_STAMP = re.compile(rf"{TIME_PATTERN}|{_STAMP_WORD}")
+# A live-blog entry's header at the start of a line: a clock time or an "Updated …" stamp
+# (with dates and "Share this update"), then the entry's text starting with a capital.
+_HEADER = re.compile(
+    rf"(?:{_STAMP_PIECE}{_STAMP_GAP})(?:{_STAMP_JOIN}{_STAMP_GAP})*+(?=[“\"‘']?[A-Z])"
+)
+# A dateline inside a line ("… Jordan Mendoza INGLEWOOD, CA — When the stars …"): the place
+# in capitals and a dash start the story; whatever stands before it is a header.
+_INLINE_DATELINE = re.compile(
+    r"(?<=[A-Za-z0-9.,!?”\"’)]) (?=[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+)*"
+    r"(?:, [A-Z][A-Za-z.]+(?: [A-Z][A-Za-z.]+)?)?(?: \([A-Z][A-Za-z]*\))? [—–―−] [“\"A-Z])"
+)
+
+
+def is_timestamp(line: str) -> bool:
+    """True when a line holds only dates, clock times and stamp words: "June 30, 2026 Updated
+    July 2, 2026, 12:07 p.m. ET", "10:36 pm ET", "Updated April 20, 2026"."""
+    text = line.strip()
+    if not text or not _HAS_DATE_OR_TIME.search(text):
+        return False
+    return _TIMESTAMP.fullmatch(text) is not None
+
+
+def has_clock_or_stamp(line: str) -> bool:
+    """True when a line holds a clock time or a stamp word ("Updated", "Published")."""
+    return _HAS_TIME_OR_STAMP.search(line) is not None
+
+
+def stamp_header(line: str) -> int:
+    """The length of a timestamp header glued to the start of a line ("10:36 pm ET June 12,
+    2026 Share this update Celebs …", "12:46 p.m. | Some …"), 0 when there is none. A plain
+    date opening a sentence ("June 5, 2025 was …") is not a header: it needs a clock time
+    or a stamp word."""
+    match = _HEADER.match(line)
+    if match is None or not _HAS_TIME_OR_STAMP.search(match.group(0)):
+        return 0
+    return match.end()
+
+
+def inline_dateline(line: str) -> int:
+    """Where a dateline starts inside a line after other text (a glued headline and byline),
+    0 when there is none."""
+    for match in _INLINE_DATELINE.finditer(line):
+        before = line[: match.start()].split()[-1]
+        # Not inside a place name in capitals ("NEW YORK —", "ASHEVILLE, N.C. —"): the
+        # word before ends a headline or a byline.
+        if any(ch.islower() for ch in before) or before[-1] in '.!?”"’)':
+            return match.end()
+    return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from core.models import Article, Chunk, StoredArticle
 from core.store import Store
 from core.text import counted, escape_controls
 from ingest.chunking import Budget, split_article
+from ingest.furniture import clean_article, summary
 from ingest.limits import InputTimeout, time_limit
 from ingest.sources import Item
 
@@ -45,14 +47,16 @@ class Report:
     seconds: float = 0.0
     halted: str = ""  # why the run stopped early: the store itself could not be written
     not_tried: int = 0  # inputs (and articles read but not yet written) left after a halt
+    furniture: Counter[str] = field(default_factory=Counter)  # lines removed, by kind
 
     def line(self) -> str:
         """The summary line printed at the end of a run."""
         untried = f", {self.not_tried} not tried" if self.halted else ""
+        removed = summary(self.furniture)
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
             f"{len(self.failed)} failed{untried}; {counted(self.chunks, 'chunk')} written in "
-            f"{self.seconds:.1f} s"
+            f"{self.seconds:.1f} s" + (f"; {removed}" if removed else "")
         )
 
 
@@ -95,6 +99,7 @@ class Ingestor:
         self._arrived: list[tuple[Article, str]] = []
         self._pending: list[_Pending] = []
         self._pending_chunks = 0
+        self._removed: dict[str, Counter[str]] = {}  # furniture taken out of staged articles
 
     def run(self, items: Iterable[Item], on_item: Callable[[], None] | None = None) -> Report:
         """Ingest every item; failures are recorded per item and never stop the batch,
@@ -123,9 +128,14 @@ class Ingestor:
         """Load one item within its time limit; whatever goes wrong (hashing included)
         fails that item alone."""
         with self._boundary(item.label):
-            articles = item.load()
-            for article in articles:
+            articles = []
+            for loaded in item.load():
+                # The one place an article's text is final: page furniture comes out here,
+                # before the hash, so a re-ingest of an older store rewrites its articles.
+                article, removed = clean_article(loaded)
                 article.content_hash  # noqa: B018 - a lone surrogate fails here, not later
+                articles.append(article)
+                self._removed[article.doc_id] = removed
             self._arrived += [(article, item.label) for article in articles]
 
     def _look_up(self) -> None:
@@ -141,6 +151,7 @@ class Ingestor:
         for article, label in arrived:
             if self._seen.get(article.doc_id) == article.content_hash:
                 self.report.unchanged += 1
+                self._removed.pop(article.doc_id, None)
                 continue
             with self._boundary(label):
                 self._stage(article, self._split(article, label), label)
@@ -227,6 +238,7 @@ class Ingestor:
         for entry in pending:
             self._stored[entry.article.doc_id] = _committed(entry)
             self.report.chunks += len(entry.chunks)
+            self.report.furniture += self._removed.pop(entry.article.doc_id, Counter())
             self.report.words += len(entry.article.text.split())
             if entry.is_update:
                 self.report.updated += 1

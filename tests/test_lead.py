@@ -11,9 +11,10 @@ from bot.render import render_answer
 from core.answer_types import AnswerKind, SpanKind, answer_kind, candidates, matching
 from core.ask import answer_json, render_text
 from core.embeddings import Embedder
-from core.lead import LEXICAL, MODEL_PATH, build_pool, choose_lead, load_model
+from core.lead import LEXICAL, MODEL_PATH, build_pool, choose_lead, load_model, not_a_sentence
 from core.lexical import tokenize
 from core.models import Answer, Passage
+from core.text import split_sentences
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,69 @@ def test_a_dateline_is_not_the_lede() -> None:
     first = pool.sentences[0]
     assert first.span.text == "Coastal Skyways cancelled 1,900 flights on Friday."
     assert pool.features[0, LEXICAL.index("article_lede")] == 1.0
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "March 3, 2026 Updated March 4, 2026, 9:15 a.m. ET",
+        "Updated March 4, 2026, 9:15 a.m. ET",
+        "10:36 pm ET March 3, 2026 Share this update",
+        "Dana Whitfield and Rowan Ellery, Harbor Gazette",
+    ],
+)
+def test_a_timestamp_or_byline_is_never_the_lead(furniture: str, embedder: Embedder) -> None:
+    """A store built before the ingest cleaning still answers with a sentence, never with
+    the page's "Updated …" line or byline; the first sentence counts as the article's lede."""
+    text = f"{furniture}\n\nCoastal Skyways cancelled 1,900 flights on Friday."
+    question = "When did Coastal Skyways cancel flights?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert [s.span.text for s in pool.sentences] == [
+        "Coastal Skyways cancelled 1,900 flights on Friday."
+    ]
+    assert pool.features[0, LEXICAL.index("article_lede")] == 1.0
+    lead = choose_lead(
+        question,
+        tokenize(question),
+        embedder.encode_query(question),
+        [_storm_chunk(text)],
+        lambda term: 1.0,
+        embedder,
+    )
+    assert lead.text == "Coastal Skyways cancelled 1,900 flights on Friday."
+
+
+def test_a_live_blog_header_is_cut_from_the_sentence_after_it() -> None:
+    """A live-blog entry's header glued to its first sentence is not part of the lead."""
+    text = (
+        "10:36 pm ET March 3, 2026 Share this update Crowds fill the pier for the reopening "
+        "Dana Whitfield PORTLAND, Maine — When the gates opened, the line stretched two blocks."
+    )
+    assert [s.text for s in split_sentences(text)] == [
+        "10:36 pm ET March 3, 2026 Share this update",
+        "Crowds fill the pier for the reopening Dana Whitfield",
+        "PORTLAND, Maine — When the gates opened, the line stretched two blocks.",
+    ]
+    question = "How long was the line when the pier gates opened?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert pool.sentences[0].span.text.startswith("PORTLAND, Maine — When the gates opened")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "At 10 p.m. Coastal Skyways cancelled the last flight.",
+        "June 5, 2026 was the wettest day on record, the Harbor Gazette said.",
+        "Storm weakens and moves out to sea",
+        "By Tuesday, crews had cleared the runways.",
+        "NEW YORK – Coastal Skyways cancelled 1,900 flights on Friday.",
+        "ASHEVILLE, N.C. — Crews cleared the runways of the regional airport.",
+    ],
+)
+def test_a_sentence_that_starts_with_a_time_or_a_place_stays_whole(sentence: str) -> None:
+    """Times, dates and datelines in the story are not headers: the sentence is one candidate."""
+    assert [s.text for s in split_sentences(sentence)] == [sentence]
+    assert not not_a_sentence(sentence)
 
 
 class _Recording:
