@@ -70,6 +70,7 @@ class Corrections:
         self.followed: FollowedAnswers = responder.followed
         self._busy = threading.Lock()
         self._looked = self._swept = float("-inf")
+        self._applied: int | None = None  # the local index's position at the last look
 
     def round(self, archive: LiveArchive) -> None:
         """After a sync (in the sync thread): note the edits the applied changes call for,
@@ -92,11 +93,13 @@ class Corrections:
         """Make due the edits of answers quoting an article the applied log records
         changed; True when some were."""
         local = archive.local
-        if local is None:
-            return False
+        if local is None or local.seq == self._applied:
+            return False  # nothing applied since: no query at all
+        self._applied = None  # looked at again next round if this one fails
         before = self.followed.position(local.seq)
         after, records = archive.applied_changes(before)
         if after == before:
+            self._applied = local.seq
             return False
         changed: dict[str, str | None] = {}
         when: dict[str, float] = {}
@@ -112,7 +115,9 @@ class Corrections:
             note = WITHDRAWN if changed[doc] is None else CORRECTED.format(day=days[doc])
             if notes.get((channel, ts)) != WITHDRAWN:
                 notes[(channel, ts)] = note
-        return self.followed.due(before, after, notes) and bool(notes)
+        moved = self.followed.due(before, after, notes)
+        self._applied = after if after == local.seq else None  # more records: next round
+        return moved and bool(notes)
 
     def _edit_due(self) -> None:
         try:

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS corrections (
     PRIMARY KEY (channel, answer_ts)
 );
 CREATE INDEX IF NOT EXISTS corrections_claimed ON corrections (claimed_at);
+CREATE INDEX IF NOT EXISTS corrections_open ON corrections (done_at);
 CREATE TABLE IF NOT EXISTS log_position (
     name TEXT PRIMARY KEY,
     seq  INTEGER NOT NULL
@@ -402,6 +403,10 @@ class FollowedAnswers:
         minute's cap leaves, oldest first, each claimed by one process only."""
         now = self.state.clock()
         with self.state.connect() as db:
+            if not db.execute(
+                "SELECT EXISTS (SELECT 1 FROM corrections WHERE done_at IS NULL)"
+            ).fetchone()[0]:
+                return []  # nothing due: no write lock taken
             db.execute("BEGIN IMMEDIATE")
             used = db.execute(
                 "SELECT COUNT(*) FROM corrections WHERE claimed_at >= ?", (now - 60,)

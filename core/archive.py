@@ -218,9 +218,8 @@ class LiveArchive:
     def applied_changes(self, after: int, limit: int = 200) -> tuple[int, list[Change]]:
         """The change log's records after position `after` that the local index has
         applied (so a search sees what they name), at most `limit`, and the position they
-        reach. Costs no call to the store when nothing was applied since `after`; a log
-        position behind `after` (a store restored from a backup) is returned as it is, with
-        no records.
+        reach. Costs no call to the store when nothing was applied beyond `after` (this
+        process's index may lag behind another's: nothing then, until it catches up).
 
         Raises:
             StoreUnavailableError: the store cannot be reached.
@@ -230,7 +229,7 @@ class LiveArchive:
             return after, []
         applied = local.seq
         if applied <= after:
-            return applied, []
+            return after, []
         with self.lock.reading():
             records = store.changes(after, min(limit, applied - after))
         return (records[-1].seq if records else after), records

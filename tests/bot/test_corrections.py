@@ -138,6 +138,26 @@ def test_a_corrected_article_edits_the_answer_once_across_two_bot_processes(
     )
 
 
+def test_a_correction_made_while_the_bot_was_down_is_caught_up_after_a_restart(
+    newsroom: tuple[Settings, Callable[[], ArchiveAnswerer]],
+    start_bot: Callable[..., RunningBot],
+    tmp_path: Path,
+) -> None:
+    """An article corrected while the bot was stopped: its answer is edited once the bot
+    is back (the change log is read from where the bots left it)."""
+    settings, answerer = newsroom
+    before = answerer()
+    bot = start_bot(answerer=before, chroma_path=settings.chroma_path)
+    answer = _ask(bot, "stadium")
+    bot.done()
+    bot.handler.close()
+    before.close()  # the bot is down
+    _ingest(settings, tmp_path / "feeds", _article("stadium", modified_at="2026-11-14"))
+    again = start_bot(answerer=answerer(), chroma_path=settings.chroma_path)
+    [edit] = _edits(again, answer)
+    assert "Updated: a source was corrected on 14 Nov" in edit.shown
+
+
 def test_a_withdrawn_article_says_so_on_the_answer_that_quoted_it(
     newsroom: tuple[Settings, Callable[[], ArchiveAnswerer]],
     start_bot: Callable[..., RunningBot],
