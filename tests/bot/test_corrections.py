@@ -229,3 +229,21 @@ def test_edits_are_claimed_once_and_capped_across_processes(tmp_path: Path) -> N
     now[0] += 31 * 24 * 3600  # past the retention: forgotten, nothing due
     one.sweep()
     assert one.quoting({"a": "newer"}) == [] and one.claim("U0BOT") == []
+
+
+def test_private_answers_are_not_followed(
+    newsroom: tuple[Settings, Callable[[], ArchiveAnswerer]],
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """An answer only the asker saw (`/ask`) cannot be edited, so it is not followed; one
+    posted in the channel is."""
+    settings, answerer = newsroom
+    bot = start_bot(answerer=answerer(), chroma_path=settings.chroma_path)
+    bot.command("when does the museum reopen after the council vote?", reply_to="private")
+    [private] = bot.web.wait_for_response("private", timeout=30)
+    assert "museum" in json.dumps(private)
+    _ask(bot, "tram")
+    bot.done()
+    with sqlite3.connect(bot.settings.bot_state_path) as db:
+        quoted = db.execute("SELECT DISTINCT doc_id FROM quoted_articles").fetchall()
+    assert "museum-story" not in {d for (d,) in quoted} and ("tram-story",) in quoted
