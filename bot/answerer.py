@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
+from collections.abc import Callable
 
 from core.answer import answer_question
 from core.archive import SYNC_SECONDS, LiveArchive
@@ -39,6 +41,7 @@ class ArchiveAnswerer:
         self._archive: LiveArchive | None = None
         self._searcher: Searcher | None = None
         self._open_lock = threading.Lock()
+        self._watchers: list[weakref.WeakMethod[Callable[[LiveArchive], object]]] = []
 
     def __call__(self, question: str) -> Answer:
         """Answer one question.
@@ -74,7 +77,20 @@ class ArchiveAnswerer:
                 archive, embedder = open_archive(self.settings)
                 self._archive = archive
                 self._searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
+                for ref in self._watchers:
+                    watcher = ref()
+                    if watcher is not None:
+                        archive.watch(watcher)
             return self._searcher
+
+    def watch(self, watcher: Callable[[LiveArchive], object]) -> None:
+        """Call `watcher(archive)` after each background sync of the archive (once it is
+        opened; see `LiveArchive.watch`: a bound method, held weakly)."""
+        with self._open_lock:
+            self._watchers.append(weakref.WeakMethod(watcher))  # type: ignore[arg-type]
+            archive = self._archive
+        if archive is not None:
+            archive.watch(watcher)
 
     @property
     def archive(self) -> LiveArchive:

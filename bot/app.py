@@ -15,6 +15,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot import listeners
+from bot.corrections import Corrections
 from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.policy import Identity, Policy
@@ -96,7 +97,20 @@ def create_app(
     )
     app.middleware(skip_repeated_deliveries(SeenEvents(state)))
     listeners.register(app, responder)
+    _follow_corrections(settings, answerer, responder, app.client)
     return app
+
+
+def _follow_corrections(
+    settings: Settings, answerer: Answerer, responder: Responder, client: WebClient
+) -> None:
+    """Edit posted answers when an article they quote changes, after each sync of the
+    answerer's live archive (an answerer without one, or FOLLOW_ANSWERS_DAYS=0: never)."""
+    watch = getattr(answerer, "watch", None)
+    if watch is None or settings.follow_answers_days <= 0:
+        return
+    responder.corrections = Corrections(responder, client)  # lives as long as the app
+    watch(responder.corrections.round)
 
 
 def _summarizer(answerer: Answerer) -> Callable[[], StoreSummary | None]:

@@ -282,7 +282,8 @@ def _source_line(passage: Passage | None, title_chars: int = 250) -> str:
         return ""
     title = clip(passage.title or "(untitled)", title_chars)
     parts = [f"*{link(passage.url, title)}*"]
-    parts += [escape(clip(x, 100)) for x in (passage.source, _date(passage.published_at)) if x]
+    dates = (passage.source, _date(passage.published_at), _updated(passage))
+    parts += [escape(clip(x, 100)) for x in dates if x]
     return " · ".join(parts)
 
 
@@ -290,7 +291,22 @@ def _byline(passage: Passage | None) -> str:
     if passage is None:
         return ""
     parts = [passage.title or "(untitled)", passage.source, _date(passage.published_at)]
+    parts.append(_updated(passage))
     return ", ".join(p for p in parts if p)
+
+
+def _updated(passage: Passage) -> str:
+    """ "updated 12 Nov" when the outlet changed the article on another day than it published
+    it (the year too when it differs from the publication's)."""
+    modified = passage.modified_at
+    if not modified or modified[:10] == (passage.published_at or "")[:10]:
+        return ""
+    try:
+        day = date.fromisoformat(modified[:10])
+    except ValueError:
+        return f"updated {modified[:10]}"
+    same_year = (passage.published_at or "")[:4] == f"{day.year:04d}"
+    return f"updated {day.day} {day:%b}" + ("" if same_year else f" {day.year}")
 
 
 def _date(published_at: str | None) -> str:

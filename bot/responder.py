@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 import uuid
@@ -23,6 +25,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot import notices, reasons
+from bot.corrections import Corrections, quoted_by
 from bot.desks import Desks, counts_as_question
 from bot.feedback import FeedbackStore, Vote
 from bot.gate import Gate, Knock, Problem, Refusal
@@ -38,6 +41,7 @@ from bot.questions import QuestionLog, week_ago
 from bot.render import Message, feedback_value, render_answer, render_notice
 from bot.state import (
     AnswerLog,
+    FollowedAnswers,
     IssuedAnswer,
     IssuedAnswers,
     PostedAnswer,
@@ -105,6 +109,10 @@ class Responder:
         self.threads = ThreadMemory(state)
         self.answers = AnswerLog(state)
         self.issued = IssuedAnswers(state)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.followed = FollowedAnswers(
+            state, settings.follow_answers_days, settings.follow_answers_per_minute, owner
+        )
         self.gate = Gate(settings, policy, self.limiter, lambda: self.revoked)
         self.outbox = Outbox(self.revoke)
         self.revoked = False
@@ -118,6 +126,7 @@ class Responder:
             PROGRESS_WORKERS, thread_name_prefix="bot-progress"
         )
         self._articles = ArticleCount(summarize)
+        self.corrections: Corrections | None = None  # set by `bot.app` when answers follow
 
     @property
     def bot(self) -> str | None:
@@ -245,15 +254,13 @@ class Responder:
         if self._refused_in_conversation(client, question):
             return
         with self._progress(client, question):
-            message = self._compose(
-                question.text,
-                context=earlier.context,
-                note=notices.EDITED,
-                channel=question.channel,
+            found = self._answer(question.text, earlier.context, channel=question.channel)
+            message = self._finish(
+                found, question.text, context=earlier.context, note=notices.EDITED
             )
             updated = self.outbox.update(client, question.channel, earlier.answer_ts, message)
             if not updated.error:
-                self._remember(question, earlier.answer_ts, earlier.context)
+                self._remember(question, earlier.answer_ts, earlier.context, found)
         if updated.error:  # e.g. the answer was deleted meanwhile
             log.info("updating answer %s failed; posting anew", earlier.answer_ts)
             self._converse(client, question)
@@ -275,7 +282,7 @@ class Responder:
             posted = self._deliver(client, question, found, context, note)
             private = self._private(question)
             if posted.ts and not private:  # before the hourglass goes: an edit may follow
-                self._remember(question, posted.ts, context)
+                self._remember(question, posted.ts, context, found)
         if not posted.ts and not self.revoked:
             log.warning("answer not posted in %s: %s", question.channel, posted.error)
             text = notices.not_posted(posted.error or "", question.channel, self.bot)
@@ -323,16 +330,35 @@ class Responder:
         """Whether this answer is for the asker's eyes only (a private desk channel)."""
         return question.kind != "direct" and self.desks(question.channel).private
 
-    def _remember(self, question: Question, answer_ts: str, context: str | None) -> None:
-        """Record an answer posted to a question: for edits, and for follow-ups in its
-        thread (a DM answer starts a thread of its own)."""
+    def _remember(
+        self,
+        question: Question,
+        answer_ts: str,
+        context: str | None,
+        found: Answer | Message | None = None,
+    ) -> None:
+        """Record an answer posted to a question: for edits, for follow-ups in its
+        thread (a DM answer starts a thread of its own), and with the articles it quotes,
+        to edit it when one of them is corrected (`bot.corrections`)."""
         turn = Turn(question.user, question.text)
         self.threads.remember(question.channel, question.thread_ts or answer_ts, turn)
+        answer = PostedAnswer(answer_ts, question.thread_ts, question.user, question.text, context)
         if question.message_ts:
-            answer = PostedAnswer(
-                answer_ts, question.thread_ts, question.user, question.text, context
-            )
             self.answers.remember(question.channel, question.message_ts, answer)
+        if isinstance(found, Answer) and self.bot and self.settings.follow_answers_days > 0:
+            self.followed.remember(question.channel, self.bot, answer, quoted_by(found))
+
+    def reanswer(
+        self, channel: str, posted: PostedAnswer, note: str
+    ) -> tuple[Message, dict[str, str]] | None:
+        """An answer posted earlier, answered again (an article it quoted changed), with
+        `note` above it, and the articles it now quotes; None when the store failed (the
+        old answer is better than a notice that it did)."""
+        found = self._answer(posted.question, posted.context, channel=channel, record=False)
+        if not isinstance(found, Answer):
+            return None
+        message = self._finish(found, posted.question, context=posted.context, note=note)
+        return message, quoted_by(found)
 
     def _progress(self, client: WebClient, question: Question) -> Progress:
         return Progress(self._progress_pool, self.outbox, client, question, self._articles)

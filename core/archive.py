@@ -27,6 +27,7 @@ import os
 import shutil
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from core.replica import (
     folder_lock,
 )
 from core.settings import Settings
-from core.store import Store, open_store
+from core.store import Change, Store, open_store
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -169,6 +170,7 @@ class LiveArchive:
         self.failure: str | None = None  # why the last sync in the background failed
         self.stale_grace = STALE_GRACE_SECONDS
         self._sync_lock = threading.Lock()
+        self._watchers: list[weakref.WeakMethod[Callable[[LiveArchive], object]]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -190,9 +192,47 @@ class LiveArchive:
                     self._failed(exc)
                 else:
                     self.failure = None
+                    self._tell_watchers()
 
         self._thread = threading.Thread(target=loop, name="archive-sync", daemon=True)
         self._thread.start()
+
+    def watch(self, watcher: Callable[[LiveArchive], object]) -> None:
+        """Call `watcher(self)` (a bound method, held weakly: its object's owner decides how long
+        it lives) in the sync thread after each round that reached the store. It should be
+        quick; `applied_changes` tells it what changed."""
+        self._watchers.append(weakref.WeakMethod(watcher))  # type: ignore[arg-type]
+
+    def _tell_watchers(self) -> None:
+        alive = [ref for ref in self._watchers if ref() is not None]
+        self._watchers[:] = alive
+        for ref in alive:
+            watcher = ref()
+            if watcher is None:
+                continue
+            try:
+                watcher(self)
+            except Exception:
+                log.exception("a watcher of the store's changes failed")
+
+    def applied_changes(self, after: int, limit: int = 200) -> tuple[int, list[Change]]:
+        """The change log's records after position `after` that the local index has
+        applied (so a search sees what they name), at most `limit`, and the position they
+        reach. Costs no call to the store when nothing was applied beyond `after` (this
+        process's index may lag behind another's: nothing then, until it catches up).
+
+        Raises:
+            StoreUnavailableError: the store cannot be reached.
+        """
+        local, store = self.local, self.store
+        if local is None or store is None:
+            return after, []
+        applied = local.seq
+        if applied <= after:
+            return after, []
+        with self.lock.reading():
+            records = store.changes(after, min(limit, applied - after))
+        return (records[-1].seq if records else after), records
 
     def _failed(self, exc: Exception) -> None:
         """Note why following the store failed: logged (with its traceback) when the reason

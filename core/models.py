@@ -89,6 +89,7 @@ class Passage:
     start: int = 0
     end: int = 0
     modified_at: str | None = None  # when the outlet last changed the article, if it said
+    content_hash: str = ""  # the article's version quoted (to tell when it is corrected)
 
     @property
     def link(self) -> str | None:

@@ -183,6 +183,7 @@ def _passages(
                 start=picked[0].start,
                 end=picked[-1].end,
                 modified_at=article.modified_at,
+                content_hash=article.content_hash,
             )
         )
     return out

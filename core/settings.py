@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     desks: str = ""  # per-channel defaults: JSON, or the path of a JSON file (bot.desks)
     feedback_channel: str | None = None  # where 👎 reasons go (a channel id)
+    # Posted answers are edited when an article they quote is corrected or withdrawn, for
+    # this many days after they were posted (0: never), at most this many edits a minute.
+    follow_answers_days: Annotated[float, _number(0, 3650)] = 30.0
+    follow_answers_per_minute: Annotated[int, _number(1, 10_000)] = 20
 
     @field_validator("collection", mode="after")
     @classmethod

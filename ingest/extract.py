@@ -420,7 +420,8 @@ def _optional_str(record: dict[str, Any], key: str, label: str) -> str | None:
 
 
 def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
-    """A JSON record `{id?, title?, text, url?, published_at?, author(s)?, source?}`."""
+    """A JSON record `{id?, title?, text, url?, published_at?, modified_at?, author(s)?,
+    source?}`."""
     if not isinstance(record, dict):
         raise LoadError(f"{label}: expected a JSON object, got {type(record).__name__}")
     text = record.get("text")
@@ -445,6 +446,8 @@ def article_from_record(record: Any, fallback_id: str, label: str) -> Article:
             authors=authors,
             published_at=published,
             url=url,
+            # when the outlet last changed it (a CMS export's), shown as "updated …"
+            modified_at=_optional_str(record, "modified_at", label),
         ),
         label,
     )

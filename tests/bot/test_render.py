@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -268,3 +269,22 @@ def test_a_written_answer_that_cannot_fit_leaves_the_quoted_answer_alone() -> No
     assert "Written by" not in json.dumps(message.blocks)
     assert message.blocks[0]["text"]["text"].startswith(">“")
     assert "Written by" not in message.fallbacks[-1].text
+
+
+def test_a_corrected_article_shows_when_it_was_updated_beside_its_publish_date() -> None:
+    """A reader sees "updated 12 Nov" beside the publish date of a corrected source."""
+    corrected = replace(
+        _passage("The board approved the bridge.", title="Board approves bridge"),
+        published_at="2023-05-04",
+        modified_at="2023-11-12T09:30:00+00:00",
+    )
+    later = replace(corrected, doc_id="d1", modified_at="2024-01-02")
+    same_day = replace(corrected, doc_id="d2", modified_at="2023-05-04T18:00:00")
+    answer = _answer([corrected, later, same_day], lead="The board approved the bridge.")
+    message = render_answer(answer, "id1")
+    texts = [b["text"]["text"] for b in message.blocks if b.get("type") == "section"]
+    assert "Gazette · 4 May 2023 · updated 12 Nov" in texts[0]
+    assert "4 May 2023 · updated 2 Jan 2024" in texts[2]
+    assert "updated" not in texts[3]
+    [plain] = message.fallbacks[-1:]
+    assert "4 May 2023, updated 12 Nov" in plain.text

@@ -210,6 +210,10 @@ class FakeSlackWebAPI:
         self.views: dict[str, dict[str, Any]] = {}  # view id -> the modal opened
         self._used: dict[str, int] = {}
         self.streams: dict[str, Stream] = {}  # ts -> the streamed message
+        # (channel, ts) of the messages the bot posted, which chat.update may edit, and of
+        # those deleted since (`delete_message`)
+        self.posted: set[tuple[str, str]] = set()
+        self.deleted: set[tuple[str, str]] = set()
         self.refuse_streaming: str | None = None  # an error code for chat.startStream
         self.failed: list[tuple[str, float]] = []  # (path, when) of each scripted failure served
         self._failures: dict[str, list[Failure]] = {}
@@ -325,6 +329,11 @@ class FakeSlackWebAPI:
         with self._changed:
             return [c for c in self.calls if c.method in methods and (where is None or where(c))]
 
+    def delete_message(self, channel: str, ts: str) -> None:
+        """Someone deleted a message the bot posted: it can no longer be updated."""
+        with self._changed:
+            self.deleted.add((channel, ts))
+
     def wait_for(
         self,
         method: str | tuple[str, ...],
@@ -404,9 +413,16 @@ class FakeSlackWebAPI:
             if channel.startswith(("U", "W")):  # a user id: the app's DM with them
                 channel = "D" + channel[1:]
             message = {"type": "message", "text": args.get("text"), "ts": ts, "bot_id": BOT_ID}
+            with self._changed:
+                self.posted.add((channel, ts))
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
-        if method == "chat.update":
-            return {"ok": True, "channel": channel, "ts": args.get("ts"), "text": args.get("text")}
+        if method == "chat.update":  # as Slack: only the bot's own messages, by channel and ts
+            key = (channel, str(args.get("ts", "")))
+            if key in self.deleted:
+                return {"ok": False, "error": "message_not_found"}
+            if key not in self.posted:
+                return {"ok": False, "error": "cant_update_message"}
+            return {"ok": True, "channel": channel, "ts": key[1], "text": args.get("text")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         if method == "users.info":  # anyone not scripted is a plain member of the workspace
@@ -521,6 +537,7 @@ class FakeSlackWebAPI:
             if not self._recipient_team_matches(args):
                 return {"ok": False, "error": "invalid_arguments"}
             with self._changed:
+                self.posted.add((channel, ts))
                 self.streams[ts] = Stream(channel, str(args["thread_ts"]), ts, markdown)
                 self.streams[ts].tasks = tasks_of([Call(method, args, None)])
             return {"ok": True, "channel": channel, "ts": ts}
