@@ -61,6 +61,8 @@ from core.text import words
 
 log = logging.getLogger(__name__)
 
+# Terms in at most this many chunks have their live chunks counted for IDF (`idf`).
+LIVE_COUNT_UP_TO = 2_000
 INDEX_SCHEMA = 2  # 2: undated articles hold UNDATED, not -1 (1969-12-31T23:59:59)
 _WRITER_HEAP = 64_000_000
 _LOCK_WAIT_SECONDS = 30.0
@@ -844,6 +846,12 @@ class LocalIndex:
         searcher = self._chunks.searcher()
         size = searcher.num_docs
         df = searcher.doc_freq("terms", term)
+        if 0 < df <= LIVE_COUNT_UP_TO:
+            # doc_freq counts deleted chunks until their segment is merged away, so each
+            # correction of an article made its rare words look more common; counting the
+            # live postings of a rare term costs well under a millisecond.
+            query = self._t.Query.term_query(self.chunk_schema, "terms", term)
+            df = _count(searcher, query)
         return float(np.log(1 + (size - df + 0.5) / (df + 0.5)))
 
     @_reading

@@ -8,6 +8,7 @@ for these articles; the answerable ones must still be answered, with the answer 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,3 +91,29 @@ def test_most_leads_hold_the_answer(searcher: Searcher) -> None:
     leads = [answer_question(q, searcher).lead or "" for q, _ in ANSWERABLE]
     held = [expected in lead for (_, expected), lead in zip(ANSWERABLE, leads, strict=True)]
     assert sum(held) >= 5, list(zip(ANSWERABLE, leads, strict=True))
+
+
+def test_a_corrected_article_keeps_its_words_as_rare_as_they_were(tmp_path: Path) -> None:
+    """An article corrected three times: its name for the vaccine stays as rare to the
+    relevance floor as before (replaced versions of the article no longer count), and the
+    question is still answered from it."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for name in ("vaccine.md", "flights.md", "library.md", "water-rates.md"):
+        shutil.copy(ARCHIVE / name, folder)
+    settings = make_settings(tmp_path)
+    ingest_paths(settings, folder)
+    article = folder / "vaccine.md"
+    rarity = []
+    for n in range(4):
+        reader = searcher_for(settings)
+        try:
+            rarity.append(reader.idf("respira"))
+            answer = answer_question("What is the new vaccine called?", reader)
+        finally:
+            reader.close()
+        assert answer.found and "Respira" in (answer.lead or ""), f"after {n} corrections"
+        text = article.read_text(encoding="utf-8")
+        article.write_text(text + f"\nCorrection {n + 1}: a date was misstated.\n", "utf-8")
+        assert ingest_paths(settings, folder).updated == 1
+    assert rarity == [rarity[0]] * 4, rarity
