@@ -145,11 +145,8 @@ def publish_date(value: str, label: str) -> str | None:
     """
     if not value:
         return None
-    if _ISO_DAY.match(value) and to_timestamp(value) is not None:
-        return value
     try:
-        moment = _read_date(value)
-        _check_offset(moment)
+        return _as_iso(value)
     except (ValueError, OverflowError, OSError) as exc:
         reason = str(exc) if isinstance(exc, _NotADate) else "not a date"
         log.warning(
@@ -159,6 +156,15 @@ def publish_date(value: str, label: str) -> str | None:
             reason,
         )
         return None
+
+
+def _as_iso(value: str) -> str:
+    """A date as ISO 8601: ISO values as given, others read and converted (a date alone
+    when it has no time of day); raises ValueError, OverflowError or OSError when unreadable."""
+    if _ISO_DAY.match(value) and to_timestamp(value) is not None:
+        return value
+    moment = _read_date(value)
+    _check_offset(moment)
     if (moment.hour, moment.minute, moment.second, moment.tzinfo) == (0, 0, 0, None):
         return moment.date().isoformat()
     return moment.isoformat()
@@ -297,14 +303,10 @@ def iso_date(value: str | None) -> str | None:
     """A date from a page, feed or sitemap as ISO 8601, or None (quietly) when unreadable."""
     if not value:
         return None
-    if _ISO_DAY.match(value) and to_timestamp(value) is not None:
-        return value
     try:
-        moment = _read_date(value)
-        _check_offset(moment)
+        return _as_iso(value)
     except (ValueError, OverflowError, OSError):
         return None
-    return moment.isoformat()
 
 
 def _encrypted(reader: Any) -> bool:
