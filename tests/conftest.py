@@ -67,6 +67,14 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
 
 
 @pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A clean working folder (no `.env`) to run the commands from."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Embedded-store settings in a temp dir."""
     return make_settings(tmp_path)

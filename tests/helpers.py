@@ -105,6 +105,11 @@ def run_console(
     return Run(done.returncode, done.stdout or b"", done.stderr)
 
 
+def assert_no_traceback(run: Run) -> None:
+    """The command told what went wrong in its own words: no Python traceback anywhere."""
+    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
+
+
 def _script(name: str) -> str:
     """One of our console scripts, as installed beside this interpreter."""
     return str(Path(sys.executable).with_name(name))

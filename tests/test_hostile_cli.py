@@ -26,24 +26,20 @@ from ingest.pipeline import Ingestor
 from ingest.sources import Item
 from tests.conftest import SEED_DIR
 from tests.documents import news_page
-from tests.helpers import Route, Run, ingest_paths, interrupt_console, run_console, serving
+from tests.helpers import (
+    Route,
+    Run,
+    assert_no_traceback,
+    ingest_paths,
+    interrupt_console,
+    run_console,
+    serving,
+)
 
 STORY = (
     "The harbor board approved the new ferry schedule on Tuesday after a long debate "
     "about fares, the night crossings and the future of the old terminal building. "
 )
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    """A clean working folder (no `.env`) to run the commands from."""
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    return folder
-
-
-def _no_traceback(run: Run) -> None:
-    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
 
 
 def _stored(settings: Settings, embedder: Embedder) -> dict[str, str]:
@@ -72,7 +68,7 @@ def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
     (folder / "loop.txt").symlink_to("loop.txt")  # resolves nowhere: skipped, not a crash
 
     run = run_console("ingest", str(folder), "--quiet", settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 0, run.stderr
     for link in ("leak.txt", "outside", "loop.txt"):
         assert f"{folder / link}: skipped, it links outside" in run.stderr, run.stderr
@@ -103,7 +99,7 @@ def test_one_bad_record_never_aborts_the_run(
     (folder / "records.json").write_text(json.dumps(records))
 
     run = run_console("ingest", str(folder), "--quiet", settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1
     assert "5 added, 0 updated, 0 unchanged, 3 failed" in run.stdout, run.stderr
     failed = [line for line in run.stderr.splitlines() if "failed:" in line]
@@ -210,7 +206,7 @@ def test_standard_input_and_named_pipes_are_capped(
         env={"MAX_FILE_MB": "1"},
     )
     writer.join(timeout=30)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 2 failed" in run.stdout
     assert "stdin: over the 1 MB limit" in run.stderr and "MAX_FILE_MB" in run.stderr
     assert f"{tmp_path / 'pipe.txt'}: over the 1 MB limit" in run.stderr
@@ -263,7 +259,7 @@ def test_no_input_may_take_longer_than_the_input_time_limit(
         env={"INPUT_TIMEOUT": "4", "ALLOW_PRIVATE_URLS": "true"},
         timeout=120,
     )
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1
     assert f"{dribbling_url}: took longer than 4 s" in run.stderr and "INPUT_TIMEOUT" in run.stderr
     assert "2 added, 0 updated, 0 unchanged, 1 failed" in run.stdout, run.stderr
@@ -310,7 +306,7 @@ def test_clumsy_inputs_to_ingest_get_one_clear_line_each(
         cwd=work,
         env={"ALLOW_PRIVATE_URLS": "true"},
     )
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1
     assert "1 added, 0 updated, 0 unchanged, 6 failed" in run.stdout, run.stderr
     failures = _failures(run)
@@ -328,7 +324,7 @@ def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
     """A non-UTF-8 argument; a batch with Latin-1, lone-surrogate and deeply nested lines."""
     ingest_paths(settings, SEED_DIR)
     run = run_console("ask", b"\xff\xfe who was Cienfuegos?", settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 2 and "not valid UTF-8" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
 
@@ -342,7 +338,7 @@ def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
         + b'\n{"id": "q6", "question": "Who is Mexico\'s foreign minister?"}\n'
     )
     run = run_console("ask", "--batch", str(batch), "--json", settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1
     entries = [json.loads(line) for line in run.stdout.splitlines()]
     assert [e.get("line") or e["id"] for e in entries] == ["q1", 2, "q3", 4, 5, "q6"]
@@ -368,7 +364,7 @@ def test_output_piped_to_a_reader_that_went_away_ends_quietly(
         ("ingest", ("--list",)),
     ):
         run = run_console(script, *args, settings=settings, cwd=work, reader_gone=True)
-        _no_traceback(run)
+        assert_no_traceback(run)
         assert run.code == 1 and not run.stderr.strip(), (script, run.stderr)
 
 
@@ -379,10 +375,10 @@ def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
     one "interrupted" line and exit status 130, never a traceback or a crash."""
     ingest_paths(settings, SEED_DIR)
     run = interrupt_console("ask", "--batch", "-", settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 130 and run.stderr.strip() == "ask: interrupted", run.stderr
     run = interrupt_console("ingest", "-", settings=settings, cwd=work, times=2)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 130 and run.stderr.count("interrupted") == 1, run.stderr
 
 
@@ -401,7 +397,7 @@ def test_arguments_that_would_be_ignored_are_refused(
     """`ingest --list new.txt` used to list and never add new.txt, without a word; `ask
     --k=-3` printed an empty "Passages:" heading. Each is refused with what to do."""
     run = run_console(script, *args, settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 2 and says in run.stderr, run.stderr
 
 
@@ -426,7 +422,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_land(
         run = run_console("ingest", str(folder), settings=settings, cwd=work, prefix=prefix)
     finally:
         (folder / "locked").chmod(0o755)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1 and "1 added, 0 updated, 0 unchanged, 1 failed" in run.stdout
     [failure] = _failures(run)
     assert "locked: cannot list this folder (Permission denied)" in failure, run.stderr
@@ -436,7 +432,7 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
     """MAX_FILE_MB=abc used to end `ingest` and `ask` in a pydantic traceback, and a bad
     --collection was blamed on the folder's permissions or answered "the archive is empty"."""
     run = run_console("ingest", "--list", settings=settings, cwd=work, env={"MAX_FILE_MB": "abc"})
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 2 and "invalid setting: MAX_FILE_MB='abc'" in run.stderr, run.stderr
     for script, args, name in (
         ("ask", ("who?",), "a b"),
@@ -445,7 +441,7 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
         ("ingest", ("--list",), "10.0.0.1"),
     ):
         run = run_console(script, *args, "--collection", name, settings=settings, cwd=work)
-        _no_traceback(run)
+        assert_no_traceback(run)
         assert run.code == 2 and f"COLLECTION='{name}': a collection is named" in run.stderr
         assert "permissions" not in run.stderr and "empty" not in run.stdout
 
@@ -483,7 +479,7 @@ def test_a_setting_out_of_range_is_named_in_one_line(
     value = value.format(file=tmp_path / "a-file")
     args = {"ingest": ("--list",), "ask": ("who?",), "bot": ()}[script]
     run = run_console(script, *args, settings=settings, cwd=work, env={name: value})
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 2, run.stderr
     [line] = run.stderr.splitlines()
     assert line.startswith(f"{script}: invalid setting: {name}={value[:60]!r}: "), line
@@ -499,6 +495,6 @@ def test_a_page_without_text_gets_our_line_only(
     page = tmp_path / "empty.html"
     page.write_text("<html><head><title>x</title></head><body><div></div></body></html>")
     run = run_console("ingest", str(page), settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1 and "empty.html: no article text found" in run.stderr
     assert run.stderr.splitlines() == _failures(run), run.stderr

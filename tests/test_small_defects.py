@@ -24,24 +24,12 @@ from core.store import open_store
 from ingest.chunking import LONGEST_TOKENIZED, Budget, split_article
 from tests.conftest import make_settings
 from tests.documents import make_pdf
-from tests.helpers import Run, run_console
+from tests.helpers import Run, assert_no_traceback, run_console
 
 STORY = (
     "The harbor board approved the new ferry schedule on Tuesday after a long debate "
     "about fares, the night crossings and the future of the old terminal building. "
 )
-
-
-@pytest.fixture
-def work(tmp_path: Path) -> Path:
-    """A clean working folder (no `.env`) to run the commands from."""
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    return folder
-
-
-def _no_traceback(run: Run) -> None:
-    assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
 
 
 def _failures(run: Run) -> list[str]:
@@ -62,7 +50,7 @@ def test_the_feedback_report_escapes_forged_user_and_channel_ids(
     run = run_console(
         "bot", "feedback", settings=settings, cwd=work, env={"FEEDBACK_DB": str(feedback)}
     )
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 0, run.stderr
     assert not any(c in run.stdout for c in "\x1b\x07\r\x9b\u202e"), repr(run.stdout)
     assert "by U1\\x1b]0;owned\\x07\\x1b[2J in C1\\r\\x9b31m\\u202e" in run.stdout, run.stdout
@@ -80,7 +68,7 @@ def test_an_encrypted_pdf_is_called_encrypted(
     writer.write(locked)
     (tmp_path / "locked.pdf").write_bytes(locked.getvalue())
     run = run_console("ingest", str(tmp_path / "locked.pdf"), settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     [failure] = _failures(run)
     assert run.code == 1 and "locked.pdf: the PDF is encrypted (password-protected)" in failure
     assert "complete" not in failure, failure
@@ -98,7 +86,7 @@ def test_a_date_with_an_impossible_offset_is_dropped_not_the_record(
     ]
     records.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     run = run_console("ingest", str(records), settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 0 and "2 added" in run.stdout and not _failures(run), run.stderr
     warnings = run.stderr.splitlines()
     assert len(warnings) == 2 and all("offset of a day or more" in w for w in warnings)
@@ -123,7 +111,7 @@ def test_deleting_or_listing_where_there_is_no_store_creates_none(
     created an empty store and its local index there, and said only that 'x' was not
     stored. It says there is no store, and creates nothing."""
     run = run_console("ingest", *args, settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 2, run.stderr
     assert run.stderr.splitlines() == [
         f"ingest: there is no store at {settings.chroma_path}, so nothing to {verb}; set "
@@ -187,7 +175,7 @@ def test_a_full_store_disk_is_one_line_and_the_rest_are_not_tried(
         encoding="utf-8",
     )
     run = run_console("ingest", "--quiet", str(records), settings=settings, cwd=work)
-    _no_traceback(run)
+    assert_no_traceback(run)
     assert run.code == 1, run.stderr
     [failure] = _failures(run)
     assert "its disk is full" in failure and failure.endswith("(256 inputs)"), failure
@@ -215,7 +203,7 @@ def test_a_huge_one_word_record_is_refused_before_it_is_tokenized(
     run = run_console(
         "ingest", str(record), settings=settings, cwd=work, prefix=(sys.executable, "-c", _PEAK_RSS)
     )
-    _no_traceback(run)
+    assert_no_traceback(run)
     *lines, peak = run.stderr.splitlines()
     [failure] = _failures(run)
     assert run.code == 1 and "huge: 15,000,000 characters would make at least" in failure
