@@ -29,6 +29,9 @@ from core.errors import ConfigError
 from core.query import parse_query
 
 _KEYS = {"sources", "since", "before", "days", "auto_answer", "private"}
+# A rolling window longer than any archive (about 270 years): beyond it the window's first
+# day cannot be computed (Python's dates end at year 1) and every question there would fail.
+MAX_DAYS = 100_000
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,21 @@ def _desk(channel: str, value: Any) -> Desk:
         sources = [sources]
     if not isinstance(sources, list) or not all(isinstance(s, str) and s.strip() for s in sources):
         raise ConfigError(f"DESKS[{channel}].sources must be a list of outlet names")
+    if any('"' in s for s in sources):  # it would end `source:"..."` and add filters of its own
+        raise ConfigError(f'DESKS[{channel}].sources: an outlet name cannot hold a quote (")')
     days = value.get("days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-        raise ConfigError(f"DESKS[{channel}].days must be a whole number of days, 1 or more")
+    if days is not None and (
+        not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS
+    ):
+        raise ConfigError(f"DESKS[{channel}].days must be a whole number of days, 1 to {MAX_DAYS}")
+    since = _day(channel, "since", value.get("since"))
+    before = _day(channel, "before", value.get("before"))
+    if since is not None and before is not None and since >= before:
+        raise ConfigError(f"DESKS[{channel}].since must be before its before (nothing is found)")
     return Desk(
         sources=tuple(" ".join(s.split()) for s in sources),
-        since=_day(channel, "since", value.get("since")),
-        before=_day(channel, "before", value.get("before")),
+        since=since,
+        before=before,
         days=days,
         auto_answer=_flag(channel, "auto_answer", value.get("auto_answer", False)),
         private=_flag(channel, "private", value.get("private", False)),

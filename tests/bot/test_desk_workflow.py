@@ -239,6 +239,24 @@ def test_a_malformed_desks_setting_is_named_in_one_line(value: str, says: str) -
         Desks.parse(value)
 
 
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('{"C0X": {"days": 1000000}}', "days must be"),
+        ('{"C0X": {"since": "2030-01-01", "before": "2020-01-01"}}', "since must be before"),
+        ('{"C0X": {"sources": ["Gazette\\" since:2099-01-01"]}}', "quote"),
+    ],
+)
+def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
+    value: str, says: str
+) -> None:
+    """A desk whose window cannot be computed (every question there failed with an internal
+    error), whose dates leave nothing to find, or whose outlet name smuggles in a filter is
+    named at the start instead of being accepted."""
+    with pytest.raises(ConfigError, match=says):
+        Desks.parse(value)
+
+
 def test_the_manifest_declares_the_message_shortcut() -> None:
     """manifest.yml puts "Ask the archive" in messages' menus, under the callback the bot
     listens to, within Slack's limits (name 24, description 150 characters)."""
