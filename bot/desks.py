@@ -19,6 +19,7 @@ DESKS is a JSON object (or the path of a file holding one) keyed by channel id:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,9 @@ _KEYS = {"sources", "since", "before", "days", "auto_answer", "private"}
 # A rolling window longer than any archive (about 270 years): beyond it the window's first
 # day cannot be computed (Python's dates end at year 1) and every question there would fail.
 MAX_DAYS = 100_000
+# Events name a conversation by its ID (C..., G... for older private channels, D... for DMs):
+# a desk keyed by a name such as "#sports" would never apply.
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,12 @@ class Desks:
             raise ConfigError(f"DESKS is not valid JSON ({exc.msg}); see .env.example") from None
         if not isinstance(raw, dict):
             raise ConfigError("DESKS must be a JSON object keyed by channel id")
+        for channel in raw:
+            if not _CHANNEL_ID.fullmatch(channel):
+                raise ConfigError(
+                    f"DESKS: {channel!r} is not a channel ID; key each desk by a channel ID "
+                    "such as C0123ABCD (channel details -> About, at the bottom)"
+                )
         return cls({str(channel): _desk(str(channel), value) for channel, value in raw.items()})
 
 

@@ -245,14 +245,16 @@ def test_a_malformed_desks_setting_is_named_in_one_line(value: str, says: str) -
         ('{"C0X": {"days": 1000000}}', "days must be"),
         ('{"C0X": {"since": "2030-01-01", "before": "2020-01-01"}}', "since must be before"),
         ('{"C0X": {"sources": ["Gazette\\" since:2099-01-01"]}}', "quote"),
+        ('{"#sports": {"days": 30}}', "channel ID such as C0123ABCD"),
     ],
 )
 def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
     value: str, says: str
 ) -> None:
     """A desk whose window cannot be computed (every question there failed with an internal
-    error), whose dates leave nothing to find, or whose outlet name smuggles in a filter is
-    named at the start instead of being accepted."""
+    error), whose dates leave nothing to find, whose outlet name smuggles in a filter, or
+    that is keyed by a channel's name (it would never apply) is named at the start instead
+    of being accepted."""
     with pytest.raises(ConfigError, match=says):
         Desks.parse(value)
 
