@@ -10,8 +10,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -122,6 +124,30 @@ def test_a_private_desk_answers_only_the_asker(start_bot: Callable[..., RunningB
     assert "Cienfuegos" in private.shown and "share_answer" in buttons_of(private.blocks)
     bot.done()  # the status is cleared: the answer's work is over
     assert not bot.web.calls_to("chat.postMessage")
+
+
+def test_a_link_unfurled_in_an_auto_answered_question_is_not_answered_twice(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """Slack unfurls a link in a question by changing the message (no `edited` mark, the
+    same words): in a private auto-answer channel the asker got the answer a second time."""
+    bot = start_bot(desks='{"C0ASK": {"auto_answer": true, "private": true}}')
+    asked = payloads.message(f"{QUESTION} <https://gazette.example/a>", "U0REPORTER", "C0ASK")
+    bot.deliver_event(asked)
+
+    def in_thread(ts: str) -> Callable[[Any], bool]:
+        return lambda call: call.args.get("thread_ts") == ts
+
+    bot.web.wait_for("chat.postEphemeral", in_thread(asked["ts"]))
+    unfurled = payloads.message_changed(asked, asked["text"])
+    del unfurled["message"]["edited"]
+    unfurled["message"]["attachments"] = [{"from_url": "https://gazette.example/a", "id": 1}]
+    bot.socket.wait_ack(bot.deliver_event(unfurled))
+    sentinel = payloads.message(FOOTBRIDGE, "U0EDITOR", "C0ASK")
+    bot.deliver_event(sentinel)
+    bot.web.wait_for("chat.postEphemeral", in_thread(sentinel["ts"]))
+    time.sleep(1.0)  # a second answer to the first question would have been sent by now
+    assert len(bot.web.calls_to("chat.postEphemeral", in_thread(asked["ts"]))) == 1
 
 
 def test_a_down_vote_reason_reaches_the_editors_channel(
