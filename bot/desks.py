@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -93,8 +94,13 @@ class Desks:
         return self._desks.get(channel or "", NO_DESK)
 
     @classmethod
-    def parse(cls, text: str) -> Desks:
+    def parse(cls, text: str, allowed: Collection[str] = ()) -> Desks:
         """DESKS as configured: JSON, or the path of a JSON file.
+
+        Args:
+            text: The setting.
+            allowed: ALLOWED_CHANNELS (empty: every channel): a desk elsewhere would
+                never answer, only refuse.
 
         Raises:
             ConfigError: one line saying what is wrong and what is expected.
@@ -121,6 +127,11 @@ class Desks:
                 raise ConfigError(
                     f"DESKS: {channel!r} is not a channel ID; key each desk by a channel ID "
                     "such as C0123ABCD (channel details -> About, at the bottom)"
+                )
+            if allowed and channel not in allowed and not channel.startswith("D"):
+                raise ConfigError(
+                    f"DESKS: {channel} is not in ALLOWED_CHANNELS, so the bot would only "
+                    "refuse questions there; add it to ALLOWED_CHANNELS or remove its desk"
                 )
         return cls({str(channel): _desk(str(channel), value) for channel, value in raw.items()})
 

@@ -285,6 +285,18 @@ def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
         Desks.parse(value)
 
 
+def test_a_desk_outside_allowed_channels_stops_the_start(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """An auto-answer desk in a channel ALLOWED_CHANNELS leaves out would only tell each
+    asker "I only answer in #newsdesk": the start names the contradiction instead."""
+    with pytest.raises(ConfigError, match="C0ASK is not in ALLOWED_CHANNELS"):
+        start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK")
+    bot = start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK,C0ASK")
+    bot.deliver_event(payloads.message(QUESTION, "U0REPORTER", "C0ASK"))
+    assert "Cienfuegos" in bot.answered("C0ASK")[0].shown
+
+
 def test_the_manifest_declares_the_message_shortcut() -> None:
     """manifest.yml puts "Ask the archive" in messages' menus, under the callback the bot
     listens to, within Slack's limits (name 24, description 150 characters)."""
