@@ -676,7 +676,12 @@ def _chunks_valid(raw: Any) -> bool:
             if chunk.get("status") not in TASK_STATUSES:
                 return False
             for source in chunk.get("sources") or []:
-                if source.get("type") != "url" or not (source.get("url") and source.get("text")):
+                # A source is a URL source element: a web address and its text
+                # (docs.slack.dev/reference/methods/chat.appendStream, task_update chunks).
+                url = str(source.get("url") or "")
+                if source.get("type") != "url" or not source.get("text"):
+                    return False
+                if not url.lower().startswith(("http://", "https://")):
                     return False
         elif chunk.get("type") not in ("markdown_text", "plan_update", "blocks"):
             return False
