@@ -120,6 +120,8 @@ class Desks:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"DESKS is not valid JSON ({exc.msg}); see .env.example") from None
+        except RecursionError:
+            raise ConfigError("DESKS is nested too deeply; see .env.example") from None
         if not isinstance(raw, dict):
             raise ConfigError("DESKS must be a JSON object keyed by channel id")
         for channel in raw:

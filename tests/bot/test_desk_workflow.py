@@ -272,6 +272,7 @@ def test_a_malformed_desks_setting_is_named_in_one_line(value: str, says: str) -
         ('{"C0X": {"since": "2030-01-01", "before": "2020-01-01"}}', "since must be before"),
         ('{"C0X": {"sources": ["Gazette\\" since:2099-01-01"]}}', "quote"),
         ('{"#sports": {"days": 30}}', "channel ID such as C0123ABCD"),
+        ('{"C0X": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
     ],
 )
 def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
