@@ -218,6 +218,20 @@ def test_the_home_tab_shows_admins_what_was_asked_and_what_found_nothing(
     assert "no-answer rate" not in json.dumps(reporter.args["view"])
 
 
+def test_questions_full_of_ampersands_do_not_take_the_admins_home_tab_down(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """Five unanswerable questions of "&&&…" (each `&` shown as `&amp;`) made the gaps
+    section longer than Slack's 3,000 characters: views.publish was refused and the admin
+    saw no Home tab at all. It is published, cut to fit."""
+    bot = start_bot(bot_admins="U0EDITOR", rate_limit_per_minute=0)
+    _ask_and_wait(bot, [f"quokka{n} " + "&" * 200 for n in range(5)])
+    bot.deliver_event(payloads.app_home_opened("U0EDITOR"))
+    [home] = bot.web.wait_for("views.publish")
+    assert home.response["ok"], home.response
+    assert "found nothing" in json.dumps(home.args["view"])
+
+
 def test_bot_feedback_prints_reasons_and_question_statistics(
     start_bot: Callable[..., RunningBot], tmp_path: Path, bot_log: io.StringIO
 ) -> None:
