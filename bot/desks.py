@@ -100,7 +100,7 @@ class Desks:
         Args:
             text: The setting.
             allowed: ALLOWED_CHANNELS (empty: every channel): a desk elsewhere would
-                never answer, only refuse.
+                never answer.
 
         Raises:
             ConfigError: one line saying what is wrong and what is expected.
@@ -132,8 +132,8 @@ class Desks:
                 )
             if allowed and channel not in allowed and not channel.startswith("D"):
                 raise ConfigError(
-                    f"DESKS: {channel} is not in ALLOWED_CHANNELS, so the bot would only "
-                    "refuse questions there; add it to ALLOWED_CHANNELS or remove its desk"
+                    f"DESKS: {channel} is not in ALLOWED_CHANNELS, so the bot would never "
+                    "answer there; add it to ALLOWED_CHANNELS or remove its desk"
                 )
         return cls({str(channel): _desk(str(channel), value) for channel, value in raw.items()})
 

@@ -303,8 +303,9 @@ def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
 def test_a_desk_outside_allowed_channels_stops_the_start(
     start_bot: Callable[..., RunningBot],
 ) -> None:
-    """An auto-answer desk in a channel ALLOWED_CHANNELS leaves out would only tell each
-    asker "I only answer in #newsdesk": the start names the contradiction instead."""
+    """An auto-answer desk in a channel ALLOWED_CHANNELS leaves out never answered: its
+    questions were ignored in silence (a mention got a pointer elsewhere). The start names
+    the contradiction instead."""
     with pytest.raises(ConfigError, match="C0ASK is not in ALLOWED_CHANNELS"):
         start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK")
     bot = start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK,C0ASK")
