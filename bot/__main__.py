@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         check_slack_settings(settings)
-        Desks.parse(settings.desks)  # a malformed DESKS stops the start, naming what
+        Desks.parse(
+            settings.desks, settings.allowed_channels
+        )  # a malformed DESKS stops the start, naming what
     except NewsroomError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2

@@ -93,7 +93,7 @@ def create_app(
         summarize=_summarizer(answerer),
         on_revoked=on_revoked,
         written=WrittenReplies(writer) if writer is not None else None,
-        desks=Desks.parse(settings.desks),
+        desks=Desks.parse(settings.desks, settings.allowed_channels),
     )
     app.middleware(skip_repeated_deliveries(SeenEvents(state)))
     listeners.register(app, responder)

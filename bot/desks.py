@@ -19,6 +19,8 @@ DESKS is a JSON object (or the path of a file holding one) keyed by channel id:
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,12 @@ from core.errors import ConfigError
 from core.query import parse_query
 
 _KEYS = {"sources", "since", "before", "days", "auto_answer", "private"}
+# A rolling window longer than any archive (about 270 years): beyond it the window's first
+# day cannot be computed (Python's dates end at year 1) and every question there would fail.
+MAX_DAYS = 100_000
+# Events name a conversation by its ID (C..., G... for older private channels, D... for DMs):
+# a desk keyed by a name such as "#sports" would never apply.
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 @dataclass(frozen=True)
@@ -86,8 +94,13 @@ class Desks:
         return self._desks.get(channel or "", NO_DESK)
 
     @classmethod
-    def parse(cls, text: str) -> Desks:
+    def parse(cls, text: str, allowed: Collection[str] = ()) -> Desks:
         """DESKS as configured: JSON, or the path of a JSON file.
+
+        Args:
+            text: The setting.
+            allowed: ALLOWED_CHANNELS (empty: every channel): a desk elsewhere would
+                never answer.
 
         Raises:
             ConfigError: one line saying what is wrong and what is expected.
@@ -107,8 +120,21 @@ class Desks:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"DESKS is not valid JSON ({exc.msg}); see .env.example") from None
+        except RecursionError:
+            raise ConfigError("DESKS is nested too deeply; see .env.example") from None
         if not isinstance(raw, dict):
             raise ConfigError("DESKS must be a JSON object keyed by channel id")
+        for channel in raw:
+            if not _CHANNEL_ID.fullmatch(channel):
+                raise ConfigError(
+                    f"DESKS: {channel!r} is not a channel ID; key each desk by a channel ID "
+                    "such as C0123ABCD (channel details -> About, at the bottom)"
+                )
+            if allowed and channel not in allowed and not channel.startswith("D"):
+                raise ConfigError(
+                    f"DESKS: {channel} is not in ALLOWED_CHANNELS, so the bot would never "
+                    "answer there; add it to ALLOWED_CHANNELS or remove its desk"
+                )
         return cls({str(channel): _desk(str(channel), value) for channel, value in raw.items()})
 
 
@@ -124,13 +150,21 @@ def _desk(channel: str, value: Any) -> Desk:
         sources = [sources]
     if not isinstance(sources, list) or not all(isinstance(s, str) and s.strip() for s in sources):
         raise ConfigError(f"DESKS[{channel}].sources must be a list of outlet names")
+    if any('"' in s for s in sources):  # it would end `source:"..."` and add filters of its own
+        raise ConfigError(f'DESKS[{channel}].sources: an outlet name cannot hold a quote (")')
     days = value.get("days")
-    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
-        raise ConfigError(f"DESKS[{channel}].days must be a whole number of days, 1 or more")
+    if days is not None and (
+        not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_DAYS
+    ):
+        raise ConfigError(f"DESKS[{channel}].days must be a whole number of days, 1 to {MAX_DAYS}")
+    since = _day(channel, "since", value.get("since"))
+    before = _day(channel, "before", value.get("before"))
+    if since is not None and before is not None and since >= before:
+        raise ConfigError(f"DESKS[{channel}].since must be before its before (nothing is found)")
     return Desk(
         sources=tuple(" ".join(s.split()) for s in sources),
-        since=_day(channel, "since", value.get("since")),
-        before=_day(channel, "before", value.get("before")),
+        since=since,
+        before=before,
         days=days,
         auto_answer=_flag(channel, "auto_answer", value.get("auto_answer", False)),
         private=_flag(channel, "private", value.get("private", False)),

@@ -11,6 +11,7 @@ from bot.feedback import Tally, Vote
 from bot.mrkdwn import clip, escape
 from bot.notices import usage
 from bot.questions import QuestionStats, describe_questions
+from bot.render import fit_section
 from core.models import StoreSummary
 from core.text import counted
 
@@ -89,4 +90,7 @@ def _feedback(tally: Tally, down: list[Vote]) -> str:
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}
+    """A section, cut to Slack's 3,000 characters: escaping can make people's questions
+    five times longer (`&` is `&amp;`), and one long section got the whole tab refused."""
+    text = fit_section(mrkdwn)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}

@@ -76,9 +76,14 @@ def from_message(event: dict[str, Any], kind: Kind, bot_user_id: str | None) -> 
 
 def edited_message(event: dict[str, Any]) -> dict[str, Any] | None:
     """The new version of the message a `message_changed` event is about, as a message
-    event of its own (None for changes without an author, such as unfurls by bots)."""
+    event of its own (None for changes without an author, such as unfurls by bots, and for
+    changes that leave its words as they were: Slack also sends `message_changed` when it
+    unfurls a link in a person's message or counts replies to it, and those ask nothing new)."""
     inner = event.get("message") or {}
     if "user" not in inner or inner.get("bot_id"):
+        return None
+    before = event.get("previous_message")
+    if isinstance(before, dict) and before.get("text") == inner.get("text"):
         return None
     return {**inner, "channel": event["channel"], "channel_type": event.get("channel_type")}
 

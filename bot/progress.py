@@ -66,12 +66,15 @@ def reading_messages(passages: int) -> list[str]:
 
 def search_task(passages: list[Passage]) -> dict[str, Any]:
     """The search as a completed task of a streamed answer, its sources the articles found
-    (one per article with a URL: Slack refuses a source without a URL and a text)."""
+    (one per article with a web address: Slack refuses a source without a URL and a text,
+    and with it the stream; an archive may hold "gazette.example/a" or a file path)."""
     sources: dict[str, dict[str, str]] = {}
     for passage in passages:
-        if passage.url and passage.url not in sources and len(sources) < MAX_SOURCES:
-            text = passage.title or passage.source or passage.url
-            sources[passage.url] = {"type": "url", "url": passage.url, "text": text[:150]}
+        url = passage.url or ""
+        web = url.lower().startswith(("http://", "https://"))
+        if web and url not in sources and len(sources) < MAX_SOURCES:
+            text = passage.title or passage.source or url
+            sources[url] = {"type": "url", "url": url, "text": text[:150]}
     articles = len({p.doc_id for p in passages})
     return {
         "type": "task_update",

@@ -378,13 +378,18 @@ def _fallback(asked: str, text: str) -> str:
 
 
 def _section(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _fit(mrkdwn), "verbatim": True}}
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": fit_section(mrkdwn), "verbatim": True},
+    }
 
 
 def _context(mrkdwn_items: list[str]) -> dict[str, Any]:
     return {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": _fit(t), "verbatim": True} for t in mrkdwn_items],
+        "elements": [
+            {"type": "mrkdwn", "text": fit_section(t), "verbatim": True} for t in mrkdwn_items
+        ],
     }
 
 
@@ -425,7 +430,7 @@ def _share_button(question: str) -> dict[str, Any]:
     return button
 
 
-def _fit(mrkdwn: str) -> str:
+def fit_section(mrkdwn: str) -> str:
     """Cut mrkdwn to Slack's section limit without splitting an `&amp;` escape."""
     if len(mrkdwn) <= SECTION_LIMIT:
         return mrkdwn

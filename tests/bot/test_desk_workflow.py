@@ -10,8 +10,10 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -124,6 +126,30 @@ def test_a_private_desk_answers_only_the_asker(start_bot: Callable[..., RunningB
     assert not bot.web.calls_to("chat.postMessage")
 
 
+def test_a_link_unfurled_in_an_auto_answered_question_is_not_answered_twice(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """Slack unfurls a link in a question by changing the message (no `edited` mark, the
+    same words): in a private auto-answer channel the asker got the answer a second time."""
+    bot = start_bot(desks='{"C0ASK": {"auto_answer": true, "private": true}}')
+    asked = payloads.message(f"{QUESTION} <https://gazette.example/a>", "U0REPORTER", "C0ASK")
+    bot.deliver_event(asked)
+
+    def in_thread(ts: str) -> Callable[[Any], bool]:
+        return lambda call: call.args.get("thread_ts") == ts
+
+    bot.web.wait_for("chat.postEphemeral", in_thread(asked["ts"]))
+    unfurled = payloads.message_changed(asked, asked["text"])
+    del unfurled["message"]["edited"]
+    unfurled["message"]["attachments"] = [{"from_url": "https://gazette.example/a", "id": 1}]
+    bot.socket.wait_ack(bot.deliver_event(unfurled))
+    sentinel = payloads.message(FOOTBRIDGE, "U0EDITOR", "C0ASK")
+    bot.deliver_event(sentinel)
+    bot.web.wait_for("chat.postEphemeral", in_thread(sentinel["ts"]))
+    time.sleep(1.0)  # a second answer to the first question would have been sent by now
+    assert len(bot.web.calls_to("chat.postEphemeral", in_thread(asked["ts"]))) == 1
+
+
 def test_a_down_vote_reason_reaches_the_editors_channel(
     start_bot: Callable[..., RunningBot],
 ) -> None:
@@ -192,6 +218,20 @@ def test_the_home_tab_shows_admins_what_was_asked_and_what_found_nothing(
     assert "no-answer rate" not in json.dumps(reporter.args["view"])
 
 
+def test_questions_full_of_ampersands_do_not_take_the_admins_home_tab_down(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """Five unanswerable questions of "&&&…" (each `&` shown as `&amp;`) made the gaps
+    section longer than Slack's 3,000 characters: views.publish was refused and the admin
+    saw no Home tab at all. It is published, cut to fit."""
+    bot = start_bot(bot_admins="U0EDITOR", rate_limit_per_minute=0)
+    _ask_and_wait(bot, [f"quokka{n} " + "&" * 200 for n in range(5)])
+    bot.deliver_event(payloads.app_home_opened("U0EDITOR"))
+    [home] = bot.web.wait_for("views.publish")
+    assert home.response["ok"], home.response
+    assert "found nothing" in json.dumps(home.args["view"])
+
+
 def test_bot_feedback_prints_reasons_and_question_statistics(
     start_bot: Callable[..., RunningBot], tmp_path: Path, bot_log: io.StringIO
 ) -> None:
@@ -237,6 +277,40 @@ def test_a_malformed_desks_setting_is_named_in_one_line(value: str, says: str) -
     """DESKS written wrongly stops the start with one line saying what is wrong."""
     with pytest.raises(ConfigError, match=says):
         Desks.parse(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ('{"C0X": {"days": 1000000}}', "days must be"),
+        ('{"C0X": {"since": "2030-01-01", "before": "2020-01-01"}}', "since must be before"),
+        ('{"C0X": {"sources": ["Gazette\\" since:2099-01-01"]}}', "quote"),
+        ('{"#sports": {"days": 30}}', "channel ID such as C0123ABCD"),
+        ('{"C0X": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
+)
+def test_a_desk_that_would_break_or_empty_every_search_stops_the_start(
+    value: str, says: str
+) -> None:
+    """A desk whose window cannot be computed (every question there failed with an internal
+    error), whose dates leave nothing to find, whose outlet name smuggles in a filter, or
+    that is keyed by a channel's name (it would never apply) is named at the start instead
+    of being accepted."""
+    with pytest.raises(ConfigError, match=says):
+        Desks.parse(value)
+
+
+def test_a_desk_outside_allowed_channels_stops_the_start(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """An auto-answer desk in a channel ALLOWED_CHANNELS leaves out never answered: its
+    questions were ignored in silence (a mention got a pointer elsewhere). The start names
+    the contradiction instead."""
+    with pytest.raises(ConfigError, match="C0ASK is not in ALLOWED_CHANNELS"):
+        start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK")
+    bot = start_bot(desks='{"C0ASK": {"auto_answer": true}}', allowed_channels="C0NEWSDESK,C0ASK")
+    bot.deliver_event(payloads.message(QUESTION, "U0REPORTER", "C0ASK"))
+    assert "Cienfuegos" in bot.answered("C0ASK")[0].shown
 
 
 def test_the_manifest_declares_the_message_shortcut() -> None:

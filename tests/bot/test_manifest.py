@@ -61,6 +61,25 @@ def test_slack_refuses_the_assistant_view_manifest_for_a_new_app(web: FakeSlackW
     assert web.experience == "assistant"
 
 
+def test_slack_refuses_a_shortcut_without_interactivity_or_out_of_shape(
+    web: FakeSlackWebAPI,
+) -> None:
+    """The manifest check knows features.shortcuts: a shortcut needs interactivity, and a
+    name over 24 characters or an unknown type is refused, as Slack refuses them."""
+    manifest = _manifest("manifest.yml")
+    manifest["settings"]["interactivity"]["is_enabled"] = False
+    [shortcut] = manifest["features"]["shortcuts"]
+    shortcut["name"] = "Ask the newsroom's archive about this"
+    shortcut["type"] = "msg"
+    refused = web.create_app(manifest, handled_events=SUBSCRIPTIONS["agent_view"])
+    assert refused["error"] == "invalid_manifest"
+    assert {e["pointer"] for e in refused["errors"]} == {
+        "/features/shortcuts/0/name",
+        "/features/shortcuts/0/type",
+        "/settings/interactivity",
+    }
+
+
 @pytest.mark.parametrize("name", sorted(MANIFESTS))
 def test_each_manifest_subscribes_to_exactly_what_the_code_handles(
     web: FakeSlackWebAPI, name: str

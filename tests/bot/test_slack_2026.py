@@ -8,16 +8,20 @@ created from the shipped manifest.yml; the model is the scripted stand-in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from bot import notices
+from bot.answerer import ArchiveAnswerer
 from bot.listeners import SUBSCRIPTIONS
+from core.settings import Settings
 from tests.bot.conftest import RunningBot
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_settings
+from tests.helpers import ingest_paths
 from tests.llm_standin import FakeChatServer, Reply
 from tests.slack_standin import payloads
 from tests.slack_standin.web_api import REQUIRED_SCOPES, Call, FakeSlackWebAPI
@@ -182,3 +186,51 @@ def test_the_stand_in_refuses_a_method_without_its_scope_as_slack_does(
     bot.answers("C0NEWSDESK")
     [added] = bot.web.wait_for("reactions.add")
     assert added.response == {"ok": False, "error": "missing_scope"}
+
+
+SCHEMELESS_ARTICLE = """---
+id: schemeless-zoning
+title: Zoning board approves the Riverside footbridge
+source: Riverside Gazette
+published_at: 2023-05-04
+url: gazette.example/zoning-footbridge
+---
+The Riverside zoning board approved the footbridge over the canal on Tuesday.
+"""
+
+
+@pytest.fixture(scope="module")
+def schemeless_answerer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArchiveAnswerer]:
+    """An archive whose one article gives its address without https:// (as CMS exports do)."""
+    root = tmp_path_factory.mktemp("schemeless")
+    article = root / "zoning.md"
+    article.write_text(SCHEMELESS_ARTICLE, encoding="utf-8")
+    settings: Settings = make_settings(root)
+    ingest_paths(settings, article)
+    answerer = ArchiveAnswerer(settings)
+    yield answerer
+    answerer.close()
+
+
+def test_an_article_without_a_web_address_does_not_break_the_stream(
+    start_bot: Callable[..., RunningBot],
+    llm: FakeChatServer,
+    schemeless_answerer: ArchiveAnswerer,
+    tmp_path: Path,
+) -> None:
+    """An article whose address is not a web URL ("gazette.example/…"): Slack refuses a
+    task source that is not one, and with it the streamed answer; the search task lists
+    only web addresses, and the answer streams."""
+    bot = start_bot(
+        answerer=schemeless_answerer,
+        writing=True,
+        answer_timeout=20.0,
+        chroma_path=schemeless_answerer.settings.chroma_path,
+        **_model(llm),
+    )
+    llm.script(Reply(SUPPORTED))
+    bot.deliver_event(payloads.message(QUESTION, "U0REPORTER", "D0REPORTER", "im"))
+    [stop] = bot.web.wait_for("chat.stopStream")
+    stream = bot.web.streams[stop.args["ts"]]
+    assert "footbridge over the canal" in stream.markdown
+    assert all(s["url"].startswith("https://") for t in stream.tasks for s in t["sources"])

@@ -4,7 +4,8 @@ What it refuses, as Slack does: fields the schema does not know or over their li
 (docs.slack.dev/reference/app-manifest), `assistant_view` in a manifest for a new app (new
 apps can only use `agent_view`, docs.slack.dev/ai/migrating-to-agent-messaging/), both
 views at once, a scope both required and optional, an event subscribed without the scope
-it needs or without the view it belongs to. Given the events the app's code handles, it
+it needs or without the view it belongs to, a shortcut out of shape or without the
+`commands` scope and interactivity it needs. Given the events the app's code handles, it
 also refuses a manifest that subscribes to fewer or more of them (the app would miss
 events, or get events nothing handles).
 """
@@ -85,6 +86,12 @@ def manifest_problems(
     if features.get("slash_commands") and "commands" not in required:
         refuse("/oauth_config/scopes/bot", "slash commands need the commands scope")
     settings = manifest.get("settings") or {}
+    shortcuts = features.get("shortcuts") or []
+    _check_shortcuts(shortcuts, refuse)
+    if shortcuts and "commands" not in required:
+        refuse("/oauth_config/scopes/bot", "shortcuts need the commands scope")
+    if shortcuts and not (settings.get("interactivity") or {}).get("is_enabled"):
+        refuse("/settings/interactivity", "shortcuts need interactivity enabled")
     events = set((settings.get("event_subscriptions") or {}).get("bot_events") or [])
     for event in sorted(events):
         _check_event(event, required | optional, views, refuse)
@@ -119,6 +126,25 @@ def _check_view(view: str, fields: dict[str, Any], refuse: Any) -> None:
     for prompt in prompts:
         if set(prompt) != {"title", "message"} or not all(prompt.values()):
             refuse(f"/features/{view}/suggested_prompts", "each prompt: a title and a message")
+
+
+def _check_shortcuts(shortcuts: list[Any], refuse: Any) -> None:
+    """features.shortcuts as the manifest reference writes them: a name of at most 24
+    characters, a type (message or global), a callback_id of at most 255 and a description
+    of at most 150 (docs.slack.dev/reference/app-manifest#shortcuts)."""
+    for n, shortcut in enumerate(shortcuts):
+        where = f"/features/shortcuts/{n}"
+        if not isinstance(shortcut, dict):
+            refuse(where, "a shortcut is an object")
+            continue
+        if not 0 < len(str(shortcut.get("name") or "")) <= 24:
+            refuse(f"{where}/name", "a name of 1 to 24 characters")
+        if shortcut.get("type") not in ("message", "global"):
+            refuse(f"{where}/type", "message or global")
+        if not 0 < len(str(shortcut.get("callback_id") or "")) <= 255:
+            refuse(f"{where}/callback_id", "a callback_id of 1 to 255 characters")
+        if not 0 < len(str(shortcut.get("description") or "")) <= 150:
+            refuse(f"{where}/description", "a description of 1 to 150 characters")
 
 
 def _check_event(event: str, granted: set[str], views: list[str], refuse: Any) -> None:

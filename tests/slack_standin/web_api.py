@@ -49,6 +49,7 @@ TRIGGER_SECONDS = 3.0
 VIEW_TITLE_CHARS = 24
 VIEW_BLOCKS = 100
 PRIVATE_METADATA_CHARS = 3000
+SECTION_TEXT_CHARS = 3000  # a section block's text
 # What manifest.yml grants: the scopes the bot needs, and those it can do without
 # (`bot_optional`, docs.slack.dev/changelog/2026/03/16/optional-scopes). By default the
 # workspace granted both; a test may take scopes away.
@@ -433,7 +434,9 @@ class FakeSlackWebAPI:
             return self._set_status(args)
         if method == "assistant.threads.setSuggestedPrompts":
             return self._suggest(args)
-        if method in ("reactions.add", "reactions.remove", "views.publish") or method.startswith(
+        if method == "views.publish":
+            return self._publish(args)
+        if method in ("reactions.add", "reactions.remove") or method.startswith(
             "assistant.threads."
         ):
             return {"ok": True}
@@ -473,6 +476,22 @@ class FakeSlackWebAPI:
             }
             self.views[view_id] = opened
         return {"ok": True, "view": opened}
+
+    def _publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """views.publish: a Home tab of at most 100 blocks whose sections' text is at most
+        3,000 characters (docs.slack.dev/reference/methods/views.publish ;
+        docs.slack.dev/reference/block-kit/blocks/section-block)."""
+        view = _json_arg(args.get("view"))
+        if not isinstance(view, dict) or view.get("type") != "home" or not args.get("user_id"):
+            return {"ok": False, "error": "invalid_arguments"}
+        blocks = view.get("blocks") or []
+        if not isinstance(blocks, list) or len(blocks) > VIEW_BLOCKS:
+            return {"ok": False, "error": "invalid_arguments"}
+        for block in blocks:
+            text = (block.get("text") or {}).get("text", "") if isinstance(block, dict) else ""
+            if block.get("type") == "section" and len(str(text)) > SECTION_TEXT_CHARS:
+                return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True}
 
     def _refusal(self, method: str, args: dict[str, Any]) -> str | None:
         """The error Slack would answer this call with, if any."""
@@ -693,7 +712,12 @@ def _chunks_valid(raw: Any) -> bool:
             if chunk.get("status") not in TASK_STATUSES:
                 return False
             for source in chunk.get("sources") or []:
-                if source.get("type") != "url" or not (source.get("url") and source.get("text")):
+                # A source is a URL source element: a web address and its text
+                # (docs.slack.dev/reference/methods/chat.appendStream, task_update chunks).
+                url = str(source.get("url") or "")
+                if source.get("type") != "url" or not source.get("text"):
+                    return False
+                if not url.lower().startswith(("http://", "https://")):
                     return False
         elif chunk.get("type") not in ("markdown_text", "plan_update", "blocks"):
             return False
