@@ -55,6 +55,26 @@ def _write(path: Path, *records: dict) -> Path:
     return path
 
 
+def _append_log_record(settings: Settings, document: str) -> int:
+    """Write one record into the store's change log as another program might (not through
+    our store), and drop Chroma's cached client so the next command sees it; its number."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    client = chromadb.PersistentClient(str(settings.chroma_path))
+    changes = client.get_collection("news.log")
+    seq = changes.count() + 1
+    changes.add(
+        ids=[f"{seq:012d}"],
+        embeddings=np.ones((1, 1), dtype=np.float32),
+        documents=[document],
+        metadatas=[{"seq": seq}],
+    )
+    del changes, client
+    SharedSystemClient.clear_system_cache()
+    return seq
+
+
 def _replica(settings: Settings) -> Path:
     """This host's local index folder (one per collection)."""
     (folder,) = [p for p in settings.index_folder.iterdir() if p.is_dir()]
@@ -234,21 +254,7 @@ def test_a_garbage_change_log_record_is_skipped_with_one_line(
 ) -> None:
     """A record in the change log that this program did not write: `ingest` says so once
     and goes on, and the article it adds is answerable."""
-    import chromadb
-
-    client = chromadb.PersistentClient(str(settings.chroma_path))
-    changes = client.get_collection("news.log")
-    seq = changes.count() + 1
-    changes.add(
-        ids=[f"{seq:012d}"],
-        embeddings=np.ones((1, 1), dtype=np.float32),
-        documents=['["not", "a record"'],
-        metadatas=[{"seq": seq}],
-    )
-    del changes, client
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    SharedSystemClient.clear_system_cache()
+    seq = _append_log_record(settings, '["not", "a record"')
     run = _ingest(settings, tmp_path, _write(tmp_path / "g.jsonl", GIRAFFE))
     _clean(run)
     assert run.stderr.count(f"record {seq} of the change log") == 1, run.stderr
@@ -436,3 +442,69 @@ def test_a_local_index_that_cannot_be_created_is_told_in_one_line(
     (line,) = run.stderr.splitlines()
     assert str(index) in line and "cannot be written" in line and "INDEX_PATH" in line
     assert "empty" not in run.stdout + run.stderr
+
+
+# Point 10: a state.json whose numbers do not fit, or that nests past Python's recursion limit.
+HUGE_STATES = {
+    "infinite seq": lambda state: json.dumps({**state, "seq": 1e400}),
+    "infinite count": lambda state: json.dumps({**state, "counts": [1e400, 1]}),
+    "nested": lambda state: "[" * 100_000 + "]" * 100_000,
+}
+
+
+@pytest.mark.parametrize("damage", HUGE_STATES)
+def test_a_state_json_with_numbers_out_of_range_is_rebuilt(
+    tmp_path: Path, settings: Settings, seeded: Path, damage: str
+) -> None:
+    """A state.json holding `1e400` or nested 100,000 deep: ask says so in one line and
+    answers (no OverflowError or RecursionError traceback)."""
+    state = json.loads((seeded / "state.json").read_text())
+    (seeded / "state.json").write_text(HUGE_STATES[damage](state))
+    run = _ingest(settings, tmp_path, _write(tmp_path / "g.jsonl", GIRAFFE))
+    _clean(run)
+    (seeded / "state.json").write_text(HUGE_STATES[damage](state))
+    run = _ask(settings, tmp_path, "Which giraffe did the zoo welcome?")
+    _clean(run)
+    assert "Tilly" in run.stdout
+    assert len([line for line in run.stderr.splitlines() if "state.json" in line]) == 1
+
+
+def test_a_change_log_record_with_an_infinite_count_is_skipped(
+    tmp_path: Path, settings: Settings, seeded: Path
+) -> None:
+    """Point 12: a log record that is JSON but names a chunk count of 1e400: ingest goes on
+    and its article is answerable (no OverflowError traceback)."""
+    _append_log_record(
+        settings, '{"at": 1, "target": {"x": ["h", 1e400]}, "replaced": {}, "writer": "w"}'
+    )
+    run = _ingest(settings, tmp_path, _write(tmp_path / "g.jsonl", GIRAFFE))
+    _clean(run)
+    assert "Tilly" in _ask(settings, tmp_path, "Which giraffe did the zoo welcome?").stdout
+
+
+def test_a_running_bot_whose_index_folder_is_deleted_rebuilds_it(
+    tmp_path: Path, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Point 10/11: an operator deletes INDEX_PATH while the bot runs: it still answers the
+    seed question, answers articles committed afterwards, and logs no traceback."""
+    ingest_paths(settings, SEED_DIR)
+    answerer = ArchiveAnswerer(settings)
+    answerer.warm()
+    answerer.start_refreshing(0.2)
+    try:
+        caplog.set_level(logging.INFO)
+        shutil.rmtree(settings.index_folder)
+        ingest_paths(settings, _write(tmp_path / "g.jsonl", GIRAFFE))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any("Tilly" in p.text for p in answerer("baby giraffe Tilly").passages):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the new article never became answerable")
+        assert any("Cienfuegos" in p.text for p in answerer("who was Cienfuegos?").passages)
+        assert answerer.healthy is not False and not answerer.problem
+    finally:
+        answerer.close()
+    ours = [r for r in caplog.records if r.name.startswith(("core", "bot"))]
+    assert not [r for r in ours if r.exc_info or r.levelno >= logging.ERROR]

@@ -234,3 +234,21 @@ def test_no_text_given_to_the_tokenizer_is_longer_than_a_sentence_can_be(
     chunks = split_article(article, count_tokens, token_offsets, budget, max_chunks=100_000)
     assert longest <= LONGEST_TOKENIZED
     assert "".join(c.text for c in chunks) == article.text
+
+
+def test_the_feedback_report_drops_bidi_overrides_from_questions_and_answers(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """Point 19: a 👎 vote whose question or answer holds U+202E (right-to-left override)
+    reordered what `bot feedback` showed in the operator's terminal; it is not printed."""
+    feedback = tmp_path / "feedback.sqlite3"
+    FeedbackStore(feedback).record(
+        Vote("a1", "U1", "down", "who paid \u202egnp.exe?", "nobody \u2066paid\u2069", "C1")
+    )
+    run = run_console(
+        "bot", "feedback", settings=settings, cwd=tmp_path, env={"FEEDBACK_DB": str(feedback)}
+    )
+    assert_no_traceback(run)
+    assert run.code == 0, run.stderr
+    assert not any(c in run.stdout for c in "\u202e\u2066\u2069"), repr(run.stdout)
+    assert "who paid" in run.stdout and "gnp.exe" in run.stdout

@@ -266,3 +266,120 @@ def test_a_flood_in_one_sentence_is_refused_quickly() -> None:
     started = time.perf_counter()
     assert verify(sentence, HARBOR).reason == TOO_LONG
     assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(
+    "quote", ["«We will rebuild the port.»", "„We will rebuild the port.“", "‹We will rebuild.›"]
+)
+def test_a_citation_after_guillemets_stays_with_the_quote(quote: str) -> None:
+    """Point 4: `… port.» [2] The port …` (French, German quotes): the quote keeps its
+    citation, and the next sentence is checked against its own passage only."""
+    parsed = parse_written(f"The mayor said: {quote} [2] The port reopened in May. [1]", True)
+    assert [(s.text, s.citations) for s in parsed.sentences] == [
+        (f"The mayor said: {quote}", (2,)),
+        ("The port reopened in May.", (1,)),
+    ]
+
+
+STORM = Source(
+    1,
+    "Harbor closed",
+    "Riverside Gazette",
+    "2021-05-02",
+    "The city closed the harbor for 12 days after the storm. The ferry ran on Sunday.",
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[1] The city no longer closed the harbor after the storm.",
+        "[1] The ferry no longer ran on Sunday.",
+    ],
+)
+def test_no_longer_is_a_negation(text: str) -> None:
+    """Point 3: "no longer closed" where the passage says "closed" is removed."""
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [STORM]).reason == NEGATION
+
+
+COSTS = Source(
+    1,
+    "Harbor closed",
+    "Riverside Gazette",
+    "2021-05-02",
+    "The city closed the harbor for 12 days after the storm. Repairs will cost $3.5 million. "
+    "Turnout in the city vote was 40 per cent.",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] The city closed the harbor for 12 weeks after the storm.", False),
+        ("[1] The city closed the harbor for twelve hours after the storm.", False),
+        ("[1] Repairs will cost €3.5 million.", False),
+        ("[1] Repairs will cost 3.5 million pounds.", False),
+        ("[1] Turnout in the city vote was 40 years.", False),
+        ("[1] The city closed the harbor for twelve days after the storm.", True),
+        ("[1] The city closed the harbor for 12 straight days after the storm.", True),
+        ("[1] Repairs will cost 3.5 million dollars.", True),
+        ("[1] Turnout in the city vote was 40%.", True),
+        ("[1] Turnout in the city vote was forty percent.", True),
+    ],
+)
+def test_a_number_counts_what_the_passage_says_it_counts(text: str, kept: bool) -> None:
+    """Point 1: "12 weeks" where the passage says 12 days, "€3.5 million" where it says
+    $3.5 million, are removed; the same unit however written is kept."""
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [COSTS]).kept is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] Mayor Alice Moreno and 李强 said the port will reopen.", False),
+        ("[1] 김철 said the port will reopen.", False),
+        ("[1] Mayor Alice Moreno and 王芳 said the port will reopen.", True),
+        ("[1] The port will reopen, Mayor Alice Moreno said in Riverside.", True),
+    ],
+)
+def test_a_name_in_a_script_without_capitals_is_checked(text: str, kept: bool) -> None:
+    """Point 2: a two-character Chinese or Korean name no passage holds was kept (too short
+    to count as a word, and no capital to count as a name); one the passage holds is kept."""
+    source = Source(
+        1,
+        "Harbor",
+        "Riverside Gazette",
+        None,
+        "Mayor Alice Moreno and her deputy 王芳 said the port will reopen in Riverside.",
+    )
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [source]).kept is kept
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("[1] Details are at https://ample.com/port.", False),
+        ("[1] Details are at https://bank.example.co.", False),
+        ("[1] Details are at https://bank.example.", False),
+        ("[1] Write to lp@city.example.org today.", False),
+        ("[1] Details are at https://bank.example.com/port/reset-form.", True),
+        ("[1] Details are at www.bank.example.com/port.", True),
+        ("[1] Write to help@city.example.org today.", True),
+    ],
+)
+def test_a_link_is_held_only_as_the_passage_writes_it(text: str, kept: bool) -> None:
+    """Point 2: an address that is only a piece of one the passage shows ("ample.com" of
+    "bank.example.com", "lp@" of "help@") is another host or mailbox, and is removed."""
+    source = Source(
+        1,
+        "Harbor",
+        "Riverside Gazette",
+        None,
+        "Details are at https://bank.example.com/port/reset-form and write to "
+        "help@city.example.org today.",
+    )
+    (sentence,) = parse_written(text, True).sentences
+    assert verify(sentence, [source]).kept is kept
