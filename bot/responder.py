@@ -141,24 +141,12 @@ class Responder:
         and with every worker busy answering, acks waited seconds under load.
         """
 
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("answering failed")
-
-        self._pool.submit(run)
+        _submit(self._pool, "answering", work, args)
 
     def quickly(self, work: Callable[..., object], *args: Any) -> None:
         """As `later`, on the pool for clicks, which computes no answers."""
 
-        def run() -> None:
-            try:
-                work(*args)
-            except Exception:
-                log.exception("handling a click failed")
-
-        self._clicks.submit(run)
+        _submit(self._clicks, "handling a click", work, args)
 
     # -- policy --------------------------------------------------------------------------
 
@@ -705,3 +693,17 @@ class Responder:
 def _same(before: str, after: str) -> bool:
     """The same question, give or take case and spacing."""
     return " ".join(before.lower().split()) == " ".join(after.lower().split())
+
+
+def _submit(
+    pool: ThreadPoolExecutor, what: str, work: Callable[..., object], args: tuple[Any, ...]
+) -> None:
+    """Run `work(*args)` on `pool`; a failure is logged (`what` failed), never raised."""
+
+    def run() -> None:
+        try:
+            work(*args)
+        except Exception:
+            log.exception("%s failed", what)
+
+    pool.submit(run)
