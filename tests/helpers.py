@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from core.embeddings import load_embedder
 from core.replica import ChunkRow
@@ -103,6 +106,25 @@ def run_console(
         if reader_gone:
             os.close(stdout)
     return Run(done.returncode, done.stdout or b"", done.stderr)
+
+
+AskInProcess = Callable[..., tuple[int, str, str]]
+
+
+def ask_in_process(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> AskInProcess:
+    """`ask` run in this process with `env` set: returns (exit code, stdout, stderr)."""
+    from core.ask import main as ask_main
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        return ask_main(list(args)), out.getvalue(), err.getvalue()
+
+    return run
 
 
 def assert_no_traceback(run: Run) -> None:

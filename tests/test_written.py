@@ -6,25 +6,22 @@ by langchain-openai's real client); search, answers, `ask` and the verifier are 
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from langchain_core.runnables import RunnableLambda
 
 from core.answer import answer_question
-from core.ask import main as ask_main
 from core.retriever import NewsroomRetriever
 from core.settings import Settings
 from core.writer import Writer, attach_written, create_written_chain
 from tests.conftest import ROOT
-from tests.helpers import searcher_for
+from tests.helpers import AskInProcess, ask_in_process, searcher_for
 from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
@@ -34,7 +31,7 @@ INVENTED_NAME = "[1] The meetings in Mexico City include Secretary of State John
 INVENTED_NUMBER = "[1] The 14 meetings in Mexico City on Friday include Blinken."
 MISSING_PASSAGE = "[2] The meetings in Mexico City on Friday include Blinken."
 
-Ask = Callable[..., tuple[int, str, str]]
+Ask = AskInProcess
 
 
 @pytest.fixture
@@ -43,18 +40,15 @@ def ask(
 ) -> Ask:
     """Run `ask` on the seeded store with ANSWER_MODEL pointing at the stand-in."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CHROMA_PATH", str(seeded.chroma_path))
-    monkeypatch.setenv("ANSWER_MODEL", llm.base_url)
-    monkeypatch.setenv("ANSWER_MODEL_NAME", "standin-7b")
-    monkeypatch.setenv("ANSWER_TIMEOUT", "3")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        return ask_main(list(args)), out.getvalue(), err.getvalue()
-
-    return run
+    return ask_in_process(
+        monkeypatch,
+        {
+            "CHROMA_PATH": str(seeded.chroma_path),
+            "ANSWER_MODEL": llm.base_url,
+            "ANSWER_MODEL_NAME": "standin-7b",
+            "ANSWER_TIMEOUT": "3",
+        },
+    )
 
 
 def _written(ask: Ask, question: str = QUESTION) -> dict:

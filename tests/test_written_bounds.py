@@ -7,23 +7,27 @@ server can: keep-alive comments (`: ping`), one huge chunk, lone surrogates.
 
 from __future__ import annotations
 
-import io
 import json
 import random
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from core.answer import answer_question
-from core.ask import main as ask_main
 from core.sentence_feed import SentenceFeed
 from core.settings import Settings
 from core.verify import parse_written
 from core.writer import MAX_SENTENCES, Writer
-from tests.helpers import model_threads, open_sockets, run_console, searcher_for, wait_until
+from tests.helpers import (
+    AskInProcess,
+    ask_in_process,
+    model_threads,
+    open_sockets,
+    run_console,
+    searcher_for,
+    wait_until,
+)
 from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
@@ -32,7 +36,7 @@ SUPPORTED = "[1] The meetings in Mexico City include Secretary of State Antony J
 TIMEOUT = 2.0
 MARGIN = 1.5  # seconds past ANSWER_TIMEOUT for a loaded machine
 
-Ask = Callable[..., tuple[int, str, str]]
+Ask = AskInProcess
 
 
 @pytest.fixture
@@ -41,17 +45,14 @@ def ask(
 ) -> Ask:
     """Run `ask` in-process on the seeded store, ANSWER_MODEL the stand-in, a 2 s budget."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CHROMA_PATH", str(seeded.chroma_path))
-    monkeypatch.setenv("ANSWER_MODEL", llm.base_url)
-    monkeypatch.setenv("ANSWER_TIMEOUT", str(TIMEOUT))
-
-    def run(*args: str) -> tuple[int, str, str]:
-        out, err = io.StringIO(), io.StringIO()
-        monkeypatch.setattr(sys, "stdout", out)
-        monkeypatch.setattr(sys, "stderr", err)
-        return ask_main(list(args)), out.getvalue(), err.getvalue()
-
-    return run
+    return ask_in_process(
+        monkeypatch,
+        {
+            "CHROMA_PATH": str(seeded.chroma_path),
+            "ANSWER_MODEL": llm.base_url,
+            "ANSWER_TIMEOUT": str(TIMEOUT),
+        },
+    )
 
 
 def test_a_lone_surrogate_from_the_model_does_not_stop_ask_printing(
