@@ -14,10 +14,13 @@ modification date, an earlier failure to retry).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -70,14 +73,33 @@ class PageState:
     gone: bool = False  # withdrawn (pruned) or given up on: fetched again only when re-dated
 
 
+def _open(path: Path) -> sqlite3.Connection:
+    """The state file, its tables created when new (DatabaseError when it is no database)."""
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(_SCHEMA)
+    except sqlite3.DatabaseError:
+        db.close()
+        raise
+    return db
+
+
 class FollowState:
     """The follow state file; each change is committed at once (a kill loses nothing)."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db = _open(path)
+        except sqlite3.DatabaseError as exc:
+            # What it holds can be learned again (validators, hashes: the next poll fetches
+            # once more and ingest finds unchanged articles unchanged), so a damaged file is
+            # set aside, not a reason to stop following.
+            aside = path.with_name(f"{path.name}.damaged-{int(time.time())}")
+            path.rename(aside)
+            log.warning("%s could not be read (%s); moved to %s, starting afresh", path, exc, aside)
+            self.db = _open(path)
 
     def close(self) -> None:
         """Close the file."""

@@ -345,6 +345,25 @@ def test_a_transient_error_never_withdraws(settings: Settings, tmp_path: Path) -
         assert "New central library" in listed
 
 
+def test_a_damaged_state_file_is_set_aside_and_following_goes_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A follow state file that is no database (a disk error, a wrong path): one line says
+    it was set aside, the poll runs and stores the feed's story, no traceback."""
+    settings.follow_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.follow_path.write_text("this is not a database", encoding="utf-8")
+    with serving(Site()) as main:
+        main.page("/feed.atom", "application/atom+xml", atom(main.base, "2026-11-10T08:00:00Z"))
+        story(main, "library")
+        code, out, err = follow(
+            settings, tmp_path, f"{main.base}/feed.atom", "--once", "--delay", "0"
+        )
+    assert code == 0 and "1 new" in out, out + err
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if "could not be read" in line], err
+    assert list(settings.follow_path.parent.glob(f"{settings.follow_path.name}.damaged-*"))
+
+
 def test_follow_keeps_polling_until_sigterm(settings: Settings, tmp_path: Path) -> None:
     """Without --once it polls every --every; a story published meanwhile is answerable,
     and SIGTERM ends it with a summary and exit code 0."""
