@@ -8,7 +8,8 @@ question, and records for each its best passage's two floor signals (cosine simi
 IDF-weighted coverage of the question's words, and the missing share of the question's
 distinctive weight). Questions without `evidence_doc_ids` (MultiHop-RAG's `null_query`,
 "Insufficient information") should be declined; the others answered. Prints, for a grid of
-floors and for the floor in `core/answer.py`, how many of each are declined, in the same run.
+floors and for the floor in `core/answer/compose.py`, how many of each are declined, in
+the same run.
 
 `--small N` measures small archives instead (issue 9, point 13): a 6-article store is built
 with the real ingest for each of N answerable questions (its gold articles and the
@@ -32,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import read_jsonl, require_inputs, run_cli  # noqa: E402
-from core.answer import Floor, relevance  # noqa: E402
-from core.query import parse_query  # noqa: E402
+from core.answer.compose import Floor, relevance  # noqa: E402
+from core.search.query import parse_query  # noqa: E402
 from core.service import open_searcher  # noqa: E402
 from core.settings import Settings  # noqa: E402
 
@@ -44,7 +45,8 @@ Signal = tuple[float, float, float, float]
 
 
 def signals(store: Path, questions: list[dict]) -> list[tuple[bool, list[Signal]]]:
-    """(answerable, [floor signals (`core.answer.relevance`) of each top passage]) per question."""
+    """(answerable, [floor signals (`core.answer.compose.relevance`) of each top passage])
+    per question."""
     searcher = open_searcher(Settings(_env_file=None, chroma_path=store))
     idf = searcher.idf
     out = []
@@ -74,7 +76,7 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
     """Signals in 6-article stores: (True, an answerable question over its gold articles and
     the articles the full store ranks next for it) and (False, a no-evidence question over
     the 6 articles the full store ranks first for it). See the module docstring."""
-    from core.store import open_store
+    from core.store.chroma import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
 

@@ -86,8 +86,8 @@ def freshness(every: float, work: Path) -> dict[str, float]:
 
 def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
     """CPU, wall time and requests of polls that find nothing new."""
-    from core.embeddings import load_embedder
-    from core.store import open_store
+    from core.encode.embeddings import load_embedder
+    from core.store.chroma import open_store
     from ingest.feeds import Source
     from ingest.follow import Follower, Options
     from ingest.pipeline import Ingestor

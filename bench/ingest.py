@@ -7,7 +7,7 @@ For each encoder (`EMBEDDING_ENCODER`; default torch, then onnx-int8), in one pr
 
 1. raw encoder: every article's text cut into consecutive pieces of 150 whitespace-
    separated words (`--piece-words`), encoded with `embedder.encode(pieces)` (torch: batch
-   32; ONNX: one text per core at a time, see core/embeddings.py). This is the physical
+   32; ONNX: one text per core at a time, see core/encode/embeddings.py). This is the physical
    limit of the machine for that encoder. 150 words (~195 word pieces of news text) is about
    our chunk size and fits the model's 256 word pieces; at 200 words, 42-47% of the pieces
    are cut by the model and ~3% of the text is never encoded, which flatters the encoder.
@@ -85,8 +85,8 @@ def time_encoder(embedder: Any, pieces: list[str]) -> tuple[Timer, float]:
 
 def time_ingest(settings: Any, corpus: Path) -> tuple[Any, Timer]:
     """Our pipeline on the corpus, store opened inside the timing, as the CLI would."""
-    from core.embeddings import load_embedder
-    from core.store import open_store
+    from core.encode.embeddings import load_embedder
+    from core.store.chroma import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
 
@@ -102,8 +102,8 @@ def time_ingest(settings: Any, corpus: Path) -> tuple[Any, Timer]:
 
 def chunk_words(settings: Any) -> tuple[int, int]:
     """Chunks in the store and the words in their texts (overlap counted twice)."""
-    from core.embeddings import load_embedder
-    from core.store import open_store
+    from core.encode.embeddings import load_embedder
+    from core.store.chroma import open_store
 
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     store = open_store(settings, embedder.name, embedder.dim, create=False)
@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     require_inputs(args.corpus)
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
     from core.settings import Settings
 
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]

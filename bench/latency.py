@@ -9,7 +9,7 @@ encoders' query-embedding latency and `ask` cold start.
 The corpus is ingested by the `ingest` CLI in a subprocess (a no-op on an up-to-date
 `--store`), so this process holds only what the bot holds: the model, the store's client
 and the local index. Then, in this process: open the searcher (RSS measured here), one
-warm-up question, and `core.answer.answer_question(q, searcher, k=5,
+warm-up question, and `core.answer.compose.answer_question(q, searcher, k=5,
 considered=10, now=question_date)` timed per question. The textbook pipeline's
 `similarity_search(q, k=10)` is timed afterwards on the same questions. Without
 `--corpus`, only the encoder part runs.
@@ -58,7 +58,7 @@ WARM_UP = "What happened this week?"
 
 def time_ours(store: Path, questions: list[dict[str, Any]]) -> dict[str, Any]:
     """Load the searcher, measure memory, then time `answer_question` per question."""
-    from core.answer import answer_question
+    from core.answer.compose import answer_question
     from core.service import open_searcher
     from core.settings import Settings
 
@@ -92,7 +92,7 @@ def time_textbook(
     records: list[dict[str, Any]], questions: list[dict[str, Any]], directory: Path
 ) -> dict[str, Any]:
     """Open (or build) the textbook store, then time `similarity_search(q, k=10)`."""
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
 
     built = textbook.open_textbook(records, directory, load_embedder(encoder="torch"))
     textbook.search(built.store, WARM_UP)
@@ -127,7 +127,7 @@ def latency_row(label: str, timed: dict[str, Any]) -> list[str]:
 
 
 PHASES = [
-    ("imports (`core.ask` and what it imports)", "imports"),
+    ("imports (`ask.__main__` and what it imports)", "imports"),
     ("settings", "settings"),
     ("encoder load (incl. file checksum)", "encoder"),
     ("store open and local index catch-up (`LiveArchive.sync`)", "archive"),
@@ -145,14 +145,14 @@ def startup_phases(question: str) -> list[tuple[str, float, float]]:
         marks.append((label, now[0] - last[0], now[1] - last[1]))
         last[:] = now
 
-    import core.ask  # noqa: F401
+    import ask.__main__  # noqa: F401
 
     mark("imports")
-    from core.answer import answer_question
-    from core.archive import LiveArchive
-    from core.embeddings import load_embedder, use_threads
-    from core.hybrid import HybridIndex
-    from core.search import Searcher
+    from core.answer.compose import answer_question
+    from core.encode.embeddings import load_embedder, use_threads
+    from core.search.archive import LiveArchive
+    from core.search.hybrid import HybridIndex
+    from core.search.searcher import Searcher
     from core.settings import load_settings
 
     settings = load_settings()
@@ -171,7 +171,7 @@ def startup_phases(question: str) -> list[tuple[str, float, float]]:
 
 def time_encoder_queries(encoder: str, questions: list[dict[str, Any]]) -> dict[str, Any]:
     """`encode_query` per question, one thread, after one warm-up."""
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
 
     embedder = load_embedder(encoder=encoder, threads=1)
     embedder.encode_query(WARM_UP)

@@ -8,7 +8,7 @@ search, relevance floor) on an existing store (the store is not written) and kee
 material of the lead: the relevant passages, the query's terms, the IDF of every term the
 passages hold, and the cosine to the question of every sentence of the first `--passages`
 passages (so that training may embed any number of finalists). Features are computed from
-this by `bench/train_lead.py` with `core.lead`, so a changed feature costs no new search.
+this by `bench/train_lead.py` with `core.answer.lead`, so a changed feature costs no new search.
 Yes/no and no-evidence questions are left out: a substring test cannot tell whether a
 sentence says yes. Output: a pickle of one record per question (the data stays in /tmp;
 nothing of the dev sets goes into the repository).
@@ -35,11 +35,11 @@ PASSAGES = 10
 
 def question_record(question: dict[str, Any], searcher: Any, passages: int) -> dict[str, Any]:
     """The raw pool of one question: passages, terms, IDF, sentence similarities."""
-    from core.answer import Floor, _is_relevant
-    from core.lexical import tokenize
+    from core.answer.compose import Floor, _is_relevant
+    from core.language.lexical import tokenize
+    from core.language.text import split_sentences
     from core.models import Passage
-    from core.query import parse_query
-    from core.text import split_sentences
+    from core.search.query import parse_query
 
     answers = gold_answers(question)
     query = parse_query(" ".join(question["question"].split()), asked_at(question))

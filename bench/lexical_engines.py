@@ -5,7 +5,7 @@
 
 For each size, a synthetic archive (bench/synthetic.py: the corpus' articles reshuffled and
 re-dated, copy after copy) is cut into ~150-word sentence-aligned chunks, tokenised with
-`core.lexical.tokenize` (title + chunk, as the search indexes them), and indexed by both
+`core.language.lexical.tokenize` (title + chunk, as the search indexes them), and indexed by both
 engines in a temp dir. Then, per engine: bulk build time, disk size, the cost of adding one
 more article and committing (what one ingest commit costs), and the top-200 BM25 query
 latency over the questions: unfiltered, with a `before:` date filter that keeps about half
@@ -29,9 +29,9 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench.common import log, machine, markdown_table, percentile, read_jsonl, revision  # noqa: E402
 from bench.synthetic import reshuffled  # noqa: E402
-from core.lexical import tokenize  # noqa: E402
-from core.store import to_timestamp  # noqa: E402
-from core.text import split_sentences  # noqa: E402
+from core.language.lexical import tokenize  # noqa: E402
+from core.language.text import split_sentences  # noqa: E402
+from core.store.chroma import to_timestamp  # noqa: E402
 
 CHUNK_WORDS = 150
 TOP = 200

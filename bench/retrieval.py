@@ -49,8 +49,8 @@ from bench.common import (  # noqa: E402
     write_jsonl,
 )
 from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
-from core.lead import not_a_sentence  # noqa: E402
-from core.text import split_sentences, stamp_header  # noqa: E402
+from core.answer.lead import not_a_sentence  # noqa: E402
+from core.language.text import split_sentences, stamp_header  # noqa: E402
 
 OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")
 
@@ -129,7 +129,7 @@ def run_textbook(
     records: list[dict[str, Any]], questions: list[dict[str, Any]], directory: Path
 ) -> dict[str, Any]:
     """Build (or reuse) the textbook store and run `similarity_search(q, k=10)` per question."""
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
 
     started = time.perf_counter()
     embedder = load_embedder(encoder="torch")  # the textbook stores were built with it

@@ -62,7 +62,7 @@ from bench.synthetic import HashedEmbedder, reshuffled  # noqa: E402
 
 def hashed_vectors() -> Any:
     """The real embedder (its tokenizer chunks) with deterministic vectors for `encode`."""
-    from core.embeddings import Embedder, load_embedder
+    from core.encode.embeddings import Embedder, load_embedder
 
     real = load_embedder()
     hasher = HashedEmbedder(real.dim)
@@ -78,8 +78,8 @@ def hashed_vectors() -> Any:
 
 def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -> dict[str, Any]:
     """Ingest reshuffled copies (from number `copy` on) until the store holds `target` chunks."""
-    from core.archive import LiveArchive
-    from core.store import open_store
+    from core.search.archive import LiveArchive
+    from core.store.chroma import open_store
     from ingest.pipeline import Ingestor
 
     embedder = hashed_vectors()
@@ -117,7 +117,7 @@ def reader_main() -> int:
     """`--reader`: warm an ArchiveAnswerer, keep it synced, answer commands on stdin."""
     started = time.perf_counter()
     from bot.answerer import ArchiveAnswerer
-    from core.answer import answer_question
+    from core.answer.compose import answer_question
     from core.settings import Settings
 
     answerer = ArchiveAnswerer(Settings(_env_file=None))  # type: ignore[call-arg]
@@ -251,8 +251,8 @@ def new_article_delay(settings: Any, reader: Reader, work: Path, n: int) -> dict
 
 def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: int) -> dict:
     """The reader's RSS over `commits` ingest commits of one article each."""
-    from core.archive import LiveArchive
-    from core.store import open_store
+    from core.search.archive import LiveArchive
+    from core.store.chroma import open_store
     from ingest.pipeline import Ingestor
 
     embedder = hashed_vectors()
@@ -372,8 +372,8 @@ def measure_server(
 
 
 def _chunks(settings: Any) -> int:
-    from core.embeddings import load_embedder
-    from core.store import open_store
+    from core.encode.embeddings import load_embedder
+    from core.store.chroma import open_store
 
     embedder = load_embedder()
     store = open_store(settings, embedder.name, embedder.dim, create=False)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from core.text import split_sentences, words
+from core.language.text import split_sentences, words
 
 QUARTER_DAYS = 91
 

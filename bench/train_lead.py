@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/train_lead.py /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
 rgb-en-fact}.pkl --eval-only /tmp/lead2-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
-        [--write core/lead_model.json]
+        [--write core/answer/lead_model.json]
 
 Input: `bench/lead_data.py` pickles (what the lead saw for each question); the candidates
-and their features are built here with `core.lead.build_pool`, so the figures are those of
+and their features are built here with `core.answer.lead.build_pool`, so the figures are those of
 the code checked out. Each set's questions are split into 5 folds by group,
 so that no fold's questions share a group with its training folds: realtimeqa by the week
 asked (`question_date`: other weeks of news are what the bot will meet), MultiHop-RAG and
@@ -45,11 +45,11 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench.common import markdown_table  # noqa: E402
 from bench.metrics import contains_answer, mark_right  # noqa: E402
-from core.lead import DENSE, LEXICAL, build_pool, dense_rows  # noqa: E402
+from core.answer.lead import DENSE, LEXICAL, build_pool, dense_rows  # noqa: E402
 
 FOLDS = 5
 # The ranker's probability above which the lead's answer is marked: a fixed prior, not
-# fitted (the mark's precision depends on which candidate is chosen, see core.lead).
+# fitted (the mark's precision depends on which candidate is chosen, see core.answer.lead).
 ANSWER_CONFIDENCE = 0.5
 
 
@@ -83,7 +83,7 @@ def assign_folds(records: list[dict[str, Any]]) -> dict[Any, int]:
 
 
 def subset(record: dict[str, Any], passages: int, name: str = "") -> dict[str, Any]:
-    """A question's candidates, as `core.lead` builds them from its first `passages`
+    """A question's candidates, as `core.answer.lead` builds them from its first `passages`
     relevant passages: features, cosines, labels (holds the gold answer) and windows."""
     from core.models import Passage
 
@@ -162,7 +162,7 @@ def fit(
 
 
 def scores(stage: dict[str, Any], x: np.ndarray) -> np.ndarray:
-    """The stage's linear scores (as `core.lead.Stage.score`)."""
+    """The stage's linear scores (as `core.answer.lead.Stage.score`)."""
     return np.asarray(((x - stage["mean"]) / stage["scale"]) @ stage["weights"])
 
 
@@ -190,7 +190,7 @@ def train(pools: list[dict[str, Any]], s: Settings) -> dict[str, Any]:
 
 
 def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, Any]:
-    """What `core.lead.choose_lead` would show for this pool: the outcome, not the text."""
+    """What `core.answer.lead.choose_lead` would show for this pool: the outcome, not the text."""
     if not len(p["label"]):
         return {
             "hit": False,
@@ -214,7 +214,7 @@ def choose(model: dict[str, Any], p: dict[str, Any], s: Settings) -> dict[str, A
     best = int(np.argmax(finals))
     describes = LEXICAL.index("describes")
     describing = [k for k, j in enumerate(order.tolist()) if p["features"][j, describes] > 0]
-    if describing:  # as core.lead.compose_lead
+    if describing:  # as core.answer.lead.compose_lead
         best = max(describing, key=lambda k: finals[k])
     i = int(order[best])
     e = np.exp(finals - finals.max())
@@ -315,7 +315,7 @@ def sha256(path: Path) -> str:
 
 
 def stage_json(stage: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """A fitted stage as `core.lead.Stage.from_json` reads it."""
+    """A fitted stage as `core.answer.lead.Stage.from_json` reads it."""
     return {
         "features": list(names),
         "mean": [round(float(v), 6) for v in stage["mean"]],
@@ -386,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     confidence = ANSWER_CONFIDENCE
-    print("\n(marks above: the first candidate of the lead; core.lead marks the one that")
+    print("\n(marks above: the first candidate of the lead; core.answer.lead marks the one that")
     print(f"stands out, at confidence {confidence}: measured by bench/retrieval.py)")
     if args.write:
         training = [subset(r, best.passages, k) for k in training_sets for r in data[k]]
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
                 "trained": time.strftime("%Y-%m-%d %H:%M"),
                 "commit": commit,
                 "script": "bench/train_lead.py "
-                "(pools from bench/lead_data.py, features by core.lead)",
+                "(pools from bench/lead_data.py, features by core.answer.lead)",
                 "data": files,
                 "folds": f"{FOLDS} per set, by group: realtimeqa by question_date (week), "
                 "the others by gold answer; the final model is fitted on all folds",

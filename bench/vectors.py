@@ -29,7 +29,7 @@ from bench.common import log, machine, markdown_table, read_jsonl, revision  # n
 def stored_vectors(directory: Path) -> tuple[list[str], list[str], np.ndarray]:
     """Chunk ids, their articles and their vectors, sorted by chunk id."""
     from core.settings import Settings
-    from core.store import open_store
+    from core.store.chroma import open_store
 
     settings = Settings(_env_file=None, chroma_path=directory)  # type: ignore[call-arg]
     store = open_store(settings, "-", 384, create=False, check_model=False)
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fp32-store", type=Path, required=True)
     parser.add_argument("--int8-store", type=Path, required=True)
     args = parser.parse_args(argv)
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
 
     questions = read_jsonl(args.questions)
     ids32, docs, v32 = stored_vectors(args.fp32_store)

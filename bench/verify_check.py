@@ -16,7 +16,7 @@ lacks, a link or e-mail address added, a lower-case name added, the verb replace
 another (from a list, or from elsewhere in the same passage).
 
 Reported per kind: the share kept (correct sentences: want all) or removed (errors: want
-all), for this tree's `core/verify.py` and for `--against REV`'s (loaded from git). With
+all), for this tree's `core/written/verify.py` and for `--against REV`'s (loaded from git). With
 `--sweep`, the same for other values of `COMMON_ZIPF`. The report (Markdown) goes to
 stdout, progress to stderr; `--show N` also prints N correct sentences the old check kept
 and this one removes (all kinds, or `--kind`'s).
@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 from bench.common import log, machine, markdown_table, read_jsonl, revision  # noqa: E402
-from core import verify as current  # noqa: E402
-from core.text import split_sentences  # noqa: E402
+from core.language.text import split_sentences  # noqa: E402
+from core.written import verify as current  # noqa: E402
 
 PASSAGE_SENTENCES = 6
 INVENTED_NAMES = ["Haraldsen", "Okonkwo", "Brzezinska", "Quillfeather", "Åkesson", "Ørsted"]
@@ -128,12 +128,17 @@ def main() -> int:
 
 
 def _load(rev: str) -> ModuleType:
-    """core/verify.py as it was at `rev`, imported beside today's."""
-    text = subprocess.run(
-        ["git", "show", f"{rev}:core/verify.py"], cwd=ROOT, capture_output=True, text=True
-    )
+    """core/written/verify.py as it was at `rev`, imported beside today's."""
+    for name in ("core/written/verify.py", "core/verify.py"):  # the path before the split
+        text = subprocess.run(
+            ["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True, text=True
+        )
+        if text.returncode == 0:
+            break
     if text.returncode:
-        raise SystemExit(f"bench: cannot read core/verify.py at {rev}: {text.stderr.strip()}")
+        raise SystemExit(
+            f"bench: cannot read core/written/verify.py at {rev}: {text.stderr.strip()}"
+        )
     path = Path(tempfile.mkdtemp()) / "verify_before.py"
     path.write_text(text.stdout, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("verify_before", path)

@@ -48,14 +48,14 @@ from bench.common import (  # noqa: E402
     write_jsonl,
 )
 from bench.metrics import gold_answers, normalize  # noqa: E402
-from core.answer import answer_question  # noqa: E402
+from core.answer.compose import answer_question  # noqa: E402
+from core.language.text import split_sentences  # noqa: E402
 from core.models import WrittenSentence  # noqa: E402
-from core.prompt import sources_from_passages  # noqa: E402
 from core.service import open_searcher  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from core.text import split_sentences  # noqa: E402
-from core.verify import Source, verify  # noqa: E402
-from core.writer import Writer  # noqa: E402
+from core.written.prompt import sources_from_passages  # noqa: E402
+from core.written.verify import Source, verify  # noqa: E402
+from core.written.writer import Writer  # noqa: E402
 
 INVENTED_NAMES = ["Haraldsen", "Okonkwo-Vietti", "Brzezinska", "Quillfeather", "Marchetti-Ruiz"]
 KINDS = [

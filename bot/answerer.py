@@ -1,6 +1,6 @@
 """The bot's handle on the core: question -> Answer, over an archive that stays current.
 
-The live archive (`core.archive.LiveArchive`) is the one owner of freshness: `warm()` opens
+The live archive (`core.search.archive.LiveArchive`) is the one owner of freshness: `warm()` opens
 it (and builds this host's local index the first time), `start_refreshing()` starts its
 sync thread, so articles committed by another process (`ingest`) become answerable within
 seconds, and `close()` stops it. A bot started while the store is down keeps trying in
@@ -14,12 +14,12 @@ import threading
 import weakref
 from collections.abc import Callable
 
-from core.answer import answer_question
-from core.archive import SYNC_SECONDS, LiveArchive
+from core.answer.compose import answer_question
 from core.errors import StoreUnavailableError
-from core.hybrid import HybridIndex
 from core.models import Answer
-from core.search import Searcher
+from core.search.archive import SYNC_SECONDS, LiveArchive
+from core.search.hybrid import HybridIndex
+from core.search.searcher import Searcher
 from core.service import open_archive
 from core.settings import Settings
 

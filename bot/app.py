@@ -28,7 +28,7 @@ from core.models import StoreSummary
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.writer import Writer
+    from core.written.writer import Writer
 
 log = logging.getLogger(__name__)
 

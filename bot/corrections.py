@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 from slack_sdk import WebClient
 
 from bot.state import Correction, FollowedAnswers
-from core.archive import LiveArchive
 from core.errors import StoreUnavailableError
 from core.models import Answer
+from core.search.archive import LiveArchive
 
 if TYPE_CHECKING:
     from bot.responder import Responder

@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.intent import addressed_to_others, reads_as_question
 from core.errors import ConfigError
-from core.query import parse_query
+from core.search.query import parse_query
 
 _KEYS = {"sources", "since", "before", "days", "auto_answer", "private"}
 # A rolling window longer than any archive (about 270 years): beyond it the window's first

@@ -12,8 +12,8 @@ from bot.mrkdwn import clip, escape
 from bot.notices import usage
 from bot.questions import QuestionStats, describe_questions
 from bot.render import fit_section
+from core.language.text import counted
 from core.models import StoreSummary
-from core.text import counted
 
 MAX_OUTLETS = 12
 MAX_DOWN_VOTES = 5

@@ -12,8 +12,8 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from core.lexical import STOPWORDS, stem
-from core.verify import LINKS
+from core.language.lexical import STOPWORDS, stem
+from core.written.verify import LINKS
 
 _CONTROL = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _BROADCAST = re.compile(r"@(channel|here|everyone)\b", re.IGNORECASE)

@@ -23,8 +23,8 @@ from typing import Any
 
 from bot.mrkdwn import blockquote, clip, emphasize, escape, link, mention, query_terms
 from bot.written import label, shown_sentences, written_blocks
+from core.language.text import Span, counted, split_sentences
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer
-from core.text import Span, counted, split_sentences
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.feedback import FeedbackStore, Vote
 from bot.questions import QuestionStats, printable, questions_table
-from core.text import escape_controls
+from core.language.text import escape_controls
 
 _SPAN = re.compile(r"(\d+)\s*([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}

@@ -73,7 +73,7 @@ class Responder:
 
     Args:
         settings: Allowed channels, rate limit, follow-ups.
-        answerer: question -> Answer (the real one wraps `core.answer.answer_question`).
+        answerer: question -> Answer (the real one wraps `core.answer.compose.answer_question`).
         feedback: Where 👍/👎 clicks go.
         policy: Who may ask where.
         state: What every bot process on the host remembers (threads, posted answers).

@@ -28,7 +28,7 @@ from core.models import Answer, Passage, WrittenAnswer, WrittenSentence
 from core.settings import Settings
 
 if TYPE_CHECKING:
-    from core.writer import Writer
+    from core.written.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def open_writer(settings: Settings) -> Writer | None:
     """
     if not settings.writes_answers:
         return None
-    from core.writer import Writer
+    from core.written.writer import Writer
 
     return Writer.from_settings(settings)
 
@@ -53,7 +53,7 @@ class WrittenReplies:
     """Adds the written answer to the bot's replies.
 
     Args:
-        writer: The configured `core.writer.Writer`.
+        writer: The configured `core.written.writer.Writer`.
     """
 
     def __init__(self, writer: Writer):
@@ -61,7 +61,7 @@ class WrittenReplies:
 
     def attach(self, answer: Answer, question: str, earlier: str | None) -> Answer:
         """Write the answer in one go (for a message posted once)."""
-        from core.writer import attach_written
+        from core.written.writer import attach_written
 
         return attach_written(answer, self.writer, question, earlier)
 

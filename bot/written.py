@@ -1,6 +1,6 @@
 """A written answer for Slack: Block Kit for one post, markdown for a stream.
 
-The model's sentences reach here verified and free of markup (core.verify drops `<…>`);
+The model's sentences reach here verified and free of markup (core.written.verify drops `<…>`);
 they are still escaped like article text, so no `@channel` or link can come through. Each
 citation [n] links to the article of the n-th passage listed below the answer.
 """

@@ -136,7 +136,7 @@ class WrittenAnswer:
         model: The model's name, for the "written by" label.
         sentences: The verified sentences, in the order written; empty when nothing is shown.
         removed: Sentences dropped as unsupported.
-        reasons: How many were dropped for each reason (see `core.verify`).
+        reasons: How many were dropped for each reason (see `core.written.verify`).
         problem: Why the model's answer is not shown, or stopped early: "timeout",
             "model error", "declined" (the model said the passages do not answer),
             "unsupported" (no sentence passed) or "empty"; None when all went well.

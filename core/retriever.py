@@ -15,8 +15,8 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from core.models import Passage
-from core.query import parse_query
-from core.search import Searcher
+from core.search.query import parse_query
+from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.archive import LiveArchive
-from core.embeddings import Embedder, load_embedder, use_threads
-from core.hybrid import HybridIndex
-from core.search import Searcher
+from core.encode.embeddings import Embedder, load_embedder, use_threads
+from core.search.archive import LiveArchive
+from core.search.hybrid import HybridIndex
+from core.search.searcher import Searcher
 from core.settings import Settings
 
 

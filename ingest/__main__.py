@@ -15,14 +15,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.archive import LiveArchive
 from core.console import console_script, ignore_interrupts
-from core.embeddings import Embedder, load_embedder
+from core.encode.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
-from core.replica import IndexBusyError
+from core.language.text import counted, escape_controls, one_line
+from core.search.archive import LiveArchive
+from core.search.replica import IndexBusyError
 from core.settings import Settings, load_settings
-from core.store import Store, open_store, store_exists
-from core.text import counted, escape_controls, one_line
+from core.store.chroma import Store, open_store, store_exists
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.errors import LoadError
+from core.language.text import Span, split_sentences
 from core.models import Article, Chunk
-from core.text import Span, split_sentences
 
 TARGET_TOKENS = 200
 OVERLAP_TOKENS = 32

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
-from core.store import Store, to_timestamp
+from core.store.chroma import Store, to_timestamp
 from ingest import extract
 from ingest.feeds import USER_AGENT, Entry, Listing, Source, read_listing, robots_rules
 from ingest.fetch import HTTPStatusError, Page, fetch_url

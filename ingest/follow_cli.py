@@ -19,9 +19,9 @@ from types import FrameType
 from tqdm import tqdm
 
 from core.errors import LoadError, NewsroomError
+from core.language.text import escape_controls
 from core.settings import Settings, load_settings
-from core.store import open_store
-from core.text import escape_controls
+from core.store.chroma import open_store
 from ingest.feeds import USER_AGENT, Source, read_sources
 from ingest.follow import Follower, Options, PollReport
 from ingest.pipeline import Ingestor
@@ -159,7 +159,7 @@ def _sources(given: list[str]) -> list[Source]:
 def _follow(
     settings: Settings, sources: list[Source], options: Options, every: float | None
 ) -> int:
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
     from ingest.__main__ import _local_index, _update
 
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)

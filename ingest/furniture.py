@@ -24,14 +24,14 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from core.models import Article
-from core.text import (
+from core.language.text import (
     DATE_PATTERN,
     has_clock_or_stamp,
     inline_dateline,
     is_timestamp,
     stamp_header,
 )
+from core.models import Article
 
 # Kinds, in the order the summary line shows them.
 KINDS = (

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.errors import LoadError, NewsroomError, StoreUnavailableError
+from core.language.text import counted, escape_controls
 from core.models import Article, Chunk, StoredArticle
-from core.store import Store
-from core.text import counted, escape_controls
+from core.store.chroma import Store
 from ingest.chunking import Budget, split_article
 from ingest.furniture import clean_article, summary
 from ingest.limits import InputTimeout, time_limit

@@ -4,7 +4,7 @@ For a switch between encoders of the same model (fp32 torch or ONNX <-> int8): t
 texts are in the store, so no source file is read again and chunking does not change.
 While it runs, the collection records the new identity marked "(re-embedding)": processes
 that start then are refused, writers of the old identity too, and running readers keep
-their encoder until it is done (`core.archive`). Each batch of articles is written through
+their encoder until it is done (`core.search.archive`). Each batch of articles is written through
 the change log (`Store.replace_vectors`), so every host's local index takes the new vectors
 as it takes any write. An interrupted run is finished by running it again: articles that
 already hold the new vectors are skipped.
@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from core.embeddings import REEMBEDDING, Embedder, encoders_for
+from core.encode.embeddings import REEMBEDDING, Embedder, encoders_for
 from core.errors import ModelMismatchError, StoreEmptyError
 from core.models import StoredArticle
-from core.store import Store, Version, chunk_ids
+from core.store.chroma import Store, Version, chunk_ids
 
 BATCH_CHUNKS = 512  # chunks embedded and written per logged batch
 

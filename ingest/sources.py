@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from core.errors import LoadError
+from core.language.text import escape_controls
 from core.models import Article
 from core.settings import Settings
-from core.text import escape_controls
 from ingest import extract
 from ingest.fetch import fetch_url
 from ingest.limits import InputTimeout, time_limit

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core.embeddings import Embedder, load_embedder
+from core.encode.embeddings import Embedder, load_embedder
 from core.settings import Settings
 from tests.llm_standin import FakeChatServer
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from core.embeddings import load_embedder
-from core.replica import ChunkRow
-from core.search import Searcher
+from core.encode.embeddings import load_embedder
+from core.search.replica import ChunkRow
+from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.pipeline import Ingestor, Report
 from ingest.sources import expand
 from tests.conftest import ENV_PREFIXES
@@ -113,7 +113,7 @@ AskInProcess = Callable[..., tuple[int, str, str]]
 
 def ask_in_process(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> AskInProcess:
     """`ask` run in this process with `env` set: returns (exit code, stdout, stderr)."""
-    from core.ask import main as ask_main
+    from ask.__main__ import main as ask_main
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.answer import answer_question
-from core.ask import main as ask_main
+from ask.__main__ import main as ask_main
+from core.answer.compose import answer_question
 from core.settings import Settings
 from tests.conftest import SEED_DIR
 from tests.helpers import ingest_paths, searcher_for

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.errors import LoadError
+from core.language.text import split_sentences
 from core.models import Article
-from core.text import split_sentences
 from ingest.chunking import Budget, split_article
 from tests.conftest import SEED_DIR
 

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.answer import answer_question
-from core.embeddings import REEMBEDDING, file_sha256, load_embedder
+from core.answer.compose import answer_question
+from core.encode.embeddings import REEMBEDDING, file_sha256, load_embedder
+from core.encode.onnx_export import FILES, RECORDED, encoder_dir, ensure_built, toolchain
 from core.errors import ConfigError, ModelMismatchError
-from core.onnx_export import FILES, RECORDED, encoder_dir, ensure_built, toolchain
-from core.replica import ChunkRow
-from core.search import Searcher
+from core.search.replica import ChunkRow
+from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import Ingestor
 from ingest.sources import expand
@@ -262,7 +262,7 @@ def test_ask_answers_without_importing_torch(tmp_path: Path) -> None:
     settings = make_settings(tmp_path)
     ingest_paths(settings, SEED_DIR)
     script = (
-        "import sys; from core.ask import main; code = main(['who was Cienfuegos?']); "
+        "import sys; from ask.__main__ import main; code = main(['who was Cienfuegos?']); "
         "heavy = {'torch', 'sentence_transformers', 'transformers'} & set(sys.modules); "
         "print('heavy:', sorted(heavy)); sys.exit(code)"
     )

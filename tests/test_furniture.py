@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.embeddings import load_embedder
+from core.encode.embeddings import load_embedder
 from core.models import Article
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.furniture import clean_article, clean_text
 from tests.helpers import ingest_paths
 

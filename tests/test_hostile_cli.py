@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import Item
 from tests.conftest import SEED_DIR

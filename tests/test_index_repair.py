@@ -20,7 +20,7 @@ from slack_bolt import App
 
 from bot.answerer import ArchiveAnswerer
 from bot.http import create_wsgi_app
-from core.answer import answer_question
+from core.answer.compose import answer_question
 from core.settings import Settings
 from tests.conftest import SEED_DIR
 from tests.helpers import Run, ingest_paths, run_console
@@ -416,7 +416,7 @@ def test_ask_answers_while_another_process_holds_the_index(
     is, instead of ending in a traceback."""
     import tantivy
 
-    from core.replica import folder_lock
+    from core.search.replica import folder_lock
 
     ingest_paths(settings, _write(tmp_path / "g.jsonl", GIRAFFE))  # a change to apply
     with folder_lock(seeded):

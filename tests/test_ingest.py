@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.errors import ModelMismatchError
 from core.models import Article
 from core.settings import Settings
-from core.store import SWEEP_AFTER_SECONDS, open_store
+from core.store.chroma import SWEEP_AFTER_SECONDS, open_store
 from ingest.__main__ import main as ingest_main
 from ingest.chunking import Budget, split_article
 from tests.conftest import SEED_DIR

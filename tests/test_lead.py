@@ -7,14 +7,21 @@ import json
 import numpy as np
 import pytest
 
+from ask.__main__ import answer_json, render_text
 from bot.render import render_answer
-from core.answer_types import AnswerKind, SpanKind, answer_kind, candidates, matching
-from core.ask import answer_json, render_text
-from core.embeddings import Embedder
-from core.lead import LEXICAL, MODEL_PATH, build_pool, choose_lead, load_model, not_a_sentence
-from core.lexical import tokenize
+from core.answer.kinds import AnswerKind, SpanKind, answer_kind, candidates, matching
+from core.answer.lead import (
+    LEXICAL,
+    MODEL_PATH,
+    build_pool,
+    choose_lead,
+    load_model,
+    not_a_sentence,
+)
+from core.encode.embeddings import Embedder
+from core.language.lexical import tokenize
+from core.language.text import split_sentences
 from core.models import Answer, Passage
-from core.text import split_sentences
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import time
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import Item
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core.ask import main as ask_main
+from ask.__main__ import main as ask_main
 from core.errors import ConfigError
-from core.local_model import BUNDLED_SHA256, bundled_model_path, verified
+from core.written.local_model import BUNDLED_SHA256, bundled_model_path, verified
 from tests.conftest import SEED_DIR, make_settings
 from tests.helpers import ingest_paths
 

@@ -11,11 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.models import StoredArticle
-from core.query import parse_query
+from core.search.query import parse_query
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from tests.helpers import ingest_paths, searcher_for
 
 INGEST = str(Path(sys.executable).with_name("ingest"))

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from core.answer import answer_question
-from core.embeddings import Embedder
+from core.answer.compose import answer_question
+from core.encode.embeddings import Embedder
 from core.errors import StoreUnavailableError
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from tests.conftest import SEED_DIR, ChromaServer, make_settings
 from tests.helpers import ingest_paths, searcher_for
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.answer import answer_question
-from core.embeddings import Embedder
-from core.query import parse_query
+from core.answer.compose import answer_question
+from core.encode.embeddings import Embedder
+from core.search.query import parse_query
 from core.settings import Settings
 from tests.conftest import SEED_DIR
 from tests.helpers import ingest_paths, local_rows, searcher_for
@@ -256,7 +256,7 @@ def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
     bytes), and what it reads back scores every chunk within 0.005 cosine of the vector
     Chroma holds, so an article's best chunk is the same one. Replicas written before
     packing (float32 bytes) still read exactly."""
-    from core.replica import pack_vector, unpack_vector
+    from core.search.replica import pack_vector, unpack_vector
 
     ingest_paths(settings, SEED_DIR)
     searcher = searcher_for(settings)
@@ -294,7 +294,7 @@ def test_a_new_replica_looks_again_at_every_write_that_may_still_commit(
     records came after it, and no further once the records are older than that. A replica
     built on a new host then ends caught up with the log. (That the build starts from the
     horizon is not observed here: every write has committed by then.)"""
-    from core.store import SWEEP_AFTER_SECONDS, open_store
+    from core.store.chroma import SWEEP_AFTER_SECONDS, open_store
 
     ingest_paths(settings, SEED_DIR)
     for n in range(60):  # one log record each

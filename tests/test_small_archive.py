@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from core.answer import answer_question
-from core.search import Searcher
+from core.answer.compose import answer_question
+from core.search.searcher import Searcher
 from core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths, searcher_for

@@ -17,10 +17,10 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from bot.feedback import FeedbackStore, Vote
-from core.embeddings import Embedder
+from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from ingest.chunking import LONGEST_TOKENIZED, Budget, split_article
 from tests.conftest import make_settings
 from tests.documents import make_pdf

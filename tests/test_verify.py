@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from core.language.numbers import read_tokens
 from core.models import WrittenSentence
-from core.numbers import read_tokens
-from core.prompt import build_messages
-from core.verify import (
+from core.written.prompt import build_messages
+from core.written.verify import (
     BAD_CITATION,
     FRAGMENT,
     LINK,

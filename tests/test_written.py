@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from langchain_core.runnables import RunnableLambda
 
-from core.answer import answer_question
+from core.answer.compose import answer_question
 from core.retriever import NewsroomRetriever
 from core.settings import Settings
-from core.writer import Writer, attach_written, create_written_chain
+from core.written.writer import Writer, attach_written, create_written_chain
 from tests.conftest import ROOT
 from tests.helpers import AskInProcess, ask_in_process, searcher_for
 from tests.llm_standin import FakeChatServer, Reply
@@ -221,10 +221,11 @@ def test_a_misconfigured_model_stops_ask_with_what_to_do(
 def test_the_default_path_imports_no_model_code() -> None:
     """Without ANSWER_MODEL, `ask` and `bot` start without LangChain model packages."""
     probe = (
-        "import sys, core.ask, bot.app, bot.__main__; "
+        "import sys, ask.__main__, bot.app, bot.__main__; "
         "print([m for m in sys.modules if m.split('.')[0] in "
         "('langchain', 'langchain_openai', 'openai', 'gguf') or m in "
-        "('core.writer', 'core.chat_models', 'core.local_model', 'core.prompt')])"
+        "('core.written.writer', 'core.written.chat_models', "
+        "'core.written.local_model', 'core.written.prompt')])"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from core.answer import answer_question
-from core.sentence_feed import SentenceFeed
+from core.answer.compose import answer_question
 from core.settings import Settings
-from core.verify import parse_written
-from core.writer import MAX_SENTENCES, Writer
+from core.written.sentence_feed import SentenceFeed
+from core.written.verify import parse_written
+from core.written.writer import MAX_SENTENCES, Writer
 from tests.helpers import (
     AskInProcess,
     ask_in_process,

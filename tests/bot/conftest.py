@@ -23,7 +23,7 @@ from bot.app import create_app
 from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
-from core.writer import Writer
+from core.written.writer import Writer
 from tests.conftest import SEED_DIR, make_settings
 from tests.helpers import ingest_paths
 from tests.slack_standin import payloads

@@ -18,9 +18,9 @@ import pytest
 from bot.answerer import ArchiveAnswerer
 from bot.corrections import WITHDRAWN
 from bot.state import CLAIM_TTL, FollowedAnswers, PostedAnswer, SharedState
-from core.embeddings import load_embedder
+from core.encode.embeddings import load_embedder
 from core.settings import Settings
-from core.store import open_store
+from core.store.chroma import open_store
 from tests.bot.conftest import RunningBot
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths

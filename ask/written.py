@@ -1,5 +1,5 @@
 """`ask` with ANSWER_MODEL set: how the written answer is shown, above the quoted answer
-that `core.ask` prints as before (`core.writer` writes it).
+that `ask.__main__` prints as before (`core.written.writer` writes it).
 
 Imported only when a model is configured, so plain `ask` loads no LangChain model code.
 """

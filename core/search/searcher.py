@@ -6,7 +6,7 @@ then nudged towards the question's date window and towards recent news. Each top
 then contributes its best passage: the chunk that best matches both ways, merged with an
 adjacent chunk when that one matches too. One article, one passage.
 
-The engine is behind `core.index.SearchIndex`; this module holds the ranking policy only.
+The engine is behind `core.search.index.SearchIndex`; this module holds the ranking policy only.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.archive import LiveArchive
-from core.embeddings import Embedder, embedder_for
-from core.index import Candidates, SearchIndex
-from core.lexical import tokenize
+from core.encode.embeddings import Embedder, embedder_for
+from core.language.lexical import tokenize
 from core.models import Passage, StoredArticle, StoreSummary
-from core.query import Query
-from core.replica import ChunkRow
-from core.store import to_timestamp
+from core.search.archive import LiveArchive
+from core.search.index import Candidates, SearchIndex
+from core.search.query import Query
+from core.search.replica import ChunkRow
+from core.store.chroma import to_timestamp
 
 RRF_K = 60
 
@@ -52,7 +52,7 @@ class Searcher:
     """Ranks passages for questions over one search index.
 
     Args:
-        index: The engine (see `core.index`).
+        index: The engine (see `core.search.index`).
         embedder: The model the store was built with.
         weights: Fusion weights.
         archive: What keeps the index current, when the caller wants it started and

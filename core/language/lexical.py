@@ -1,12 +1,12 @@
 """Index terms: the one tokenizer that the lexical index, the relevance floor and the
 highlighting share (lower-cased words, stop words dropped, plurals folded).
 
-The BM25 index itself is tantivy's, fed these terms (see `core.replica`).
+The BM25 index itself is tantivy's, fed these terms (see `core.search.replica`).
 """
 
 from __future__ import annotations
 
-from core.text import words
+from core.language.text import words
 
 STOPWORDS = frozenset(
     [

@@ -8,7 +8,7 @@ Three collections per name:
 - `<name>.articles` is the manifest: one record per article. It is the commit point.
 - `<name>.log` is the change log: one record per write (`seq` 1, 2, 3, …), naming the
   articles it commits or deletes and the versions they replace. Readers follow it to keep
-  their local index current at a cost proportional to what changed (`core.replica`); the
+  their local index current at a cost proportional to what changed (`core.search.replica`); the
   sweep follows it to clean up after interrupted writes without reading the archive.
 
 Writing articles: (0) append their intent to the log, (1) upsert their chunks, (2) upsert
@@ -324,7 +324,7 @@ class Store:
         if built_with is None:
             built_with = (self._chunks.metadata or {}).get("embedding_model")
         if built_with and built_with != self.model_name:
-            from core.embeddings import mismatch_hint
+            from core.encode.embeddings import mismatch_hint
 
             raise ModelMismatchError(
                 f"Collection '{self.settings.collection}' in {self.settings.store_label} holds "
@@ -345,7 +345,7 @@ class Store:
 
     def record_model(self, model_name: str) -> None:
         """Record another model identity in the collection (re-embedding). Writers of the
-        old identity are refused from then on, readers follow it (`core.archive`)."""
+        old identity are refused from then on, readers follow it (`core.search.archive`)."""
         meta = {**(self._chunks.metadata or {}), "embedding_model": model_name}
         self._call(self._chunks.modify, metadata=meta)
         self._chunks = self._client.get_collection(
@@ -588,11 +588,11 @@ class Store:
         record gets its new centroid and says whose vectors its chunks now hold (`vectors`,
         with when and by whom); (3) a second record names the articles again, so that a
         reader that applied the intent before the commit picks the new vectors up
-        (`core.replica` re-indexes an article whose `vectors` changed).
+        (`core.search.replica` re-indexes an article whose `vectors` changed).
 
         Args:
             entries: (committed article, its chunk ids in order, their new unit vectors).
-            identity: The identity of the new vectors (`core.embeddings.identity`).
+            identity: The identity of the new vectors (`core.encode.embeddings.identity`).
 
         Returns:
             The log sequence number of the last record.

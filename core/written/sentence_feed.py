@@ -1,6 +1,6 @@
 """A streamed answer's complete sentences, each handed out once, in linear time.
 
-Parsing the whole text again at every token (`core.verify.parse_written`) costs time
+Parsing the whole text again at every token (`core.written.verify.parse_written`) costs time
 quadratic in its length: a 13 KB answer took seconds of CPU. Here only a window of the
 text is parsed: once sentences are complete, the window moves past them, at a place where
 parsing the text before and after it apart gives exactly the sentences parsing it whole
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from core.models import WrittenSentence
-from core.verify import parse_written
+from core.written.verify import parse_written
 
 # Where a sentence may end in the raw text: a stop, closing quotes or brackets, then
 # either the space before citations or the citations and the space after them.

@@ -1,4 +1,4 @@
-"""Passages -> Answer: the relevance floor, the lead (see `core.lead`), the quoted passages.
+"""Passages -> Answer: the relevance floor, the lead (see `core.answer.lead`), the quoted passages.
 
 The one function both surfaces call: `answer_question()`. The CLI and the Slack bot only
 render the `Answer` it returns.
@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.background import rarity
-from core.lead import choose_lead
-from core.lexical import tokenize
+from core.answer.lead import choose_lead
+from core.language.background import rarity
+from core.language.lexical import tokenize
 from core.models import Answer, Passage
-from core.query import parse_query
-from core.search import Searcher
+from core.search.query import parse_query
+from core.search.searcher import Searcher
 
 
 @dataclass
@@ -143,7 +143,7 @@ def distinctive_coverage(
     that one word it lacks carries.
 
     A word's distinctive weight is the lesser of its rarity in the archive (IDF over the
-    archive's largest possible IDF) and in English at large (`core.background`): a name the
+    archive's largest possible IDF) and in English at large (`core.language.background`): a name the
     archive never mentions weighs fully, "tomorrow" does not, whatever the archive holds.
     """
     unique = set(terms)

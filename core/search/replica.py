@@ -4,7 +4,7 @@ Chroma holds the chunks, their vectors and the manifest; it has no lexical index
 mode, and reading the whole archive back out of it per process does not scale. So every
 host keeps this replica: BM25 over chunks and over whole articles, the chunks' texts,
 offsets and vectors, and the articles' metadata. It follows the store's change log
-(`core.store`): applying a log record costs what that record changed, a restart opens
+(`core.store.chroma`): applying a log record costs what that record changed, a restart opens
 the replica from disk, and a host that has none (or one built for another collection)
 builds it once from the store.
 
@@ -23,7 +23,7 @@ folder is held by whoever writes the replica, or replaces it with one rebuilt as
 The store is the truth, and the replica only a copy of it: a replica whose files or state
 cannot be read, whose counts are not the ones its state records, or that has applied log
 records the store's log does not hold is *damaged* (`IndexDamagedError`), and its owner
-(`core.archive`) rebuilds it from the store.
+(`core.search.archive`) rebuilds it from the store.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from core.errors import StaleReaderError
-from core.lexical import tokenize
+from core.language.lexical import tokenize
+from core.language.text import words
 from core.models import StoredArticle, StoreSummary
-from core.store import (
+from core.store.chroma import (
     Change,
     ChunkHit,
     Store,
@@ -57,7 +58,6 @@ from core.store import (
     pack_version,
     to_timestamp,
 )
-from core.text import words
 
 log = logging.getLogger(__name__)
 
@@ -896,8 +896,8 @@ def pack_vector(vector: Any) -> bytes:
     """A chunk's vector as the replica stores it: int8 per dimension and one float32 scale.
 
     A quarter of float32's bytes. The vector is only read back to pick an article's best
-    chunks (`core.search`) and to search chunks newer than an embedded client exactly
-    (`core.archive.Delta`); the rounding moves a unit vector's cosine by well under 0.01
+    chunks (`core.search.searcher`) and to search chunks newer than an embedded client exactly
+    (`core.search.archive.Delta`); the rounding moves a unit vector's cosine by well under 0.01
     (`tests/test_search_index.py`), and the dev sets rank the same (docs/benchmarks.md).
     """
     v = np.asarray(vector, dtype=np.float32).ravel()

@@ -9,7 +9,7 @@ kind with plain patterns: numbers and amounts, dates, capitalised names, quoted 
 Patterns, not a tagger: a spaCy pipeline would name people and places better, but no
 offline copy of its weights could be checked against an official checksum here, and it
 would cost tens of milliseconds per answer (see docs/benchmarks.md). The ranker in
-`core.lead` learns how much each signal is worth.
+`core.answer.lead` learns how much each signal is worth.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.lexical import stem, tokenize
-from core.text import split_sentences
+from core.language.lexical import stem, tokenize
+from core.language.text import split_sentences
 
 
 class AnswerKind(StrEnum):

@@ -1,16 +1,16 @@
-"""The search-index seam: what `core.search.Searcher` needs from an engine, and nothing more.
+"""The search-index seam: what `Searcher` needs from an engine, and nothing more.
 
 `Searcher` owns the news ranking policy (rank fusion, date windows, freshness, one passage
 per article); an engine only produces candidates and an article's chunks. Today's engine is
-`core.hybrid.HybridIndex`: Chroma's HNSW index for the dense side, the local tantivy replica
-(`core.replica`) for BM25 and the chunks' texts and vectors.
+`core.search.hybrid.HybridIndex`: Chroma's HNSW index for the dense side, the local tantivy replica
+(`core.search.replica`) for BM25 and the chunks' texts and vectors.
 
 Another engine is one new class implementing `SearchIndex`. Chroma's distributed mode (Chroma
 Cloud or a self-hosted cluster), for instance, has sparse BM25 vectors and a hybrid `Search`
 with reciprocal rank fusion: such a class would run the whole hybrid query inside Chroma and
 return its fused order as a single list (`Candidates.lists = {"fused": [...]}`, which the
 searcher's fusion leaves in that order), and read chunks by their derived ids
-(`core.store.chunk_ids`). It cannot be tested here: local Chroma refuses sparse indexes.
+(`core.store.chroma.chunk_ids`). It cannot be tested here: local Chroma refuses sparse indexes.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Protocol
 import numpy as np
 
 from core.models import StoredArticle, StoreSummary
-from core.query import Query
-from core.replica import ChunkRow
+from core.search.query import Query
+from core.search.replica import ChunkRow
 
 
 @dataclass

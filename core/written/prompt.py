@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from core.lexical import tokenize
+from core.language.lexical import tokenize
+from core.language.text import split_sentences
 from core.models import Passage
-from core.text import split_sentences
-from core.verify import Source
+from core.written.verify import Source
 
 PASSAGE_CHARS = 700
 

@@ -8,7 +8,7 @@ Three encoders run the same all-MiniLM-L6-v2 weights (`EMBEDDING_ENCODER`):
 - `onnx`: ONNX Runtime on the fp32 export; vectors equal torch's to float rounding.
 - `torch`: sentence-transformers on torch, fp32 (any other EMBEDDING_MODEL uses this one).
 
-The ONNX files are built from the bundled weights, offline, by `core.onnx_export` (at
+The ONNX files are built from the bundled weights, offline, by `core.encode.onnx_export` (at
 `make install`, or on first use) and checked against their recorded sha256 on load.
 
 A collection records the identity of the vectors it holds: fp32 encoders share the model's
@@ -187,7 +187,7 @@ def encoders_for(name: str) -> list[str]:
 
 def embedder_for(name: str, preferred: str) -> Embedder:
     """An encoder whose vectors carry the recorded identity `name`: `preferred` when it is
-    one of them (a reader following a re-embed, see `core.archive`).
+    one of them (a reader following a re-embed, see `core.search.archive`).
 
     Raises:
         ConfigError: no encoder of the bundled model makes such vectors.
@@ -311,7 +311,7 @@ def _load(name: str, encoder: str, threads: int) -> Embedder:
 def _load_onnx(encoder: str, threads: int) -> Embedder:
     import onnxruntime as ort
 
-    from core.onnx_export import ensure_built
+    from core.encode.onnx_export import ensure_built
 
     folder = _bundled_model_path()
     path = ensure_built(encoder)

@@ -20,17 +20,17 @@ import textwrap
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from core.answer import answer_question
+from core.answer.compose import answer_question
 from core.console import console_script
 from core.errors import NewsroomError
+from core.language.text import counted, has_lone_surrogate, printable
 from core.models import Answer, Passage
-from core.search import Searcher
+from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings, load_settings
-from core.text import counted, has_lone_surrogate, printable
 
 if TYPE_CHECKING:
-    from core.writer import Writer
+    from core.written.writer import Writer
 
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal acts on (C1, DEL,
 # bidi controls) or that no UTF-8 stream can carry (lone surrogates); they can only occur
@@ -75,7 +75,7 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
         "notes": answer.notes,
     }
     if answer.written is not None:  # citations [n] number `answer.passages`, not these
-        from core.ask_written import written_json
+        from ask.written import written_json
 
         data["written"] = written_json(answer.written)
     return data
@@ -104,7 +104,7 @@ def _render_lines(answer: Answer, bold: bool) -> str:
         lines.append(render_nothing(answer))
         return "\n".join(lines)
     if answer.written is not None:
-        from core.ask_written import render_written
+        from ask.written import render_written
 
         # a model's text must not carry our bold markers either
         lines += [_unmarked(line) for line in render_written(answer.written)]
@@ -207,13 +207,13 @@ def _open_writer(settings: Settings) -> Writer:
     Raises:
         ConfigError: ANSWER_MODEL cannot be set up; the message says what to do.
     """
-    from core.writer import Writer
+    from core.written.writer import Writer
 
     return Writer.from_settings(settings)
 
 
 def _write(answer: Answer, writer: Writer, question: str) -> None:
-    from core.writer import attach_written
+    from core.written.writer import attach_written
 
     attach_written(answer, writer, question)
 

@@ -1,7 +1,7 @@
 """The lead: the sentence of the top passages that most likely holds the answer.
 
 Every sentence of the first relevant passages is a candidate. A linear ranker fitted on
-the dev sets (`bench/train_lead.py`; weights and provenance in `core/lead_model.json`)
+the dev sets (`bench/train_lead.py`; weights and provenance in `core/answer/lead_model.json`)
 scores it in two stages: first on cheap signals (coverage of the question's words, what
 the question asks for and whether the sentence holds such a thing the question does not
 name, position, passage rank), then the best few again with their cosine similarity to
@@ -23,11 +23,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from core.answer_types import ACCEPTS, AnswerKind, Candidate, SpanKind, answer_kind, matching
-from core.answer_types import candidates as find_candidates
-from core.lexical import stem, tokenize
+from core.answer.kinds import ACCEPTS, AnswerKind, Candidate, SpanKind, answer_kind, matching
+from core.answer.kinds import candidates as find_candidates
+from core.language.lexical import stem, tokenize
+from core.language.text import Span, is_timestamp, split_sentences
 from core.models import Passage
-from core.text import Span, is_timestamp, split_sentences
 
 MODEL_PATH = Path(__file__).with_name("lead_model.json")
 MAX_LEAD_CHARS = 600
@@ -138,7 +138,7 @@ class LeadModel:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LeadModel:
-        """Read `core/lead_model.json`."""
+        """Read `core/answer/lead_model.json`."""
         dense = data.get("dense")
         return cls(
             Stage.from_json(data["lexical"]),

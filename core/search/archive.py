@@ -1,6 +1,6 @@
 """The live archive: the one owner, per process, of "what is committed, and how fresh".
 
-`LiveArchive` holds the store (Chroma), the local index (`core.replica`) and what keeps them
+`LiveArchive` holds the store (Chroma), the local index (`core.search.replica`) and what keeps them
 current, and is started and stopped by the bot and `ask`:
 
 - `sync()` follows the store's change log and applies what it names to the local index,
@@ -36,9 +36,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from core.embeddings import REEMBEDDING, encoders_for, mismatch_hint
+from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
 from core.errors import ModelMismatchError, NewsroomError, StoreUnavailableError
-from core.replica import (
+from core.search.replica import (
     INDEX_SCHEMA,
     IndexBusyError,
     IndexDamagedError,
@@ -47,7 +47,7 @@ from core.replica import (
     folder_lock,
 )
 from core.settings import Settings
-from core.store import Change, Store, open_store
+from core.store.chroma import Change, Store, open_store
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -356,7 +356,7 @@ class LiveArchive:
         problem = None if failure is None else f"local index {failure}"
         if problem is not None and self.index_problem is None:
             if self.local is None and self.answers_questions:
-                pass  # nothing to answer from: the question says so (`core.hybrid`)
+                pass  # nothing to answer from: the question says so (`core.search.hybrid`)
             elif self.local is None:
                 log.warning("the local index in %s %s", self.settings.index_folder, failure)
             else:
@@ -368,9 +368,9 @@ class LiveArchive:
 
     def _follow_model(self, store: Store) -> None:
         """Follow `ingest --reembed` run by another process: once it has finished, the store's
-        vectors are another encoder's, and so must the questions' be (`core.search.Searcher`
-        embeds them with the encoder of `model_name`). While it runs, questions keep the
-        old encoder: the articles not yet re-embedded still hold its vectors."""
+        vectors are another encoder's, and so must the questions' be (`Searcher` embeds them
+        with the encoder of `model_name`). While it runs, questions keep the old encoder: the
+        articles not yet re-embedded still hold its vectors."""
         recorded = store.recorded_model()
         if not recorded or recorded == self.model_name or recorded.endswith(REEMBEDDING):
             return

@@ -19,10 +19,10 @@ from functools import cached_property, lru_cache
 
 from wordfreq import zipf_frequency
 
-from core.lexical import STOPWORDS, stem
+from core.language.lexical import STOPWORDS, stem
+from core.language.numbers import NUMBER_WORDS, read_tokens
+from core.language.text import split_sentences
 from core.models import WrittenSentence
-from core.numbers import NUMBER_WORDS, read_tokens
-from core.text import split_sentences
 
 # Share of a sentence's content words its cited passages must hold (calibrated with
 # bench/written.py: faithful sentences pass, sentences padded with other facts do not).

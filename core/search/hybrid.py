@@ -18,12 +18,12 @@ import math
 
 import numpy as np
 
-from core.archive import Delta, LiveArchive
 from core.errors import NewsroomError, StoreUnavailableError
-from core.index import Candidates
 from core.models import StoreSummary
-from core.query import Query
-from core.replica import ChunkRow, Filters, LocalIndex
+from core.search.archive import Delta, LiveArchive
+from core.search.index import Candidates
+from core.search.query import Query
+from core.search.replica import ChunkRow, Filters, LocalIndex
 
 DENSE_K = 100
 DENSE_K_MAX = 1000

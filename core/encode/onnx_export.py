@@ -1,6 +1,6 @@
 """Build the ONNX encoders from the bundled all-MiniLM-L6-v2 weights, offline, and verify them.
 
-    .venv/bin/python -m core.onnx_export     # `make install` runs this; else the first load does
+    .venv/bin/python -m core.encode.onnx_export  # `make install` runs it; else the first load
 
 - fp32 (`onnx`): the bundled weights (sha256 checked first) through torch's TorchScript ONNX
   exporter, opset 17, dynamic batch and sequence axes, output `last_hidden_state`.
@@ -85,7 +85,7 @@ def ensure_built(encoder: str, directory: Path | None = None) -> Path:
     Raises:
         ConfigError: the build failed its verification.
     """
-    from core.embeddings import file_sha256
+    from core.encode.embeddings import file_sha256
 
     path = (directory or encoder_dir()) / FILES[encoder]
     record = path.with_suffix(".json")
@@ -109,7 +109,12 @@ def build(directory: Path) -> dict[str, str]:
         ConfigError: a file differs from its recorded sha256 under the recorded toolchain,
             or its embeddings are too far from torch fp32's.
     """
-    from core.embeddings import BUNDLED_SHA256, _bundled_model_path, file_sha256, verify_weights
+    from core.encode.embeddings import (
+        BUNDLED_SHA256,
+        _bundled_model_path,
+        file_sha256,
+        verify_weights,
+    )
 
     folder = _bundled_model_path()
     verify_weights(folder)
@@ -209,7 +214,7 @@ def _quantize(source: Path, target: Path) -> None:
 
 
 def _torch_reference() -> np.ndarray:
-    from core.embeddings import load_embedder
+    from core.encode.embeddings import load_embedder
 
     model = load_embedder(encoder="torch")
     return model.encode(REFERENCE_SENTENCES)
@@ -218,7 +223,7 @@ def _torch_reference() -> np.ndarray:
 def _lowest_cosine(path: Path, folder: Path, reference: np.ndarray) -> float:
     import onnxruntime as ort
 
-    from core.embeddings import _max_tokens, _OnnxBackend, _tokenizer
+    from core.encode.embeddings import _max_tokens, _OnnxBackend, _tokenizer
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     tokenizer = _tokenizer(folder)

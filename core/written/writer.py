@@ -7,7 +7,7 @@ Slack's stream), so nothing unchecked is ever shown. The model call is bounded: 
 deadline (ANSWER_TIMEOUT) for all of it, however the server keeps the connection alive;
 a cap on the bytes, characters and sentences read (ANSWER_MAX_TOKENS is only a request);
 text no UTF-8 output can carry (lone surrogates) replaced as it is read; and only the part
-of the question that is answered (`core.answer.answered_part`) is sent. When the model
+of the question that is answered (`core.answer.compose.answered_part`) is sent. When the model
 fails, times out, declines or nothing survives, the `WrittenAnswer` has no sentences and
 says why; the extractive answer then stands alone, as without a model. Logs carry counts,
 timings and reasons, never the question's or the model's text.
@@ -31,19 +31,19 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
-from core.answer import answered_part
-from core.chat_models import ChatModel, open_chat_model
-from core.model_wire import Budget
+from core.answer.compose import answered_part
 from core.models import Answer, Passage, WrittenAnswer, WrittenSentence
-from core.prompt import (
+from core.settings import Settings
+from core.written.chat_models import ChatModel, open_chat_model
+from core.written.model_wire import Budget
+from core.written.prompt import (
     PASSAGE_CHARS,
     build_messages,
     sources_from_documents,
     sources_from_passages,
 )
-from core.sentence_feed import SentenceFeed
-from core.settings import Settings
-from core.verify import Source, refuses, verify
+from core.written.sentence_feed import SentenceFeed
+from core.written.verify import Source, refuses, verify
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class Writer:
 
         The model runs in its own thread so that a server that stops talking, or a local
         model that generates slowly, cannot hold the answer past the deadline; its HTTP
-        connection is bounded by `budget` (core.model_wire), so the thread and the socket
+        connection is bounded by `budget` (core.written.model_wire), so the thread and the socket
         end at the deadline too, keep-alive comments or not.
         """
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue()

@@ -3,14 +3,14 @@
 Three forms:
 - an OpenAI-compatible server's base URL (`http://localhost:8080/v1`): langchain-openai's
   `ChatOpenAI`, with ANSWER_MODEL_NAME and ANSWER_API_KEY;
-- `local:smollm2` or `local:/path/model.gguf`: a GGUF file run in-process (core.local_model);
+- `local:smollm2` or `local:/path/model.gguf`: a GGUF file run in-process (`local_model`);
 - anything else is a spec for LangChain's `init_chat_model` (`openai:gpt-4.1-mini`,
   `anthropic:…`, `ollama:qwen3:1.7b`); the provider's package is an optional extra.
 
 Only this module's callers import LangChain's model packages, and only when ANSWER_MODEL is
 set: the default, extractive path stays as cheap to start as before. OpenAI's protocol goes
-through `core.model_wire`'s client, so the answer's deadline and size cap bound the
-connection itself (see core.writer).
+through `core.written.model_wire`'s client, so the answer's deadline and size cap bound the
+connection itself (see core.written.writer).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _openai_compatible(url: str, settings: Settings) -> ChatModel:
         raise ConfigError(
             "ANSWER_MODEL is a server URL, which needs langchain-openai: pip install -e '.[openai]'"
         ) from None
-    from core.model_wire import bounded_http_client
+    from core.written.model_wire import bounded_http_client
 
     key = settings.answer_api_key.get_secret_value() if settings.answer_api_key else "unused"
     model = ChatOpenAI(
@@ -76,7 +76,7 @@ def _openai_compatible(url: str, settings: Settings) -> ChatModel:
 
 
 def _local(name: str, settings: Settings) -> ChatModel:
-    from core.local_model import (
+    from core.written.local_model import (
         BUNDLED,
         BUNDLED_LABEL,
         LocalChatModel,
@@ -105,7 +105,7 @@ def _init_chat_model(spec: str, settings: Settings) -> ChatModel:
         ) from None
     extra: dict[str, Any] = {}
     if spec.startswith("openai:"):
-        from core.model_wire import bounded_http_client
+        from core.written.model_wire import bounded_http_client
 
         extra["http_client"] = bounded_http_client(settings.answer_timeout)
     try:
