@@ -10,6 +10,14 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
+from core.sections import (
+    AnswerSettings,
+    EncoderSettings,
+    IndexSettings,
+    IngestSettings,
+    SlackSettings,
+    StoreSettings,
+)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 ENCODERS = ("onnx-int8", "onnx", "torch")
@@ -202,6 +210,71 @@ class Settings(BaseSettings):
         if self.follow_db is not None:
             return self.follow_db
         return self.chroma_path.parent / "follow.sqlite3"
+
+    # Sections: what each component is given (core.sections).
+
+    @property
+    def store(self) -> StoreSettings:
+        """The archive store's section."""
+        return StoreSettings(self.chroma_path, self.chroma_host, self.chroma_port, self.collection)
+
+    @property
+    def encoder(self) -> EncoderSettings:
+        """The encoder's section."""
+        return EncoderSettings(self.embedding_model, self.embedding_encoder, self.query_threads)
+
+    @property
+    def index(self) -> IndexSettings:
+        """The local search index's section."""
+        return IndexSettings(self.index_folder)
+
+    @property
+    def answers(self) -> AnswerSettings:
+        """The answers' section (questions, passages, the written answer's model)."""
+        key = self.answer_api_key.get_secret_value() if self.answer_api_key else None
+        return AnswerSettings(
+            max_question_chars=self.max_question_chars,
+            passages=self.answer_passages,
+            model=self.answer_model,
+            model_name=self.answer_model_name,
+            api_key=key,
+            timeout=self.answer_timeout,
+            max_tokens=self.answer_max_tokens,
+        )
+
+    @property
+    def ingest(self) -> IngestSettings:
+        """The ingest side's section."""
+        return IngestSettings(
+            max_file_bytes=self.max_file_bytes,
+            max_chunks_per_article=self.max_chunks_per_article,
+            fetch_timeout=self.fetch_timeout,
+            input_timeout=self.input_timeout,
+            allow_private_urls=self.allow_private_urls,
+            follow_path=self.follow_path,
+        )
+
+    @property
+    def slack(self) -> SlackSettings:
+        """The Slack bot's section."""
+        return SlackSettings(
+            bot_token=self.slack_bot_token,
+            app_token=self.slack_app_token,
+            signing_secret=self.slack_signing_secret,
+            api_base_url=self.slack_api_base_url,
+            port=self.port,
+            allowed_channels=tuple(self.allowed_channels),
+            answer_followups=self.answer_followups,
+            allow_external_users=self.allow_external_users,
+            admins=tuple(self.bot_admins),
+            rate_limit_per_minute=self.rate_limit_per_minute,
+            feedback_path=self.feedback_path,
+            state_path=self.bot_state_path,
+            desks=self.desks,
+            feedback_channel=self.feedback_channel,
+            follow_answers_days=self.follow_answers_days,
+            follow_answers_per_minute=self.follow_answers_per_minute,
+        )
 
 
 def load_settings(**overrides: object) -> Settings:
