@@ -210,7 +210,7 @@ def _open_writer(settings: Settings) -> Writer:
     """
     from core.written.writer import Writer
 
-    return Writer.from_settings(settings)
+    return Writer.from_settings(settings.answers)
 
 
 def _write(answer: Answer, writer: Writer, question: str) -> None:
