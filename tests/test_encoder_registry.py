@@ -39,6 +39,24 @@ def test_each_encoder_declares_its_identity_and_what_it_can_search() -> None:
     assert all(isinstance(encoder_named(n), Encoder) for n in encoder_names())
 
 
+def test_a_new_encoder_is_one_class_that_declares_what_it_searches() -> None:
+    """An encoder declared beside the others says its recorded name and which stores it
+    can read, with no switch to edit (not registered here: the registry stays as shipped)."""
+
+    class Fp16(Encoder):
+        name = "onnx-fp16"
+        suffix = "+fp16"
+
+    class SameVectors(Encoder):
+        name = "other-runtime"
+        compatible = frozenset({"onnx"})
+
+    assert Fp16().identity(BUNDLED) == f"{BUNDLED}+fp16"
+    assert Fp16().searches(f"{BUNDLED}+fp16") and not Fp16().searches(BUNDLED)
+    assert SameVectors().searches(BUNDLED) and not SameVectors().searches(f"{BUNDLED}+int8")
+    assert "onnx-fp16" not in encoder_names()
+
+
 def test_an_unknown_encoder_names_the_registered_ones() -> None:
     """A typo in EMBEDDING_ENCODER lists what may be set and how to get the default."""
     with pytest.raises(ConfigError) as refused:
