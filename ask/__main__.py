@@ -20,6 +20,7 @@ import textwrap
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from buildtools.onnx import ensure_encoder
 from core.answer.compose import answer_question
 from core.console import console_script
 from core.errors import NewsroomError
@@ -209,7 +210,7 @@ def _open_writer(settings: Settings) -> Writer:
     """
     from core.written.writer import Writer
 
-    return Writer.from_settings(settings)
+    return Writer.from_settings(settings.answers)
 
 
 def _write(answer: Answer, writer: Writer, question: str) -> None:
@@ -294,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         k = args.k or settings.answer_passages
         # One question or a batch: the same model, checked before anything is asked.
         writer = _open_writer(settings) if settings.writes_answers and not args.extractive else None
+        ensure_encoder(settings.encoder)  # built on first use unless `make install` did
         searcher = open_searcher(settings)
         if args.batch:
             return _batch(searcher, args.batch, k, settings.max_question_chars, writer)

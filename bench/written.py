@@ -84,7 +84,7 @@ def main() -> int:
     )
     questions = read_jsonl(args.questions, args.limit)
     searcher = open_searcher(settings)
-    writer = Writer.from_settings(settings)
+    writer = Writer.from_settings(settings.answers)
     log(f"loading {writer.label}")
     writer.warm()
     rows = []

@@ -35,6 +35,7 @@ from bot.socket_mode import create_socket_handler
 from bot.state import SharedState
 from bot.streaming import open_writer
 from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
+from buildtools.onnx import ensure_encoder
 from core.console import console_script
 from core.errors import NewsroomError, StoreUnavailableError
 from core.settings import Settings, load_settings
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         Desks.parse(
             settings.desks, settings.allowed_channels
         )  # a malformed DESKS stops the start, naming what
+        ensure_encoder(settings.encoder)  # built on first use unless `make install` did
     except NewsroomError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2

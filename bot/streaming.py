@@ -46,7 +46,7 @@ def open_writer(settings: Settings) -> Writer | None:
         return None
     from core.written.writer import Writer
 
-    return Writer.from_settings(settings)
+    return Writer.from_settings(settings.answers)
 
 
 class WrittenReplies:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.encode.embeddings import Embedder, load_embedder, use_threads
+from core.encode.embeddings import Embedder, load_encoder, use_threads
 from core.search.archive import LiveArchive
 from core.search.hybrid import HybridIndex
 from core.search.searcher import Searcher
@@ -11,8 +11,8 @@ from core.settings import Settings
 
 def open_archive(settings: Settings) -> tuple[LiveArchive, Embedder]:
     """The model and a live archive over the configured store (nothing opened yet)."""
-    use_threads(settings.query_threads)
-    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+    use_threads(settings.encoder.threads)
+    embedder = load_encoder(settings.encoder)
     return LiveArchive(settings, embedder.name, embedder.dim), embedder
 
 

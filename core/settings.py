@@ -20,7 +20,6 @@ from core.sections import (
 )
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-ENCODERS = ("onnx-int8", "onnx", "torch")
 DEFAULT_ENCODER = "onnx-int8"
 # Chroma's rule for a collection's name (3-512 of these characters, alphanumeric at both
 # ends), less the ".articles" our manifest collection adds to it.

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from buildtools.onnx import ensure_encoder
 from core.console import console_script, ignore_interrupts
-from core.encode.embeddings import Embedder, load_embedder
+from core.encode.embeddings import Embedder, load_encoder
 from core.errors import NewsroomError
 from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
         if modes and not store_exists(settings):
             return _no_store(f"there is no store at {settings.chroma_path}", modes[0])
-        embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+        ensure_encoder(settings.encoder)  # built on first use unless `make install` did
+        embedder = load_encoder(settings.encoder)
         if args.reembed:
             return _reembed(settings, embedder, quiet=args.quiet)
         # Only adding creates a store or a collection: the other modes read or remove.

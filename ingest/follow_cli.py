@@ -159,10 +159,12 @@ def _sources(given: list[str]) -> list[Source]:
 def _follow(
     settings: Settings, sources: list[Source], options: Options, every: float | None
 ) -> int:
-    from core.encode.embeddings import load_embedder
+    from buildtools.onnx import ensure_encoder
+    from core.encode.embeddings import load_encoder
     from ingest.__main__ import _local_index, _update
 
-    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+    ensure_encoder(settings.encoder)
+    embedder = load_encoder(settings.encoder)
     store = open_store(settings, embedder.name, embedder.dim, create=True)
     archive = _local_index(settings, store)
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from buildtools.onnx import FILES, RECORDED, encoder_dir, ensure_built, toolchain
 from core.answer.compose import answer_question
 from core.encode.embeddings import REEMBEDDING, file_sha256, load_embedder
-from core.encode.onnx_export import FILES, RECORDED, encoder_dir, ensure_built, toolchain
 from core.errors import ConfigError, ModelMismatchError
 from core.search.replica import ChunkRow
 from core.search.searcher import Searcher

@@ -78,7 +78,7 @@ def test_the_prompt_numbers_the_passages_with_title_outlet_and_the_earlier_quest
     llm.script(Reply(SUPPORTED))
     settings = seeded.model_copy(update={"answer_model": llm.base_url})
     answer = answer_question(QUESTION, searcher_for(settings))
-    attach_written(answer, Writer.from_settings(settings), "and on which day?", QUESTION)
+    attach_written(answer, Writer.from_settings(settings.answers), "and on which day?", QUESTION)
     prompt = llm.requests[-1].prompt
     assert "[1] “Biden administration is expected to enter a new security agreement" in prompt
     assert "latimes.com" in prompt or "Los Angeles Times" in prompt
@@ -170,7 +170,7 @@ def test_kept_sentences_arrive_while_the_model_is_still_writing(
     settings = seeded.model_copy(update={"answer_model": llm.base_url, "answer_timeout": 5})
     answer = answer_question(QUESTION, searcher_for(settings))
     arrived: list[float] = []
-    written = Writer.from_settings(settings).write(
+    written = Writer.from_settings(settings.answers).write(
         QUESTION, answer.passages, on_sentence=lambda s: arrived.append(time.perf_counter())
     )
     assert len(written.sentences) == 1 and written.removed == 1
@@ -198,7 +198,7 @@ def test_the_chain_reuses_the_retriever_inside_a_users_own_chain(
     llm.script(Reply(SUPPORTED))
     settings = seeded.model_copy(update={"answer_model": llm.base_url})
     chain = create_written_chain(
-        NewsroomRetriever.from_settings(settings, k=2), Writer.from_settings(settings)
+        NewsroomRetriever.from_settings(settings, k=2), Writer.from_settings(settings.answers)
     )
     mine = chain | RunnableLambda(lambda out: (out["written"].text, out["documents"]))
     text, documents = mine.invoke({"question": QUESTION, "earlier": None})

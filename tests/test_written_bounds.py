@@ -126,7 +126,7 @@ def test_checking_a_long_answer_costs_time_in_proportion_to_its_length(
         update={"answer_model": llm.base_url, "answer_timeout": 30.0, "answer_max_tokens": 4000}
     )
     answer = answer_question(QUESTION, searcher_for(settings))
-    writer = Writer.from_settings(settings)
+    writer = Writer.from_settings(settings.answers)
     cpu = time.thread_time()
     written = writer.write(QUESTION, answer.passages)
     cpu = time.thread_time() - cpu

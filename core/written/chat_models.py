@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.errors import ConfigError
-from core.settings import Settings
+from core.sections import AnswerSettings
 
 LOCAL_PREFIX = "local:"
 
@@ -34,24 +34,25 @@ class ChatModel:
     label: str
 
 
-def open_chat_model(settings: Settings) -> ChatModel:
-    """The configured chat model (nothing is called yet, except loading a local file).
+def open_chat_model(answers: AnswerSettings) -> ChatModel:
+    """The chat model the answers' section configures (nothing is called yet, except
+    loading a local file).
 
     Raises:
         ConfigError: the spec is malformed or its provider package is missing; the message
             says what to install or set.
     """
-    spec = settings.answer_model.strip()
+    spec = answers.model.strip()
     if not spec:
         raise ConfigError("ANSWER_MODEL is empty: answers stay extractive.")
     if spec.startswith(("http://", "https://")):
-        return _openai_compatible(spec, settings)
+        return _openai_compatible(spec, answers)
     if spec.startswith(LOCAL_PREFIX):
-        return _local(spec.removeprefix(LOCAL_PREFIX), settings)
-    return _init_chat_model(spec, settings)
+        return _local(spec.removeprefix(LOCAL_PREFIX), answers)
+    return _init_chat_model(spec, answers)
 
 
-def _openai_compatible(url: str, settings: Settings) -> ChatModel:
+def _openai_compatible(url: str, answers: AnswerSettings) -> ChatModel:
     try:
         from langchain_openai import ChatOpenAI
     except ImportError:
@@ -60,22 +61,21 @@ def _openai_compatible(url: str, settings: Settings) -> ChatModel:
         ) from None
     from core.written.model_wire import bounded_http_client
 
-    key = settings.answer_api_key.get_secret_value() if settings.answer_api_key else "unused"
     model = ChatOpenAI(
         base_url=url,
-        model=settings.answer_model_name,
-        api_key=key,  # type: ignore[arg-type]
-        timeout=settings.answer_timeout,
+        model=answers.model_name,
+        api_key=answers.api_key or "unused",  # type: ignore[arg-type]
+        timeout=answers.timeout,
         max_retries=0,  # the answer's own deadline is short: a retry would only miss it
-        max_tokens=settings.answer_max_tokens,  # type: ignore[call-arg]
+        max_tokens=answers.max_tokens,  # type: ignore[call-arg]
         temperature=0,
         streaming=True,
-        http_client=bounded_http_client(settings.answer_timeout),
+        http_client=bounded_http_client(answers.timeout),
     )
-    return ChatModel(model, settings.answer_model_name or urlsplit(url).hostname or url)
+    return ChatModel(model, answers.model_name or urlsplit(url).hostname or url)
 
 
-def _local(name: str, settings: Settings) -> ChatModel:
+def _local(name: str, answers: AnswerSettings) -> ChatModel:
     from core.written.local_model import (
         BUNDLED,
         BUNDLED_LABEL,
@@ -92,10 +92,10 @@ def _local(name: str, settings: Settings) -> ChatModel:
                 f"ANSWER_MODEL=local:{name}: give local:{BUNDLED} or the path of a .gguf file."
             )
         label = path.stem
-    return ChatModel(LocalChatModel(path=path, max_tokens=settings.answer_max_tokens), label)
+    return ChatModel(LocalChatModel(path=path, max_tokens=answers.max_tokens), label)
 
 
-def _init_chat_model(spec: str, settings: Settings) -> ChatModel:
+def _init_chat_model(spec: str, answers: AnswerSettings) -> ChatModel:
     try:
         from langchain.chat_models import init_chat_model
     except ImportError:
@@ -107,13 +107,13 @@ def _init_chat_model(spec: str, settings: Settings) -> ChatModel:
     if spec.startswith("openai:"):
         from core.written.model_wire import bounded_http_client
 
-        extra["http_client"] = bounded_http_client(settings.answer_timeout)
+        extra["http_client"] = bounded_http_client(answers.timeout)
     try:
         model = init_chat_model(
             spec,
             temperature=0,
-            max_tokens=settings.answer_max_tokens,
-            timeout=settings.answer_timeout,
+            max_tokens=answers.max_tokens,
+            timeout=answers.timeout,
             max_retries=0,
             **extra,
         )

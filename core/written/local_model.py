@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from core.encode.embeddings import file_sha256
+from core.encode.weights import file_sha256
 from core.errors import ConfigError
 
 BUNDLED = "smollm2"

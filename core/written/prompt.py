@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from core.language.lexical import tokenize
 from core.language.text import split_sentences
 from core.models import Passage
-from core.written.verify import Source
+from core.written.source import Source
 
 PASSAGE_CHARS = 700
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from core.models import WrittenSentence
-from core.written.verify import parse_written
+from core.written.parse import parse_written
 
 # Where a sentence may end in the raw text: a stop, closing quotes or brackets, then
 # either the space before citations or the citations and the space after them.

@@ -33,9 +33,10 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 
 from core.answer.compose import answered_part
 from core.models import Answer, Passage, WrittenAnswer, WrittenSentence
-from core.settings import Settings
+from core.sections import AnswerSettings
 from core.written.chat_models import ChatModel, open_chat_model
 from core.written.model_wire import Budget
+from core.written.parse import refuses
 from core.written.prompt import (
     PASSAGE_CHARS,
     build_messages,
@@ -43,7 +44,8 @@ from core.written.prompt import (
     sources_from_passages,
 )
 from core.written.sentence_feed import SentenceFeed
-from core.written.verify import Source, refuses, verify
+from core.written.source import Source
+from core.written.verify import verify
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +108,14 @@ class Writer:
         self.question_chars = question_chars
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Writer:
-        """The writer ANSWER_MODEL configures (raises ConfigError when it cannot be set up)."""
+    def from_settings(cls, answers: AnswerSettings) -> Writer:
+        """The writer the answers' section configures (ANSWER_MODEL; raises ConfigError
+        when it cannot be set up)."""
         return cls(
-            open_chat_model(settings),
-            settings.answer_timeout,
-            max_tokens=settings.answer_max_tokens,
-            question_chars=settings.max_question_chars,
+            open_chat_model(answers),
+            answers.timeout,
+            max_tokens=answers.max_tokens,
+            question_chars=answers.max_question_chars,
         )
 
     @property
@@ -335,7 +338,7 @@ def create_written_chain(retriever: BaseRetriever, writer: Writer) -> Runnable[A
 
     from core.retriever import NewsroomRetriever
     chain = create_written_chain(NewsroomRetriever.from_settings(settings, k=4),
-                                 Writer.from_settings(settings))
+                                 Writer.from_settings(settings.answers))
     chain.invoke("who was Cienfuegos?")["written"].text
     """
 

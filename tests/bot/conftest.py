@@ -276,7 +276,7 @@ def start_bot(
         **overrides: Any,
     ) -> RunningBot:
         settings = bot_settings(archive, web, tmp_path, **overrides)
-        writer = Writer.from_settings(settings) if writing else None
+        writer = Writer.from_settings(settings.answers) if writing else None
         app = create_app(settings, answerer or archive_answerer, writer=writer)
         handler = create_socket_handler(app, APP_TOKEN, ping_interval=ping_interval)
         handler.connect()

@@ -1,6 +1,6 @@
 """Build the ONNX encoders from the bundled all-MiniLM-L6-v2 weights, offline, and verify them.
 
-    .venv/bin/python -m core.encode.onnx_export  # `make install` runs it; else the first load
+    .venv/bin/python -m buildtools.onnx  # `make install` runs it; else the first ingest/ask
 
 - fp32 (`onnx`): the bundled weights (sha256 checked first) through torch's TorchScript ONNX
   exporter, opset 17, dynamic batch and sequence axes, output `last_hidden_state`.
@@ -17,7 +17,7 @@ toolchain `make install` sets up, and a build with that toolchain must reproduce
 other toolchain may order or name graph nodes differently, so there the build checks what
 does not depend on it: the embeddings of reference sentences must match the torch fp32
 model's (cosine above `MIN_COSINE`). Each build writes `<file>.json` with the file's sha256;
-every load checks the file against it.
+every load checks the file against it (`core.encode.onnx`, which owns where the files live).
 """
 
 from __future__ import annotations
@@ -33,11 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
+from core.encode.embeddings import load_embedder
+from core.encode.onnx import FILES, encoder_dir, open_backend, verified_file
+from core.encode.weights import (
+    BUNDLED_SHA256,
+    bundled_model_path,
+    file_sha256,
+    is_bundled,
+    verify_weights,
+)
 from core.errors import ConfigError
+from core.sections import EncoderSettings
 
 log = logging.getLogger(__name__)
 
-FILES = {"onnx": "all-MiniLM-L6-v2.onnx", "onnx-int8": "all-MiniLM-L6-v2-int8.onnx"}
+__all__ = ["FILES", "build", "encoder_dir", "ensure_built", "ensure_encoder", "main", "toolchain"]
+
 OPSET = 17
 # sha256 of each file as built by the toolchain `make install` installs (torch 2.13.0+cpu).
 RECORDED = {
@@ -62,15 +73,6 @@ REFERENCE_SENTENCES = [
 ]
 
 
-def encoder_dir() -> Path:
-    """Where the built files live: inside the environment, else the user's cache."""
-    inside = Path(sys.prefix) / "share" / "newsroom-bot"
-    if inside.is_dir() or os.access(sys.prefix, os.W_OK):
-        return inside
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "newsroom-bot"
-
-
 def toolchain() -> str:
     """The versions that decide the exported bytes."""
     from importlib.metadata import version
@@ -79,24 +81,30 @@ def toolchain() -> str:
     return ", ".join(f"{name} {version(name)}" for name in names)
 
 
+def ensure_encoder(section: EncoderSettings) -> None:
+    """Build the files the configured encoder runs on when they are missing or damaged:
+    what an entry point calls before it loads the encoder. Encoders without built files,
+    and settings the encoder refuses (another model), need nothing built.
+
+    Raises:
+        ConfigError: the build failed its verification.
+    """
+    if section.encoder in FILES and is_bundled(section.model):
+        ensure_built(section.encoder)
+
+
 def ensure_built(encoder: str, directory: Path | None = None) -> Path:
     """The verified file of an ONNX encoder, built first if missing or damaged.
 
     Raises:
         ConfigError: the build failed its verification.
     """
-    from core.encode.embeddings import file_sha256
-
-    path = (directory or encoder_dir()) / FILES[encoder]
-    record = path.with_suffix(".json")
-    if path.is_file() and record.is_file():
-        expected = json.loads(record.read_text(encoding="utf-8")).get("sha256")
-        if file_sha256(path) == expected:
-            return path
-        log.warning("%s does not match its recorded sha256; building it again", path)
+    path = verified_file(encoder, directory)
+    if path is not None:
+        return path
     log.warning("building the ONNX encoders from the bundled weights (once, ~30 s)")
     build(directory or encoder_dir())
-    return path
+    return (directory or encoder_dir()) / FILES[encoder]
 
 
 def build(directory: Path) -> dict[str, str]:
@@ -109,14 +117,7 @@ def build(directory: Path) -> dict[str, str]:
         ConfigError: a file differs from its recorded sha256 under the recorded toolchain,
             or its embeddings are too far from torch fp32's.
     """
-    from core.encode.embeddings import (
-        BUNDLED_SHA256,
-        _bundled_model_path,
-        file_sha256,
-        verify_weights,
-    )
-
-    folder = _bundled_model_path()
+    folder = bundled_model_path()
     verify_weights(folder)
     directory.mkdir(parents=True, exist_ok=True)
     tools = toolchain()
@@ -214,21 +215,13 @@ def _quantize(source: Path, target: Path) -> None:
 
 
 def _torch_reference() -> np.ndarray:
-    from core.encode.embeddings import load_embedder
-
     model = load_embedder(encoder="torch")
     return model.encode(REFERENCE_SENTENCES)
 
 
 def _lowest_cosine(path: Path, folder: Path, reference: np.ndarray) -> float:
-    import onnxruntime as ort
-
-    from core.encode.embeddings import _max_tokens, _OnnxBackend, _tokenizer
-
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    tokenizer = _tokenizer(folder)
-    tokenizer.enable_truncation(_max_tokens(folder))
-    vectors = _OnnxBackend(session, tokenizer, 1).encode(REFERENCE_SENTENCES, 1, False)
+    backend = open_backend(path, folder, 1, optimize=False)
+    vectors = backend.encode(REFERENCE_SENTENCES, 1, False)
     return float((vectors * reference).sum(axis=1).min())
 
 
@@ -239,7 +232,7 @@ def main() -> int:
     try:
         digests = build(directory)
     except ConfigError as exc:
-        print(f"onnx_export: {exc}", file=sys.stderr)
+        print(f"buildtools.onnx: {exc}", file=sys.stderr)
         return 2
     for encoder, digest in digests.items():
         print(f"{encoder}: {directory / FILES[encoder]} sha256 {digest}")
