@@ -14,8 +14,12 @@ hundreds of questions over the same articles). A `-small` set takes its full set
 For each fold the ranker is fitted on the other folds of all training sets and scored on
 this fold, so every figure printed is held out. The settings (passages read, finalists
 embedded, window margin, L2) are chosen by the mean held-out lead@1 of the training sets;
-the answer-span confidence is a fixed prior (0.5). `--write` then fits on everything and
-writes the model with its provenance.
+the answer-span confidence is a fixed prior (0.5). A second table gives lead@1 per
+held-out fold and per outlet (the `source` of most of a question's evidence articles, read
+from `--eval-dir`) beside the shipped `core/lead_model.json` on the same pools (held out
+only for the sets its provenance does not list), so that a re-fit that helps one week or
+outlet and hurts another shows. `--write` then fits on everything and writes the model
+with its provenance.
 
 The ranker is a conditional logit (softmax over one question's candidates; the loss is the
 negative log of the probability given to the sentences holding the answer), linear in
@@ -259,8 +263,9 @@ def held_out(
     s: Settings,
     training_sets: list[str],
 ) -> dict[str, list[dict[str, Any]]]:
-    """Every set's outcomes, each question scored by the model fitted without its fold."""
-    out: dict[str, list[dict[str, Any]]] = {name: [] for name in data}
+    """Every set's outcomes (in its records' order), each question scored by the model
+    fitted without its fold."""
+    out: dict[str, list[dict[str, Any]]] = {name: [{}] * len(recs) for name, recs in data.items()}
     pools = {name: [subset(r, s.passages, name) for r in recs] for name, recs in data.items()}
     for fold in range(FOLDS):
         training = [
@@ -271,10 +276,80 @@ def held_out(
         ]
         model = train(training, s)
         for name, recs in data.items():
-            for r, pool in zip(recs, pools[name], strict=True):
+            for i, (r, pool) in enumerate(zip(recs, pools[name], strict=True)):
                 if fold_of(folds, name, r["group"]) == fold:
-                    out[name].append(choose(model, pool, s))
+                    out[name][i] = choose(model, pool, s)
     return out
+
+
+def shipped(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """Every set's outcomes under the shipped `core/lead_model.json` (held out only for the
+    sets its provenance does not list)."""
+    from core.lead import load_model
+
+    ship = load_model()
+    model = {
+        name: {"mean": st.mean, "scale": st.scale, "weights": st.weights} if st else None
+        for name, st in (("lexical", ship.lexical), ("dense", ship.dense))
+    }
+    s = Settings(ship.passages, ship.embedded, ship.window_margin)
+    return {
+        name: [choose(model, subset(r, s.passages, name), s) for r in recs]
+        for name, recs in data.items()
+    }
+
+
+def outlets(eval_dir: Path, name: str, records: list[dict[str, Any]]) -> list[str]:
+    """Each question's outlet: the `source` of most of its evidence articles ("-" when the
+    set's files are not at hand)."""
+    questions, corpus = (eval_dir / f"{name}.{part}.jsonl" for part in ("questions", "corpus"))
+    if not (questions.exists() and corpus.exists()):
+        return ["-"] * len(records)
+    from bench.common import read_jsonl
+    from bench.retrieval import question_outlets
+
+    asked = list(read_jsonl(questions))
+    outlet = dict(
+        zip(
+            (str(q["id"]) for q in asked),
+            question_outlets(asked, list(read_jsonl(corpus))),
+            strict=True,
+        )
+    )
+    return [outlet.get(str(r["id"]), "-") for r in records]
+
+
+def slices(
+    data: dict[str, list[dict[str, Any]]],
+    folds: dict[str, dict[Any, int]],
+    outcomes: dict[str, list[dict[str, Any]]],
+    before: dict[str, list[dict[str, Any]]],
+    eval_dir: Path,
+    least: int = 10,
+) -> list[list[str]]:
+    """lead@1 (substring) per set, per held-out fold and per outlet with at least `least`
+    questions: the re-fit's held-out figure beside the shipped model's, same pools."""
+    rows = []
+    for name, recs in data.items():
+        labels = {
+            "all": [True] * len(recs),
+            **{
+                f"fold {k}": [fold_of(folds, name, r["group"]) == k for r in recs]
+                for k in range(FOLDS)
+            },
+        }
+        where = outlets(eval_dir, name, recs)
+        for outlet in sorted(set(where), key=where.count, reverse=True):
+            if where.count(outlet) >= least and len(set(where)) > 1:
+                labels[outlet] = [o == outlet for o in where]
+        for label, mask in labels.items():
+            picked = [i for i, m in enumerate(mask) if m]
+            if not picked:
+                continue
+            now = np.mean([outcomes[name][i]["hit_substring"] for i in picked])
+            then = np.mean([before[name][i]["hit_substring"] for i in picked])
+            rows.append([name, label, str(len(picked)), f"{now:.3f}", f"{then:.3f}"])
+    return rows
 
 
 def summary(outcomes: list[dict[str, Any]]) -> dict[str, float]:
@@ -377,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     header = ["set (held-out folds)", "n", "lead@1", "lead@1 words", "2-sentence leads", "chars"]
     header += ["in top 2", "in top 3", "oracle (a candidate holds it)"]
     print(markdown_table(header, rows) + "\n")
+    table = slices(data, folds, result, shipped(data), args.eval_dir)
+    header = ["set", "held-out slice", "n", "lead@1 re-fit (held out)", "lead@1 shipped"]
+    print(markdown_table(header, table) + "\n")
     pooled = [o for k in training_sets for o in result[k]]
     spans = span_table(pooled)
     print(
