@@ -16,7 +16,7 @@ this fold, so every figure printed is held out. The settings (passages read, fin
 embedded, window margin, L2) are chosen by the mean held-out lead@1 of the training sets;
 the answer-span confidence is a fixed prior (0.5). A second table gives lead@1 per
 held-out fold and per outlet (the `source` of most of a question's evidence articles, read
-from `--eval-dir`) beside the shipped `core/lead_model.json` on the same pools (held out
+from `--eval-dir`) beside the shipped `core/answer/lead_model.json` on the same pools (held out
 only for the sets its provenance does not list), so that a re-fit that helps one week or
 outlet and hurts another shows. `--write` then fits on everything and writes the model
 with its provenance.
@@ -283,9 +283,9 @@ def held_out(
 
 
 def shipped(data: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """Every set's outcomes under the shipped `core/lead_model.json` (held out only for the
+    """Every set's outcomes under the shipped `core/answer/lead_model.json` (held out only for the
     sets its provenance does not list)."""
-    from core.lead import load_model
+    from core.answer.lead import load_model
 
     ship = load_model()
     model = {
