@@ -49,7 +49,7 @@ from bench.common import (  # noqa: E402
     write_jsonl,
 )
 from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
-from core.answer.lead import not_a_sentence  # noqa: E402
+from core.answer.candidates import not_a_sentence  # noqa: E402
 from core.language.text import split_sentences, stamp_header  # noqa: E402
 
 OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")

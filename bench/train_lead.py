@@ -5,8 +5,8 @@ rgb-en-fact}.pkl --eval-only /tmp/lead2-work/{realtimeqa-small,multihop-rag-evid
         [--write core/answer/lead_model.json]
 
 Input: `bench/lead_data.py` pickles (what the lead saw for each question); the candidates
-and their features are built here with `core.answer.lead.build_pool`, so the figures are those of
-the code checked out. Each set's questions are split into 5 folds by group,
+and their features are built here with `core.answer.candidates.build_pool`, so the figures
+are those of the code checked out. Each set's questions are split into 5 folds by group,
 so that no fold's questions share a group with its training folds: realtimeqa by the week
 asked (`question_date`: other weeks of news are what the bot will meet), MultiHop-RAG and
 RGB by their gold answer (a MultiHop-RAG answer such as one person's name recurs in
@@ -49,7 +49,8 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != 
 
 from bench.common import markdown_table  # noqa: E402
 from bench.metrics import contains_answer, mark_right  # noqa: E402
-from core.answer.lead import DENSE, LEXICAL, build_pool, dense_rows  # noqa: E402
+from core.answer.candidates import DENSE, LEXICAL, build_pool  # noqa: E402
+from core.answer.lead import dense_rows  # noqa: E402
 
 FOLDS = 5
 # The ranker's probability above which the lead's answer is marked: a fixed prior, not

@@ -9,15 +9,9 @@ import pytest
 
 from ask.__main__ import answer_json, render_text
 from bot.render import render_answer
+from core.answer.candidates import LEXICAL, build_pool, not_a_sentence
 from core.answer.kinds import AnswerKind, SpanKind, answer_kind, candidates, matching
-from core.answer.lead import (
-    LEXICAL,
-    MODEL_PATH,
-    build_pool,
-    choose_lead,
-    load_model,
-    not_a_sentence,
-)
+from core.answer.lead import MODEL_PATH, choose_lead, load_model
 from core.encode.embeddings import Embedder
 from core.language.lexical import tokenize
 from core.language.text import split_sentences
