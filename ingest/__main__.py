@@ -20,7 +20,7 @@ from core.encode.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
-from core.search.replica import IndexBusyError
+from core.search.replica_state import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store.chroma import Store, open_store, store_exists
 from ingest.pipeline import Ingestor

@@ -38,14 +38,14 @@ import numpy as np
 
 from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
 from core.errors import ModelMismatchError, NewsroomError, StoreUnavailableError
-from core.search.replica import (
+from core.search.replica_state import (
     INDEX_SCHEMA,
     IndexBusyError,
     IndexDamagedError,
     IndexUnwritableError,
-    LocalIndex,
     folder_lock,
 )
+from core.search.replicator import LocalIndex
 from core.settings import Settings
 from core.store.chroma import Change, Store, open_store
 
