@@ -194,7 +194,8 @@ def _local_index(settings: Settings, store: Store) -> LiveArchive:
     new articles at once. With a Chroma server, only a local index that already exists is
     updated (the bots' hosts keep their own)."""
     return LiveArchive(
-        settings,
+        settings.store,
+        settings.index,
         store.model_name,
         store.dim,
         store=store,

@@ -100,12 +100,12 @@ class HybridIndex:
     def _require_store(self) -> None:
         if self.archive.index_problem is not None:  # none could be built: say so, not "empty"
             raise NewsroomError(
-                f"The {self.archive.index_problem} in {self.archive.settings.index_folder}: "
+                f"The {self.archive.index_problem} in {self.archive.index.folder}: "
                 "free space there, or set INDEX_PATH to a writable folder, then try again."
             )
         if self.archive.healthy is False:
             raise StoreUnavailableError(
-                f"Cannot reach the store at {self.archive.settings.store_label}; I'll keep trying."
+                f"Cannot reach the store at {self.archive.stores.label}; I'll keep trying."
             )
 
     def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:

@@ -94,64 +94,6 @@ class LocalIndex(TantivyIndex):
         """How many times the replica was updated (chunks carry the update that added them)."""
         return self.state.epoch
 
-    # -- is it a copy of the store? ------------------------------------------------------------
-
-    def check(self) -> None:
-        """Compare what the indexes hold with what the state recorded at the last update (a
-        lost `meta.json` leaves an empty index behind, silently). Cheap: two counts.
-
-        Raises:
-            IndexDamagedError: they differ. A writer in another process between its commit
-                and its state holds the folder's lock: check again under it before acting.
-        """
-        if self.fresh:
-            return
-        held = self.counts()
-        recorded = self.state.counts
-        if recorded is not None and held != recorded:
-            raise IndexDamagedError(
-                f"holds {held[0]} chunks and {held[1]} articles where its state.json "
-                f"records {recorded[0]} and {recorded[1]}"
-            )
-        if recorded is None and (held[0] == 0) != (held[1] == 0):
-            raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
-
-    def check_against(self, store: Store) -> None:
-        """At open, for a state that records no counts (written by an older version): an
-        index with no articles at a log position past 0 while the store holds some has
-        lost its files. One count of the store's manifest.
-
-        Raises:
-            IndexDamagedError: so.
-        """
-        if self.fresh or self.state.counts is not None or self.state.seq == 0:
-            return
-        if self.counts()[1] == 0 and store.article_count() > 0:
-            raise IndexDamagedError("holds no articles while the store holds some")
-
-    def follows(self, store: Store) -> None:
-        """Check that the store's change log holds the record this replica applied last
-        (one read of one record).
-
-        Raises:
-            IndexDamagedError: the log ends before it (or holds another record there), as
-                when the store was restored from a backup or replaced by another.
-        """
-        seq = self.state.seq
-        if seq <= 0:
-            return
-        record = store.record(seq)
-        if record is None:
-            raise IndexDamagedError(
-                f"has applied the store's change log up to record {seq}, which the log does "
-                f"not hold (it ends at {store.head()}: a store restored from a backup?)"
-            )
-        if self.state.mark and record.mark != self.state.mark:
-            raise IndexDamagedError(
-                f"has applied another record {seq} than the one the store's change log holds "
-                "(a store restored from a backup?)"
-            )
-
     # -- keeping up --------------------------------------------------------------------------
 
     def reload(self) -> bool:
