@@ -149,20 +149,17 @@ def startup_phases(question: str) -> list[tuple[str, float, float]]:
 
     mark("imports")
     from core.answer.compose import answer_question
-    from core.encode.embeddings import load_embedder, use_threads
-    from core.search.archive import LiveArchive
-    from core.search.hybrid import HybridIndex
     from core.search.searcher import Searcher
+    from core.service import open_engine
     from core.settings import load_settings
 
     settings = load_settings()
     mark("settings")
-    use_threads(settings.query_threads)
-    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
+    engine, embedder = open_engine(settings)
     mark("encoder")
-    archive = LiveArchive(settings, embedder.name, embedder.dim)
-    archive.sync()
-    searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
+    if engine.archive is not None:
+        engine.archive.sync()
+    searcher = Searcher(engine.index, embedder, archive=engine.archive)
     mark("archive")
     answer_question(question, searcher, k=5, considered=10)
     mark("answer")

@@ -84,7 +84,7 @@ def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
-    archive = LiveArchive(settings, embedder.name, embedder.dim, store=store)
+    archive = LiveArchive(settings.store, settings.index, embedder.name, embedder.dim, store=store)
     have = store.summary().chunks if store.exists else 0
     wall, cpu = time.perf_counter(), time.process_time()
     written = 0
@@ -257,7 +257,14 @@ def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: 
 
     embedder = hashed_vectors()
     store = open_store(settings, embedder.name, embedder.dim)
-    archive = LiveArchive(settings, embedder.name, embedder.dim, store=store, build_missing=False)
+    archive = LiveArchive(
+        settings.store,
+        settings.index,
+        embedder.name,
+        embedder.dim,
+        store=store,
+        build_missing=False,
+    )
     samples = [reader.send(cmd="rss")]
     for i in range(commits):
         record = next(reshuffled([records[i % len(records)]], 1, 900 + i))

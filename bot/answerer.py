@@ -18,9 +18,8 @@ from core.answer.compose import answer_question
 from core.errors import StoreUnavailableError
 from core.models import Answer
 from core.search.archive import SYNC_SECONDS, LiveArchive
-from core.search.hybrid import HybridIndex
 from core.search.searcher import Searcher
-from core.service import open_archive
+from core.service import open_engine
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,9 @@ class ArchiveAnswerer:
             NewsroomError: misconfiguration, e.g. a model mismatch.
         """
         searcher = self.searcher()
-        if self.archive.local is None:  # not opened yet (no warm-up, or the store was down)
-            self.refresh()
+        archive = self.archive
+        if archive is not None and archive.local is None:  # not opened yet (no warm-up, or
+            self.refresh()  # the store was down)
         return answer_question(
             question,
             searcher,
@@ -74,12 +74,12 @@ class ArchiveAnswerer:
         """The searcher (the model is loaded on first use; the store is opened by syncs)."""
         with self._open_lock:
             if self._searcher is None:
-                archive, embedder = open_archive(self.settings)
-                self._archive = archive
-                self._searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
+                engine, embedder = open_engine(self.settings)  # SEARCH_ENGINE's
+                archive = self._archive = engine.archive
+                self._searcher = Searcher(engine.index, embedder, archive=archive)
                 for ref in self._watchers:
                     watcher = ref()
-                    if watcher is not None:
+                    if watcher is not None and archive is not None:
                         archive.watch(watcher)
             return self._searcher
 
@@ -93,10 +93,9 @@ class ArchiveAnswerer:
             archive.watch(watcher)
 
     @property
-    def archive(self) -> LiveArchive:
-        """The live archive behind the searcher."""
+    def archive(self) -> LiveArchive | None:
+        """The live archive behind the searcher (None: its engine needs none)."""
         self.searcher()
-        assert self._archive is not None
         return self._archive
 
     def warm(self) -> None:
@@ -107,19 +106,25 @@ class ArchiveAnswerer:
         """
         searcher = self.searcher()
         searcher.embedder.encode([WARM_UP_TEXT] * 4)  # torch's first call is the slow one
-        self.archive.sync()
+        self.refresh(quiet=False)
         answer_question(WARM_UP_TEXT, searcher)  # loads the vector index and the replica
 
-    def refresh(self) -> int:
-        """Catch up with the store now; how many articles changed (0 when unreachable)."""
+    def refresh(self, quiet: bool = True) -> int:
+        """Catch up with the store now; how many articles changed (0 when unreachable, or
+        raised when not `quiet`)."""
+        archive = self.archive
         try:
-            return self.archive.sync()
+            return archive.sync() if archive is not None else 0
         except StoreUnavailableError:
+            if not quiet:
+                raise
             return 0
 
     def start_refreshing(self, interval: float = REFRESH_SECONDS) -> None:
         """Keep the archive current in a background thread until `close()`."""
-        self.archive.start(interval)
+        archive = self.archive
+        if archive is not None:
+            archive.start(interval)
 
     def close(self) -> None:
         """Stop the background thread and release the store."""

@@ -45,9 +45,10 @@ class EncoderSettings:
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """This host's local search index (one folder per collection)."""
+    """This host's local search index (one folder per collection), and the search engine."""
 
     folder: Path = Path("./data/index")
+    engine: str = "hybrid"  # a name in core.service.ENGINES
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     embedding_model: str = DEFAULT_MODEL
     index_path: Path | None = None
     embedding_encoder: str = DEFAULT_ENCODER
+    search_engine: str = "hybrid"  # which engine answers (core.service.ENGINES)
 
     # Ingest limits
     max_file_mb: Annotated[float, _number(0, 1024, low_open=True)] = 20.0
@@ -225,7 +226,7 @@ class Settings(BaseSettings):
     @property
     def index(self) -> IndexSettings:
         """The local search index's section."""
-        return IndexSettings(self.index_folder)
+        return IndexSettings(self.index_folder, self.search_engine.strip().lower())
 
     @property
     def answers(self) -> AnswerSettings:

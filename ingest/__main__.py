@@ -21,7 +21,7 @@ from core.encode.embeddings import Embedder, load_encoder
 from core.errors import NewsroomError
 from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
-from core.search.replica import IndexBusyError
+from core.search.replica_state import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store.chroma import Store, open_store, store_exists
 from ingest.pipeline import Ingestor
@@ -196,7 +196,8 @@ def _local_index(settings: Settings, store: Store) -> LiveArchive:
     new articles at once. With a Chroma server, only a local index that already exists is
     updated (the bots' hosts keep their own)."""
     return LiveArchive(
-        settings,
+        settings.store,
+        settings.index,
         store.model_name,
         store.dim,
         store=store,

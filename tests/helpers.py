@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from core.encode.embeddings import load_embedder
-from core.search.replica import ChunkRow
+from core.search.records import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings

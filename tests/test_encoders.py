@@ -16,7 +16,7 @@ from buildtools.onnx import FILES, RECORDED, encoder_dir, ensure_built, toolchai
 from core.answer.compose import answer_question
 from core.encode.embeddings import REEMBEDDING, file_sha256, load_embedder
 from core.errors import ConfigError, ModelMismatchError
-from core.search.replica import ChunkRow
+from core.search.records import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings

@@ -416,7 +416,7 @@ def test_ask_answers_while_another_process_holds_the_index(
     is, instead of ending in a traceback."""
     import tantivy
 
-    from core.search.replica import folder_lock
+    from core.search.replica_state import folder_lock
 
     ingest_paths(settings, _write(tmp_path / "g.jsonl", GIRAFFE))  # a change to apply
     with folder_lock(seeded):

@@ -256,7 +256,7 @@ def test_the_local_index_keeps_vectors_packed_and_close_to_the_stores(
     bytes), and what it reads back scores every chunk within 0.005 cosine of the vector
     Chroma holds, so an article's best chunk is the same one. Replicas written before
     packing (float32 bytes) still read exactly."""
-    from core.search.replica import pack_vector, unpack_vector
+    from core.search.tantivy_index import pack_vector, unpack_vector
 
     ingest_paths(settings, SEED_DIR)
     searcher = searcher_for(settings)

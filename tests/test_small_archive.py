@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from core.answer.compose import answer_question
+from core.search.query import parse_query
 from core.search.searcher import Searcher
 from core.settings import Settings
 from tests.conftest import make_settings
@@ -117,3 +118,11 @@ def test_a_corrected_article_keeps_its_words_as_rare_as_they_were(tmp_path: Path
         article.write_text(text + f"\nCorrection {n + 1}: a date was misstated.\n", "utf-8")
         assert ingest_paths(settings, folder).updated == 1
     assert rarity == [rarity[0]] * 4, rarity
+
+
+def test_one_answer_reads_the_rarity_of_its_words_from_the_index(searcher: Searcher) -> None:
+    """The rarity the relevance floor and the lead give each word during one answer (read
+    once per word) is the index's own, word for word."""
+    ranked = searcher.search(parse_query("What is the new vaccine called?"), k=10)
+    for term in [*ranked.query_terms, "respira", "harbor", "zzzunheard"]:
+        assert ranked.idf(term) == searcher.idf(term) == ranked.idf(term)

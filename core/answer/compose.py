@@ -85,7 +85,7 @@ def answer_question(
     notes += query.notes
     ranked = searcher.search(query, k=max(k, considered))
     summary = searcher.summary()
-    idf = searcher.idf
+    idf = ranked.idf
     relevant = [p for p in ranked.passages if _is_relevant(p, ranked.query_terms, idf, floor)]
     if not relevant:
         return Answer(query.text, None, None, [], ranked.passages, notes, summary)

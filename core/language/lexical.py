@@ -1,7 +1,7 @@
 """Index terms: the one tokenizer that the lexical index, the relevance floor and the
 highlighting share (lower-cased words, stop words dropped, plurals folded).
 
-The BM25 index itself is tantivy's, fed these terms (see `core.search.replica`).
+The BM25 index itself is tantivy's, fed these terms (see `core.search.tantivy_index`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The live archive: the one owner, per process, of "what is committed, and how fresh".
 
-`LiveArchive` holds the store (Chroma), the local index (`core.search.replica`) and what keeps them
-current, and is started and stopped by the bot and `ask`:
+`LiveArchive` holds the store (Chroma), the local index (`core.search.replicator`) and what keeps
+them current, and is started and stopped by the bot and `ask`:
 
 - `sync()` follows the store's change log and applies what it names to the local index,
   at a cost proportional to what changed. The bot calls it every second from one thread
@@ -21,33 +21,33 @@ current, and is started and stopped by the bot and `ask`:
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import shutil
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
-from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
-from core.errors import ModelMismatchError, NewsroomError, StoreUnavailableError
-from core.search.replica import (
-    INDEX_SCHEMA,
+from core.errors import NewsroomError, StoreUnavailableError
+from core.search.delta import Delta, ReadWriteLock
+from core.search.rebuild import (
+    check_follows,
+    followed_model,
+    open_replica,
+    rebuild_aside,
+    remove_leftovers,
+    replica_name,
+)
+from core.search.replica_state import (
     IndexBusyError,
     IndexDamagedError,
     IndexUnwritableError,
-    LocalIndex,
     folder_lock,
 )
-from core.settings import Settings
-from core.store.chroma import Change, Store, open_store
+from core.search.replicator import LocalIndex
+from core.sections import IndexSettings, StoreSettings
+from core.store.chroma import Change, Store
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -58,83 +58,12 @@ DELTA_REOPEN_CHUNKS = 50_000  # past this, a new embedded client is cheaper than
 REBUILD_WAIT_SECONDS = 3600.0  # another process rebuilding the same index: wait for its copy
 
 
-@dataclass
-class Delta:
-    """Chunks indexed after the embedded client opened, with their vectors, for exact search.
-
-    Attributes:
-        epoch: The local index's epoch covered so far.
-        rows: (chunk id, doc id, content hash, publish time, outlet, url) per vector.
-        blocks: The rows' unit vectors, one matrix per update (never copied as it grows).
-    """
-
-    epoch: int
-    rows: list[tuple[str, str, str, int | None, str, str | None]] = field(default_factory=list)
-    blocks: list[np.ndarray] = field(default_factory=list)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def similarities(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine similarity of every row to a unit vector."""
-        if not self.blocks:
-            return np.zeros(0, dtype=np.float32)
-        return np.concatenate([block @ vector for block in self.blocks])
-
-    def extended(self, local: LocalIndex) -> Delta:
-        """This delta with what the local index added since `epoch` (a new object)."""
-        if local.epoch <= self.epoch:
-            return self
-        added = local.delta(self.epoch)
-        rows = self.rows + [
-            (r.id, r.doc_id, r.content_hash, ts, source, url) for r, ts, source, url in added
-        ]
-        blocks = list(self.blocks)
-        if added:
-            blocks.append(np.vstack([r.vector for r, _, _, _ in added]).astype(np.float32))
-        return Delta(local.epoch, rows, blocks)
-
-
-class _ReadWriteLock:
-    """Many readers or one writer (questions read the store; reopening it writes)."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-
-    @contextmanager
-    def reading(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing or self._readers:
-                self._cond.wait()
-            self._writing = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writing = False
-                self._cond.notify_all()
-
-
 class LiveArchive:
     """The store and the local index of one process, kept current.
 
     Args:
-        settings: Where the store and the local index are.
+        stores: Where the store is (its section of the settings).
+        index: Where this host's local index is.
         model_name: The identity of the vectors questions are embedded into (the store
             refuses another, and a re-embed by another process changes it).
         dim: Its dimension.
@@ -145,18 +74,24 @@ class LiveArchive:
         answers_questions: False for a writer (`ingest`): nothing here searches, so the
             chunks its Chroma client cannot see are not gathered for exact search (`Delta`)
             after every commit, nor is the client reopened when they grow many.
+        connect: Opens the store when none was passed (the wiring, `core.service`, gives
+            it; the first `sync()` calls it).
     """
 
     def __init__(
         self,
-        settings: Settings,
+        stores: StoreSettings,
+        index: IndexSettings,
         model_name: str,
         dim: int,
         store: Store | None = None,
         build_missing: bool = True,
         answers_questions: bool = True,
+        connect: Callable[[], Store] | None = None,
     ):
-        self.settings = settings
+        self.stores = stores
+        self.index = index
+        self.connect = connect
         self.model_name = model_name
         self.dim = dim
         self.store = store
@@ -164,7 +99,7 @@ class LiveArchive:
         self.build_missing = build_missing
         self.answers_questions = answers_questions
         self.delta = Delta(0)
-        self.lock = _ReadWriteLock()
+        self.lock = ReadWriteLock()
         self.healthy: bool | None = None
         self.index_problem: str | None = None  # why the local index cannot follow the store
         self.failure: str | None = None  # why the last sync in the background failed
@@ -204,12 +139,8 @@ class LiveArchive:
         self._watchers.append(weakref.WeakMethod(watcher))  # type: ignore[arg-type]
 
     def _tell_watchers(self) -> None:
-        alive = [ref for ref in self._watchers if ref() is not None]
-        self._watchers[:] = alive
-        for ref in alive:
-            watcher = ref()
-            if watcher is None:
-                continue
+        self._watchers[:] = [ref for ref in self._watchers if ref() is not None]
+        for watcher in [w for w in (ref() for ref in self._watchers) if w is not None]:
             try:
                 watcher(self)
             except Exception:
@@ -280,7 +211,9 @@ class LiveArchive:
         store = self._open_store()
         if not store.exists:
             return 0
-        self._follow_model(store)
+        recorded = followed_model(store, self.model_name, self.stores.collection)
+        if recorded is not None:  # `ingest --reembed` by another process has finished
+            self.model_name = store.model_name = recorded
         try:
             local = self._open_local(store)
             if local is None:
@@ -301,7 +234,7 @@ class LiveArchive:
             log.info("the local index is busy in another process; answering from it as it is")
             return 0
         self._note_index(None)
-        if self.answers_questions and not self.settings.server_mode:
+        if self.answers_questions and not self.stores.server_mode:
             delta = self.delta.extended(local)
             if len(delta) > DELTA_REOPEN_CHUNKS:
                 self._reopen(store, local)
@@ -312,7 +245,7 @@ class LiveArchive:
     def _catch_up(self, store: Store, local: LocalIndex) -> int:
         """Apply the log records beyond the local index's position, and the pending ones."""
         local.reload()
-        local.follows(store)
+        check_follows(local, store)
         changed = 0
         while True:
             changes = store.changes(local.seq)
@@ -345,7 +278,7 @@ class LiveArchive:
                         self._repair(self.store, local.folder, str(exc), local.state.build)
                     except IndexUnwritableError as failed:
                         raise NewsroomError(
-                            f"The local index in {self.settings.index_folder} {exc}, and it "
+                            f"The local index in {self.index.folder} {exc}, and it "
                             f"{failed}: free space there (or delete it), then try again."
                         ) from failed
             return question()
@@ -358,73 +291,38 @@ class LiveArchive:
             if self.local is None and self.answers_questions:
                 pass  # nothing to answer from: the question says so (`core.search.hybrid`)
             elif self.local is None:
-                log.warning("the local index in %s %s", self.settings.index_folder, failure)
+                log.warning("the local index in %s %s", self.index.folder, failure)
             else:
-                where = self.settings.index_folder
-                log.warning("the local index in %s %s; %s", where, failure, _KEPT)
+                log.warning(
+                    "the local index in %s %s; it stays as it is, and catches up from the "
+                    "store's change log once it can be written",
+                    self.index.folder,
+                    failure,
+                )
         elif problem is None and self.index_problem is not None:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem
 
-    def _follow_model(self, store: Store) -> None:
-        """Follow `ingest --reembed` run by another process: once it has finished, the store's
-        vectors are another encoder's, and so must the questions' be (`Searcher` embeds them
-        with the encoder of `model_name`). While it runs, questions keep the old encoder: the
-        articles not yet re-embedded still hold its vectors."""
-        recorded = store.recorded_model()
-        if not recorded or recorded == self.model_name or recorded.endswith(REEMBEDDING):
-            return
-        if not (encoders_for(recorded) and encoders_for(self.model_name)):
-            raise ModelMismatchError(
-                f"Collection '{self.settings.collection}' now holds vectors of {recorded!r}, "
-                f"not {self.model_name!r}. "
-                + mismatch_hint(recorded, self.model_name, self.settings.collection)
-            )
-        log.warning(
-            "The store was re-embedded: its vectors are now %r, and questions are embedded "
-            "to match. Set EMBEDDING_ENCODER=%s in the configuration: the next start with "
-            "the old one refuses the store.",
-            recorded,
-            " or ".join(encoders_for(recorded)),
-        )
-        self.model_name = store.model_name = recorded
-
     def _open_store(self) -> Store:
         if self.store is None:
-            self.store = open_store(self.settings, self.model_name, self.dim, create=False)
+            assert self.connect is not None, "a LiveArchive needs a store or a way to open one"
+            self.store = self.connect()
         return self.store
 
     def _open_local(self, store: Store) -> LocalIndex | None:
         collection = store.collection_id
         if self.local is not None and self.local.state.collection == collection:
             return self.local
-        folder = self.settings.index_folder / _replica_name(self.settings, collection)
+        folder = self.index.folder / replica_name(self.stores, collection)
         if not self.build_missing and not (folder / "state.json").exists():
             return None
         try:
-            local = self._usable(folder, store)
+            local = open_replica(folder, store, self.dim)
         except IndexDamagedError as exc:
             return self._repair(store, folder, str(exc))
         if local is None:
             return self._repair(store, folder, None)
         return self._use(local)
-
-    def _usable(self, folder: Path, store: Store) -> LocalIndex | None:
-        """The local index in `folder`; None when nothing was built there yet.
-
-        Raises:
-            IndexDamagedError: it cannot be read, was built for another collection or
-                version, or does not hold what its state says.
-        """
-        collection = store.collection_id
-        local = LocalIndex(folder, collection, self.dim)
-        if local.fresh:
-            return None
-        if local.state.schema != INDEX_SCHEMA or local.state.collection != collection:
-            raise IndexDamagedError("was built by another version or for another collection")
-        local.check()
-        local.check_against(store)
-        return local
 
     def _repair(
         self, store: Store, folder: Path, reason: str | None, suspect: str | None = None
@@ -444,38 +342,18 @@ class LiveArchive:
             IndexBusyError: another process held its lock for `REBUILD_WAIT_SECONDS`.
         """
         with folder_lock(folder, REBUILD_WAIT_SECONDS):
-            _remove_leftovers(folder)
+            remove_leftovers(folder)
             try:
-                local = self._usable(folder, store)
+                local = open_replica(folder, store, self.dim)
                 if local is not None:
-                    local.follows(store)
+                    check_follows(local, store)
                 if local is not None and (suspect is None or local.state.build != suspect):
                     return self._use(local)  # rebuilt by another process, or sound after all
             except IndexDamagedError as exc:
                 reason = reason if suspect is not None else str(exc)
-            return self._use(self._rebuild(store, folder, reason), rebuilt=reason is not None)
-
-    def _rebuild(self, store: Store, folder: Path, reason: str | None) -> LocalIndex:
-        """Build the local index aside, then put it in the place of `folder`'s."""
-        if reason is None:
-            log.info("building the local index in %s from the store (once per host)", folder)
-        else:
-            log.warning("the local index in %s %s; rebuilding it from the store", folder, reason)
-        started = time.perf_counter()
-        aside = folder.with_name(f"{folder.name}.new-{os.getpid()}")
-        shutil.rmtree(aside, ignore_errors=True)
-        try:
-            built = LocalIndex(aside, store.collection_id, self.dim, shared=False)
             after = max(self.delta.epoch, self.local.epoch if self.local else 0)
-            count = built.build(store, after_epoch=after)
-            del built
-            _swap(aside, folder)
-        except OSError as exc:
-            raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
-        finally:
-            shutil.rmtree(aside, ignore_errors=True)
-        log.info("local index built: %d articles in %.1f s", count, time.perf_counter() - started)
-        return LocalIndex(folder, store.collection_id, self.dim)
+            rebuilt = rebuild_aside(store, folder, reason, self.dim, after)
+            return self._use(rebuilt, rebuilt=reason is not None)
 
     def _use(self, local: LocalIndex, rebuilt: bool = False) -> LocalIndex:
         if not rebuilt or self.local is None:
@@ -489,7 +367,7 @@ class LiveArchive:
     def _needs_new_client(self, local: LocalIndex) -> bool:
         """True when the local index waits for vectors this (embedded) client cannot read,
         and their writer has had time to apply them itself."""
-        if self.settings.server_mode:
+        if self.stores.server_mode:
             return False
         now = time.time()
         pending = local.state.pending.values()
@@ -506,41 +384,7 @@ class LiveArchive:
         """Record whether the store answered at the last try (logged when it changes)."""
         if healthy != self.healthy:
             if healthy:
-                log.info("store reachable: %s", self.settings.store_label)
+                log.info("store reachable: %s", self.stores.label)
             else:
-                log.warning("store unavailable: %s; will keep trying", self.settings.store_label)
+                log.warning("store unavailable: %s; will keep trying", self.stores.label)
         self.healthy = healthy
-
-
-_KEPT = "it stays as it is, and catches up from the store's change log once it can be written"
-
-
-def _swap(aside: Path, folder: Path) -> None:
-    """Put the index built in `aside` in the place of `folder` (under the folder's lock)."""
-    old = folder.with_name(f"{folder.name}.old-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        os.rename(folder, old)
-    try:
-        os.rename(aside, folder)
-    except OSError:  # a reader created the folder in between: it holds nothing yet
-        shutil.rmtree(folder, ignore_errors=True)
-        os.rename(aside, folder)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Remove copies that a process killed while rebuilding `folder` left beside it."""
-    for path in folder.parent.glob(f"{folder.name}.*-*"):
-        kind, _, pid = path.name.rpartition("-")
-        if kind.endswith((".new", ".old")) and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _replica_name(settings: Settings, collection: str) -> str:
-    """The local index's folder name: the collection id, and for an embedded store also its
-    folder (a copied store keeps its collection id, but its own log from then on)."""
-    if settings.server_mode:
-        return collection
-    where = str(settings.chroma_path.resolve()).encode("utf-8")
-    return f"{hashlib.sha1(where).hexdigest()[:8]}-{collection}"

@@ -15,15 +15,17 @@ Per question it costs a few index lookups, none of which reads the archive:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from core.errors import NewsroomError, StoreUnavailableError
 from core.models import StoreSummary
 from core.search.archive import Delta, LiveArchive
-from core.search.index import Candidates
 from core.search.query import Query
-from core.search.replica import ChunkRow, Filters, LocalIndex
+from core.search.records import Candidates, ChunkRow, Filters
+from core.search.replicator import LocalIndex
+from core.search.tantivy_index import published_ts
 
 DENSE_K = 100
 DENSE_K_MAX = 1000
@@ -65,6 +67,7 @@ class HybridIndex:
                 "dense": _first(live_dense),
             },
             records,
+            {d: published_ts(r.published_at) for d, r in records.items()},
         )
 
     def _dense(self, vector: np.ndarray, filters: Filters) -> list[tuple[str, str, float]]:
@@ -97,12 +100,12 @@ class HybridIndex:
     def _require_store(self) -> None:
         if self.archive.index_problem is not None:  # none could be built: say so, not "empty"
             raise NewsroomError(
-                f"The {self.archive.index_problem} in {self.archive.settings.index_folder}: "
+                f"The {self.archive.index_problem} in {self.archive.index.folder}: "
                 "free space there, or set INDEX_PATH to a writable folder, then try again."
             )
         if self.archive.healthy is False:
             raise StoreUnavailableError(
-                f"Cannot reach the store at {self.archive.settings.store_label}; I'll keep trying."
+                f"Cannot reach the store at {self.archive.stores.label}; I'll keep trying."
             )
 
     def chunks(self, doc_ids: list[str], terms: list[str]) -> dict[str, list[ChunkRow]]:
@@ -124,6 +127,21 @@ class HybridIndex:
         if self.archive.local is None:
             return 0.0
         return self.archive.read(lambda: _local(self.archive).idf(term))
+
+    def idf_reader(self) -> Callable[[str], float]:
+        """IDF over the local index's chunks as it is now, each term once."""
+        if self.archive.local is None:
+            return lambda term: 0.0
+        readers: dict[int, Callable[[str], float]] = {}  # a rebuild replaces the local index
+
+        def ask(term: str) -> float:
+            local = _local(self.archive)
+            if id(local) not in readers:
+                readers.clear()
+                readers[id(local)] = local.idf_reader()
+            return readers[id(local)](term)
+
+        return lambda term: self.archive.read(lambda: ask(term))
 
     def summary(self) -> StoreSummary:
         """Counts and date range, from the local index (no scan of the archive)."""

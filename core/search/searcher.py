@@ -11,6 +11,7 @@ The engine is behind `core.search.index.SearchIndex`; this module holds the rank
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,11 +19,9 @@ import numpy as np
 from core.encode.embeddings import Embedder, embedder_for
 from core.language.lexical import tokenize
 from core.models import Passage, StoredArticle, StoreSummary
-from core.search.archive import LiveArchive
-from core.search.index import Candidates, SearchIndex
+from core.search.index import Freshness, SearchIndex
 from core.search.query import Query
-from core.search.replica import ChunkRow
-from core.store.chroma import to_timestamp
+from core.search.records import Candidates, ChunkRow
 
 RRF_K = 60
 
@@ -41,11 +40,17 @@ class Weights:
 
 @dataclass
 class Ranked:
-    """Search output: passages best first, and the signals the relevance floor reads."""
+    """Search output: passages best first, and the signals the relevance floor reads.
+
+    Attributes:
+        idf: The index's IDF as of this search, each term computed once: the relevance
+            floor and the lead ask it for every passage.
+    """
 
     passages: list[Passage]
     query_vector: np.ndarray
     query_terms: list[str]
+    idf: Callable[[str], float]
 
 
 class Searcher:
@@ -55,8 +60,8 @@ class Searcher:
         index: The engine (see `core.search.index`).
         embedder: The model the store was built with.
         weights: Fusion weights.
-        archive: What keeps the index current, when the caller wants it started and
-            stopped with the searcher (`core.service.open_searcher` passes it).
+        archive: What keeps the index current, when the engine has such a thing and the
+            caller wants it stopped with the searcher (`core.service.open_searcher`).
     """
 
     def __init__(
@@ -64,7 +69,7 @@ class Searcher:
         index: SearchIndex,
         embedder: Embedder,
         weights: Weights | None = None,
-        archive: LiveArchive | None = None,
+        archive: Freshness | None = None,
     ):
         self.index = index
         self._embedder = embedder
@@ -74,7 +79,7 @@ class Searcher:
     @property
     def embedder(self) -> Embedder:
         """The encoder of the store's vectors: after `ingest --reembed` in another process,
-        the one the live archive now records (`LiveArchive.model_name`)."""
+        the one the archive now records (`Freshness.model_name`)."""
         archive = self.archive
         if archive is not None and archive.model_name != self._embedder.name:
             self._embedder = embedder_for(archive.model_name, self._embedder.encoder)
@@ -115,7 +120,7 @@ class Searcher:
             if len(passages) >= k:
                 break
             passages += [group[depth] for group in per_doc if len(group) > depth]
-        return Ranked(passages[:k], vector, terms)
+        return Ranked(passages[:k], vector, terms, self.index.idf_reader())
 
     def _fuse(self, candidates: Candidates, query: Query) -> dict[str, float]:
         """Fused article scores: weighted reciprocal ranks, then date window and freshness."""
@@ -130,7 +135,7 @@ class Searcher:
             if record is None:
                 del scores[doc_id]
                 continue
-            published = to_timestamp(record.published_at)
+            published = candidates.published.get(doc_id)
             since = query.soft_since
             if since is not None and published is not None and published >= since:
                 scores[doc_id] *= 1 + w.soft_date_boost

@@ -1,0 +1,191 @@
+"""Finding, and when needed rebuilding, this host's local index for a store; following a
+store that another process re-embedded.
+
+A local index is one folder per collection (and, for an embedded store, per store folder:
+`replica_name`). One that was never built, or is damaged, is built aside from the store and
+then swapped in under the folder's lock (`core.search.archive.LiveArchive` decides when).
+May import `core.search.replicator`, `core.store`, `core.encode` and settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
+from core.errors import ModelMismatchError
+from core.search.replica_state import INDEX_SCHEMA, IndexDamagedError, IndexUnwritableError
+from core.search.replicator import LocalIndex
+from core.sections import StoreSettings
+from core.store.chroma import Store
+
+log = logging.getLogger(__name__)
+
+
+def open_replica(folder: Path, store: Store, dim: int) -> LocalIndex | None:
+    """The local index in `folder`; None when nothing was built there yet.
+
+    Raises:
+        IndexDamagedError: it cannot be read, was built for another collection or
+            version, or does not hold what its state says.
+    """
+    collection = store.collection_id
+    local = LocalIndex(folder, collection, dim)
+    if local.fresh:
+        return None
+    if local.state.schema != INDEX_SCHEMA or local.state.collection != collection:
+        raise IndexDamagedError("was built by another version or for another collection")
+    check_counts(local)
+    check_against(local, store)
+    return local
+
+
+def rebuild_aside(
+    store: Store, folder: Path, reason: str | None, dim: int, after_epoch: int
+) -> LocalIndex:
+    """Build the local index aside, then put it in the place of `folder`'s (under the
+    folder's lock); its chunks carry epochs after `after_epoch`.
+
+    Raises:
+        IndexUnwritableError: it cannot be written.
+    """
+    if reason is None:
+        log.info("building the local index in %s from the store (once per host)", folder)
+    else:
+        log.warning("the local index in %s %s; rebuilding it from the store", folder, reason)
+    started = time.perf_counter()
+    aside = folder.with_name(f"{folder.name}.new-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    try:
+        built = LocalIndex(aside, store.collection_id, dim, shared=False)
+        count = built.build(store, after_epoch=after_epoch)
+        del built
+        swap(aside, folder)
+    except OSError as exc:
+        raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+    log.info("local index built: %d articles in %.1f s", count, time.perf_counter() - started)
+    return LocalIndex(folder, store.collection_id, dim)
+
+
+def swap(aside: Path, folder: Path) -> None:
+    """Put the index built in `aside` in the place of `folder` (under the folder's lock)."""
+    old = folder.with_name(f"{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.rename(folder, old)
+    try:
+        os.rename(aside, folder)
+    except OSError:  # a reader created the folder in between: it holds nothing yet
+        shutil.rmtree(folder, ignore_errors=True)
+        os.rename(aside, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove copies that a process killed while rebuilding `folder` left beside it."""
+    for path in folder.parent.glob(f"{folder.name}.*-*"):
+        kind, _, pid = path.name.rpartition("-")
+        if kind.endswith((".new", ".old")) and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def replica_name(settings: StoreSettings, collection: str) -> str:
+    """The local index's folder name: the collection id, and for an embedded store also its
+    folder (a copied store keeps its collection id, but its own log from then on)."""
+    if settings.server_mode:
+        return collection
+    where = str(settings.chroma_path.resolve()).encode("utf-8")
+    return f"{hashlib.sha1(where).hexdigest()[:8]}-{collection}"
+
+
+def followed_model(store: Store, model_name: str, collection: str) -> str | None:
+    """The encoder identity questions must now use, after an `ingest --reembed` run by
+    another process has finished (None: keep `model_name`). Once it has, the store's vectors
+    are another encoder's, and so must the questions' be (`Searcher` embeds them with the
+    encoder of `LiveArchive.model_name`). While it runs, questions keep the old encoder:
+    the articles not yet re-embedded still hold its vectors.
+
+    Raises:
+        ModelMismatchError: the store now holds vectors no encoder here can match.
+    """
+    recorded = store.recorded_model()
+    if not recorded or recorded == model_name or recorded.endswith(REEMBEDDING):
+        return None
+    if not (encoders_for(recorded) and encoders_for(model_name)):
+        raise ModelMismatchError(
+            f"Collection '{collection}' now holds vectors of {recorded!r}, "
+            f"not {model_name!r}. " + mismatch_hint(recorded, model_name, collection)
+        )
+    log.warning(
+        "The store was re-embedded: its vectors are now %r, and questions are embedded "
+        "to match. Set EMBEDDING_ENCODER=%s in the configuration: the next start with "
+        "the old one refuses the store.",
+        recorded,
+        " or ".join(encoders_for(recorded)),
+    )
+    return recorded
+
+
+def check_counts(local: LocalIndex) -> None:
+    """Compare what the indexes hold with what the state recorded at the last update (a
+    lost `meta.json` leaves an empty index behind, silently). Cheap: two counts.
+
+    Raises:
+        IndexDamagedError: they differ. A writer in another process between its commit
+            and its state holds the folder's lock: check again under it before acting.
+    """
+    if local.fresh:
+        return
+    held = local.counts()
+    recorded = local.state.counts
+    if recorded is not None and held != recorded:
+        raise IndexDamagedError(
+            f"holds {held[0]} chunks and {held[1]} articles where its state.json "
+            f"records {recorded[0]} and {recorded[1]}"
+        )
+    if recorded is None and (held[0] == 0) != (held[1] == 0):
+        raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
+
+
+def check_against(local: LocalIndex, store: Store) -> None:
+    """At open, for a state that records no counts (written by an older version): an
+    index with no articles at a log position past 0 while the store holds some has
+    lost its files. One count of the store's manifest.
+
+    Raises:
+        IndexDamagedError: so.
+    """
+    if local.fresh or local.state.counts is not None or local.state.seq == 0:
+        return
+    if local.counts()[1] == 0 and store.article_count() > 0:
+        raise IndexDamagedError("holds no articles while the store holds some")
+
+
+def check_follows(local: LocalIndex, store: Store) -> None:
+    """Check that the store's change log holds the record this replica applied last
+    (one read of one record).
+
+    Raises:
+        IndexDamagedError: the log ends before it (or holds another record there), as
+            when the store was restored from a backup or replaced by another.
+    """
+    seq = local.state.seq
+    if seq <= 0:
+        return
+    record = store.record(seq)
+    if record is None:
+        raise IndexDamagedError(
+            f"has applied the store's change log up to record {seq}, which the log does "
+            f"not hold (it ends at {store.head()}: a store restored from a backup?)"
+        )
+    if local.state.mark and record.mark != local.state.mark:
+        raise IndexDamagedError(
+            f"has applied another record {seq} than the one the store's change log holds "
+            "(a store restored from a backup?)"
+        )
