@@ -19,12 +19,11 @@ import sys
 import threading
 from types import FrameType
 
-from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.answerer import ArchiveAnswerer
-from bot.app import create_app
+from bot.app import Bot, build_bot
 from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         timer.start()
 
     try:  # auth.test: fails fast, before the models load
-        app = create_app(settings, answerer, on_revoked=on_revoked, writer=writer)
+        bot = build_bot(settings, answerer, on_revoked=on_revoked, writer=writer)
     except (BoltError, SlackApiError, OSError) as exc:
         print(
             f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
@@ -98,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     answerer.start_refreshing()
     try:
-        code = _serve(app, settings, answerer, stop)
+        code = _serve(bot, settings, answerer, stop)
     finally:
         answerer.close()
     return 2 if revoked.is_set() else code
@@ -152,14 +151,16 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: threading.Event) -> int:
+def _serve(bot: Bot, settings: Settings, answerer: ArchiveAnswerer, stop: threading.Event) -> int:
+    """Serve Slack until `stop`; then no new requests are taken, the answers in flight
+    finish (a bounded wait) and the bot's pools shut down."""
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if settings.slack_app_token:
-        handler = create_socket_handler(app, settings.slack_app_token)
+        handler = create_socket_handler(bot.app, settings.slack_app_token)
         try:
             handler.connect()
         except (SlackApiError, OSError) as exc:
@@ -172,9 +173,10 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: thread
         log.info("connected to Slack over Socket Mode; answering questions")
         _wait(stop)
         handler.close()
+        bot.close()
         return 0
     wsgi = create_wsgi_app(
-        app,
+        bot.app,
         lambda: answerer.healthy,
         settings.slack_signing_secret or "",
         follow_problem=lambda: answerer.problem,
@@ -184,6 +186,7 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: thread
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)
     _wait(stop)
     server.close()
+    bot.close()
     return 0
 
 

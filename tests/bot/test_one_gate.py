@@ -145,7 +145,9 @@ def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path:
         settings = make_settings(tmp_path, allowed_channels="C0OK", rate_limit_per_minute=1)
         limiter = RateLimiter(1)
         revoked = False
-        gate = Gate(settings, Policy(settings, Identity.of(client)), limiter, lambda: revoked)
+        gate = Gate(
+            settings.slack, Policy(settings.slack, Identity.of(client)), limiter, lambda: revoked
+        )
         empty = Problem("no question", "ask me something")
         outsider = Knock("mention", PARTNER, PARTNER_TEAM, "C0ELSEWHERE")
         assert [gate.check(client, outsider, empty).step for _ in range(3)] == ["outsider"] * 3
