@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -146,7 +145,7 @@ def test_a_link_unfurled_in_an_auto_answered_question_is_not_answered_twice(
     sentinel = payloads.message(FOOTBRIDGE, "U0EDITOR", "C0ASK")
     bot.deliver_event(sentinel)
     bot.web.wait_for("chat.postEphemeral", in_thread(sentinel["ts"]))
-    time.sleep(1.0)  # a second answer to the first question would have been sent by now
+    bot.settle()
     assert len(bot.web.calls_to("chat.postEphemeral", in_thread(asked["ts"]))) == 1
 
 

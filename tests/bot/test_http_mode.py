@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.answerer import ArchiveAnswerer
-from bot.app import create_app
+from bot.app import Bot, build_bot
 from bot.http import HttpServer, create_wsgi_app
 from core.settings import Settings
 from tests.bot.conftest import SIGNING_SECRET, bot_settings
@@ -40,6 +40,12 @@ class Reply:
 class HttpBot:
     web: FakeSlackWebAPI
     url: str
+    built: Bot
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Once the bot fully handled every request it acknowledged so far (a request is
+        acknowledged once `post` returns): what did not happen by then will not happen."""
+        assert self.built.drain(timeout), f"the bot was still busy after {timeout} s"
 
     def post(
         self,
@@ -81,12 +87,14 @@ def _serve_http(
     """The bot in HTTP mode; `limits` are the HTTP server's (see `bot.http.HttpServer`)."""
     with FakeSlackWebAPI("xoxb-1111-2222-BotSecretForTests", "xapp-unused") as web:
         settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
-        app = create_app(settings, answerer)
-        wsgi = create_wsgi_app(app, lambda: answerer.healthy, settings.slack_signing_secret or "")
+        built = build_bot(settings, answerer)
+        secret = settings.slack_signing_secret or ""
+        wsgi = create_wsgi_app(built.app, lambda: answerer.healthy, secret)
         server = HttpServer(wsgi, 0, host="127.0.0.1", **(limits or {}))  # type: ignore[arg-type]
         server.start()
-        yield HttpBot(web, f"http://127.0.0.1:{server.port}")
+        yield HttpBot(web, f"http://127.0.0.1:{server.port}", built)
         server.close()
+        built.close(timeout=10)
 
 
 @pytest.fixture
@@ -121,7 +129,7 @@ def test_forged_or_replayed_requests_are_refused(http_bot: HttpBot, secret: str,
     body, content_type, _ = _mention_body("who was Cienfuegos?")
     reply = http_bot.post(body, content_type, secret=secret, timestamp=int(time.time()) - age)
     assert reply.status == 401
-    time.sleep(0.5)
+    http_bot.settle()
     assert not http_bot.web.calls_to("chat.postMessage")
 
 
@@ -132,7 +140,7 @@ def test_a_retry_with_x_slack_retry_num_is_answered_once(http_bot: HttpBot) -> N
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     assert http_bot.post(body, content_type, headers=retry).status == 200
     http_bot.web.wait_for("chat.postMessage")
-    time.sleep(1.5)
+    http_bot.settle()
     assert len(http_bot.web.calls_to("chat.postMessage")) == 1
 
 
@@ -184,7 +192,7 @@ def test_signatures_are_honoured_only_within_five_minutes(
     if status == 200:
         assert "Cienfuegos" in http_bot.web.wait_for("chat.postMessage")[0].shown
     else:
-        time.sleep(0.5)
+        http_bot.settle()
         assert not http_bot.web.calls_to("chat.postMessage")
 
 
@@ -196,7 +204,7 @@ def test_a_replayed_signed_request_is_not_answered_twice(http_bot: HttpBot) -> N
     assert http_bot.post(body, content_type, timestamp=timestamp).status == 200
     http_bot.web.wait_for("chat.postMessage")
     assert http_bot.post(body, content_type, timestamp=timestamp).status == 200
-    time.sleep(1.0)
+    http_bot.settle()
     assert len(http_bot.web.calls_to("chat.postMessage")) == 1
 
 
@@ -212,7 +220,7 @@ def test_oversized_bodies_are_refused_with_413(http_bot: HttpBot, size: int) -> 
     assert len(body) == size
     reply = http_bot.post(body, "application/json")
     assert reply.status == 413 and "too large" in reply.body
-    time.sleep(0.5)
+    http_bot.settle()
     assert not http_bot.web.calls_to("chat.postMessage")
 
 
