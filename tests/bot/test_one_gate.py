@@ -161,3 +161,40 @@ def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path:
         assert gate.check(client, Knock("vote", "U0REPORTER", TEAM_ID, "C0OK")) is None
         revoked = True
         assert gate.check(client, outsider).step == "revoked"
+
+
+def test_once_the_app_is_uninstalled_no_surface_calls_slack(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """After app_uninstalled, nothing anyone does reaches Slack from the bot: no answer to a
+    mention, DM, follow-up, /ask, shortcut or Share; no vote stored or thanked; no reason
+    sent to the editors; no App Home tab, greeting or suggested prompts."""
+    bot = start_bot(feedback_channel="C0EDITORS")
+    _, asked = bot.mention(QUESTION, user="U0REPORTER")
+    answer = bot.answers("C0NEWSDESK")[0]
+    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    bot.click(down, "U0REPORTER", "C0NEWSDESK", "vote-before")
+    [opened] = bot.web.wait_for("views.open")
+    bot.deliver_event(payloads.app_uninstalled())
+    bot.settle()
+    before, votes = len(bot.web.calls), FeedbackStore(bot.settings.feedback_path).votes()
+    bot.mention(QUESTION, user="U0REPORTER")
+    bot.deliver_event(payloads.message(QUESTION, "U0REPORTER", "D0REPORTER", "im"))
+    follow_up = "and when was he arrested?"
+    reply = payloads.message(follow_up, "U0REPORTER", "C0NEWSDESK", thread_ts=asked["ts"])
+    bot.deliver_event(reply)
+    bot.command(QUESTION, reply_to="ask")
+    bot.shortcut(payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK"), "U0REPORTER", "about")
+    share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": QUESTION})}
+    bot.click(share, "U0REPORTER", "C0NEWSDESK", "share", ephemeral=True)
+    up = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
+    bot.click(up, "U0EDITOR", "C0NEWSDESK", "vote-after")
+    values = {"reason": {"reason": "outdated"}, "note": {"note": "a newer story"}}
+    bot.submit(opened.response["view"], "U0REPORTER", values)
+    bot.deliver_event(payloads.app_home_opened("U0REPORTER"))
+    bot.deliver_event(payloads.app_home_opened("U0REPORTER", tab="messages"))
+    bot.deliver_event(payloads.assistant_thread_started("U0REPORTER", "D0REPORTER"))
+    bot.settle()
+    assert len(bot.web.calls) == before, [c.method for c in bot.web.calls[before:]]
+    assert set(bot.web.responses) <= {"vote-before"}
+    assert FeedbackStore(bot.settings.feedback_path).votes() == votes
