@@ -198,3 +198,20 @@ def test_once_the_app_is_uninstalled_no_surface_calls_slack(
     assert len(bot.web.calls) == before, [c.method for c in bot.web.calls[before:]]
     assert set(bot.web.responses) <= {"vote-before"}
     assert FeedbackStore(bot.settings.feedback_path).votes() == votes
+
+
+def test_an_outsider_opening_the_assistant_or_messages_tab_gets_no_prompts(
+    bot: RunningBot,
+) -> None:
+    """Someone from a partner organisation opens an assistant thread or the Messages tab
+    (payloads that name no team: the bot asks Slack who they are): the thread gets the
+    members-only notice instead of the greeting, and neither gets suggested prompts."""
+    bot.web.users[PARTNER] = {"id": PARTNER, "team_id": PARTNER_TEAM}
+    started = payloads.assistant_thread_started(PARTNER, "D0PARTNER")
+    bot.deliver_event(started)
+    bot.deliver_event(payloads.app_home_opened(PARTNER, tab="messages"))
+    bot.settle()
+    [notice] = bot.web.calls_to("chat.postMessage")
+    assert MEMBERS_ONLY in notice.shown
+    assert notice.args["thread_ts"] == started["assistant_thread"]["thread_ts"]
+    assert not bot.web.calls_to("assistant.threads.setSuggestedPrompts")
