@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from slack_bolt import App
@@ -29,6 +29,9 @@ from tests.helpers import ingest_paths
 from tests.slack_standin import payloads
 from tests.slack_standin.socket_mode import Delivery, FakeSocketMode
 from tests.slack_standin.web_api import Call, FakeSlackWebAPI
+
+if TYPE_CHECKING:
+    from tests.bot.http_bot import HttpBot
 
 BOT_TOKEN = "xoxb-1111-2222-BotSecretForTests"
 APP_TOKEN = "xapp-1-A0ARCHIVE-3333-AppSecretForTests"
@@ -319,3 +322,14 @@ def bot_log() -> Iterator[io.StringIO]:
     root.handlers[:], root.level = saved
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def http_bot(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+) -> Iterator[HttpBot]:
+    """The bot in HTTP mode (no SLACK_APP_TOKEN) on a free loopback port."""
+    from tests.bot.http_bot import serve_http  # it builds on this module's settings
+
+    with serve_http(archive, archive_answerer, tmp_path) as bot:
+        yield bot

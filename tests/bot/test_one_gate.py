@@ -215,3 +215,17 @@ def test_an_outsider_opening_the_assistant_or_messages_tab_gets_no_prompts(
     assert MEMBERS_ONLY in notice.shown
     assert notice.args["thread_ts"] == started["assistant_thread"]["thread_ts"]
     assert not bot.web.calls_to("assistant.threads.setSuggestedPrompts")
+
+
+def test_the_shortcut_passes_the_one_gate(start_bot: Callable[..., RunningBot]) -> None:
+    """The shortcut is refused like `/ask`: someone from a partner organisation is told
+    the bot serves members only, and a channel outside ALLOWED_CHANNELS gets the pointer
+    to where it answers; neither is searched for."""
+    bot = start_bot(allowed_channels="C0NEWSDESK")
+    claim = payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK")
+    bot.shortcut(claim, "U0PARTNER", "outsider", user_team="T0PARTNER")
+    assert "only answer members" in bot.web.wait_for_response("outsider")[0]["text"]
+    elsewhere = payloads.message(QUESTION, "U0EDITOR", "C0RANDOM")
+    bot.shortcut(elsewhere, "U0REPORTER", "elsewhere")
+    [pointer] = bot.web.wait_for_response("elsewhere")
+    assert "I only answer questions in <#C0NEWSDESK>" in pointer["text"]
