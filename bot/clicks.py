@@ -83,7 +83,8 @@ class Clicks:
         problem = None
         if vote is None or vote.vote != "down":
             problem = Problem("a reason for a 👎 never given", "", forged=True)
-        knock = Knock("reason", reason.user, reason.team)
+        channel = vote.channel_id if vote is not None else None  # where the 👎 was given
+        knock = Knock("reason", reason.user, reason.team, channel)
         if self.basics.gate.check(client, knock, problem) is not None:
             return  # the modal is closed already: nothing to show it in
         assert vote is not None

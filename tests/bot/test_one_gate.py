@@ -229,3 +229,26 @@ def test_the_shortcut_passes_the_one_gate(start_bot: Callable[..., RunningBot]) 
     bot.shortcut(elsewhere, "U0REPORTER", "elsewhere")
     [pointer] = bot.web.wait_for_response("elsewhere")
     assert "I only answer questions in <#C0NEWSDESK>" in pointer["text"]
+
+
+def test_a_reason_for_a_vote_in_a_channel_no_longer_served_is_not_posted(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """A 👎 given in #random; the bot restarts with ALLOWED_CHANNELS=C0NEWSDESK before the
+    reason is sent: the reason passes the same gate as the vote would now (allowed
+    channel), so it is neither stored nor posted to FEEDBACK_CHANNEL."""
+    first = start_bot(feedback_channel="C0EDITORS")
+    first.mention(QUESTION, user="U0REPORTER", channel="C0RANDOM")
+    answer = first.answers("C0RANDOM")[0]
+    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    first.click(down, "U0EDITOR", "C0RANDOM", "vote")
+    [opened] = first.web.wait_for("views.open")
+    first.settle()
+    first.handler.close()
+    bot = start_bot(feedback_channel="C0EDITORS", allowed_channels="C0NEWSDESK")
+    values = {"reason": {"reason": "outdated"}, "note": {"note": "a newer story"}}
+    bot.submit(opened.response["view"], "U0EDITOR", values)
+    bot.settle()
+    assert not bot.web.calls_to("chat.postMessage", lambda c: c.args["channel"] == "C0EDITORS")
+    [vote] = FeedbackStore(bot.settings.feedback_path).votes()
+    assert vote.vote == "down" and not vote.reason
