@@ -17,14 +17,14 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
-from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.answerer import ArchiveAnswerer
-from bot.app import create_app
+from bot.app import Bot, build_bot
 from bot.desks import Desks
 from bot.feedback import FeedbackStore
 from bot.http import EVENTS_PATH, HttpServer, create_wsgi_app
@@ -38,7 +38,8 @@ from bot.tokens import APP_TOKEN_HELP, BOT_TOKEN_HELP, check_slack_settings
 from buildtools.onnx import ensure_encoder
 from core.console import console_script
 from core.errors import NewsroomError, StoreUnavailableError
-from core.settings import Settings, load_settings
+from core.sections import SlackSettings
+from core.settings import load_settings
 
 log = logging.getLogger("bot")
 REVOKED_GRACE_S = 2.0  # time for the ack of the revoking event to leave before the stop
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return _report(args)
     try:
         settings = load_settings()
-        check_slack_settings(settings)
+        check_slack_settings(settings.slack)
         Desks.parse(
             settings.desks, settings.allowed_channels
         )  # a malformed DESKS stops the start, naming what
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         timer.start()
 
     try:  # auth.test: fails fast, before the models load
-        app = create_app(settings, answerer, on_revoked=on_revoked, writer=writer)
+        bot = build_bot(settings, answerer, on_revoked=on_revoked, writer=writer)
     except (BoltError, SlackApiError, OSError) as exc:
         print(
             f"bot: Slack did not accept SLACK_BOT_TOKEN ({_reason(exc)}). {BOT_TOKEN_HELP}",
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     answerer.start_refreshing()
     try:
-        code = _serve(app, settings, answerer, stop)
+        _stop_on_signals(stop)
+        code = serve(bot, settings.slack, stop, lambda: answerer.healthy, lambda: answerer.problem)
     finally:
         answerer.close()
     return 2 if revoked.is_set() else code
@@ -154,14 +156,24 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: threading.Event) -> int:
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+def serve(
+    bot: Bot,
+    slack: SlackSettings,
+    stop: threading.Event,
+    healthy: Callable[[], bool | None] = lambda: None,
+    problem: Callable[[], str | None] = lambda: None,
+    host: str = "0.0.0.0",
+) -> int:
+    """Serve Slack until `stop` is set: over Socket Mode with SLACK_APP_TOKEN, else HTTP on
+    PORT. Then no new requests are taken, the answers in flight finish (a bounded wait)
+    and the bot's pools shut down. Returns the exit code.
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if settings.slack_app_token:
-        handler = create_socket_handler(app, settings.slack_app_token)
+    Args:
+        healthy, problem: What `/healthz` says of the store (HTTP mode).
+        host: The address the HTTP server listens on.
+    """
+    if slack.app_token:
+        handler = create_socket_handler(bot.app, slack.app_token)
         try:
             handler.connect()
         except (SlackApiError, OSError) as exc:
@@ -174,19 +186,26 @@ def _serve(app: App, settings: Settings, answerer: ArchiveAnswerer, stop: thread
         log.info("connected to Slack over Socket Mode; answering questions")
         _wait(stop)
         handler.close()
+        bot.close()
         return 0
-    wsgi = create_wsgi_app(
-        app,
-        lambda: answerer.healthy,
-        settings.slack_signing_secret or "",
-        follow_problem=lambda: answerer.problem,
-    )
-    server = HttpServer(wsgi, settings.port)
+    wsgi = create_wsgi_app(bot.app, healthy, slack.signing_secret or "", follow_problem=problem)
+    server = HttpServer(wsgi, slack.port, host)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)
     _wait(stop)
     server.close()
+    bot.close()
     return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set `stop` (the main thread then stops serving)."""
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
 
 
 def _wait(stop: threading.Event) -> None:

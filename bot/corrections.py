@@ -19,17 +19,16 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.state import Correction, FollowedAnswers
+from bot.basics import Basics
+from bot.following import Correction, FollowedAnswers
+from bot.render import Message
+from bot.state import PostedAnswer
 from core.errors import StoreUnavailableError
 from core.models import Answer
 from core.search.archive import LiveArchive
-
-if TYPE_CHECKING:
-    from bot.responder import Responder
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +53,34 @@ def quoted_by(answer: Answer) -> dict[str, str]:
     return {p.doc_id: p.content_hash for p in passages if p is not None and p.content_hash}
 
 
+# An answer posted earlier, answered again with a note: the message and the articles it
+# quotes now (None when the store failed): `bot.conversation.Conversations.reanswer`.
+Reanswer = Callable[[str, PostedAnswer, str], "tuple[Message, dict[str, str]] | None"]
+
+
 class Corrections:
     """Edits this bot's answers whose quoted articles changed.
 
     Args:
-        responder: Answers again, and posts (its outbox and answering pool).
+        basics: Whether the token was revoked, who the bot is, the outbox edits go through.
+        followed: The answers followed, and their due edits.
+        reanswer: Answers a followed answer's question again.
+        later: Runs work on the answering pool (`bot.pools.Pools.later`).
         client: The Web API client the edits are made with.
         clock: Monotonic seconds (for pacing only).
     """
 
     def __init__(
-        self, responder: Responder, client: WebClient, clock: Callable[[], float] = time.monotonic
+        self,
+        basics: Basics,
+        followed: FollowedAnswers,
+        reanswer: Reanswer,
+        later: Callable[..., None],
+        client: WebClient,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        self.responder, self.client, self.clock = responder, client, clock
-        self.followed: FollowedAnswers = responder.followed
+        self.basics, self.followed, self.reanswer, self.later = basics, followed, reanswer, later
+        self.client, self.clock = client, clock
         self._busy = threading.Lock()
         self._looked = self._swept = float("-inf")
         self._applied: int | None = None  # the local index's position at the last look
@@ -75,7 +88,7 @@ class Corrections:
     def round(self, archive: LiveArchive) -> None:
         """After a sync (in the sync thread): note the edits the applied changes call for,
         and start making due ones on the answering pool (one batch at a time)."""
-        if self.responder.revoked:
+        if self.basics.revoked:
             return
         try:
             noted = self._note_changes(archive)
@@ -87,7 +100,7 @@ class Corrections:
             self.followed.sweep()
         if (noted or now - self._looked >= LOOK_EVERY) and self._busy.acquire(blocking=False):
             self._looked = now
-            self.responder.later(self._edit_due)
+            self.later(self._edit_due)
 
     def _note_changes(self, archive: LiveArchive) -> bool:
         """Make due the edits of answers quoting an article the applied log records
@@ -121,19 +134,19 @@ class Corrections:
 
     def _edit_due(self) -> None:
         try:
-            for correction in self.followed.claim(self.responder.bot or ""):
+            for correction in self.followed.claim(self.basics.bot or ""):
                 self._edit(correction)
         finally:
             self._busy.release()
 
     def _edit(self, correction: Correction) -> None:
         """Answer the question again and put it in the place of the old answer, with the note."""
-        redone = self.responder.reanswer(correction.channel, correction.answer, correction.note)
+        redone = self.reanswer(correction.channel, correction.answer, correction.note)
         if redone is None:
             return  # the store failed: the claim lapses and the edit is tried again later
         message, quoted = redone
         where, ts = correction.channel, correction.answer.answer_ts
-        posted = self.responder.outbox.update(self.client, where, ts, message)
+        posted = self.basics.outbox.update(self.client, where, ts, message)
         if not posted.error:
             log.info("answer %s in %s edited: %s", ts, where, correction.note)
             self.followed.done(correction, quoted)

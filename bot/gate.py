@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from bot import notices
 from bot.guards import RateLimiter
 from bot.policy import Policy
-from core.settings import Settings
+from core.sections import SlackSettings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class Gate:
     """Decides, in the module's order, whether a request may go on.
 
     Args:
-        settings: ALLOWED_CHANNELS and RATE_LIMIT_PER_MINUTE (for the notices).
+        slack: ALLOWED_CHANNELS and RATE_LIMIT_PER_MINUTE (for the notices).
         policy: Who is an insider, which channels are allowed.
         limiter: The per-person rate limit.
         revoked: Whether Slack revoked the bot's token.
@@ -100,12 +100,12 @@ class Gate:
 
     def __init__(
         self,
-        settings: Settings,
+        slack: SlackSettings,
         policy: Policy,
         limiter: RateLimiter,
         revoked: Callable[[], bool],
     ):
-        self.settings, self.policy, self.limiter = settings, policy, limiter
+        self.slack, self.policy, self.limiter = slack, policy, limiter
         self.revoked = revoked
 
     def check(
@@ -125,7 +125,7 @@ class Gate:
             return Refusal("outsider", notices.OUTSIDER)
         if knock.channel is not None and not self.policy.allowed(knock.channel):
             log.info("not answering user %s in channel %s (not allowed)", knock.user, knock.channel)
-            return Refusal("channel", notices.not_allowed(self.settings.allowed_channels))
+            return Refusal("channel", notices.not_allowed(self.slack.allowed_channels))
         if knock.surface in ANSWERING:
             refusal = self._rate(knock.user)
             if refusal is not None:
@@ -145,4 +145,4 @@ class Gate:
         log.info("rate limited user %s for %.0f s", user, wait)
         if not self.limiter.first_refusal(user):
             return Refusal("rate", "")
-        return Refusal("rate", notices.rate_limited(wait, self.settings.rate_limit_per_minute))
+        return Refusal("rate", notices.rate_limited(wait, self.slack.rate_limit_per_minute))

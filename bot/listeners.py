@@ -52,8 +52,9 @@ SUBSCRIPTIONS = {
 }
 
 
-def register(app: App, responder: Responder) -> None:
-    """Attach every listener to the app."""
+def register(app: App, responder: Responder, question_limit: int) -> None:
+    """Attach every listener to the app (`question_limit`: MAX_QUESTION_CHARS, for the
+    message a shortcut points at)."""
     app.use(_assistant(responder))
     app.event("app_mention")(_on_mention(responder))
     app.event("message")(_on_message(responder))
@@ -65,7 +66,7 @@ def register(app: App, responder: Responder) -> None:
     app.action(SHARE)(_on_share(responder))
     feedback = re.compile(f"^({FEEDBACK}|{FEEDBACK_UP}|{FEEDBACK_DOWN})$")
     app.action(feedback)(_on_feedback(responder))
-    shortcut.register(app, responder)
+    shortcut.register(app, responder, question_limit)
 
 
 def _on_mention(responder: Responder) -> Any:
@@ -77,7 +78,8 @@ def _on_mention(responder: Responder) -> Any:
         question = inbound.from_message(event, "mention", context.bot_user_id)
         if question is None:
             return _incomplete("mention")
-        work = responder.revise if event.get("edited") else responder.ask
+        conversations = responder.conversations
+        work = conversations.revise if event.get("edited") else conversations.ask
         responder.later(work, client, question)
 
     return on_mention
@@ -105,7 +107,8 @@ def _on_message(responder: Responder) -> Any:
         question = inbound.from_message(message, kind, bot)
         if question is None:
             return _incomplete("message")
-        responder.later(responder.revise if edit else responder.ask, client, question)
+        conversations = responder.conversations
+        responder.later(conversations.revise if edit else conversations.ask, client, question)
 
     return on_message
 
@@ -122,7 +125,7 @@ def _assistant(responder: Responder) -> Assistant:
         thread_ts = text_at(thread, "thread_ts")
         if not (user and channel and thread_ts):
             return _incomplete("assistant thread")
-        responder.later(responder.greet, client, user, channel, thread_ts)
+        responder.later(responder.visits.greet, client, user, channel, thread_ts)
 
     @assistant.user_message
     def message(payload: dict[str, Any], context: BoltContext, client: WebClient) -> None:
@@ -131,7 +134,7 @@ def _assistant(responder: Responder) -> Assistant:
         question = inbound.from_message(payload, "assistant", context.bot_user_id)
         if question is None:
             return _incomplete("assistant message")
-        responder.later(responder.ask, client, question)
+        responder.later(responder.conversations.ask, client, question)
 
     @assistant.thread_context_changed
     def context_changed() -> None:
@@ -152,9 +155,9 @@ def _on_home(responder: Responder) -> Any:
         if user is None or (tab == "messages" and channel is None):
             return _incomplete("App Home visit")
         if tab == "home":
-            responder.later(responder.show_home, client, user)
+            responder.later(responder.visits.show_home, client, user)
         else:
-            responder.later(responder.welcome, client, user, channel)
+            responder.later(responder.visits.welcome, client, user, channel)
 
     return on_home
 
@@ -199,11 +202,12 @@ def _on_ask(responder: Responder) -> Any:
         )
         shareable = not is_conversation_between_people(channel, text_at(command, "channel_name"))
         response_url = text_at(command, "response_url") or ""
-        if responder.decides_at_once(question):
-            ack(responder.ask_privately(client, question, response_url, shareable))
+        private = responder.private
+        if private.decides_at_once(question):
+            ack(private.ask_privately(client, question, response_url, shareable))
             return
         ack()  # before any users.info: an uncached outside asker must not miss the 3 s
-        responder.later(responder.ask_privately_later, client, question, response_url, shareable)
+        responder.later(private.ask_privately_later, client, question, response_url, shareable)
 
     return on_ask
 
@@ -226,7 +230,7 @@ def _on_share(responder: Responder) -> Any:
         )
         response_url = text_at(body, "response_url") or ""
         name = text_at(body, "channel", "name") or ""
-        responder.later(responder.share, client, question, response_url, name)
+        responder.later(responder.private.share, client, question, response_url, name)
 
     return on_share
 
@@ -256,7 +260,7 @@ def _on_feedback(responder: Responder) -> Any:
         team = text_at(body, "user", "team_id")
         response_url = text_at(body, "response_url")
         trigger = text_at(body, "trigger_id")  # a 👎 opens the reason modal with it
-        responder.quickly(responder.vote, client, vote, team, thread, response_url, trigger)
+        responder.quickly(responder.clicks.vote, client, vote, team, thread, response_url, trigger)
 
     return on_feedback
 

@@ -7,6 +7,8 @@ workspace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.mrkdwn import escape
 
 UNAVAILABLE = (
@@ -74,7 +76,7 @@ def rate_limited(seconds: float, per_minute: int) -> str:
     )
 
 
-def not_allowed(channels: list[str]) -> str:
+def not_allowed(channels: Sequence[str]) -> str:
     """The notice for a question asked where the bot does not answer."""
     where = ", ".join(f"<#{c}>" for c in channels if c.isalnum())
     return f"I only answer questions in {where} and in direct messages. Ask me there!"

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.guards import Clock
-from core.settings import Settings
+from core.sections import SlackSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Policy:
     """Answers "may this person ask here?" and "does this person run the bot?".
 
     Args:
-        settings: ALLOWED_CHANNELS, ALLOW_EXTERNAL_USERS, BOT_ADMINS.
+        slack: ALLOWED_CHANNELS, ALLOW_EXTERNAL_USERS, BOT_ADMINS.
         identity: The app's team, org and bot user.
         profile_ttl: Seconds a person's `users.info` profile is trusted.
         clock: Monotonic seconds (a test's own clock).
@@ -56,26 +56,26 @@ class Policy:
 
     def __init__(
         self,
-        settings: Settings,
+        slack: SlackSettings,
         identity: Identity,
         profile_ttl: float = PROFILE_TTL,
         clock: Clock = time.monotonic,
     ):
-        self.settings, self.identity = settings, identity
+        self.slack, self.identity = slack, identity
         self.profile_ttl, self.clock = profile_ttl, clock
         self._users: dict[str, tuple[float, dict[str, object]]] = {}
         self._lock = threading.Lock()
 
     def allowed(self, channel: str) -> bool:
         """True where the bot answers: anywhere when ALLOWED_CHANNELS is empty, and in DMs."""
-        allowed = self.settings.allowed_channels
+        allowed = self.slack.allowed_channels
         return not allowed or channel in allowed or channel.startswith("D")
 
     def insider(self, client: WebClient, user: str, team: str | None) -> bool:
         """True for members of the installing workspace or org (or anyone, when external
         users are allowed); `team` None: as `users.info` says (an outsider if it cannot)."""
         home = {self.identity.team_id, self.identity.enterprise_id} - {None}
-        if self.settings.allow_external_users or (team and team in home):
+        if self.slack.allow_external_users or (team and team in home):
             return True
         org = self.identity.enterprise_id
         profile = self._profile(client, user)
@@ -91,7 +91,7 @@ class Policy:
         users are allowed, the payload names the app's own team or org, or what Slack said
         about the person is still fresh."""
         home = {self.identity.team_id, self.identity.enterprise_id} - {None}
-        if self.settings.allow_external_users or (team and team in home):
+        if self.slack.allow_external_users or (team and team in home):
             return True
         with self._lock:
             cached = self._users.get(user)
@@ -100,7 +100,7 @@ class Policy:
     def admin(self, client: WebClient, user: str) -> bool:
         """True for whoever runs the bot: BOT_ADMINS, and the workspace's admins and owners
         (an admin of another organisation is not one of ours: ask `insider` first)."""
-        if user in self.settings.bot_admins:
+        if user in self.slack.admins:
             return True
         profile = self._profile(client, user)
         return bool(profile.get("is_admin") or profile.get("is_owner"))

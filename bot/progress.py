@@ -32,7 +32,6 @@ from core.models import Passage, StoreSummary
 log = logging.getLogger(__name__)
 
 PROGRESS_TIMEOUT = 2.0
-PROGRESS_WORKERS = 4  # one question's calls wait for each other: a few questions at once
 COUNT_SECONDS = 300.0  # how long the article count in "Searching N articles…" is reused
 MAX_SOURCES = 10
 SEARCH_TASK = "search"

@@ -18,20 +18,20 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from bot.mrkdwn import blockquote, clip, emphasize, escape, link, mention, query_terms
+from bot.mrkdwn import clip, escape, mention, query_terms
+from bot.passages import EXCERPT_CHARS, byline, lead_text, passage_text
+from bot.presentation import PLAIN, Presentation
 from bot.written import label, shown_sentences, written_blocks
-from core.language.text import Span, counted, split_sentences
-from core.models import Answer, Passage, StoreSummary, WrittenAnswer
+from core.language.text import counted
+from core.models import Answer, StoreSummary, WrittenAnswer
 
 log = logging.getLogger(__name__)
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
 VALUE_LIMIT = 2000
-EXCERPT_CHARS = 600
 FALLBACK_CHARS = 600
 BLOCKS_BUDGET = 12_000  # JSON characters of blocks: a 10% margin under Slack's ~13.2k
 MAX_PASSAGES = 10  # however many ANSWER_PASSAGES asks for: more is not read in chat
@@ -76,45 +76,37 @@ class Message:
 def render_answer(
     answer: Answer,
     answer_id: str,
+    shown: Presentation = PLAIN,
     *,
     feedback: bool = True,
     native_feedback: bool = True,
-    share: bool = False,
-    asked_by: str | None = None,
-    context_question: str | None = None,
-    note: str | None = None,
-    streamed: bool = False,
 ) -> Message:
     """An answer as a Slack message.
 
     Args:
         answer: What the core answered.
         answer_id: Identifies the answer in feedback clicks.
+        shown: How it is shown where it goes (share button, who asked, context, note,
+            streamed written answer).
         feedback: Add 👍/👎 (when something was found).
         native_feedback: Use Slack's `feedback_buttons` (the classic buttons are the
             message's first fallback); False: classic buttons only.
-        share: Add a "Share in channel" button (private `/ask` answers).
-        asked_by: The user whose question this is, shown above the answer (shared answers).
-        context_question: The thread's earlier question the search also used.
-        note: A remark of ours shown above the answer (plain text).
-        streamed: The written answer was streamed into the message above these blocks:
-            it counts in the size budget, but is not among the blocks.
     """
-    asked = mention(asked_by) if asked_by else ""
-    head = _head(answer, asked, context_question, note)
+    asked = mention(shown.asked_by) if shown.asked_by else ""
+    head = _head(answer, asked, shown.context, shown.note)
     if not answer.found or answer.lead is None:
         head.append(_section(escape(nothing_found(answer.summary))))
         return Message(_fallback(asked, nothing_found(answer.summary)), _cap(head))
-    text = _fallback(asked, f"“{answer.lead}” — {_byline(answer.lead_passage)}")
+    text = _fallback(asked, f"“{answer.lead}” — {byline(answer.lead_passage)}")
     forms = [native_feedback] if not feedback else ([True, False] if native_feedback else [False])
     messages = []
-    written = [] if streamed else _written(answer)
+    written = [] if shown.streamed else _written(answer)
     for native in forms:
-        tail = _tail(answer, answer_id, feedback, native, share)
-        blocks = _fit_message(answer, head, tail, streamed)
+        tail = _tail(answer, answer_id, feedback, native, shown.share)
+        blocks = _fit_message(answer, head, tail, shown.streamed)
         messages.append(Message(text, blocks, native_feedback=feedback and native))
-    shown = bool(written) and written[-1] in messages[-1].blocks  # it may not have fit
-    messages.append(Message(_plain(answer, asked, shown)))
+    fitted = bool(written) and written[-1] in messages[-1].blocks  # it may not have fit
+    messages.append(Message(_plain(answer, asked, fitted)))
     return Message(messages[0].text, messages[0].blocks, messages[1:], messages[0].native_feedback)
 
 
@@ -180,13 +172,13 @@ def _fit_passages(
     count = min(len(answer.passages), MAX_PASSAGES, room)
     while count >= least:
         for excerpt, title in SHORTER:
-            lead = _lead_text(
+            lead = lead_text(
                 answer.lead or "", answer.lead_passage, terms, title, answer.lead_answer
             )
             body = [_section(lead)]
             for number, passage in enumerate(answer.passages[:count], 1):
                 focus = answer.lead if passage is answer.lead_passage else None
-                text = _passage_text(number, passage, terms, focus, excerpt, title)
+                text = passage_text(number, passage, terms, focus, excerpt, title)
                 body.append(_section(text))
             blocks = head + body + tail
             if (count == 0 and least == 0) or blocks_size(blocks) <= BLOCKS_BUDGET:
@@ -237,7 +229,7 @@ def nothing_found(summary: StoreSummary | None) -> str:
 def feedback_value(answer_id: str, answer: Answer, vote: str | None = None) -> str:
     """The value a feedback click brings back: the answer's id, question and lead (and, for
     `feedback_buttons`, which of the two was clicked)."""
-    lead = f"“{answer.lead}” — {_byline(answer.lead_passage)}" if answer.lead else ""
+    lead = f"“{answer.lead}” — {byline(answer.lead_passage)}" if answer.lead else ""
     question_room, lead_room = 300, 600
     while True:
         fields = {"id": answer_id, "q": clip(answer.question, question_room)}
@@ -250,114 +242,6 @@ def feedback_value(answer_id: str, answer: Answer, vote: str | None = None) -> s
         question_room, lead_room = question_room // 2, lead_room // 2
 
 
-def _lead_text(
-    lead: str,
-    passage: Passage | None,
-    terms: set[str],
-    title: int,
-    answer: tuple[int, int] | None = None,
-) -> str:
-    """The quoted lead: the answer in bold when the core marked one (then only it, so it
-    stands out), else the question's words."""
-    shown = clip(lead, 1500)
-    if answer and answer[1] <= len(shown) and shown[: answer[1]] == lead[: answer[1]]:
-        start, end = answer
-        body = f"{escape(lead[:start])}*{escape(lead[start:end])}*{escape(shown[end:])}"
-    else:
-        body = emphasize(shown, terms)
-    quoted = blockquote(f"“{body}”")
-    return f"{quoted}\n— {_source_line(passage, title)}" if passage else quoted
-
-
-def _passage_text(
-    number: int, passage: Passage, terms: set[str], focus: str | None, budget: int, title: int
-) -> str:
-    excerpt = excerpt_of(passage.text, terms, focus, budget)
-    line = _source_line(passage, title)
-    return f"*{number}.* {line}\n{blockquote(emphasize(excerpt, terms))}"
-
-
-def _source_line(passage: Passage | None, title_chars: int = 250) -> str:
-    if passage is None:
-        return ""
-    title = clip(passage.title or "(untitled)", title_chars)
-    parts = [f"*{link(passage.url, title)}*"]
-    dates = (passage.source, _date(passage.published_at), _updated(passage))
-    parts += [escape(clip(x, 100)) for x in dates if x]
-    return " · ".join(parts)
-
-
-def _byline(passage: Passage | None) -> str:
-    if passage is None:
-        return ""
-    parts = [passage.title or "(untitled)", passage.source, _date(passage.published_at)]
-    parts.append(_updated(passage))
-    return ", ".join(p for p in parts if p)
-
-
-def _updated(passage: Passage) -> str:
-    """ "updated 12 Nov" when the outlet changed the article on another day than it published
-    it (the year too when it differs from the publication's)."""
-    modified = passage.modified_at
-    if not modified or modified[:10] == (passage.published_at or "")[:10]:
-        return ""
-    try:
-        day = date.fromisoformat(modified[:10])
-    except ValueError:
-        return f"updated {modified[:10]}"
-    same_year = (passage.published_at or "")[:4] == f"{day.year:04d}"
-    return f"updated {day.day} {day:%b}" + ("" if same_year else f" {day.year}")
-
-
-def _date(published_at: str | None) -> str:
-    if not published_at:
-        return ""
-    try:
-        day = date.fromisoformat(published_at[:10])
-    except ValueError:
-        return published_at[:10]
-    return f"{day.day} {day:%b %Y}"
-
-
-def excerpt_of(
-    text: str, terms: set[str], focus: str | None = None, budget: int = EXCERPT_CHARS
-) -> str:
-    """The part of a passage worth reading in chat: its best sentence and its neighbours.
-
-    The best sentence is `focus` when given (the lead), else the one holding most of the
-    question's words; neighbours are added while the budget lasts. Cuts are marked "…".
-    """
-    spans = split_sentences(text)
-    if not spans:
-        return clip(text, budget)
-    best = _best_sentence(spans, terms, focus)
-    first = last = best
-    size = len(spans[best].text)
-    while True:
-        grew = False
-        for candidate in (last + 1, first - 1):
-            if 0 <= candidate < len(spans) and size + len(spans[candidate].text) + 1 <= budget:
-                size += len(spans[candidate].text) + 1
-                first, last = min(first, candidate), max(last, candidate)
-                grew = True
-        if not grew:
-            break
-    body = clip(text[spans[first].start : spans[last].end], budget)
-    prefix = "… " if first > 0 else ""
-    suffix = " …" if last < len(spans) - 1 and not body.endswith("…") else ""
-    return f"{prefix}{' '.join(body.split())}{suffix}"
-
-
-def _best_sentence(spans: list[Span], terms: set[str], focus: str | None) -> int:
-    if focus:
-        wanted = " ".join(focus.split())
-        for index, span in enumerate(spans):
-            if wanted and wanted in " ".join(span.text.split()):
-                return index
-    scores = [len(query_terms(span.text) & terms) for span in spans]
-    return max(range(len(spans)), key=lambda i: (scores[i], -i))
-
-
 def _plain(answer: Answer, asked: str, written: bool) -> str:
     """The answer as plain mrkdwn text, for a workspace that refuses our blocks (with the
     written answer's sentences when the blocks held them)."""
@@ -368,7 +252,7 @@ def _plain(answer: Answer, asked: str, written: bool) -> str:
         lines.append(escape(WrittenAnswer(answer.written.model, shown).text))
     lines.append(f"“{escape(clip(answer.lead or '', 1200))}”")
     for number, passage in enumerate(answer.passages[:MAX_PASSAGES], 1):
-        lines.append(f"{number}. {escape(clip(_byline(passage), 300))}")
+        lines.append(f"{number}. {escape(clip(byline(passage), 300))}")
     return "\n".join(lines)
 
 

@@ -29,9 +29,9 @@ log = logging.getLogger(__name__)
 ASK_ABOUT = "ask_about_message"  # the callback_id in manifest.yml's features.shortcuts
 
 
-def register(app: App, responder: Responder) -> None:
+def register(app: App, responder: Responder, question_limit: int) -> None:
     """Attach the shortcut and reason-modal listeners."""
-    app.shortcut(ASK_ABOUT)(_on_ask_about(responder))
+    app.shortcut(ASK_ABOUT)(_on_ask_about(responder, question_limit))
     app.view(REASON_VIEW)(_on_reason(responder))
 
 
@@ -55,17 +55,17 @@ def question_of(shortcut: dict[str, Any], limit: int) -> Question | None:
     )
 
 
-def _on_ask_about(responder: Responder) -> Any:
+def _on_ask_about(responder: Responder, question_limit: int) -> Any:
     def on_ask_about(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         """ "Ask the archive" on a message: a private answer about it, to share if wanted."""
         ack()
-        question = question_of(shortcut, responder.settings.max_question_chars)
+        question = question_of(shortcut, question_limit)
         if question is None:
             return _incomplete("message shortcut")
         name = text_at(shortcut, "channel", "name")
         shareable = not is_conversation_between_people(question.channel, name)
         response_url = text_at(shortcut, "response_url") or ""
-        responder.later(responder.ask_about, client, question, response_url, shareable)
+        responder.later(responder.private.ask_about, client, question, response_url, shareable)
 
     return on_ask_about
 
@@ -77,7 +77,7 @@ def _on_reason(responder: Responder) -> Any:
         reason = reason_of(body)
         if reason is None:
             return _incomplete("reason submission")
-        responder.quickly(responder.explain_vote, client, reason)
+        responder.quickly(responder.clicks.explain_vote, client, reason)
 
     return on_reason
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from core.errors import ConfigError
-from core.settings import Settings
+from core.sections import SlackSettings
 
 APPS_PAGE = "https://api.slack.com/apps"
 _BOT_TOKEN = re.compile(r"xoxb-[A-Za-z0-9-]+")
@@ -27,7 +27,7 @@ SIGNING_SECRET_HELP = (
 )
 
 
-def check_slack_settings(settings: Settings) -> None:
+def check_slack_settings(slack: SlackSettings) -> None:
     """Fail early, naming the variable, when a credential is missing or malformed.
 
     Socket Mode needs SLACK_BOT_TOKEN and SLACK_APP_TOKEN; HTTP mode (no app token)
@@ -36,7 +36,7 @@ def check_slack_settings(settings: Settings) -> None:
     Raises:
         ConfigError: what is wrong, and where to get the right value.
     """
-    bot_token = settings.slack_bot_token or ""
+    bot_token = slack.bot_token or ""
     if not bot_token:
         raise ConfigError(f"SLACK_BOT_TOKEN is not set. {BOT_TOKEN_HELP}")
     if not _BOT_TOKEN.fullmatch(bot_token):
@@ -44,13 +44,13 @@ def check_slack_settings(settings: Settings) -> None:
             f"SLACK_BOT_TOKEN must be xoxb- followed by letters, digits and dashes "
             f"({_shape(bot_token)}). {BOT_TOKEN_HELP}"
         )
-    app_token = settings.slack_app_token or ""
+    app_token = slack.app_token or ""
     if app_token and not _APP_TOKEN.fullmatch(app_token):
         raise ConfigError(
             f"SLACK_APP_TOKEN must be xapp- followed by letters, digits and dashes "
             f"({_shape(app_token)}). {APP_TOKEN_HELP}"
         )
-    secret = settings.slack_signing_secret or ""
+    secret = slack.signing_secret or ""
     if not app_token and not secret:
         raise ConfigError(
             "Neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is "
@@ -60,7 +60,7 @@ def check_slack_settings(settings: Settings) -> None:
         raise ConfigError(
             f"SLACK_SIGNING_SECRET should be letters and digits only. {SIGNING_SECRET_HELP}"
         )
-    base = settings.slack_api_base_url
+    base = slack.api_base_url
     if base and not re.match(r"https?://[^/\s]+", base):
         raise ConfigError(
             f"SLACK_API_BASE_URL must be an http(s) URL such as https://slack.com/api/ "

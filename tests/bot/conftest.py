@@ -12,14 +12,14 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
 from bot.answerer import ArchiveAnswerer
-from bot.app import create_app
+from bot.app import Bot, build_bot
 from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
@@ -29,6 +29,9 @@ from tests.helpers import ingest_paths
 from tests.slack_standin import payloads
 from tests.slack_standin.socket_mode import Delivery, FakeSocketMode
 from tests.slack_standin.web_api import Call, FakeSlackWebAPI
+
+if TYPE_CHECKING:
+    from tests.bot.http_bot import HttpBot
 
 BOT_TOKEN = "xoxb-1111-2222-BotSecretForTests"
 APP_TOKEN = "xapp-1-A0ARCHIVE-3333-AppSecretForTests"
@@ -162,6 +165,16 @@ class RunningBot:
     app: App
     handler: SocketModeHandler
     sent: list[Delivery] = field(default_factory=list)
+    built: Bot | None = None
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Once every envelope sent so far was acked and the bot fully handled it (its
+        answers posted, progress taken away, votes stored): what did not happen by then
+        will not happen."""
+        for delivery in list(self.socket.deliveries.values()):
+            self.socket.wait_ack(delivery, timeout)
+        assert self.built is not None
+        assert self.built.drain(timeout), f"the bot was still busy after {timeout} s"
 
     def deliver_event(
         self,
@@ -267,7 +280,7 @@ def start_bot(
     """Start a bot over the seeded archive; keyword arguments override its settings
     (`answerer` and the Socket Mode `ping_interval` aside)."""
     web, socket = slack
-    handlers: list[SocketModeHandler] = []
+    handlers: list[tuple[SocketModeHandler, Bot]] = []
 
     def start(
         answerer: Any = None,
@@ -277,16 +290,17 @@ def start_bot(
     ) -> RunningBot:
         settings = bot_settings(archive, web, tmp_path, **overrides)
         writer = Writer.from_settings(settings.answers) if writing else None
-        app = create_app(settings, answerer or archive_answerer, writer=writer)
-        handler = create_socket_handler(app, APP_TOKEN, ping_interval=ping_interval)
+        built = build_bot(settings, answerer or archive_answerer, writer=writer)
+        handler = create_socket_handler(built.app, APP_TOKEN, ping_interval=ping_interval)
         handler.connect()
-        handlers.append(handler)
+        handlers.append((handler, built))
         socket.wait_connected()
-        return RunningBot(web, socket, settings, app, handler)
+        return RunningBot(web, socket, settings, built.app, handler, built=built)
 
     yield start
-    for handler in handlers:
+    for handler, built in handlers:
         handler.close()
+        built.close(timeout=10)
 
 
 @pytest.fixture
@@ -308,3 +322,14 @@ def bot_log() -> Iterator[io.StringIO]:
     root.handlers[:], root.level = saved
     for name, level in levels.items():
         logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def http_bot(
+    archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
+) -> Iterator[HttpBot]:
+    """The bot in HTTP mode (no SLACK_APP_TOKEN) on a free loopback port."""
+    from tests.bot.http_bot import serve_http  # it builds on this module's settings
+
+    with serve_http(archive, archive_answerer, tmp_path) as bot:
+        yield bot

@@ -37,6 +37,6 @@ def test_a_burst_of_questions_is_acked_at_once_and_each_answered_once(
     for i in range(12):
         assert "Cienfuegos" in str(bot.web.wait_for_response(f"ask{i}", timeout=60)[0]["blocks"])
     bot.answers("C0NEWSDESK", count=4, timeout=60)
-    time.sleep(1.0)
+    bot.settle(60)
     assert all(len(bot.web.responses[f"ask{i}"]) == 1 for i in range(12))
     assert len(bot.web.calls_to("chat.postMessage")) == 4

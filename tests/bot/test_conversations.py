@@ -7,7 +7,6 @@ holding the seed article; Slack is the local stand-in.
 from __future__ import annotations
 
 import json
-import time
 
 from bot.feedback import FeedbackStore
 from tests.bot.conftest import RunningBot
@@ -103,7 +102,7 @@ def test_replies_from_others_and_unanswered_threads_are_left_alone(bot: RunningB
     top_level = payloads.message("who was Cienfuegos?", "U0ASKER", "C0NEWSDESK")
     for event in (other, stranger_thread, top_level):
         bot.socket.wait_ack(bot.deliver_event(event))
-    time.sleep(1.0)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postMessage")) == 1
 
 
@@ -116,7 +115,7 @@ def test_follow_ups_can_be_turned_off(start_bot) -> None:  # noqa: ANN001
         "when was he arrested?", "U0ASKER", "C0NEWSDESK", thread_ts=first["ts"]
     )
     bot.socket.wait_ack(bot.deliver_event(reply))
-    time.sleep(1.0)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postMessage")) == 1
 
 
@@ -128,7 +127,7 @@ def test_a_retried_delivery_is_answered_once(bot: RunningBot) -> None:
     bot.socket.wait_ack(first)
     bot.socket.wait_ack(retry)
     bot.answers("C0NEWSDESK")
-    time.sleep(1.5)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postMessage")) == 1
 
 
@@ -174,7 +173,7 @@ def test_a_429_on_post_message_is_waited_out(bot: RunningBot) -> None:
     bot.mention("who was Cienfuegos?")
     first, second = bot.answers("C0NEWSDESK", count=2)
     assert second.at - first.at >= 1.0
-    time.sleep(0.5)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postMessage")) == 2
 
 
@@ -188,7 +187,7 @@ def test_other_bots_are_ignored(bot: RunningBot) -> None:
     own = payloads.message("who was Cienfuegos?", "U0BOT", "D0REPORTER", "im", bot_id="B0BOT")
     for event in (from_bot, mention, own):
         bot.socket.wait_ack(bot.deliver_event(event))
-    time.sleep(1.0)
+    bot.settle()
     assert not bot.web.calls_to("chat.postMessage")
 
 
@@ -228,7 +227,7 @@ def test_a_user_asking_too_fast_gets_one_friendly_notice(start_bot) -> None:  # 
     assert notice.args["user"] == "U0EAGER" and "faster than I can keep up" in notice.args["text"]
     bot.mention("who was Cienfuegos?", user="U0CALM")
     bot.answers("C0NEWSDESK", count=3)
-    time.sleep(0.5)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postEphemeral")) == 1
     assert len(bot.web.calls_to("chat.postMessage")) == 3
 
@@ -265,7 +264,7 @@ def test_share_clicks_count_against_the_rate_limit(start_bot) -> None:  # noqa: 
         bot.socket.wait_ack(click)
     bot.answers("C0NEWSDESK", count=9)
     replies = bot.web.wait_for_response("share", count=10)
-    time.sleep(1.0)
+    bot.settle()
     assert len(bot.web.calls_to("chat.postMessage")) == 9
     notices = [r for r in bot.web.responses["share"] if "faster than I can keep up" in str(r)]
     assert len(notices) == 1 and len(replies) == 10

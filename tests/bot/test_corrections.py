@@ -17,7 +17,8 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from bot.corrections import WITHDRAWN
-from bot.state import CLAIM_TTL, FollowedAnswers, PostedAnswer, SharedState
+from bot.following import CLAIM_TTL, FollowedAnswers
+from bot.state import PostedAnswer, SharedState
 from core.encode.embeddings import load_embedder
 from core.settings import Settings
 from core.store.chroma import open_store

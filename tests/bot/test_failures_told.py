@@ -4,7 +4,6 @@ and what the bot sends stays within what Slack accepts."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 import pytest
@@ -134,11 +133,11 @@ def test_an_uninstalled_app_goes_quiet_with_one_clear_log_line(
     Slack for later questions (no invalid_auth error on every one)."""
     caplog.set_level(logging.INFO)
     bot.socket.wait_ack(bot.deliver_event(event))
-    time.sleep(0.5)
+    bot.settle()
     before = len(bot.web.calls)
     for _ in range(3):
         bot.socket.wait_ack(bot.mention(QUESTION)[0])
-    time.sleep(1.0)
+    bot.settle()
     assert len(bot.web.calls) == before
     lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1 and "Reinstall the app" in lines[0].getMessage()
@@ -153,10 +152,10 @@ def test_a_token_revoked_while_serving_is_reported_once(
     bot.web.revoked = True
     for _ in range(3):
         bot.socket.wait_ack(bot.mention(QUESTION)[0])
-    time.sleep(1.5)
+    bot.settle()
     calls = len(bot.web.calls)
     bot.socket.wait_ack(bot.mention(QUESTION)[0])
-    time.sleep(0.5)
+    bot.settle()
     assert len(bot.web.calls) == calls
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "token_revoked" in warnings[0].getMessage()

@@ -134,10 +134,10 @@ def test_credential_checks(tmp_path: Path, values: dict[str, str], message: str 
     """Well-formed credentials pass; each malformed one is named."""
     settings = make_settings(tmp_path, **values)
     if message is None:
-        check_slack_settings(settings)
+        check_slack_settings(settings.slack)
         return
     with pytest.raises(ConfigError, match=message):
-        check_slack_settings(settings)
+        check_slack_settings(settings.slack)
 
 
 def test_every_secret_is_trimmed_the_same_way(tmp_path: Path) -> None:
@@ -151,4 +151,4 @@ def test_every_secret_is_trimmed_the_same_way(tmp_path: Path) -> None:
     assert settings.slack_bot_token == "xoxb-1-2"
     assert settings.slack_app_token == "xapp-1-2"
     assert settings.slack_signing_secret == "abc123"
-    check_slack_settings(settings)
+    check_slack_settings(settings.slack)

@@ -145,7 +145,9 @@ def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path:
         settings = make_settings(tmp_path, allowed_channels="C0OK", rate_limit_per_minute=1)
         limiter = RateLimiter(1)
         revoked = False
-        gate = Gate(settings, Policy(settings, Identity.of(client)), limiter, lambda: revoked)
+        gate = Gate(
+            settings.slack, Policy(settings.slack, Identity.of(client)), limiter, lambda: revoked
+        )
         empty = Problem("no question", "ask me something")
         outsider = Knock("mention", PARTNER, PARTNER_TEAM, "C0ELSEWHERE")
         assert [gate.check(client, outsider, empty).step for _ in range(3)] == ["outsider"] * 3
@@ -159,3 +161,94 @@ def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path:
         assert gate.check(client, Knock("vote", "U0REPORTER", TEAM_ID, "C0OK")) is None
         revoked = True
         assert gate.check(client, outsider).step == "revoked"
+
+
+def test_once_the_app_is_uninstalled_no_surface_calls_slack(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """After app_uninstalled, nothing anyone does reaches Slack from the bot: no answer to a
+    mention, DM, follow-up, /ask, shortcut or Share; no vote stored or thanked; no reason
+    sent to the editors; no App Home tab, greeting or suggested prompts."""
+    bot = start_bot(feedback_channel="C0EDITORS")
+    _, asked = bot.mention(QUESTION, user="U0REPORTER")
+    answer = bot.answers("C0NEWSDESK")[0]
+    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    bot.click(down, "U0REPORTER", "C0NEWSDESK", "vote-before")
+    [opened] = bot.web.wait_for("views.open")
+    bot.deliver_event(payloads.app_uninstalled())
+    bot.settle()
+    before, votes = len(bot.web.calls), FeedbackStore(bot.settings.feedback_path).votes()
+    bot.mention(QUESTION, user="U0REPORTER")
+    bot.deliver_event(payloads.message(QUESTION, "U0REPORTER", "D0REPORTER", "im"))
+    follow_up = "and when was he arrested?"
+    reply = payloads.message(follow_up, "U0REPORTER", "C0NEWSDESK", thread_ts=asked["ts"])
+    bot.deliver_event(reply)
+    bot.command(QUESTION, reply_to="ask")
+    bot.shortcut(payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK"), "U0REPORTER", "about")
+    share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": QUESTION})}
+    bot.click(share, "U0REPORTER", "C0NEWSDESK", "share", ephemeral=True)
+    up = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
+    bot.click(up, "U0EDITOR", "C0NEWSDESK", "vote-after")
+    values = {"reason": {"reason": "outdated"}, "note": {"note": "a newer story"}}
+    bot.submit(opened.response["view"], "U0REPORTER", values)
+    bot.deliver_event(payloads.app_home_opened("U0REPORTER"))
+    bot.deliver_event(payloads.app_home_opened("U0REPORTER", tab="messages"))
+    bot.deliver_event(payloads.assistant_thread_started("U0REPORTER", "D0REPORTER"))
+    bot.settle()
+    assert len(bot.web.calls) == before, [c.method for c in bot.web.calls[before:]]
+    assert set(bot.web.responses) <= {"vote-before"}
+    assert FeedbackStore(bot.settings.feedback_path).votes() == votes
+
+
+def test_an_outsider_opening_the_assistant_or_messages_tab_gets_no_prompts(
+    bot: RunningBot,
+) -> None:
+    """Someone from a partner organisation opens an assistant thread or the Messages tab
+    (payloads that name no team: the bot asks Slack who they are): the thread gets the
+    members-only notice instead of the greeting, and neither gets suggested prompts."""
+    bot.web.users[PARTNER] = {"id": PARTNER, "team_id": PARTNER_TEAM}
+    started = payloads.assistant_thread_started(PARTNER, "D0PARTNER")
+    bot.deliver_event(started)
+    bot.deliver_event(payloads.app_home_opened(PARTNER, tab="messages"))
+    bot.settle()
+    [notice] = bot.web.calls_to("chat.postMessage")
+    assert MEMBERS_ONLY in notice.shown
+    assert notice.args["thread_ts"] == started["assistant_thread"]["thread_ts"]
+    assert not bot.web.calls_to("assistant.threads.setSuggestedPrompts")
+
+
+def test_the_shortcut_passes_the_one_gate(start_bot: Callable[..., RunningBot]) -> None:
+    """The shortcut is refused like `/ask`: someone from a partner organisation is told
+    the bot serves members only, and a channel outside ALLOWED_CHANNELS gets the pointer
+    to where it answers; neither is searched for."""
+    bot = start_bot(allowed_channels="C0NEWSDESK")
+    claim = payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK")
+    bot.shortcut(claim, "U0PARTNER", "outsider", user_team="T0PARTNER")
+    assert "only answer members" in bot.web.wait_for_response("outsider")[0]["text"]
+    elsewhere = payloads.message(QUESTION, "U0EDITOR", "C0RANDOM")
+    bot.shortcut(elsewhere, "U0REPORTER", "elsewhere")
+    [pointer] = bot.web.wait_for_response("elsewhere")
+    assert "I only answer questions in <#C0NEWSDESK>" in pointer["text"]
+
+
+def test_a_reason_for_a_vote_in_a_channel_no_longer_served_is_not_posted(
+    start_bot: Callable[..., RunningBot],
+) -> None:
+    """A 👎 given in #random; the bot restarts with ALLOWED_CHANNELS=C0NEWSDESK before the
+    reason is sent: the reason passes the same gate as the vote would now (allowed
+    channel), so it is neither stored nor posted to FEEDBACK_CHANNEL."""
+    first = start_bot(feedback_channel="C0EDITORS")
+    first.mention(QUESTION, user="U0REPORTER", channel="C0RANDOM")
+    answer = first.answers("C0RANDOM")[0]
+    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    first.click(down, "U0EDITOR", "C0RANDOM", "vote")
+    [opened] = first.web.wait_for("views.open")
+    first.settle()
+    first.handler.close()
+    bot = start_bot(feedback_channel="C0EDITORS", allowed_channels="C0NEWSDESK")
+    values = {"reason": {"reason": "outdated"}, "note": {"note": "a newer story"}}
+    bot.submit(opened.response["view"], "U0EDITOR", values)
+    bot.settle()
+    assert not bot.web.calls_to("chat.postMessage", lambda c: c.args["channel"] == "C0EDITORS")
+    [vote] = FeedbackStore(bot.settings.feedback_path).votes()
+    assert vote.vote == "down" and not vote.reason

@@ -3,8 +3,6 @@ channel mention, and the subtypes that are not questions."""
 
 from __future__ import annotations
 
-import time
-
 from tests.bot.conftest import RunningBot
 from tests.slack_standin import payloads
 
@@ -24,7 +22,7 @@ def test_an_edited_mention_updates_its_answer_in_place(bot: RunningBot) -> None:
     [update] = bot.web.wait_for("chat.update")
     assert update.args["channel"] == CHANNEL and update.args["ts"] == first.response["ts"]
     assert "*arrested*" in update.shown and "Updated for the edited question" in update.shown
-    time.sleep(1.0)
+    bot.settle()
     assert _posts(bot) == 1
 
 
@@ -34,7 +32,7 @@ def test_an_edit_that_leaves_the_question_as_it_was_changes_nothing(start_bot) -
     _, event = bot.mention("who was Cienfuegos?")
     bot.answered(CHANNEL)
     bot.socket.wait_ack(bot.edit(event, "Who was   Cienfuegos?"))
-    time.sleep(1.0)
+    bot.settle()
     assert not bot.web.calls_to("chat.update") and _posts(bot) == 1
     assert not bot.web.calls_to("chat.postEphemeral")
 
@@ -47,7 +45,7 @@ def test_an_edited_direct_message_updates_its_answer(bot: RunningBot) -> None:
     bot.socket.wait_ack(bot.edit(event, "when was Cienfuegos arrested?"))
     [update] = bot.web.wait_for("chat.update")
     assert update.args["ts"] == first.response["ts"] and "*arrested*" in update.shown
-    time.sleep(0.5)
+    bot.settle()
     assert _posts(bot) == 1
 
 
@@ -64,7 +62,7 @@ def test_a_deleted_question_and_other_subtypes_get_no_answer(bot: RunningBot) ->
         payloads.bot_message("who was Cienfuegos?", CHANNEL, thread_ts=mention["ts"]),
     ):
         bot.socket.wait_ack(bot.deliver_event(other))
-    time.sleep(1.0)
+    bot.settle()
     assert _posts(bot) == 2 and not bot.web.calls_to("chat.update")
 
 
@@ -84,7 +82,7 @@ def test_thread_chatter_is_not_answered_but_a_follow_up_question_is(bot: Running
     for text in chatter:
         reply = payloads.message(text, "U0ASKER", CHANNEL, thread_ts=first["ts"])
         bot.socket.wait_ack(bot.deliver_event(reply))
-    time.sleep(1.0)
+    bot.settle()
     assert _posts(bot) == 1
     follow_up = payloads.message(
         "and when was he arrested", "U0ASKER", CHANNEL, thread_ts=first["ts"]
@@ -103,7 +101,7 @@ def test_a_follow_up_also_sent_to_the_channel_is_answered_once(bot: RunningBot) 
     )
     second = bot.answers(CHANNEL, count=2)[1]
     assert second.args["thread_ts"] == first["ts"]
-    time.sleep(0.5)
+    bot.settle()
     assert _posts(bot) == 2
 
 
@@ -114,7 +112,7 @@ def test_a_legacy_mention_in_the_bots_thread_is_answered_once(bot: RunningBot) -
     bot.answers(CHANNEL)
     bot.mention("when was he arrested?", user="U0ASKER", thread_ts=first["ts"], legacy=True)
     bot.answers(CHANNEL, count=2)
-    time.sleep(1.0)
+    bot.settle()
     assert _posts(bot) == 2
 
 

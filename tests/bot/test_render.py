@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.mrkdwn import emphasize, escape, link, plain_question
-from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, excerpt_of, render_answer
+from bot.passages import excerpt_of
+from bot.presentation import Presentation
+from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, render_answer
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer, WrittenSentence
 from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
@@ -87,8 +89,7 @@ def test_article_text_can_never_ping_link_or_break_out(
     message = render_answer(
         _answer(passages, lead=text or "x", question=question),
         "id1",
-        share=True,
-        asked_by="U0ASKER",
+        Presentation(share=True, asked_by="U0ASKER"),
     )
     for shown in _shown(message):
         controls = re.findall(r"<[^>]*>", shown)
@@ -106,7 +107,9 @@ def test_slack_limits_hold_for_huge_answers(size: int, length: int) -> None:
     passages = [
         _passage(text, title="T" * 400, url="https://x.example/a", n=i) for i in range(size)
     ]
-    message = render_answer(_answer(passages, lead=text), "id1", share=True, asked_by="U0A")
+    message = render_answer(
+        _answer(passages, lead=text), "id1", Presentation(share=True, asked_by="U0A")
+    )
     assert len(message.blocks) <= MAX_BLOCKS
     for block in message.blocks:
         if "text" in block:
@@ -214,7 +217,9 @@ def test_a_ten_passage_answer_fits_in_one_slack_message_with_every_passage() -> 
     margin, and all ten still there, shortened rather than dropped."""
     passages = [_long_passage(n) for n in range(10)]
     message = render_answer(
-        _answer(passages, lead=passages[0].text[:400]), "id1", share=True, asked_by="U0A"
+        _answer(passages, lead=passages[0].text[:400]),
+        "id1",
+        Presentation(share=True, asked_by="U0A"),
     )
     assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
     shown = json.dumps(message.blocks)
@@ -243,7 +248,7 @@ def test_a_written_answer_keeps_whole_sentences_and_the_passages_it_cites() -> N
     passages = [_long_passage(n) for n in range(10)]
     answer = _answer(passages, lead=passages[0].text[:400])
     answer.written = _written([n % 3 + 1 for n in range(40)])
-    message = render_answer(answer, "id1", share=True, asked_by="U0A")
+    message = render_answer(answer, "id1", Presentation(share=True, asked_by="U0A"))
     assert blocks_size(message.blocks) <= BLOCKS_LIMIT * 0.95
     assert "asked" in message.blocks[0]["text"]["text"]
     assert "Written by standin-7b" in json.dumps(message.blocks[1])

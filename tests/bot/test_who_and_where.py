@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,7 +43,7 @@ def test_people_from_another_organisation_are_not_answered(bot: RunningBot) -> N
     share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": QUESTION})}
     bot.click(share, "U0PARTNER", "C0SHARED", "share", ephemeral=True, user_team=OUTSIDER_TEAM)
     assert "only answer members" in bot.web.wait_for_response("share")[0]["text"]
-    time.sleep(1.0)
+    bot.settle()
     assert not bot.web.calls_to("chat.postMessage") and "ask" not in bot.web.responses
 
 
@@ -97,7 +96,9 @@ def test_a_change_of_role_is_seen_once_the_cached_profile_expires(
     web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": True}
     client = WebClient(token=BOT_TOKEN, base_url=web.base_url)
     clock = Clock()
-    policy = Policy(make_settings(tmp_path), Identity.of(client), profile_ttl=600, clock=clock)
+    policy = Policy(
+        make_settings(tmp_path).slack, Identity.of(client), profile_ttl=600, clock=clock
+    )
     assert policy.admin(client, "U0EDITOR")
     web.users["U0EDITOR"] = {"id": "U0EDITOR", "is_admin": False}
     assert policy.admin(client, "U0EDITOR")  # still cached: one lookup so far

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -290,7 +289,7 @@ def test_a_streamed_answer_takes_feedback_and_is_rewritten_in_place_when_edited(
     assert update.response["ok"] and update.args["ts"] == stream.ts
     assert "Written by standin-7b" in update.all_text
     assert "Updated for the edited question" in update.shown
-    time.sleep(0.5)
+    writing_bot.settle()
     assert len(writing_bot.web.calls_to("chat.startStream")) == 1
     assert not writing_bot.web.calls_to("chat.postMessage")
 
@@ -322,5 +321,5 @@ def test_a_written_answer_counts_against_the_rate_limit(
     bot.mention(QUESTION, user="U0EAGER")
     [notice] = bot.web.wait_for("chat.postEphemeral")
     assert "faster than I can keep up" in notice.args["text"]
-    time.sleep(0.5)
+    bot.settle()
     assert len(bot.web.calls_to("chat.startStream")) == 1 and len(llm.requests) == 1
