@@ -47,7 +47,7 @@ from core.search.replica import (
     folder_lock,
 )
 from core.settings import Settings
-from core.store.chroma import Change, Store, open_store
+from core.store import ArchiveStore, Change, open_store
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -152,7 +152,7 @@ class LiveArchive:
         settings: Settings,
         model_name: str,
         dim: int,
-        store: Store | None = None,
+        store: ArchiveStore | None = None,
         build_missing: bool = True,
         answers_questions: bool = True,
     ):
@@ -309,7 +309,7 @@ class LiveArchive:
                 self.delta = delta
         return changed
 
-    def _catch_up(self, store: Store, local: LocalIndex) -> int:
+    def _catch_up(self, store: ArchiveStore, local: LocalIndex) -> int:
         """Apply the log records beyond the local index's position, and the pending ones."""
         local.reload()
         local.follows(store)
@@ -366,7 +366,7 @@ class LiveArchive:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem
 
-    def _follow_model(self, store: Store) -> None:
+    def _follow_model(self, store: ArchiveStore) -> None:
         """Follow `ingest --reembed` run by another process: once it has finished, the store's
         vectors are another encoder's, and so must the questions' be (`Searcher` embeds them
         with the encoder of `model_name`). While it runs, questions keep the old encoder: the
@@ -389,12 +389,12 @@ class LiveArchive:
         )
         self.model_name = store.model_name = recorded
 
-    def _open_store(self) -> Store:
+    def _open_store(self) -> ArchiveStore:
         if self.store is None:
-            self.store = open_store(self.settings, self.model_name, self.dim, create=False)
+            self.store = open_store(self.settings.store, self.model_name, self.dim, create=False)
         return self.store
 
-    def _open_local(self, store: Store) -> LocalIndex | None:
+    def _open_local(self, store: ArchiveStore) -> LocalIndex | None:
         collection = store.collection_id
         if self.local is not None and self.local.state.collection == collection:
             return self.local
@@ -409,7 +409,7 @@ class LiveArchive:
             return self._repair(store, folder, None)
         return self._use(local)
 
-    def _usable(self, folder: Path, store: Store) -> LocalIndex | None:
+    def _usable(self, folder: Path, store: ArchiveStore) -> LocalIndex | None:
         """The local index in `folder`; None when nothing was built there yet.
 
         Raises:
@@ -427,7 +427,7 @@ class LiveArchive:
         return local
 
     def _repair(
-        self, store: Store, folder: Path, reason: str | None, suspect: str | None = None
+        self, store: ArchiveStore, folder: Path, reason: str | None, suspect: str | None = None
     ) -> LocalIndex:
         """Rebuild the local index from the store, unless another process did it meanwhile.
 
@@ -455,7 +455,7 @@ class LiveArchive:
                 reason = reason if suspect is not None else str(exc)
             return self._use(self._rebuild(store, folder, reason), rebuilt=reason is not None)
 
-    def _rebuild(self, store: Store, folder: Path, reason: str | None) -> LocalIndex:
+    def _rebuild(self, store: ArchiveStore, folder: Path, reason: str | None) -> LocalIndex:
         """Build the local index aside, then put it in the place of `folder`'s."""
         if reason is None:
             log.info("building the local index in %s from the store (once per host)", folder)
@@ -495,7 +495,7 @@ class LiveArchive:
         pending = local.state.pending.values()
         return any(p.stale and now - p.at > self.stale_grace for p in pending)
 
-    def _reopen(self, store: Store, local: LocalIndex) -> None:
+    def _reopen(self, store: ArchiveStore, local: LocalIndex) -> None:
         started = time.perf_counter()
         with self.lock.writing():
             store.reopen()

@@ -50,10 +50,10 @@ from core.errors import StaleReaderError
 from core.language.lexical import tokenize
 from core.language.text import words
 from core.models import StoredArticle, StoreSummary
-from core.store.chroma import (
+from core.store import (
+    ArchiveStore,
     Change,
     ChunkHit,
-    Store,
     abandoned,
     pack_version,
     to_timestamp,
@@ -388,7 +388,7 @@ class LocalIndex:
         if recorded is None and (held[0] == 0) != (held[1] == 0):
             raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
 
-    def check_against(self, store: Store) -> None:
+    def check_against(self, store: ArchiveStore) -> None:
         """At open, for a state that records no counts (written by an older version): an
         index with no articles at a log position past 0 while the store holds some has
         lost its files. One count of the store's manifest.
@@ -401,7 +401,7 @@ class LocalIndex:
         if self.counts()[1] == 0 and store.article_count() > 0:
             raise IndexDamagedError("holds no articles while the store holds some")
 
-    def follows(self, store: Store) -> None:
+    def follows(self, store: ArchiveStore) -> None:
         """Check that the store's change log holds the record this replica applied last
         (one read of one record).
 
@@ -459,7 +459,7 @@ class LocalIndex:
 
     def build(
         self,
-        store: Store,
+        store: ArchiveStore,
         progress: Callable[[int], None] | None = None,
         after_epoch: int = 0,
     ) -> int:
@@ -504,13 +504,18 @@ class LocalIndex:
         return done
 
     def _build_batch(
-        self, store: Store, batch: list[StoredArticle], chunks: Any, articles: Any, state: State
+        self,
+        store: ArchiveStore,
+        batch: list[StoredArticle],
+        chunks: Any,
+        articles: Any,
+        state: State,
     ) -> int:
         indexed = self._index(store, batch, chunks, articles, state.epoch, {})
         state.widen(indexed)
         return len(indexed)
 
-    def apply(self, store: Store, changes: list[Change], now: float | None = None) -> int:
+    def apply(self, store: ArchiveStore, changes: list[Change], now: float | None = None) -> int:
         """Bring the articles named by `changes` (and pending ones) to their committed state.
 
         Returns:
@@ -548,7 +553,7 @@ class LocalIndex:
 
     def _index_changed(
         self,
-        store: Store,
+        store: ArchiveStore,
         live: dict[str, StoredArticle],
         mine: dict[str, StoredArticle],
         pending: dict[str, Pending],
@@ -577,7 +582,7 @@ class LocalIndex:
 
     def _index(
         self,
-        store: Store,
+        store: ArchiveStore,
         batch: list[StoredArticle],
         chunks: Any,
         articles: Any,
@@ -624,8 +629,7 @@ class LocalIndex:
         for hit in rows:
             terms = tokenize(f"{record.title}\n{hit.text}")
             article_terms += terms
-            start, end = int(hit.meta.get("start", 0)), int(hit.meta.get("end", 0))
-            row = [hit.id, record.content_hash, hit.index, start, end, hit.text]
+            row = [hit.id, record.content_hash, hit.index, hit.start, hit.end, hit.text]
             chunks.add_document(
                 t.Document(
                     doc_id=record.doc_id,

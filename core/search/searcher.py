@@ -22,7 +22,7 @@ from core.search.archive import LiveArchive
 from core.search.index import Candidates, SearchIndex
 from core.search.query import Query
 from core.search.replica import ChunkRow
-from core.store.chroma import to_timestamp
+from core.store import to_timestamp
 
 RRF_K = 60
 
