@@ -76,7 +76,7 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
     """Signals in 6-article stores: (True, an answerable question over its gold articles and
     the articles the full store ranks next for it) and (False, a no-evidence question over
     the 6 articles the full store ranks first for it). See the module docstring."""
-    from core.store.chroma import open_store
+    from core.store import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
 
@@ -110,7 +110,7 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
             settings = Settings(  # type: ignore[call-arg]
                 _env_file=None, chroma_path=folder / "chroma", index_path=folder / "index"
             )
-            writer = open_store(settings, embedder.name, embedder.dim)
+            writer = open_store(settings.store, embedder.name, embedder.dim)
             Ingestor(writer, embedder).run(expand([str(corpus)], settings))
             writer.close()
             searcher = open_searcher(settings)

@@ -87,14 +87,14 @@ def freshness(every: float, work: Path) -> dict[str, float]:
 def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
     """CPU, wall time and requests of polls that find nothing new."""
     from core.encode.embeddings import load_embedder
-    from core.store.chroma import open_store
+    from core.store import open_store
     from ingest.feeds import Source
     from ingest.follow import Follower, Options
     from ingest.pipeline import Ingestor
 
     settings = make_settings(work, allow_private_urls=True)
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings, embedder.name, embedder.dim, create=True)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=True)
     names = list(STORIES)
     with serving(Site()) as site:
         for n in range(feeds):

@@ -86,14 +86,14 @@ def time_encoder(embedder: Any, pieces: list[str]) -> tuple[Timer, float]:
 def time_ingest(settings: Any, corpus: Path) -> tuple[Any, Timer]:
     """Our pipeline on the corpus, store opened inside the timing, as the CLI would."""
     from core.encode.embeddings import load_embedder
-    from core.store.chroma import open_store
+    from core.store import open_store
     from ingest.pipeline import Ingestor
     from ingest.sources import expand
 
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     embedder.encode(["warm-up"] * 8)
     with Timer() as timer:
-        store = open_store(settings, embedder.name, embedder.dim)
+        store = open_store(settings.store, embedder.name, embedder.dim)
         report = Ingestor(store, embedder, settings.max_chunks_per_article).run(
             expand([str(corpus)], settings)
         )
@@ -103,10 +103,10 @@ def time_ingest(settings: Any, corpus: Path) -> tuple[Any, Timer]:
 def chunk_words(settings: Any) -> tuple[int, int]:
     """Chunks in the store and the words in their texts (overlap counted twice)."""
     from core.encode.embeddings import load_embedder
-    from core.store.chroma import open_store
+    from core.store import open_store
 
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     count = words = 0
     for hit in store.iter_chunks():
         count += 1

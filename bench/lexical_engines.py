@@ -31,7 +31,7 @@ from bench.common import log, machine, markdown_table, percentile, read_jsonl, r
 from bench.synthetic import reshuffled  # noqa: E402
 from core.language.lexical import tokenize  # noqa: E402
 from core.language.text import split_sentences  # noqa: E402
-from core.store.chroma import to_timestamp  # noqa: E402
+from core.store import to_timestamp  # noqa: E402
 
 CHUNK_WORDS = 150
 TOP = 200

@@ -79,11 +79,11 @@ def hashed_vectors() -> Any:
 def grow(settings: Any, records: list[dict[str, Any]], target: int, copy: int) -> dict[str, Any]:
     """Ingest reshuffled copies (from number `copy` on) until the store holds `target` chunks."""
     from core.search.archive import LiveArchive
-    from core.store.chroma import open_store
+    from core.store import open_store
     from ingest.pipeline import Ingestor
 
     embedder = hashed_vectors()
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     archive = LiveArchive(settings.store, settings.index, embedder.name, embedder.dim, store=store)
     have = store.summary().chunks if store.exists else 0
     wall, cpu = time.perf_counter(), time.process_time()
@@ -252,11 +252,11 @@ def new_article_delay(settings: Any, reader: Reader, work: Path, n: int) -> dict
 def soak(settings: Any, reader: Reader, records: list[dict[str, Any]], commits: int) -> dict:
     """The reader's RSS over `commits` ingest commits of one article each."""
     from core.search.archive import LiveArchive
-    from core.store.chroma import open_store
+    from core.store import open_store
     from ingest.pipeline import Ingestor
 
     embedder = hashed_vectors()
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     archive = LiveArchive(
         settings.store,
         settings.index,
@@ -380,10 +380,10 @@ def measure_server(
 
 def _chunks(settings: Any) -> int:
     from core.encode.embeddings import load_embedder
-    from core.store.chroma import open_store
+    from core.store import open_store
 
     embedder = load_embedder()
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     count = store.summary().chunks
     store.close()
     return count

@@ -29,10 +29,10 @@ from bench.common import log, machine, markdown_table, read_jsonl, revision  # n
 def stored_vectors(directory: Path) -> tuple[list[str], list[str], np.ndarray]:
     """Chunk ids, their articles and their vectors, sorted by chunk id."""
     from core.settings import Settings
-    from core.store.chroma import open_store
+    from core.store import open_store
 
     settings = Settings(_env_file=None, chroma_path=directory)  # type: ignore[call-arg]
-    store = open_store(settings, "-", 384, create=False, check_model=False)
+    store = open_store(settings.store, "-", 384, create=False, check_model=False)
     hits = sorted(store.iter_chunks(include_documents=False, include_embeddings=True), key=_id)
     return [h.id for h in hits], [h.doc_id for h in hits], np.array([h.embedding for h in hits])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -23,14 +24,41 @@ class Article:
     path: str | None = None
     modified_at: str | None = None  # when the outlet last changed it (ISO 8601), if it says
 
+    # (the fields the digest was made of, the digest): hashed once, again only when one changed
+    _hashed: tuple[tuple[Any, ...], str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     @property
     def content_hash(self) -> str:
-        """A digest of everything stored about the article: unchanged hash, nothing to do."""
-        parts = [self.title, self.text, self.source, ";".join(self.authors)]
-        parts += [self.published_at or "", self.url or "", self.path or ""]
-        if self.modified_at:  # only when known, so articles stored before keep their hash
-            parts.append(self.modified_at)
-        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+        """A digest of everything stored about the article: unchanged hash, nothing to do.
+
+        Computed once per article: ingest asks for it several times, and the text is the
+        article. Fields stay assignable (`ingest follow` sets `modified_at` late), so the
+        cached digest is kept only while the fields are the ones it was made of (a cheap
+        comparison: the same string objects compare by identity).
+        """
+        key = (
+            self.title,
+            self.text,
+            self.source,
+            tuple(self.authors),
+            self.published_at,
+            self.url,
+            self.path,
+            self.modified_at,
+        )
+        if self._hashed is None or self._hashed[0] != key:
+            self._hashed = (key, _digest(self))
+        return self._hashed[1]
+
+
+def _digest(article: Article) -> str:
+    parts = [article.title, article.text, article.source, ";".join(article.authors)]
+    parts += [article.published_at or "", article.url or "", article.path or ""]
+    if article.modified_at:  # only when known, so articles stored before keep their hash
+        parts.append(article.modified_at)
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from core.search.hybrid import HybridIndex
 from core.search.index import SearchIndex
 from core.search.searcher import Searcher
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 
 
 @dataclass
@@ -37,7 +37,9 @@ class Engine:
 
 def _hybrid(settings: Settings, embedder: Embedder) -> Engine:
     """Chroma's nearest neighbours + this host's tantivy replica, kept current."""
-    connect = functools.partial(open_store, settings, embedder.name, embedder.dim, create=False)
+    connect = functools.partial(
+        open_store, settings.store, embedder.name, embedder.dim, create=False
+    )
     archive = LiveArchive(
         settings.store, settings.index, embedder.name, embedder.dim, connect=connect
     )

@@ -28,7 +28,7 @@ _IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
 # Settings whose values never appear in an error message (their names end so; not
 # ANSWER_MAX_TOKENS, whose value is harmless and needed to fix it).
 _SECRET = ("token", "secret", "key")
-# The store names its manifest and change log `<COLLECTION>` plus these (core/store/chroma.py): a
+# The store names its manifest and change log `<COLLECTION>` plus these (core/store/client.py): a
 # collection named so would be another collection's manifest or log.
 STORE_SUFFIXES = (".articles", ".log")
 

@@ -23,7 +23,7 @@ from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
 from core.search.replica_state import IndexBusyError
 from core.settings import Settings, load_settings
-from core.store.chroma import Store, open_store, store_exists
+from core.store import ArchiveStore, open_store, store_exists
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand
@@ -99,14 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         settings = load_settings(**({"collection": args.collection} if args.collection else {}))
-        if modes and not store_exists(settings):
+        if modes and not store_exists(settings.store):
             return _no_store(f"there is no store at {settings.chroma_path}", modes[0])
         ensure_encoder(settings.encoder)  # built on first use unless `make install` did
         embedder = load_encoder(settings.encoder)
         if args.reembed:
             return _reembed(settings, embedder, quiet=args.quiet)
         # Only adding creates a store or a collection: the other modes read or remove.
-        store = open_store(settings, embedder.name, embedder.dim, create=not modes)
+        store = open_store(settings.store, embedder.name, embedder.dim, create=not modes)
         if args.delete and not store.exists:
             where = f"there is no collection '{settings.collection}' in {settings.store_label}"
             return _no_store(where, modes[0])
@@ -147,7 +147,7 @@ def _no_store(where: str, mode: str) -> int:
 
 
 def _ingest(
-    store: Store, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
+    store: ArchiveStore, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
 ) -> int:
     total = count_items(inputs, settings) if "-" not in inputs else None
     bar = tqdm(
@@ -191,7 +191,7 @@ def _print_failures(failed: list[tuple[str, str]]) -> None:
         print(f"  failed: {escape_controls(reason)}{times}", file=sys.stderr)
 
 
-def _local_index(settings: Settings, store: Store) -> LiveArchive:
+def _local_index(settings: Settings, store: ArchiveStore) -> LiveArchive:
     """This host's local search index, updated after each commit so that a bot here answers
     new articles at once. With a Chroma server, only a local index that already exists is
     updated (the bots' hosts keep their own)."""
@@ -207,7 +207,7 @@ def _local_index(settings: Settings, store: Store) -> LiveArchive:
 
 
 def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
-    store = open_store(settings, embedder.name, embedder.dim, create=False, check_model=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False, check_model=False)
     total = store.summary().chunks if store.exists else 0
     archive = _local_index(settings, store)
     bar = tqdm(
@@ -233,7 +233,7 @@ def _update(archive: LiveArchive) -> None:
         log.warning("%s", exc)
 
 
-def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
+def _delete(store: ArchiveStore, targets: list[str], archive: LiveArchive) -> int:
     missing = 0
     for target in targets:
         candidates = [target]
@@ -252,7 +252,7 @@ def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
     return 1 if missing else 0
 
 
-def _list(store: Store) -> int:
+def _list(store: ArchiveStore) -> int:
     articles = sorted(store.articles(), key=lambda a: (a.published_at or "", a.title), reverse=True)
     for a in articles:
         # Printed as stored: an article written before metadata was cleaned may hold escapes.
@@ -266,7 +266,7 @@ def _list(store: Store) -> int:
     return 0
 
 
-def _stats(store: Store, settings: Settings) -> int:
+def _stats(store: ArchiveStore, settings: Settings) -> int:
     summary = store.summary()
     print(f"store:      {settings.store_label}")
     print(f"collection: {settings.collection} (vectors {store.model_name})")

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from core.errors import LoadError
 from core.language.text import escape_controls, first_line, has_lone_surrogate, one_line, printable
 from core.models import Article
-from core.store.chroma import to_timestamp
+from core.store import to_timestamp
 
 log = logging.getLogger(__name__)
 

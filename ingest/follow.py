@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from core.errors import LoadError
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import Store, to_timestamp
+from core.store import ArchiveStore, to_timestamp
 from ingest import extract
 from ingest.feeds import USER_AGENT, Entry, Listing, Source, read_listing, robots_rules
 from ingest.fetch import HTTPStatusError, Page, fetch_url
@@ -228,7 +228,7 @@ class Follower:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: ArchiveStore,
         make_ingestor: Callable[[], Ingestor],
         sources: list[Source],
         options: Options,

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from core.errors import LoadError, NewsroomError
 from core.language.text import escape_controls
 from core.settings import Settings, load_settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.feeds import USER_AGENT, Source, read_sources
 from ingest.follow import Follower, Options, PollReport
 from ingest.pipeline import Ingestor
@@ -165,7 +165,7 @@ def _follow(
 
     ensure_encoder(settings.encoder)
     embedder = load_encoder(settings.encoder)
-    store = open_store(settings, embedder.name, embedder.dim, create=True)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=True)
     archive = _local_index(settings, store)
 
     def ingestor() -> Ingestor:

@@ -21,7 +21,7 @@ from core.encode.embeddings import Embedder
 from core.errors import LoadError, NewsroomError, StoreUnavailableError
 from core.language.text import counted, escape_controls
 from core.models import Article, Chunk, StoredArticle
-from core.store.chroma import Store
+from core.store import ArchiveStore
 from ingest.chunking import Budget, split_article
 from ingest.furniture import clean_article, summary
 from ingest.limits import InputTimeout, time_limit
@@ -80,7 +80,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: Store,
+        store: ArchiveStore,
         embedder: Embedder,
         max_chunks: int = 2000,
         after_commit: Callable[[], None] | None = None,

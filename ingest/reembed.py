@@ -5,7 +5,7 @@ texts are in the store, so no source file is read again and chunking does not ch
 While it runs, the collection records the new identity marked "(re-embedding)": processes
 that start then are refused, writers of the old identity too, and running readers keep
 their encoder until it is done (`core.search.archive`). Each batch of articles is written through
-the change log (`Store.replace_vectors`), so every host's local index takes the new vectors
+the change log (`ArchiveStore.replace_vectors`), so every host's local index takes the new vectors
 as it takes any write. An interrupted run is finished by running it again: articles that
 already hold the new vectors are skipped.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from core.encode.embeddings import REEMBEDDING, Embedder, encoders_for
 from core.errors import ModelMismatchError, StoreEmptyError
 from core.models import StoredArticle
-from core.store.chroma import Store, Version, chunk_ids
+from core.store import ArchiveStore, Version, chunk_ids
 
 BATCH_CHUNKS = 512  # chunks embedded and written per logged batch
 
@@ -46,7 +46,7 @@ class ReembedReport:
 
 
 def reembed(
-    store: Store,
+    store: ArchiveStore,
     embedder: Embedder,
     on_chunks: Callable[[int], object] | None = None,
     after_commit: Callable[[], object] | None = None,
@@ -69,7 +69,7 @@ def reembed(
     if built is None:
         raise StoreEmptyError(
             f"Collection '{store.settings.collection}' does not exist in "
-            f"{store.settings.store_label}: nothing to re-embed. Run `ingest PATH` first."
+            f"{store.settings.label}: nothing to re-embed. Run `ingest PATH` first."
         )
     was = built.removesuffix(REEMBEDDING)
     if was == embedder.name and not built.endswith(REEMBEDDING):

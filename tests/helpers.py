@@ -23,7 +23,7 @@ from core.search.records import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.pipeline import Ingestor, Report
 from ingest.sources import expand
 from tests.conftest import ENV_PREFIXES
@@ -32,7 +32,7 @@ from tests.conftest import ENV_PREFIXES
 def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
     """Run the real ingest pipeline on paths, as `ingest PATH...` would."""
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     try:
         return Ingestor(store, embedder, settings.max_chunks_per_article).run(
             expand([str(p) for p in paths], settings)

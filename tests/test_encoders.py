@@ -20,7 +20,7 @@ from core.search.records import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.__main__ import main as ingest_main
 from ingest.pipeline import Ingestor
 from ingest.sources import expand
@@ -111,7 +111,7 @@ def test_fp32_encoders_share_a_store_and_int8_is_refused_with_the_reembed_comman
     assert _answers(fp32)
     int8 = load_embedder(encoder="onnx-int8")
     with pytest.raises(ModelMismatchError) as refused:
-        open_store(settings, int8.name, int8.dim, create=False)
+        open_store(settings.store, int8.name, int8.dim, create=False)
     assert "EMBEDDING_ENCODER=onnx " in str(refused.value)
     assert "`ingest --reembed`" in str(refused.value)
 
@@ -136,11 +136,11 @@ def test_reembed_switches_a_store_to_the_configured_encoder(
     assert _ingest_cli(settings, "onnx-int8", "--reembed", "--quiet", monkeypatch=monkeypatch) == 0
     assert "-> 'all-MiniLM-L6-v2+int8'" in capsys.readouterr().out
     int8 = load_embedder(encoder="onnx-int8")
-    store = open_store(settings, int8.name, int8.dim, create=False)
+    store = open_store(settings.store, int8.name, int8.dim, create=False)
     hits = list(store.iter_chunks(include_embeddings=True))
     stored = np.array([h.embedding for h in hits])
     assert np.abs(stored - int8.encode([h.text for h in hits])).max() < 1e-5
-    centroid = store._manifest.get(include=["embeddings"])["embeddings"][0]
+    centroid = store.manifest_collection.get(include=["embeddings"])["embeddings"][0]
     expected = stored.mean(axis=0) / np.linalg.norm(stored.mean(axis=0))
     assert np.abs(np.asarray(centroid) - expected).max() < 1e-5
     int8_settings = settings.model_copy(update={"embedding_encoder": "onnx-int8"})
@@ -158,10 +158,10 @@ def test_an_interrupted_reembed_is_refused_until_it_is_run_again(
     settings = make_settings(tmp_path)
     ingest_paths(settings.model_copy(update={"embedding_encoder": "onnx"}), SEED_DIR)
     int8 = load_embedder(encoder="onnx-int8")
-    store = open_store(settings, int8.name, int8.dim, check_model=False)
+    store = open_store(settings.store, int8.name, int8.dim, check_model=False)
     store.record_model(int8.name + REEMBEDDING)  # where a killed re-embed stopped
     with pytest.raises(ModelMismatchError, match="interrupted: run `ingest --reembed` again"):
-        open_store(settings, int8.name, int8.dim, create=False)
+        open_store(settings.store, int8.name, int8.dim, create=False)
     assert _ingest_cli(settings, "onnx-int8", "--quiet", str(SEED_DIR), monkeypatch=monkeypatch)
     assert "interrupted" in capsys.readouterr().err
     assert _ingest_cli(settings, "onnx-int8", "--reembed", monkeypatch=monkeypatch) == 0
@@ -175,9 +175,9 @@ def test_a_writer_that_opened_before_a_reembed_is_refused(settings: Settings) ->
     fp32 = settings.model_copy(update={"embedding_encoder": "onnx"})
     ingest_paths(fp32, SEED_DIR)
     embedder = load_embedder(encoder="onnx")
-    writer = open_store(fp32, embedder.name, embedder.dim)
+    writer = open_store(fp32.store, embedder.name, embedder.dim)
     int8 = load_embedder(encoder="onnx-int8")
-    open_store(settings, int8.name, int8.dim, check_model=False).record_model(
+    open_store(settings.store, int8.name, int8.dim, check_model=False).record_model(
         int8.name + REEMBEDDING
     )
     local_news = expand([str(ROOT / "tests" / "local_news")], fp32)
@@ -252,7 +252,7 @@ def test_reembed_refuses_another_model(
     monkeypatch.chdir(tmp_path)
     settings = make_settings(tmp_path)
     int8 = load_embedder(encoder="onnx-int8")
-    open_store(settings, "some-other-model", int8.dim).close()
+    open_store(settings.store, "some-other-model", int8.dim).close()
     assert _ingest_cli(settings, "onnx-int8", "--reembed", monkeypatch=monkeypatch) == 2
     assert "Choose another COLLECTION" in capsys.readouterr().err
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from core.encode.embeddings import load_embedder
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.furniture import clean_article, clean_text
 from tests.helpers import ingest_paths
 
@@ -102,7 +102,7 @@ def test_ingest_counts_what_it_removed_and_stores_clean_chunks(
     assert report.furniture["timestamp"] == 2
     assert "furniture removed: 13 lines (2 timestamp, 1 live-blog header" in report.line()
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     try:
         first = {c.doc_id: c.text for c in store.iter_chunks() if c.index == 0}
         dated = {a.doc_id: a.published_at for a in store.iter_articles()}

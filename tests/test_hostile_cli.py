@@ -21,7 +21,7 @@ import pytest
 from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import Item
 from tests.conftest import SEED_DIR
@@ -44,10 +44,10 @@ STORY = (
 
 def _stored(settings: Settings, embedder: Embedder) -> dict[str, str]:
     """doc_id -> all chunk text of each stored article."""
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     texts: dict[str, str] = {}
     for chunk in store.iter_chunks():
-        texts[chunk.meta["doc_id"]] = texts.get(chunk.meta["doc_id"], "") + chunk.text
+        texts[chunk.doc_id] = texts.get(chunk.doc_id, "") + chunk.text
     return texts
 
 
@@ -144,14 +144,14 @@ def test_control_characters_never_reach_the_terminal(
         text="The old ferry terminal building will close next year. " + STORY,
         source=f"Old {ESCAPES}Gazette",
     )
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     Ingestor(store, embedder).run([Item("raw", lambda: [raw])])
 
     run = run_console(
         "ingest", str(feed), str(tmp_path / "front.md"), "--quiet", settings=settings, cwd=work
     )
     assert run.code == 0, run.stderr
-    for article in open_store(settings, embedder.name, embedder.dim).articles():
+    for article in open_store(settings.store, embedder.name, embedder.dim).articles():
         if article.doc_id != raw.doc_id:
             fields = (article.doc_id, article.title, article.source, article.authors)
             assert not any(TERMINAL_ACTIVE.search(f) for f in fields), fields

@@ -17,7 +17,7 @@ from core.encode.embeddings import Embedder
 from core.errors import ModelMismatchError
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import SWEEP_AFTER_SECONDS, open_store
+from core.store import SWEEP_AFTER_SECONDS, open_store
 from ingest.__main__ import main as ingest_main
 from ingest.chunking import Budget, split_article
 from tests.conftest import SEED_DIR
@@ -51,7 +51,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings):  #
 
 
 def _store(settings: Settings, embedder: Embedder):  # noqa: ANN202
-    return open_store(settings, embedder.name, embedder.dim)
+    return open_store(settings.store, embedder.name, embedder.dim)
 
 
 def _records(path: Path, records: list[dict]) -> Path:
@@ -94,7 +94,7 @@ def test_changed_article_replaces_all_its_old_chunks(
     chunks = list(store.iter_chunks())
     assert article.title == "Budget (corrected)"
     assert len(chunks) == article.n_chunks
-    assert {c.meta["content_hash"] for c in chunks} == {article.content_hash}
+    assert {c.content_hash for c in chunks} == {article.content_hash}
 
 
 def test_the_sweep_survives_an_article_updated_after_a_reembed(
@@ -119,7 +119,7 @@ def test_the_sweep_survives_an_article_updated_after_a_reembed(
     )
     assert store.sweep(now=time.time() + SWEEP_AFTER_SECONDS + 1) == 0
     [article] = store.articles()
-    assert {c.meta["content_hash"] for c in store.iter_chunks()} == {article.content_hash}
+    assert {c.content_hash for c in store.iter_chunks()} == {article.content_hash}
 
 
 def test_bad_inputs_fail_alone_and_good_ones_land(
@@ -318,7 +318,7 @@ def test_a_store_built_with_another_model_is_refused(
     """Mixing embedding models would return nonsense: refuse and say what to do."""
     ingest_paths(settings, SEED_DIR)
     with pytest.raises(ModelMismatchError, match="EMBEDDING_MODEL=all-MiniLM-L6-v2"):
-        open_store(settings, "some-other-model", embedder.dim)
+        open_store(settings.store, "some-other-model", embedder.dim)
 
 
 def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: Embedder) -> None:
@@ -326,7 +326,7 @@ def test_server_mode_ingest_is_idempotent(server_settings: Settings, embedder: E
     assert ingest_paths(server_settings, SEED_DIR).added == 1
     again = ingest_paths(server_settings, SEED_DIR)
     assert (again.added, again.unchanged, again.chunks) == (0, 1, 0)
-    store = open_store(server_settings, embedder.name, embedder.dim)
+    store = open_store(server_settings.store, embedder.name, embedder.dim)
     assert [a.source for a in store.articles()] == ["Los Angeles Times"]
 
 

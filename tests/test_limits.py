@@ -8,7 +8,7 @@ import time
 from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.pipeline import Ingestor
 from ingest.sources import Item
 
@@ -34,7 +34,7 @@ def test_a_stalled_input_fails_alone_and_an_outer_timer_is_restored(
         Item("stalled", _stubborn),
         Item("ok", lambda: [Article("ok", "Ferry schedule", STORY)]),
     ]
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     started = time.monotonic()
     report = Ingestor(store, embedder, input_seconds=1).run(items)
     assert time.monotonic() - started < 20

@@ -15,7 +15,7 @@ from core.encode.embeddings import Embedder
 from core.models import StoredArticle
 from core.search.query import parse_query
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from tests.helpers import ingest_paths, searcher_for
 
 INGEST = str(Path(sys.executable).with_name("ingest"))
@@ -45,7 +45,7 @@ def _ingest_process(settings: Settings, path: Path) -> None:
 
 
 def _articles(settings: Settings, embedder: Embedder) -> list[StoredArticle]:
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     try:
         return store.articles()
     finally:

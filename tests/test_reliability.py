@@ -21,7 +21,7 @@ from core.answer.compose import answer_question
 from core.encode.embeddings import Embedder
 from core.errors import StoreUnavailableError
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from tests.conftest import SEED_DIR, ChromaServer, make_settings
 from tests.helpers import ingest_paths, searcher_for
 
@@ -56,21 +56,18 @@ def _env(settings: Settings) -> dict[str, str]:
 
 def _committed(settings: Settings, embedder: Embedder) -> int:
     try:
-        return len(open_store(settings, embedder.name, embedder.dim, create=False).articles())
+        return len(open_store(settings.store, embedder.name, embedder.dim, create=False).articles())
     except Exception:  # the writer may hold the store mid-write; ask again shortly
         return 0
 
 
 def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int]:
     """Every committed article has all its live chunks, and the lexical view agrees."""
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     articles = {a.doc_id: a for a in store.articles()}
     live: dict[str, int] = {}
     for chunk in store.iter_chunks(include_documents=False):
-        if (
-            articles.get(chunk.doc_id)
-            and articles[chunk.doc_id].content_hash == chunk.meta["content_hash"]
-        ):
+        if articles.get(chunk.doc_id) and articles[chunk.doc_id].content_hash == chunk.content_hash:
             live[chunk.doc_id] = live.get(chunk.doc_id, 0) + 1
     for doc_id, article in articles.items():
         assert live.get(doc_id) == article.n_chunks, doc_id
@@ -114,7 +111,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
         [INGEST, str(other)], env=_env(settings), capture_output=True, text=True, cwd=tmp_path
     )
     assert swept.returncode == 0, swept.stderr
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     stored = sum(1 for _ in store.iter_chunks(include_documents=False))
     assert stored == articles + 1  # the killed run's uncommitted chunks were swept away
     store.close()
@@ -127,7 +124,7 @@ def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     )
     assert rerun.returncode == 0, rerun.stderr
     assert f"{320 - articles} added, 0 updated, {articles} unchanged, 0 failed" in rerun.stdout
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     assert _assert_consistent(settings, embedder) == (321, 321)
     assert sum(1 for _ in store.iter_chunks(include_documents=False)) == 321  # no orphans
 

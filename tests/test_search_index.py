@@ -294,13 +294,13 @@ def test_a_new_replica_looks_again_at_every_write_that_may_still_commit(
     records came after it, and no further once the records are older than that. A replica
     built on a new host then ends caught up with the log. (That the build starts from the
     horizon is not observed here: every write has committed by then.)"""
-    from core.store.chroma import SWEEP_AFTER_SECONDS, open_store
+    from core.store import SWEEP_AFTER_SECONDS, open_store
 
     ingest_paths(settings, SEED_DIR)
     for n in range(60):  # one log record each
         record = {**FERRY, "id": f"ferry-{n}", "text": f"{FERRY['text']} Boat number {n}."}
         ingest_paths(settings, _write(tmp_path / f"ferry-{n}.jsonl", record))
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     try:
         head = store.head()
         assert head >= 61

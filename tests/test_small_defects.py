@@ -20,7 +20,7 @@ from bot.feedback import FeedbackStore, Vote
 from core.encode.embeddings import Embedder
 from core.models import Article
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from ingest.chunking import LONGEST_TOKENIZED, Budget, split_article
 from tests.conftest import make_settings
 from tests.documents import make_pdf
@@ -90,7 +90,7 @@ def test_a_date_with_an_impossible_offset_is_dropped_not_the_record(
     assert run.code == 0 and "2 added" in run.stdout and not _failures(run), run.stderr
     warnings = run.stderr.splitlines()
     assert len(warnings) == 2 and all("offset of a day or more" in w for w in warnings)
-    store = open_store(settings, embedder.name, embedder.dim, create=False)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
     try:
         assert {a.doc_id: a.published_at for a in store.articles()} == {
             "iso": None,

@@ -47,7 +47,7 @@ from core.search.replica_state import (
 )
 from core.search.replicator import LocalIndex
 from core.sections import IndexSettings, StoreSettings
-from core.store.chroma import Change, Store
+from core.store import ArchiveStore, Change
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -84,10 +84,10 @@ class LiveArchive:
         index: IndexSettings,
         model_name: str,
         dim: int,
-        store: Store | None = None,
+        store: ArchiveStore | None = None,
         build_missing: bool = True,
         answers_questions: bool = True,
-        connect: Callable[[], Store] | None = None,
+        connect: Callable[[], ArchiveStore] | None = None,
     ):
         self.stores = stores
         self.index = index
@@ -242,7 +242,7 @@ class LiveArchive:
                 self.delta = delta
         return changed
 
-    def _catch_up(self, store: Store, local: LocalIndex) -> int:
+    def _catch_up(self, store: ArchiveStore, local: LocalIndex) -> int:
         """Apply the log records beyond the local index's position, and the pending ones."""
         local.reload()
         check_follows(local, store)
@@ -303,13 +303,13 @@ class LiveArchive:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem
 
-    def _open_store(self) -> Store:
+    def _open_store(self) -> ArchiveStore:
         if self.store is None:
             assert self.connect is not None, "a LiveArchive needs a store or a way to open one"
             self.store = self.connect()
         return self.store
 
-    def _open_local(self, store: Store) -> LocalIndex | None:
+    def _open_local(self, store: ArchiveStore) -> LocalIndex | None:
         collection = store.collection_id
         if self.local is not None and self.local.state.collection == collection:
             return self.local
@@ -325,7 +325,7 @@ class LiveArchive:
         return self._use(local)
 
     def _repair(
-        self, store: Store, folder: Path, reason: str | None, suspect: str | None = None
+        self, store: ArchiveStore, folder: Path, reason: str | None, suspect: str | None = None
     ) -> LocalIndex:
         """Rebuild the local index from the store, unless another process did it meanwhile.
 
@@ -373,7 +373,7 @@ class LiveArchive:
         pending = local.state.pending.values()
         return any(p.stale and now - p.at > self.stale_grace for p in pending)
 
-    def _reopen(self, store: Store, local: LocalIndex) -> None:
+    def _reopen(self, store: ArchiveStore, local: LocalIndex) -> None:
         started = time.perf_counter()
         with self.lock.writing():
             store.reopen()

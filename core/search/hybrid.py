@@ -89,9 +89,7 @@ class HybridIndex:
         hits = [
             (h.doc_id, h.content_hash, h.similarity)
             for h in nearest
-            if filters.admits(
-                h.meta.get("published_ts"), h.meta.get("source", ""), h.meta.get("url")
-            )
+            if filters.admits(h.published_ts, h.source, h.url)
         ]
         hits += _nearest_in_delta(self.archive.delta, vector, filters)
         hits.sort(key=lambda h: -h[2])

@@ -22,7 +22,7 @@ from core.language.lexical import tokenize
 from core.models import Article, Chunk, StoredArticle, StoreSummary
 from core.search.query import Query
 from core.search.records import Candidates, ChunkRow, Filters
-from core.store.chroma import to_timestamp
+from core.store import to_timestamp
 
 TOP_K = 200  # per lexical list, as the hybrid engine
 DENSE_K = 100

@@ -21,12 +21,12 @@ from core.errors import ModelMismatchError
 from core.search.replica_state import INDEX_SCHEMA, IndexDamagedError, IndexUnwritableError
 from core.search.replicator import LocalIndex
 from core.sections import StoreSettings
-from core.store.chroma import Store
+from core.store import ArchiveStore
 
 log = logging.getLogger(__name__)
 
 
-def open_replica(folder: Path, store: Store, dim: int) -> LocalIndex | None:
+def open_replica(folder: Path, store: ArchiveStore, dim: int) -> LocalIndex | None:
     """The local index in `folder`; None when nothing was built there yet.
 
     Raises:
@@ -45,7 +45,7 @@ def open_replica(folder: Path, store: Store, dim: int) -> LocalIndex | None:
 
 
 def rebuild_aside(
-    store: Store, folder: Path, reason: str | None, dim: int, after_epoch: int
+    store: ArchiveStore, folder: Path, reason: str | None, dim: int, after_epoch: int
 ) -> LocalIndex:
     """Build the local index aside, then put it in the place of `folder`'s (under the
     folder's lock); its chunks carry epochs after `after_epoch`.
@@ -104,7 +104,7 @@ def replica_name(settings: StoreSettings, collection: str) -> str:
     return f"{hashlib.sha1(where).hexdigest()[:8]}-{collection}"
 
 
-def followed_model(store: Store, model_name: str, collection: str) -> str | None:
+def followed_model(store: ArchiveStore, model_name: str, collection: str) -> str | None:
     """The encoder identity questions must now use, after an `ingest --reembed` run by
     another process has finished (None: keep `model_name`). Once it has, the store's vectors
     are another encoder's, and so must the questions' be (`Searcher` embeds them with the
@@ -153,7 +153,7 @@ def check_counts(local: LocalIndex) -> None:
         raise IndexDamagedError(f"holds {held[0]} chunks of {held[1]} articles")
 
 
-def check_against(local: LocalIndex, store: Store) -> None:
+def check_against(local: LocalIndex, store: ArchiveStore) -> None:
     """At open, for a state that records no counts (written by an older version): an
     index with no articles at a log position past 0 while the store holds some has
     lost its files. One count of the store's manifest.
@@ -167,7 +167,7 @@ def check_against(local: LocalIndex, store: Store) -> None:
         raise IndexDamagedError("holds no articles while the store holds some")
 
 
-def check_follows(local: LocalIndex, store: Store) -> None:
+def check_follows(local: LocalIndex, store: ArchiveStore) -> None:
     """Check that the store's change log holds the record this replica applied last
     (one read of one record).
 

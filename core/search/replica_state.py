@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.models import StoredArticle
-from core.store.chroma import Change, abandoned
+from core.store import Change, abandoned
 
 INDEX_SCHEMA = 2  # 2: undated articles hold UNDATED, not -1 (1969-12-31T23:59:59)
 LOCK_WAIT_SECONDS = 30.0

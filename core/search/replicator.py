@@ -51,7 +51,7 @@ from core.search.replica_state import (
     unsettled,
 )
 from core.search.tantivy_index import TantivyIndex, reading
-from core.store.chroma import Change, ChunkHit, Store, pack_version
+from core.store import ArchiveStore, Change, ChunkHit, pack_version
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class LocalIndex(TantivyIndex):
 
     def build(
         self,
-        store: Store,
+        store: ArchiveStore,
         progress: Callable[[int], None] | None = None,
         after_epoch: int = 0,
     ) -> int:
@@ -164,13 +164,18 @@ class LocalIndex(TantivyIndex):
         return done
 
     def _build_batch(
-        self, store: Store, batch: list[StoredArticle], chunks: Any, articles: Any, state: State
+        self,
+        store: ArchiveStore,
+        batch: list[StoredArticle],
+        chunks: Any,
+        articles: Any,
+        state: State,
     ) -> int:
         indexed = self._index(store, batch, chunks, articles, state.epoch, {})
         state.widen(indexed)
         return len(indexed)
 
-    def apply(self, store: Store, changes: list[Change], now: float | None = None) -> int:
+    def apply(self, store: ArchiveStore, changes: list[Change], now: float | None = None) -> int:
         """Bring the articles named by `changes` (and pending ones) to their committed state.
 
         Returns:
@@ -208,7 +213,7 @@ class LocalIndex(TantivyIndex):
 
     def _index_changed(
         self,
-        store: Store,
+        store: ArchiveStore,
         live: dict[str, StoredArticle],
         mine: dict[str, StoredArticle],
         pending: dict[str, Pending],
@@ -237,7 +242,7 @@ class LocalIndex(TantivyIndex):
 
     def _index(
         self,
-        store: Store,
+        store: ArchiveStore,
         batch: list[StoredArticle],
         chunks: Any,
         articles: Any,

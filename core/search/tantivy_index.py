@@ -30,7 +30,7 @@ from core.search.replica_state import (
     IndexUnwritableError,
     reason,
 )
-from core.store.chroma import ChunkHit, to_timestamp
+from core.store import ChunkHit, to_timestamp
 
 # Terms in at most this many chunks have their live chunks counted for IDF (`idf`).
 LIVE_COUNT_UP_TO = 2_000
@@ -133,7 +133,7 @@ class TantivyIndex:
         for hit in rows:
             terms = tokenize(f"{record.title}\n{hit.text}")
             article_terms += terms
-            start, end = int(hit.meta.get("start", 0)), int(hit.meta.get("end", 0))
+            start, end = hit.start, hit.end
             row = [hit.id, record.content_hash, hit.index, start, end, hit.text]
             chunks.add_document(
                 t.Document(

@@ -21,7 +21,7 @@ from bot.following import CLAIM_TTL, FollowedAnswers
 from bot.state import PostedAnswer, SharedState
 from core.encode.embeddings import load_embedder
 from core.settings import Settings
-from core.store.chroma import open_store
+from core.store import open_store
 from tests.bot.conftest import RunningBot
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths
@@ -169,7 +169,7 @@ def test_a_withdrawn_article_says_so_on_the_answer_that_quoted_it(
     answer = _ask(bot, "library")
     assert "library" in answer.shown
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings, embedder.name, embedder.dim)
+    store = open_store(settings.store, embedder.name, embedder.dim)
     try:
         assert store.delete_article("library-story")
     finally:
