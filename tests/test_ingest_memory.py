@@ -69,7 +69,7 @@ def test_a_question_is_answered_from_the_memory_store(
     follows its change log, and the nearest chunks come from it."""
     store = MemoryArchive().open(settings.store, embedder.name, embedder.dim)
     assert _ingest(store, embedder, settings, SEED_DIR).added == 1
-    archive = LiveArchive(settings, embedder.name, embedder.dim, store=store)
+    archive = LiveArchive(settings.store, settings.index, embedder.name, embedder.dim, store=store)
     archive.sync()
     searcher = Searcher(HybridIndex(archive), embedder, archive=archive)
     try:
