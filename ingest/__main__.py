@@ -20,14 +20,12 @@ from core.encode.embeddings import Embedder, load_embedder
 from core.errors import NewsroomError
 from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
-from core.search.replica import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store.chroma import Store, open_store, store_exists
+from ingest.archive import local_index, update
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand
-
-log = logging.getLogger("ingest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             where = f"there is no collection '{settings.collection}' in {settings.store_label}"
             return _no_store(where, modes[0])
         if args.delete:
-            return _delete(store, args.delete, _local_index(settings, store))
+            return _delete(store, args.delete, local_index(settings, store))
         if args.list:
             return _list(store)
         if args.stats:
@@ -156,12 +154,12 @@ def _ingest(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
     ingestor = Ingestor(
         store,
         embedder,
         settings.max_chunks_per_article,
-        after_commit=lambda: _update(archive),
+        after_commit=lambda: update(archive),
         input_seconds=settings.input_timeout,
     )
     with bar:
@@ -189,24 +187,10 @@ def _print_failures(failed: list[tuple[str, str]]) -> None:
         print(f"  failed: {escape_controls(reason)}{times}", file=sys.stderr)
 
 
-def _local_index(settings: Settings, store: Store) -> LiveArchive:
-    """This host's local search index, updated after each commit so that a bot here answers
-    new articles at once. With a Chroma server, only a local index that already exists is
-    updated (the bots' hosts keep their own)."""
-    return LiveArchive(
-        settings,
-        store.model_name,
-        store.dim,
-        store=store,
-        build_missing=not settings.server_mode,
-        answers_questions=False,
-    )
-
-
 def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
     store = open_store(settings, embedder.name, embedder.dim, create=False, check_model=False)
     total = store.summary().chunks if store.exists else 0
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
     bar = tqdm(
         total=total,
         unit="chunk",
@@ -217,17 +201,10 @@ def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
     )
     with bar:
         report = reembed(
-            store, embedder, on_chunks=bar.update, after_commit=lambda: _update(archive)
+            store, embedder, on_chunks=bar.update, after_commit=lambda: update(archive)
         )
     print(f"ingest: {report.line()} in '{settings.collection}' at {settings.store_label}")
     return 0
-
-
-def _update(archive: LiveArchive) -> None:
-    try:
-        archive.sync()
-    except IndexBusyError as exc:  # a bot is updating it: it will apply this commit too
-        log.warning("%s", exc)
 
 
 def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
@@ -245,7 +222,7 @@ def _delete(store: Store, targets: list[str], archive: LiveArchive) -> int:
             missing += 1
             continue
         print(f"ingest: deleted {escape_controls(found.doc_id)}")
-    _update(archive)
+    update(archive)
     return 1 if missing else 0
 
 

@@ -22,6 +22,7 @@ from core.errors import LoadError, NewsroomError
 from core.language.text import escape_controls
 from core.settings import Settings, load_settings
 from core.store.chroma import open_store
+from ingest.archive import local_index, update
 from ingest.feeds import USER_AGENT, Source, read_sources
 from ingest.follow import Follower, Options, PollReport
 from ingest.pipeline import Ingestor
@@ -160,18 +161,17 @@ def _follow(
     settings: Settings, sources: list[Source], options: Options, every: float | None
 ) -> int:
     from core.encode.embeddings import load_embedder
-    from ingest.__main__ import _local_index, _update
 
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
     store = open_store(settings, embedder.name, embedder.dim, create=True)
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
 
     def ingestor() -> Ingestor:
         return Ingestor(
             store,
             embedder,
             settings.max_chunks_per_article,
-            after_commit=lambda: _update(archive),
+            after_commit=lambda: update(archive),
             input_seconds=settings.input_timeout,
         )
 
@@ -185,7 +185,7 @@ def _follow(
         options,
         stop,
         progress=None if options.quiet else _bar,
-        after_delete=lambda: _update(archive),
+        after_delete=lambda: update(archive),
     )
     try:
         return _loop(follower, stop, every)
