@@ -89,8 +89,9 @@ def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
     from core.encode.embeddings import load_embedder
     from core.store.chroma import open_store
     from ingest.feeds import Source
-    from ingest.follow import Follower, Options
+    from ingest.follow import Follower
     from ingest.pipeline import Ingestor
+    from ingest.poll import Options
 
     settings = make_settings(work, allow_private_urls=True)
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)

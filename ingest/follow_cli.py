@@ -24,8 +24,9 @@ from core.settings import Settings, load_settings
 from core.store.chroma import open_store
 from ingest.archive import local_index, update
 from ingest.feeds import USER_AGENT, Source, read_sources
-from ingest.follow import Follower, Options, PollReport
+from ingest.follow import Follower
 from ingest.pipeline import Ingestor
+from ingest.poll import Options, PollReport
 
 BACKFILL_BAR = 10  # a poll fetching more pages than this shows a progress bar
 
