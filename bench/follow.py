@@ -107,7 +107,7 @@ def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
                 path, "text/html", f"<html><body><h1>{title} {n}</h1><p>{text}</p></body></html>"
             )
         follower = Follower(
-            settings,
+            settings.ingest,
             store,
             lambda: Ingestor(store, embedder, settings.max_chunks_per_article),
             [Source(f"{site.base}/feed{n}.rss") for n in range(feeds)],

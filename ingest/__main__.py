@@ -145,7 +145,7 @@ def _no_store(where: str, mode: str) -> int:
 def _ingest(
     store: Store, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
 ) -> int:
-    total = count_items(inputs, settings) if "-" not in inputs else None
+    total = count_items(inputs, settings.ingest) if "-" not in inputs else None
     bar = tqdm(
         total=total,
         unit="item",
@@ -163,7 +163,7 @@ def _ingest(
         input_seconds=settings.input_timeout,
     )
     with bar:
-        report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
+        report = ingestor.run(expand(inputs, settings.ingest), on_item=lambda: bar.update(1))
     _print_failures(report.failed)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)

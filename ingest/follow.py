@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from core.errors import LoadError
 from core.models import Article
-from core.settings import Settings
+from core.sections import IngestSettings
 from core.store.chroma import Store, to_timestamp
 from ingest import extract
 from ingest.feeds import Entry, Listing, Source, read_listing
@@ -55,7 +55,7 @@ class Follower:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         store: Store,
         make_ingestor: Callable[[], Ingestor],
         sources: list[Source],

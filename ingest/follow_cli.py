@@ -179,7 +179,7 @@ def _follow(
     stop = threading.Event()
     _on_signals(stop)
     follower = Follower(
-        settings,
+        settings.ingest,
         store,
         ingestor,
         sources,

@@ -11,7 +11,7 @@ import urllib.robotparser
 from urllib.parse import urlsplit
 
 from core.errors import LoadError
-from core.settings import Settings
+from core.sections import IngestSettings
 from ingest.feeds import USER_AGENT, robots_rules
 from ingest.fetch import HTTPStatusError, Page, fetch_url
 from ingest.follow_state import FollowState
@@ -36,7 +36,9 @@ class Fetcher:
     """Polite, guarded GETs: robots.txt, one request at a time, `delay` apart per host,
     Retry-After and back-off remembered per host in the state file."""
 
-    def __init__(self, settings: Settings, state: FollowState, delay: float, stop: threading.Event):
+    def __init__(
+        self, settings: IngestSettings, state: FollowState, delay: float, stop: threading.Event
+    ):
         self.settings = settings
         self.state = state
         self.delay = delay
