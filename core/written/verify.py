@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cached_property, lru_cache
 
 from wordfreq import zipf_frequency
 
+from core.answer.shown import written_day
 from core.language.lexical import STOPWORDS, stem
 from core.language.numbers import NUMBER_WORDS, read_tokens
 from core.language.text import split_sentences
@@ -146,11 +146,7 @@ class Source:
     @property
     def shown_date(self) -> str:
         """The publication date as the prompt shows it: "2 May 2021", else as stored."""
-        try:
-            day = date.fromisoformat((self.published_at or "")[:10])
-        except ValueError:
-            return (self.published_at or "")[:10]
-        return f"{day.day} {day:%B %Y}"
+        return written_day(self.published_at, "%B")
 
     @property
     def byline_and_text(self) -> str:
