@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from buildtools.onnx import ensure_encoder
 from core.answer.compose import answer_question
+from core.answer.shown import passage_byline
 from core.console import console_script
 from core.errors import NewsroomError
 from core.language.text import counted, has_lone_surrogate, printable
@@ -82,15 +83,6 @@ def answer_json(answer: Answer, question_id: Any = None) -> dict[str, Any]:
     return data
 
 
-def _byline(p: Passage) -> str:
-    parts = [p.title or "(untitled)"]
-    parts += [x for x in (p.source, (p.published_at or "")[:10]) if x]
-    updated = (p.modified_at or "")[:10]
-    if updated and updated != (p.published_at or "")[:10]:
-        parts.append(f"updated {updated}")
-    return ", ".join(parts)
-
-
 def render_text(answer: Answer, bold: bool = False) -> str:
     """An answer as a person reads it in a terminal: no control character of an article
     gets through (`bold`: the answer in the lead in the terminal's bold, our only escape)."""
@@ -111,10 +103,10 @@ def _render_lines(answer: Answer, bold: bool) -> str:
         lines += [_unmarked(line) for line in render_written(answer.written)]
     lines.append(_quoted_lead(answer.lead, answer.lead_answer if bold else None))
     lead = answer.lead_passage
-    lines.append(f"  — {_byline(lead)}" + (f"  {lead.link}" if lead.link else ""))
+    lines.append(f"  — {passage_byline(lead, iso=True)}" + (f"  {lead.link}" if lead.link else ""))
     lines += ["", "Passages:"]
     for i, p in enumerate(answer.passages, 1):
-        lines.append(f"{i}. {_byline(p)}")
+        lines.append(f"{i}. {passage_byline(p, iso=True)}")
         if p.link:
             lines.append(f"   {p.link}")
         lines.append(textwrap.indent(textwrap.fill(" ".join(p.text.split()), width=84), "   > "))

@@ -111,7 +111,7 @@ def small_archives(store: Path, records: list[dict], questions: list[dict], n: i
                 _env_file=None, chroma_path=folder / "chroma", index_path=folder / "index"
             )
             writer = open_store(settings.store, embedder.name, embedder.dim)
-            Ingestor(writer, embedder).run(expand([str(corpus)], settings))
+            Ingestor(writer, embedder).run(expand([str(corpus)], settings.ingest))
             writer.close()
             searcher = open_searcher(settings)
             found = searcher.search(parse_query(q["question"]), k=PASSAGES)

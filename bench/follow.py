@@ -89,8 +89,9 @@ def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
     from core.encode.embeddings import load_embedder
     from core.store import open_store
     from ingest.feeds import Source
-    from ingest.follow import Follower, Options
+    from ingest.follow import Follower
     from ingest.pipeline import Ingestor
+    from ingest.poll import Options
 
     settings = make_settings(work, allow_private_urls=True)
     embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
@@ -106,7 +107,7 @@ def unchanged_polls(feeds: int, polls: int, work: Path) -> dict[str, object]:
                 path, "text/html", f"<html><body><h1>{title} {n}</h1><p>{text}</p></body></html>"
             )
         follower = Follower(
-            settings,
+            settings.ingest,
             store,
             lambda: Ingestor(store, embedder, settings.max_chunks_per_article),
             [Source(f"{site.base}/feed{n}.rss") for n in range(feeds)],

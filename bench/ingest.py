@@ -95,7 +95,7 @@ def time_ingest(settings: Any, corpus: Path) -> tuple[Any, Timer]:
     with Timer() as timer:
         store = open_store(settings.store, embedder.name, embedder.dim)
         report = Ingestor(store, embedder, settings.max_chunks_per_article).run(
-            expand([str(corpus)], settings)
+            expand([str(corpus)], settings.ingest)
         )
     return report, timer
 

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from core.answer.shown import clip as clip  # one clip for every surface
 from core.language.lexical import STOPWORDS, stem
 from core.written.verify import LINKS
 
@@ -70,12 +71,6 @@ def _neutralise(text: str) -> str:
     return _BROADCAST.sub(lambda m: f"@{_WORD_JOINER}{m.group(1)}", text)
 
 
-def query_terms(question: str) -> set[str]:
-    """The stems of a question's words worth highlighting (stop words left out)."""
-    words = (w.lower().strip(".") for w in _WORD.findall(question))
-    return {stem(w) for w in words if w not in STOPWORDS and (len(w) > 1 or w.isdigit())}
-
-
 def emphasize(text: str, terms: Iterable[str]) -> str:
     """Escaped mrkdwn of `text` with the words whose stem is in `terms` in bold."""
     wanted = set(terms)
@@ -119,13 +114,3 @@ def link(url: str | None, label: str) -> str:
 def mention(user_id: str) -> str:
     """A user mention, only for well-formed user ids (anything else shows nothing)."""
     return f"<@{user_id}>" if _USER_ID.fullmatch(user_id) else ""
-
-
-def clip(text: str, limit: int) -> str:
-    """Plain text cut at a word boundary to at most `limit` characters, with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: max(limit - 1, 0)]
-    if " " in cut[limit // 2 :]:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip() + "…"

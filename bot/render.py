@@ -20,10 +20,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.mrkdwn import clip, escape, mention, query_terms
-from bot.passages import EXCERPT_CHARS, byline, lead_text, passage_text
+from bot.mrkdwn import clip, escape, mention
+from bot.passages import byline, lead_text, passage_text
 from bot.presentation import PLAIN, Presentation
 from bot.written import label, shown_sentences, written_blocks
+from core.answer.shown import EXCERPT_CHARS, answer_terms
 from core.language.text import counted
 from core.models import Answer, StoreSummary, WrittenAnswer
 
@@ -167,7 +168,7 @@ def _fit_passages(
     """Head, lead, passages and tail: each length of `SHORTER` in turn, then fewer
     passages, but never fewer than `least` (None then). With `least` 0 the last try
     stands whatever its size."""
-    terms = query_terms(answer.question)
+    terms = answer_terms(answer)
     room = MAX_BLOCKS - len(head) - len(tail) - 1
     count = min(len(answer.passages), MAX_PASSAGES, room)
     while count >= least:

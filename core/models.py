@@ -208,6 +208,9 @@ class Answer:
         lead_answer: Where the answer sits in `lead` (character offsets, end exclusive),
             when the lead ranker is confident of it; None otherwise.
         written: What a language model wrote from `passages`, when one is configured.
+        query_terms: The question's index terms (`core.language.lexical.tokenize`), as the
+            search used them, so that a surface highlights them without deriving them
+            again; None for an answer built by hand.
     """
 
     question: str
@@ -219,6 +222,7 @@ class Answer:
     summary: StoreSummary | None = None
     lead_answer: tuple[int, int] | None = None
     written: WrittenAnswer | None = None
+    query_terms: tuple[str, ...] | None = None
 
     @property
     def found(self) -> bool:

@@ -79,6 +79,7 @@ class IngestSettings:
     input_timeout: float = 120.0
     allow_private_urls: bool = False
     follow_path: Path = Path("./data/follow.sqlite3")
+    max_file_mb: float = 20.0  # as configured, for messages (`max_file_bytes` is derived)
 
 
 @dataclass(frozen=True)

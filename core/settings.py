@@ -252,6 +252,7 @@ class Settings(BaseSettings):
             input_timeout=self.input_timeout,
             allow_private_urls=self.allow_private_urls,
             follow_path=self.follow_path,
+            max_file_mb=self.max_file_mb,
         )
 
     @property

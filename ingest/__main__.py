@@ -21,14 +21,12 @@ from core.encode.embeddings import Embedder, load_encoder
 from core.errors import NewsroomError
 from core.language.text import counted, escape_controls, one_line
 from core.search.archive import LiveArchive
-from core.search.replica_state import IndexBusyError
 from core.settings import Settings, load_settings
 from core.store import ArchiveStore, open_store, store_exists
+from ingest.archive import local_index, update
 from ingest.pipeline import Ingestor
 from ingest.reembed import reembed
 from ingest.sources import count_items, display_path, expand
-
-log = logging.getLogger("ingest")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             where = f"there is no collection '{settings.collection}' in {settings.store_label}"
             return _no_store(where, modes[0])
         if args.delete:
-            return _delete(store, args.delete, _local_index(settings, store))
+            return _delete(store, args.delete, local_index(settings, store))
         if args.list:
             return _list(store)
         if args.stats:
@@ -149,7 +147,7 @@ def _no_store(where: str, mode: str) -> int:
 def _ingest(
     store: ArchiveStore, embedder: Embedder, settings: Settings, inputs: list[str], quiet: bool
 ) -> int:
-    total = count_items(inputs, settings) if "-" not in inputs else None
+    total = count_items(inputs, settings.ingest) if "-" not in inputs else None
     bar = tqdm(
         total=total,
         unit="item",
@@ -158,16 +156,16 @@ def _ingest(
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
     ingestor = Ingestor(
         store,
         embedder,
         settings.max_chunks_per_article,
-        after_commit=lambda: _update(archive),
+        after_commit=lambda: update(archive),
         input_seconds=settings.input_timeout,
     )
     with bar:
-        report = ingestor.run(expand(inputs, settings), on_item=lambda: bar.update(1))
+        report = ingestor.run(expand(inputs, settings.ingest), on_item=lambda: bar.update(1))
     _print_failures(report.failed)
     if report.swept:
         print(f"  cleaned up {report.swept} chunks left by an interrupted run", file=sys.stderr)
@@ -191,25 +189,10 @@ def _print_failures(failed: list[tuple[str, str]]) -> None:
         print(f"  failed: {escape_controls(reason)}{times}", file=sys.stderr)
 
 
-def _local_index(settings: Settings, store: ArchiveStore) -> LiveArchive:
-    """This host's local search index, updated after each commit so that a bot here answers
-    new articles at once. With a Chroma server, only a local index that already exists is
-    updated (the bots' hosts keep their own)."""
-    return LiveArchive(
-        settings.store,
-        settings.index,
-        store.model_name,
-        store.dim,
-        store=store,
-        build_missing=not settings.server_mode,
-        answers_questions=False,
-    )
-
-
 def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
     store = open_store(settings.store, embedder.name, embedder.dim, create=False, check_model=False)
     total = store.summary().chunks if store.exists else 0
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
     bar = tqdm(
         total=total,
         unit="chunk",
@@ -220,17 +203,10 @@ def _reembed(settings: Settings, embedder: Embedder, quiet: bool) -> int:
     )
     with bar:
         report = reembed(
-            store, embedder, on_chunks=bar.update, after_commit=lambda: _update(archive)
+            store, embedder, on_chunks=bar.update, after_commit=lambda: update(archive)
         )
     print(f"ingest: {report.line()} in '{settings.collection}' at {settings.store_label}")
     return 0
-
-
-def _update(archive: LiveArchive) -> None:
-    try:
-        archive.sync()
-    except IndexBusyError as exc:  # a bot is updating it: it will apply this commit too
-        log.warning("%s", exc)
 
 
 def _delete(store: ArchiveStore, targets: list[str], archive: LiveArchive) -> int:
@@ -248,7 +224,7 @@ def _delete(store: ArchiveStore, targets: list[str], archive: LiveArchive) -> in
             missing += 1
             continue
         print(f"ingest: deleted {escape_controls(found.doc_id)}")
-    _update(archive)
+    update(archive)
     return 1 if missing else 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from core.errors import LoadError
-from ingest.extract import iso_date
+from ingest.dates import iso_date
 
 USER_AGENT = "newsroom-bot-follow/0.1"  # what robots.txt rules are matched against
 MAX_ENTRIES = 50_000  # a sitemap holds at most 50,000 URLs (sitemaps.org)

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import httpx
 
 from core.errors import LoadError
-from core.settings import Settings
+from core.sections import IngestSettings
 
 _MAX_REDIRECTS = 5
 _USER_AGENT = "newsroom-bot-ingest/0.1 (+https://github.com/)"
@@ -107,7 +107,7 @@ def is_public(address: Address) -> bool:
     return address.is_global and all(a.is_global for a in embedded_ipv4(address))
 
 
-def check_url(url: str, settings: Settings, resolve: Resolver = socket.getaddrinfo) -> Target:
+def check_url(url: str, settings: IngestSettings, resolve: Resolver = socket.getaddrinfo) -> Target:
     """Refuse non-http(s) URLs and, unless allowed, private/loopback/link-local hosts.
 
     The host is resolved once, here; the fetch then connects to the address returned, so
@@ -161,7 +161,7 @@ def _parse(url: str) -> httpx.URL:
 
 def fetch_url(
     url: str,
-    settings: Settings,
+    settings: IngestSettings,
     resolve: Resolver = socket.getaddrinfo,
     transport: httpx.BaseTransport | None = None,
     headers: dict[str, str] | None = None,
@@ -205,7 +205,7 @@ def _hop(
     client: httpx.Client,
     target: Target,
     url: str,
-    settings: Settings,
+    settings: IngestSettings,
     headers: dict[str, str] | None = None,
 ) -> Page | str:
     """One request: the page, or the URL a redirect points to."""
@@ -296,7 +296,7 @@ def _request(
     )
 
 
-def _read_body(response: httpx.Response, url: str, settings: Settings) -> bytes:
+def _read_body(response: httpx.Response, url: str, settings: IngestSettings) -> bytes:
     limit = settings.max_file_bytes
     declared = int(response.headers.get("content-length") or 0)
     too_big = LoadError(

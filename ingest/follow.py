@@ -16,201 +16,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.robotparser
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import urlsplit
 
 from core.errors import LoadError
 from core.models import Article
-from core.settings import Settings
+from core.sections import IngestSettings
 from core.store import ArchiveStore, to_timestamp
 from ingest import extract
-from ingest.feeds import USER_AGENT, Entry, Listing, Source, read_listing, robots_rules
-from ingest.fetch import HTTPStatusError, Page, fetch_url
+from ingest.feeds import Entry, Listing, Source, read_listing
+from ingest.fetch import HTTPStatusError, Page
 from ingest.follow_state import FollowState, PageState, SourceState
-from ingest.limits import InputTimeout, time_limit
 from ingest.pipeline import Ingestor, Report
+from ingest.polite import MAX_HOST_WAIT, Fetcher, HostWaiting, RobotsRefused
+from ingest.poll import Options, PollReport
 from ingest.sources import Item
 
 log = logging.getLogger(__name__)
 
-REQUEST_AGENT = f"{USER_AGENT} (+https://github.com/; see README, Following feeds)"
 MAX_DEPTH = 3  # homepage -> feed, robots.txt -> sitemap index -> sitemap
-INLINE_WAIT = 10.0  # a Retry-After up to this is waited out within the poll
-MAX_HOST_WAIT = 6 * 3600.0  # no host makes us wait longer than this
 RETRY_BASE = 30.0  # a page that failed is tried again after 30 s, 60 s, 120 s, …
-ROBOTS_TTL = 3600.0
-ROBOTS_RETRY = 60.0
 GONE = (404, 410)
-
-
-class HostWaiting(LoadError):
-    """The host asked us to wait (Retry-After, back-off): tried again on a later poll."""
-
-
-class RobotsRefused(LoadError):
-    """robots.txt disallows this URL for our user agent."""
-
-
-@dataclass
-class Options:
-    """The knobs of `ingest follow` (see its --help)."""
-
-    delay: float = 1.0
-    max_new: int = 200
-    since: str | None = None
-    gone_after: float = 3 * 86400.0
-    prune_gone: bool = False
-    quiet: bool = False
-
-
-@dataclass
-class PollReport:
-    """What one poll did; `line()` is the summary printed after it."""
-
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    failed: list[str] = field(default_factory=list)  # one line each, no secrets
-    robots: int = 0
-    gone: int = 0
-    withdrawn: int = 0
-    left: int = 0
-    old: int = 0
-    waiting: int = 0
-    not_modified: int = 0  # sources that answered 304
-    requests: int = 0
-    seconds: float = 0.0
-
-    def line(self) -> str:
-        """One line: new, updated, unchanged, failed, skipped by robots.txt, and the rest
-        only when it happened."""
-        parts = [
-            f"{self.new} new",
-            f"{self.updated} updated",
-            f"{self.unchanged} unchanged",
-            f"{len(self.failed)} failed",
-            f"{self.robots} skipped by robots.txt",
-        ]
-        extra = [
-            (self.not_modified, "sources not modified (304)"),
-            (self.gone, "gone (404/410)"),
-            (self.withdrawn, "withdrawn"),
-            (self.waiting, "waiting for their host (Retry-After)"),
-            (self.old, "older than --since"),
-            (self.left, "left for the next poll (--max-new)"),
-        ]
-        parts += [f"{count} {what}" for count, what in extra if count]
-        return f"{', '.join(parts)}; {self.requests} requests in {self.seconds:.1f} s"
-
-
-class Fetcher:
-    """Polite, guarded GETs: robots.txt, one request at a time, `delay` apart per host,
-    Retry-After and back-off remembered per host in the state file."""
-
-    def __init__(self, settings: Settings, state: FollowState, delay: float, stop: threading.Event):
-        self.settings = settings
-        self.state = state
-        self.delay = delay
-        self.stop = stop
-        self.requests = 0
-        self._last: dict[str, float] = {}
-        self._robots: dict[str, tuple[float, urllib.robotparser.RobotFileParser | None]] = {}
-
-    def get(self, url: str, headers: dict[str, str] | None = None) -> Page:
-        """GET `url` (a 304 is a Page with status 304), after robots.txt and the host's wait.
-
-        Raises:
-            RobotsRefused, HostWaiting, HTTPStatusError, LoadError.
-        """
-        if urlsplit(url).path != "/robots.txt" and not self.allowed(url):
-            raise RobotsRefused(f"{url}: disallowed by robots.txt")
-        return self._polite(url, headers or {})
-
-    def allowed(self, url: str) -> bool:
-        """Whether robots.txt lets our user agent fetch `url`. A robots.txt that is missing
-        (4xx) allows everything; one that cannot be read (5xx, unreachable) allows nothing
-        for now (RFC 9309), and is asked again next time."""
-        parts = urlsplit(url)
-        host = parts.netloc
-        cached = self._robots.get(host)
-        # One that could not be read is asked again a minute later, not at every page.
-        ttl = ROBOTS_TTL if cached is None or cached[1] is not None else ROBOTS_RETRY
-        if cached is None or time.monotonic() - cached[0] > ttl:
-            cached = (time.monotonic(), self._read_robots(f"{parts.scheme}://{host}/robots.txt"))
-            self._robots[host] = cached
-        rules = cached[1]
-        return rules is not None and rules.can_fetch(USER_AGENT, url)
-
-    def _read_robots(self, url: str) -> urllib.robotparser.RobotFileParser | None:
-        try:
-            page = self._polite(url, {})
-        except HTTPStatusError as exc:
-            if 400 <= exc.status < 500 and exc.status != 429:
-                return robots_rules(b"", url)
-            return None
-        except LoadError:
-            return None
-        return robots_rules(page.body, url)
-
-    def _polite(self, url: str, headers: dict[str, str]) -> Page:
-        host = urlsplit(url).netloc
-        for attempt in range(3):
-            self._wait_for(host)
-            try:
-                page = self._send(url, headers)
-            except HTTPStatusError as exc:
-                if exc.status != 429 and exc.status < 500:
-                    raise
-                wait = self._back_off(host, exc.retry_after)
-                if wait > INLINE_WAIT or self.stop.is_set():
-                    raise HostWaiting(
-                        f"{url}: HTTP {exc.status}; {host} is asked again in {wait:.0f} s"
-                    ) from exc
-                if attempt == 2:
-                    raise
-                continue
-            self._relieved(host)
-            return page
-        raise AssertionError("unreachable")
-
-    def _send(self, url: str, headers: dict[str, str]) -> Page:
-        self.requests += 1
-        try:
-            with time_limit(self.settings.input_timeout):
-                return fetch_url(
-                    url, self.settings, headers={"User-Agent": REQUEST_AGENT, **headers}
-                )
-        except InputTimeout:
-            raise LoadError(
-                f"{url}: not fetched within {self.settings.input_timeout:g} s (INPUT_TIMEOUT)"
-            ) from None
-        finally:
-            self._last[urlsplit(url).netloc] = time.monotonic()
-
-    def _wait_for(self, host: str) -> None:
-        not_before, _strikes = self.state.host_wait(host)
-        if not_before - time.time() > INLINE_WAIT:
-            raise HostWaiting(f"{host} asked to wait until {time.ctime(not_before)}")
-        pause = max(
-            not_before - time.time(),
-            self._last.get(host, -1e9) + self.delay - time.monotonic(),
-        )
-        if pause > 0:
-            self.stop.wait(pause)
-
-    def _back_off(self, host: str, retry_after: float | None) -> float:
-        _not_before, strikes = self.state.host_wait(host)
-        wait = retry_after if retry_after is not None else max(self.delay, 1.0) * 2**strikes
-        wait = min(wait, MAX_HOST_WAIT)
-        self.state.save_host(host, time.time() + wait, strikes + 1)
-        return wait
-
-    def _relieved(self, host: str) -> None:
-        if self.state.host_wait(host) != (0.0, 0):
-            self.state.save_host(host, 0.0, 0)
 
 
 @dataclass
@@ -227,7 +55,7 @@ class Follower:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         store: ArchiveStore,
         make_ingestor: Callable[[], Ingestor],
         sources: list[Source],

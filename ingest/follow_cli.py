@@ -22,9 +22,11 @@ from core.errors import LoadError, NewsroomError
 from core.language.text import escape_controls
 from core.settings import Settings, load_settings
 from core.store import open_store
+from ingest.archive import local_index, update
 from ingest.feeds import USER_AGENT, Source, read_sources
-from ingest.follow import Follower, Options, PollReport
+from ingest.follow import Follower
 from ingest.pipeline import Ingestor
+from ingest.poll import Options, PollReport
 
 BACKFILL_BAR = 10  # a poll fetching more pages than this shows a progress bar
 
@@ -161,33 +163,32 @@ def _follow(
 ) -> int:
     from buildtools.onnx import ensure_encoder
     from core.encode.embeddings import load_encoder
-    from ingest.__main__ import _local_index, _update
 
     ensure_encoder(settings.encoder)
     embedder = load_encoder(settings.encoder)
     store = open_store(settings.store, embedder.name, embedder.dim, create=True)
-    archive = _local_index(settings, store)
+    archive = local_index(settings, store)
 
     def ingestor() -> Ingestor:
         return Ingestor(
             store,
             embedder,
             settings.max_chunks_per_article,
-            after_commit=lambda: _update(archive),
+            after_commit=lambda: update(archive),
             input_seconds=settings.input_timeout,
         )
 
     stop = threading.Event()
     _on_signals(stop)
     follower = Follower(
-        settings,
+        settings.ingest,
         store,
         ingestor,
         sources,
         options,
         stop,
         progress=None if options.quiet else _bar,
-        after_delete=lambda: _update(archive),
+        after_delete=lambda: update(archive),
     )
     try:
         return _loop(follower, stop, every)

@@ -19,7 +19,7 @@ from typing import BinaryIO
 from core.errors import LoadError
 from core.language.text import escape_controls
 from core.models import Article
-from core.settings import Settings
+from core.sections import IngestSettings
 from ingest import extract
 from ingest.fetch import fetch_url
 from ingest.limits import InputTimeout, time_limit
@@ -41,7 +41,7 @@ class Item:
     load: Callable[[], list[Article]]
 
 
-def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
+def expand(inputs: list[str], settings: IngestSettings) -> Iterator[Item]:
     """Items for every input: a folder is walked recursively, a JSON Lines file by line."""
     for raw in inputs:
         if raw == "-":
@@ -56,7 +56,7 @@ def expand(inputs: list[str], settings: Settings) -> Iterator[Item]:
             yield from _path_items(Path(raw), settings)
 
 
-def count_items(inputs: list[str], settings: Settings) -> int | None:
+def count_items(inputs: list[str], settings: IngestSettings) -> int | None:
     """How many items `expand` will yield (for the progress bar), None when unknown.
 
     A JSON file is read and parsed twice, here and by its items; one over MAX_FILE_MB is
@@ -75,7 +75,7 @@ def count_items(inputs: list[str], settings: Settings) -> int | None:
     return total
 
 
-def _count_file(path: Path, settings: Settings) -> int:
+def _count_file(path: Path, settings: IngestSettings) -> int:
     suffix = path.suffix.lower()
     try:
         if suffix not in (".json", ".jsonl") or not path.is_file():
@@ -170,7 +170,7 @@ def _leaves(path: Path, root: Path) -> bool:
         return True
 
 
-def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
+def _path_items(path: Path, settings: IngestSettings) -> Iterator[Item]:
     if path.is_dir():
         found = _walk(path)
         for link in found.outside:
@@ -192,7 +192,7 @@ def _path_items(path: Path, settings: Settings) -> Iterator[Item]:
         yield Item(label, partial(_refuse, f"{label}: no such file or folder"))
 
 
-def _read_capped(path: Path, settings: Settings) -> bytes:
+def _read_capped(path: Path, settings: IngestSettings) -> bytes:
     """A file's bytes, refused above MAX_FILE_MB: by its size when it has one, else (a
     FIFO, a character device) by stopping the read just past the limit."""
     label = display_path(path)
@@ -209,7 +209,7 @@ def _read_capped(path: Path, settings: Settings) -> bytes:
         raise LoadError(f"{label}: cannot read it ({exc.strerror or type(exc).__name__})") from exc
 
 
-def _read_limited(handle: BinaryIO, label: str, settings: Settings) -> bytes:
+def _read_limited(handle: BinaryIO, label: str, settings: IngestSettings) -> bytes:
     """At most MAX_FILE_MB from a stream; more is refused, not truncated."""
     data = handle.read(settings.max_file_bytes + 1)
     if len(data) > settings.max_file_bytes:
@@ -219,7 +219,7 @@ def _read_limited(handle: BinaryIO, label: str, settings: Settings) -> bytes:
     return data
 
 
-def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
+def _file_items(path: Path, settings: IngestSettings) -> Iterator[Item]:
     suffix = path.suffix.lower()
     label = display_path(path)
     if suffix in (".json", ".jsonl"):
@@ -234,7 +234,7 @@ def _file_items(path: Path, settings: Settings) -> Iterator[Item]:
         yield Item(label, partial(_load_file, path, settings))
 
 
-def _load_file(path: Path, settings: Settings) -> list[Article]:
+def _load_file(path: Path, settings: IngestSettings) -> list[Article]:
     resolved = display_path(path.resolve())
     label = display_path(path)
     data = _read_capped(path, settings)
@@ -247,7 +247,7 @@ def _load_file(path: Path, settings: Settings) -> list[Article]:
     return [extract.article_from_text(text, resolved, path=resolved, label=label)]
 
 
-def _record_items(path: Path, settings: Settings) -> Iterator[Item]:
+def _record_items(path: Path, settings: IngestSettings) -> Iterator[Item]:
     """One item per record of a JSON Lines file (per line) or a JSON array (per element).
 
     The file is read here, before its items exist, so under the input time limit of its
@@ -336,7 +336,7 @@ def _load_text(data: bytes, label: str) -> list[Article]:
     return [extract.article_from_text(text, content_id(data), label=label)]
 
 
-def _load_url_item(url: str, settings: Settings) -> list[Article]:
+def _load_url_item(url: str, settings: IngestSettings) -> list[Article]:
     return [_load_url(url, settings)]
 
 
@@ -352,7 +352,7 @@ def _parse_line(line: bytes, where: str) -> object:
         raise LoadError(f"{where}: the JSON is nested too deeply to be an article") from exc
 
 
-def _stdin_items(settings: Settings) -> Iterator[Item]:
+def _stdin_items(settings: IngestSettings) -> Iterator[Item]:
     try:
         data = _read_limited(sys.stdin.buffer, "stdin", settings)
     except LoadError as exc:
@@ -378,7 +378,7 @@ def _stdin_records(data: bytes) -> Iterator[Item]:
     yield from _array_items(records, "stdin", None)
 
 
-def _load_url(url: str, settings: Settings) -> Article:
+def _load_url(url: str, settings: IngestSettings) -> Article:
     page = fetch_url(url, settings)
     canonical = extract.canonical_url(page.final_url)
     if page.is_pdf:

@@ -35,7 +35,7 @@ def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
     store = open_store(settings.store, embedder.name, embedder.dim)
     try:
         return Ingestor(store, embedder, settings.max_chunks_per_article).run(
-            expand([str(p) for p in paths], settings)
+            expand([str(p) for p in paths], settings.ingest)
         )
     finally:
         store.close()

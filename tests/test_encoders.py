@@ -180,7 +180,7 @@ def test_a_writer_that_opened_before_a_reembed_is_refused(settings: Settings) ->
     open_store(settings.store, int8.name, int8.dim, check_model=False).record_model(
         int8.name + REEMBEDDING
     )
-    local_news = expand([str(ROOT / "tests" / "local_news")], fp32)
+    local_news = expand([str(ROOT / "tests" / "local_news")], fp32.ingest)
     report = Ingestor(writer, embedder, fp32.max_chunks_per_article).run(local_news)
     assert report.failed and all("interrupted" in reason for _, reason in report.failed)
     assert report.chunks == 0 and len(writer.articles()) == 1

@@ -50,7 +50,7 @@ def test_a_rebinding_host_is_fetched_from_the_address_that_was_checked() -> None
     resolve = Rebinding()
     page = fetch_url(
         "http://rebind.example/story",
-        Settings(_env_file=None),
+        Settings(_env_file=None).ingest,
         resolve=resolve,
         transport=httpx.MockTransport(respond),
     )
@@ -77,7 +77,7 @@ def test_every_redirect_hop_is_pinned_to_its_checked_address() -> None:
 
     page = fetch_url(
         "http://news.example/",
-        Settings(_env_file=None),
+        Settings(_env_file=None).ingest,
         resolve=resolve,
         transport=httpx.MockTransport(respond),
     )
@@ -114,7 +114,7 @@ def loopback_server() -> Iterator[int]:
 
 def test_the_real_connection_goes_to_the_resolved_address(loopback_server: int) -> None:
     """Over a real socket: a name only our resolver knows is reached at the address it gave."""
-    settings = Settings(_env_file=None, allow_private_urls=True)
+    settings = Settings(_env_file=None, allow_private_urls=True).ingest
     page = fetch_url(
         f"http://archive.internal:{loopback_server}/story",
         settings,
@@ -139,18 +139,18 @@ def test_the_real_connection_goes_to_the_resolved_address(loopback_server: int) 
 def test_ipv6_forms_embedding_a_private_ipv4_are_refused(address: str) -> None:
     """As a URL literal or as a DNS answer, an IPv6 wrapping an internal IPv4 is refused."""
     with pytest.raises(LoadError, match="ALLOW_PRIVATE_URLS"):
-        check_url(f"http://[{address}]/x", Settings(_env_file=None))
+        check_url(f"http://[{address}]/x", Settings(_env_file=None).ingest)
     with pytest.raises(LoadError, match="ALLOW_PRIVATE_URLS"):
         check_url(
             "http://aaaa.example/x",
-            Settings(_env_file=None),
+            Settings(_env_file=None).ingest,
             resolve=lambda host, port, **kw: _answer(address, port),
         )
 
 
 def test_nat64_of_a_public_address_is_still_fetched() -> None:
     """An IPv6-only network's NAT64 address of a public site is not refused."""
-    check_url("http://[64:ff9b::5db8:d822]/x", Settings(_env_file=None))
+    check_url("http://[64:ff9b::5db8:d822]/x", Settings(_env_file=None).ingest)
 
 
 def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
@@ -181,7 +181,7 @@ def test_https_to_a_pinned_address_verifies_the_certificate_for_the_name(tmp_pat
         trusted = ssl.create_default_context(cafile=str(cert))
         page = fetch_url(
             f"https://archive.internal:{server.server_port}/story",
-            Settings(_env_file=None, allow_private_urls=True),
+            Settings(_env_file=None, allow_private_urls=True).ingest,
             resolve=lambda host, port, **kw: _answer("127.0.0.1", port),
             transport=httpx.HTTPTransport(verify=trusted),
         )

@@ -28,7 +28,7 @@ FUZZ = hyp_settings(
 
 def _load_all(path: Path, settings: Settings) -> tuple[list[Article], list[str]]:
     articles, errors = [], []
-    for item in expand([str(path)], settings):
+    for item in expand([str(path)], settings.ingest):
         try:
             articles += item.load()
         except LoadError as exc:
@@ -140,8 +140,8 @@ def test_a_json_file_over_the_size_cap_counts_as_the_one_item_that_refuses_it(
     record = {"title": "Ferry schedule", "text": "The harbor board approved it. " * 40}
     path.write_text(json.dumps([record] * 3))
     settings = make_settings(tmp_path, max_file_mb=0.001)
-    items = list(expand([str(path)], settings))
-    assert len(items) == 1 and count_items([str(path)], settings) == 1
+    items = list(expand([str(path)], settings.ingest))
+    assert len(items) == 1 and count_items([str(path)], settings.ingest) == 1
     with pytest.raises(LoadError, match="MAX_FILE_MB"):
         items[0].load()
 
@@ -152,7 +152,7 @@ def test_a_json_lines_pipe_nobody_writes_to_fails_at_the_input_time_limit(
     """A named `.jsonl` pipe with no writer is skipped at INPUT_TIMEOUT, not waited on."""
     path = tmp_path / "feed.jsonl"
     os.mkfifo(path)
-    items = list(expand([str(path)], make_settings(tmp_path, input_timeout=0.5)))
+    items = list(expand([str(path)], make_settings(tmp_path, input_timeout=0.5).ingest))
     assert len(items) == 1
     with pytest.raises(LoadError, match="INPUT_TIMEOUT"):
         items[0].load()
@@ -173,15 +173,15 @@ def test_a_json_lines_pipe_nobody_writes_to_fails_at_the_input_time_limit(
 def test_private_loopback_and_link_local_addresses_are_refused(url: str) -> None:
     """Cloud metadata endpoints and intranet hosts are not fetched unless allowed."""
     with pytest.raises(LoadError, match="ALLOW_PRIVATE_URLS"):
-        check_url(url, Settings(_env_file=None))
-    check_url(url, Settings(_env_file=None, allow_private_urls=True))
+        check_url(url, Settings(_env_file=None).ingest)
+    check_url(url, Settings(_env_file=None, allow_private_urls=True).ingest)
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a", "gopher://x/"])
 def test_other_schemes_are_refused(url: str) -> None:
     """Only http(s) is fetched, whatever the settings."""
     with pytest.raises(LoadError, match="only http"):
-        check_url(url, Settings(_env_file=None, allow_private_urls=True))
+        check_url(url, Settings(_env_file=None, allow_private_urls=True).ingest)
 
 
 def test_a_redirect_to_a_private_address_is_refused() -> None:
@@ -200,7 +200,7 @@ def test_a_redirect_to_a_private_address_is_refused() -> None:
     with pytest.raises(LoadError, match=r"127\.0\.0\.1.*ALLOW_PRIVATE_URLS"):
         fetch_url(
             "http://news.example/story",
-            Settings(_env_file=None),
+            Settings(_env_file=None).ingest,
             resolve=resolve,
             transport=httpx.MockTransport(respond),
         )

@@ -86,15 +86,26 @@ def answer_question(
     ranked = searcher.search(query, k=max(k, considered))
     summary = searcher.summary()
     idf = ranked.idf
+    terms = tuple(ranked.query_terms)
     relevant = [p for p in ranked.passages if _is_relevant(p, ranked.query_terms, idf, floor)]
     if not relevant:
-        return Answer(query.text, None, None, [], ranked.passages, notes, summary)
+        return Answer(
+            query.text, None, None, [], ranked.passages, notes, summary, query_terms=terms
+        )
     shown = _one_per_article(relevant)[:k]
     lead = choose_lead(
         query.text, ranked.query_terms, ranked.query_vector, relevant, idf, searcher.embedder
     )
     return Answer(
-        query.text, lead.text, lead.passage, shown, ranked.passages, notes, summary, lead.answer
+        query.text,
+        lead.text,
+        lead.passage,
+        shown,
+        ranked.passages,
+        notes,
+        summary,
+        lead.answer,
+        query_terms=terms,
     )
 
 
@@ -117,11 +128,10 @@ def _one_per_article(passages: list[Passage]) -> list[Passage]:
     return out
 
 
-def _coverage(terms: list[str], text: str, idf: Callable[[str], float]) -> float:
+def _coverage(terms: list[str], present: set[str], idf: Callable[[str], float]) -> float:
     unique = set(terms)
     if not unique:
         return 0.0
-    present = set(tokenize(text))
     total = sum(idf(t) for t in unique)
     return sum(idf(t) for t in unique if t in present) / total if total else 0.0
 
@@ -132,8 +142,10 @@ def relevance(
     """The floor's signals: cosine similarity, IDF-weighted term coverage, the share of the
     question's distinctive weight the passage holds, and the largest share one word it
     lacks carries (see `distinctive_coverage`)."""
-    text = f"{passage.title}\n{passage.text}"
-    return passage.similarity, _coverage(terms, text, idf), *distinctive_coverage(terms, text, idf)
+    # Tokenized once: both coverages read the same words.
+    present = set(tokenize(f"{passage.title}\n{passage.text}"))
+    coverage = _coverage(terms, present, idf)
+    return passage.similarity, coverage, *_distinctive(terms, present, idf)
 
 
 def distinctive_coverage(
@@ -146,6 +158,13 @@ def distinctive_coverage(
     archive's largest possible IDF) and in English at large (`core.language.background`): a name the
     archive never mentions weighs fully, "tomorrow" does not, whatever the archive holds.
     """
+    return _distinctive(terms, set(tokenize(text)), idf)
+
+
+def _distinctive(
+    terms: list[str], present: set[str], idf: Callable[[str], float]
+) -> tuple[float, float]:
+    """`distinctive_coverage` of a text whose index terms are `present`."""
     unique = set(terms)
     # A term with a space is never indexed: its IDF is the archive's largest possible.
     most = idf("  ") or 1.0
@@ -153,7 +172,6 @@ def distinctive_coverage(
     total = sum(weights.values())
     if total <= 0:
         return 1.0, 0.0
-    present = set(tokenize(text))
     held = sum(w for t, w in weights.items() if t in present) / total
     missing = max((w / total for t, w in weights.items() if t not in present), default=0.0)
     return held, missing

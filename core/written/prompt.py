@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from core.answer.shown import byline, nearest_sentences
 from core.language.lexical import tokenize
-from core.language.text import split_sentences
 from core.models import Passage
 from core.written.source import Source
 
@@ -64,24 +64,7 @@ def sources_from_documents(
 def excerpt(text: str, question: str, budget: int = PASSAGE_CHARS) -> str:
     """The passage's sentences that share most words with the question, in their order,
     within `budget` characters (the whole text when it fits)."""
-    text = " ".join(text.split())
-    if len(text) <= budget:
-        return text
-    terms = set(tokenize(question))
-    spans = split_sentences(text)
-    ranked = sorted(
-        range(len(spans)), key=lambda i: (-len(terms & set(tokenize(spans[i].text))), i)
-    )
-    chosen: list[int] = []
-    size = 0
-    for index in ranked:
-        length = len(spans[index].text) + 1
-        if size + length <= budget:
-            chosen.append(index)
-            size += length
-    if not chosen:
-        return spans[ranked[0]].text[:budget].rsplit(" ", 1)[0]
-    return " ".join(spans[i].text for i in sorted(chosen))
+    return nearest_sentences(text, set(tokenize(question)), budget)
 
 
 def build_messages(
@@ -100,5 +83,5 @@ def build_messages(
 
 
 def _byline(source: Source) -> str:
-    parts = [f"“{source.title or 'Untitled'}”", source.outlet, source.shown_date]
-    return " — ".join(p for p in parts if p)
+    title = f"“{source.title or 'Untitled'}”"
+    return byline(title, source.outlet, source.shown_date, separator=" — ")

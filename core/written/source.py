@@ -3,16 +3,16 @@
 Owns: `Source` (number, byline, text) with its lookups: words as written and as stems,
 numbers and what stands near them, links, and runs of sentences; `NUMBER_WINDOW` and
 `WINDOW_SENTENCES`, the distances those lookups allow.
-May import: `core.language`, `core.written.wording`.
+May import: `core.answer.shown`, `core.language`, `core.written.wording`.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 
+from core.answer.shown import written_day
 from core.language.lexical import stem
 from core.language.numbers import read_tokens
 from core.language.text import split_sentences
@@ -49,11 +49,7 @@ class Source:
     @property
     def shown_date(self) -> str:
         """The publication date as the prompt shows it: "2 May 2021", else as stored."""
-        try:
-            day = date.fromisoformat((self.published_at or "")[:10])
-        except ValueError:
-            return (self.published_at or "")[:10]
-        return f"{day.day} {day:%B %Y}"
+        return written_day(self.published_at, "%B")
 
     @property
     def byline_and_text(self) -> str:

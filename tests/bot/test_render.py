@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.mrkdwn import emphasize, escape, link, plain_question
-from bot.passages import excerpt_of
 from bot.presentation import Presentation
 from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, render_answer
+from core.answer.shown import excerpt_of
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer, WrittenSentence
 from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
