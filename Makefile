@@ -33,8 +33,8 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 check: $(STAMP)
-	$(BIN)/ruff check core ask ingest bot tests bench
-	$(BIN)/ruff format --check core ask ingest bot tests bench
+	$(BIN)/ruff check core ask ingest bot testing tests bench
+	$(BIN)/ruff format --check core ask ingest bot testing tests bench
 	$(BIN)/mypy
 
 clean:

@@ -1,6 +1,6 @@
 """Time from a Slack delivery to the bot's ack, and to its answer being posted.
 
-    .venv/bin/python bench/slack_latency.py [--rounds 30] [--store DIR]
+    .venv/bin/python -m bench.slack_latency [--rounds 30] [--store DIR]
 
 The bot runs as in production (create_app, the Socket Mode handler or the HTTP server, the
 real core over an embedded store holding the seed article, or `--store`); Slack is the
@@ -23,17 +23,15 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bot.answerer import ArchiveAnswerer  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.http import HttpServer, create_wsgi_app  # noqa: E402
-from bot.socket_mode import create_socket_handler  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests.slack_standin import payloads  # noqa: E402
-from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
-from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
+from bench.common import ROOT
+from bot.answerer import ArchiveAnswerer
+from bot.app import create_app
+from bot.http import HttpServer, create_wsgi_app
+from bot.socket_mode import create_socket_handler
+from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 
 BOT_TOKEN, APP_TOKEN, SECRET = "xoxb-1-bench", "xapp-1-bench", "benchsigningsecret0123456789abcd"
 QUESTIONS = [
@@ -144,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp_dir)
         store = args.store or tmp / "chroma"
         if args.store is None:
-            from tests.helpers import ingest_paths
+            from testing.stores import ingest_paths
 
             ingest_paths(
                 Settings(_env_file=None, chroma_path=store),  # type: ignore[call-arg]

@@ -1,6 +1,6 @@
 """Fit the lead ranker on the dev sets and report it on held-out folds.
 
-    .venv/bin/python bench/train_lead.py /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
+    .venv/bin/python -m bench.train_lead /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
 rgb-en-fact}.pkl --eval-only /tmp/lead2-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
         [--write core/answer/lead_model.json]
 
@@ -40,12 +40,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import markdown_table  # noqa: E402
-from bench.metrics import contains_answer, mark_right  # noqa: E402
-from core.answer.lead import DENSE, LEXICAL, build_pool, dense_rows  # noqa: E402
+from bench.common import ROOT, markdown_table
+from bench.metrics import contains_answer, mark_right
+from core.answer.lead import DENSE, LEXICAL, build_pool, dense_rows
 
 FOLDS = 5
 # The ranker's probability above which the lead's answer is marked: a fixed prior, not

@@ -26,12 +26,12 @@ from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
 from core.models import Answer
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import TRIGGER_SECONDS
 from tests.bot.conftest import RunningBot, status_shown
 from tests.bot.test_http_mode import _serve_http
 from tests.conftest import ROOT
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import TRIGGER_SECONDS
 
 QUESTION = "who was Cienfuegos?"
 FOOTBRIDGE = "who approved the footbridge?"

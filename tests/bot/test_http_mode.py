@@ -21,10 +21,10 @@ from bot.answerer import ArchiveAnswerer
 from bot.app import create_app
 from bot.http import HttpServer, create_wsgi_app
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import SIGNING_SECRET, bot_settings
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
 ONE_MB = 1024 * 1024  # the body cap: Slack's own requests are a few KB
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from bot.listeners import SUBSCRIPTIONS
+from testing.slack_standin import payloads
+from testing.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT
-from tests.slack_standin import payloads
-from tests.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
 
 MANIFESTS = {"manifest.yml": "agent_view", "manifest-assistant-view.yml": "assistant_view"}
 

@@ -13,11 +13,11 @@ from bot.feedback import FeedbackStore, Vote
 from bot.gate import Gate, Knock, Problem
 from bot.guards import RateLimiter
 from bot.policy import Identity, Policy
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, RunningBot
 from tests.conftest import make_settings
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
 
 QUESTION = "who was Cienfuegos?"
 PARTNER, PARTNER_TEAM = "U0PARTNER", "T0PARTNER"

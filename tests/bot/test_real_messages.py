@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from testing.slack_standin import payloads
 from tests.bot.conftest import RunningBot
-from tests.slack_standin import payloads
 
 CHANNEL = "C0NEWSDESK"
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.mrkdwn import emphasize, escape, link, plain_question
 from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, excerpt_of, render_answer
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer, WrittenSentence
-from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
+from testing.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
 TRICKS = [
     "<!channel>",
