@@ -81,17 +81,42 @@ def embedder() -> Embedder:
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    """A running Chroma server with its own data folder."""
+    """A running Chroma server of the test's own, with its own data folder: for a test that
+    stops and restarts it."""
     server = ChromaServer(tmp_path / "server-data")
     server.start()
     yield server
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def session_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One running Chroma server for the session (started by the first test needing it)."""
+    server = ChromaServer(tmp_path_factory.mktemp("session-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _empty(server: ChromaServer) -> None:
+    """Delete every collection on the server: each test finds it as a new server is."""
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
+    for collection in client.list_collections():
+        client.delete_collection(collection if isinstance(collection, str) else collection.name)
+
+
 @pytest.fixture
-def server_settings(tmp_path: Path, chroma_server: ChromaServer) -> Settings:
-    """Settings that point at the test's Chroma server."""
-    return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server.port)
+def server_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings that point at a Chroma server holding nothing yet: the test's own
+    `chroma_server` when it asks for one, else the session's server, emptied for it."""
+    if "chroma_server" in request.fixturenames:
+        server: ChromaServer = request.getfixturevalue("chroma_server")
+    else:
+        server = request.getfixturevalue("session_chroma_server")
+        _empty(server)
+    return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=server.port)
 
 
 @pytest.fixture(scope="module")
