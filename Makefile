@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test check bench clean
+.PHONY: install demo test test-fast check bench clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The unit layer: no Chroma server, no process started, no Slack app (tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not integration"
 
 check: $(STAMP)
 	$(BIN)/ruff check core ask ingest bot testing tests bench

@@ -38,6 +38,44 @@ def _nothing_beside(event: str, args: tuple[object, ...]) -> None:
 
 sys.addaudithook(_nothing_beside)
 
+# The unit layer (`make test-fast`: `-m "not integration"`) starts no Chroma server, no
+# process and no Slack app. A test is in the integration layer when it uses one of these
+# fixtures, or is marked `integration` (a test that starts one of our console scripts).
+INTEGRATION_FIXTURES = {"chroma_server", "session_chroma_server", "server_settings", "slack"}
+# Whether the running test belongs to the unit layer (checked by `_unit_starts_nothing`).
+_unit_test_running = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the integration layer from the fixtures each test uses."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def _unit_starts_nothing(event: str, args: tuple[object, ...]) -> None:
+    """A unit-layer test that starts Python or one of our console scripts is an integration
+    test not marked so: it fails, rather than slow `make test-fast` down unseen."""
+    if event == "subprocess.Popen" and _unit_test_running:
+        executable, argv = args[0], args[1]
+        if executable is None:
+            executable = argv if isinstance(argv, str | bytes | os.PathLike) else argv[0]  # type: ignore[index]
+        started = Path(os.fsdecode(executable))  # type: ignore[arg-type]
+        if started.parent == Path(sys.executable).parent:
+            raise RuntimeError(f"a unit test started {started.name}: mark it integration")
+
+
+sys.addaudithook(_unit_starts_nothing)
+
+
+@pytest.fixture(autouse=True)
+def _layer(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tell `_unit_starts_nothing` whether the running test is in the unit layer."""
+    global _unit_test_running
+    _unit_test_running = request.node.get_closest_marker("integration") is None
+    yield
+    _unit_test_running = False
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _clean_env() -> Iterator[None]:

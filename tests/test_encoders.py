@@ -186,6 +186,7 @@ def test_a_writer_that_opened_before_a_reembed_is_refused(settings: Settings) ->
     assert report.chunks == 0 and len(writer.articles()) == 1
 
 
+@pytest.mark.integration
 def test_a_running_reader_follows_a_reembed_and_answers_from_the_new_vectors(
     tmp_path: Path,
 ) -> None:
@@ -257,6 +258,7 @@ def test_reembed_refuses_another_model(
     assert "Choose another COLLECTION" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_ask_answers_without_importing_torch(tmp_path: Path) -> None:
     """With the default encoder, `ask` starts without torch or sentence-transformers."""
     settings = make_settings(tmp_path)

@@ -120,6 +120,7 @@ def ask(settings: Settings, cwd: Path, question: str) -> str:
     return run.stdout
 
 
+@pytest.mark.integration
 def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -184,6 +185,7 @@ def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
         assert "Tunnel inspection" not in listed and "Night market" in listed
 
 
+@pytest.mark.integration
 def test_a_transient_error_never_withdraws(settings: Settings, tmp_path: Path) -> None:
     """A re-dated page that answers 500 is counted as failed (exit 1), stays in the archive,
     and is not asked again before its back-off has passed."""
@@ -204,6 +206,7 @@ def test_a_transient_error_never_withdraws(settings: Settings, tmp_path: Path) -
         assert "New central library" in listed
 
 
+@pytest.mark.integration
 def test_a_damaged_state_file_is_set_aside_and_following_goes_on(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -223,6 +226,7 @@ def test_a_damaged_state_file_is_set_aside_and_following_goes_on(
     assert list(settings.follow_path.parent.glob(f"{settings.follow_path.name}.damaged-*"))
 
 
+@pytest.mark.integration
 def test_follow_keeps_polling_until_sigterm(settings: Settings, tmp_path: Path) -> None:
     """Without --once it polls every --every; a story published meanwhile is answerable,
     and SIGTERM ends it with a summary and exit code 0."""
@@ -273,6 +277,7 @@ def _until(lines: Iterator[str], text: str) -> Iterator[str]:
             return
 
 
+@pytest.mark.integration
 def test_a_folder_named_follow_is_still_ingested(settings: Settings, tmp_path: Path) -> None:
     """`ingest ./follow` ingests a folder called follow; `ingest follow` is the subcommand."""
     folder = tmp_path / "follow"
@@ -284,6 +289,7 @@ def test_a_folder_named_follow_is_still_ingested(settings: Settings, tmp_path: P
     assert usage.code == 2 and "SOURCE" in usage.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("bad", ["ftp://x/feed", "no-such-file.txt"])
 def test_a_source_that_is_neither_url_nor_file_is_one_line(
     settings: Settings, tmp_path: Path, bad: str
@@ -313,6 +319,7 @@ def test_a_page_keeps_its_modification_date() -> None:
     assert plain.content_hash != dated.content_hash
 
 
+@pytest.mark.integration
 def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: Path) -> None:
     """The header a sources file gives a feed is sent to that feed's host only, never to a
     page it links to elsewhere, and never printed."""
@@ -329,6 +336,7 @@ def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: P
         assert TOKEN not in out + err
 
 
+@pytest.mark.integration
 def test_backfill_is_bounded_by_since_and_max_new(settings: Settings, tmp_path: Path) -> None:
     """A long sitemap is not fetched by surprise: pages before --since are skipped, and at
     most --max-new are fetched per poll, the rest on the next one."""

@@ -42,6 +42,7 @@ def test_no_test_or_stand_in_names_a_path_beside_the_repository() -> None:
     assert not named, named
 
 
+@pytest.mark.integration
 def test_a_benchmark_says_plainly_that_the_evaluation_sets_are_missing(tmp_path: Path) -> None:
     """No traceback: one line naming the file and where the evaluation sets come from."""
     missing = tmp_path / "shared" / "eval"

@@ -218,6 +218,7 @@ def test_a_misconfigured_model_stops_ask_with_what_to_do(
     assert code == 2 and "path of a .gguf file" in err
 
 
+@pytest.mark.integration
 def test_the_default_path_imports_no_model_code() -> None:
     """Without ANSWER_MODEL, `ask` and `bot` start without LangChain model packages."""
     probe = (

@@ -55,6 +55,7 @@ def ask(
     )
 
 
+@pytest.mark.integration
 def test_a_lone_surrogate_from_the_model_does_not_stop_ask_printing(
     seeded: Settings, llm: FakeChatServer, tmp_path: Path
 ) -> None:

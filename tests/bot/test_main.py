@@ -32,6 +32,7 @@ from tests.bot.conftest import (
 )
 from tests.conftest import free_port
 
+pytestmark = pytest.mark.integration  # each test starts `bot` as a process
 BOT = Path(sys.executable).with_name("bot")
 
 
