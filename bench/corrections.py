@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench.common import log
-from testing.console import console_env, script
+from testing.console import console_env, installed
 from testing.site import Site, article, serving
 from testing.stores import ingest_paths, make_settings
 
@@ -82,7 +82,7 @@ def edited_after(every: float, work: Path) -> dict[str, object]:
         site.page("/feed.atom", "application/atom+xml", _atom(site.base, "2026-11-10T08:00:00Z"))
         site.page("/news/library", "text/html; charset=utf-8", article(TITLE, BEFORE))
         follow = subprocess.Popen(
-            [script("ingest"), "follow", f"{site.base}/feed.atom", "--every", str(every)]
+            [installed("ingest"), "follow", f"{site.base}/feed.atom", "--every", str(every)]
             + ["--delay", "0", "--quiet"],
             cwd=work,
             env=console_env(settings, PRIVATE),

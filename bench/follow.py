@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from bench.common import log
-from testing.console import console_env, script
+from testing.console import console_env, installed
 from testing.site import STORIES, Site, rss, serving, story
 from testing.stores import make_settings
 
@@ -44,7 +44,7 @@ def freshness(every: float, work: Path) -> dict[str, float]:
         story(site, "bridge")
         story(site, "market")
         process = subprocess.Popen(
-            [script("ingest"), "follow", f"{site.base}/feed.rss", "--every", str(every)]
+            [installed("ingest"), "follow", f"{site.base}/feed.rss", "--every", str(every)]
             + ["--delay", "0", "--quiet"],
             cwd=work,
             env=console_env(settings, PRIVATE),
@@ -64,7 +64,7 @@ def freshness(every: float, work: Path) -> dict[str, float]:
                     break
             indexed = time.monotonic() - appeared
             answer = subprocess.run(
-                [script("ask"), "Where did the night market open?", "--json"],
+                [installed("ask"), "Where did the night market open?", "--json"],
                 cwd=work,
                 env=console_env(settings),
                 capture_output=True,

@@ -25,7 +25,7 @@ ENV_PREFIXES = (
 )
 
 
-def script(name: str) -> str:
+def installed(name: str) -> str:
     """One of our console scripts, as installed beside this interpreter."""
     return str(Path(sys.executable).with_name(name))
 

@@ -22,7 +22,7 @@ from core.search.replica import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from testing.console import console_env
+from testing.console import console_env, installed
 from testing.stores import ingest_paths as ingest_paths
 
 
@@ -78,7 +78,7 @@ def run_console(
         os.close(read_end)
     try:
         done = subprocess.run(
-            [*prefix, script(script), *args],
+            [*prefix, installed(script), *args],
             cwd=cwd,
             env=console_env(settings, env),
             input=stdin if stdin is not None else b"",
@@ -130,7 +130,7 @@ def interrupt_console(
     0.05 s apart. Each press must reach the running process: a command stops ~0.2 s after
     the first, and a later press that found it gone would test nothing."""
     process = subprocess.Popen(
-        [script(script), *args],
+        [installed(script), *args],
         cwd=cwd,
         env=console_env(settings, env),
         stdin=subprocess.PIPE,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from testing.console import console_env, script
+from testing.console import console_env, installed
 from testing.site import STORIES, Site, article, rss, serving, story
 from tests.helpers import run_console
 
@@ -234,7 +234,7 @@ def test_follow_keeps_polling_until_sigterm(settings: Settings, tmp_path: Path) 
         main.page("/feed.rss", "application/rss+xml", rss(main.base, ["news/bridge"]))
         story(main, "bridge")
         process = subprocess.Popen(
-            [script("ingest"), "follow", f"{main.base}/feed.rss", "--every", "0.5"]
+            [installed("ingest"), "follow", f"{main.base}/feed.rss", "--every", "0.5"]
             + ["--delay", "0", "--quiet"],
             cwd=tmp_path,
             env=console_env(settings, PRIVATE),
