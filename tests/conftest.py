@@ -40,8 +40,15 @@ sys.addaudithook(_nothing_beside)
 
 # The unit layer (`make test-fast`: `-m "not integration"`) starts no Chroma server, no
 # process and no Slack app. A test is in the integration layer when it uses one of these
-# fixtures, or is marked `integration` (a test that starts one of our console scripts).
-INTEGRATION_FIXTURES = {"chroma_server", "session_chroma_server", "server_settings", "slack"}
+# fixtures, or is marked `integration` (a test that starts one of our console scripts or
+# the Slack stand-in itself, or runs a whole model).
+INTEGRATION_FIXTURES = {
+    "chroma_server",
+    "session_chroma_server",
+    "server_settings",
+    "slack",
+    "http_bot",
+}
 # Whether the running test belongs to the unit layer (checked by `_unit_starts_nothing`).
 _unit_test_running = False
 
@@ -54,8 +61,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _unit_starts_nothing(event: str, args: tuple[object, ...]) -> None:
-    """A unit-layer test that starts Python or one of our console scripts is an integration
-    test not marked so: it fails, rather than slow `make test-fast` down unseen."""
+    """A unit-layer test that starts Python, one of our console scripts or the Slack
+    stand-in is an integration test not marked so: it fails, rather than slow
+    `make test-fast` down unseen."""
+    if event == "testing.slack_standin.start" and _unit_test_running:
+        raise RuntimeError("a unit test started the Slack stand-in: mark it integration")
     if event == "subprocess.Popen" and _unit_test_running:
         executable, argv = args[0], args[1]
         if executable is None:

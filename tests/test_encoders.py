@@ -43,6 +43,7 @@ def _seed_text() -> str:
     return next(SEED_DIR.iterdir()).read_text(encoding="utf-8")
 
 
+@pytest.mark.integration  # a whole model loaded and run
 def test_onnx_encoders_give_torch_vectors_and_the_same_word_pieces() -> None:
     """fp32 ONNX equals torch to rounding; int8 stays close; chunking sees the same tokens."""
     torch_ = load_embedder(encoder="torch")

@@ -21,6 +21,7 @@ import itertools
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -261,6 +262,7 @@ class FakeSlackWebAPI:
             self._issued = {k: (n, t - seconds) for k, (n, t) in self._issued.items()}
 
     def start(self) -> FakeSlackWebAPI:
+        sys.audit("testing.slack_standin.start")  # a Slack app round trip is not a unit test
         self._thread.start()
         return self
 

@@ -337,6 +337,7 @@ def test_the_shortcut_passes_the_one_gate(start_bot: Callable[..., RunningBot]) 
     assert "I only answer questions in <#C0NEWSDESK>" in pointer["text"]
 
 
+@pytest.mark.integration  # the Slack stand-in and a bot over HTTP
 def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
     archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
 ) -> None:

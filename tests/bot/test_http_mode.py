@@ -26,6 +26,7 @@ from testing.slack_standin.payloads import buttons_of
 from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import SIGNING_SECRET, bot_settings
 
+pytestmark = pytest.mark.integration  # a bot served over HTTP to the Slack stand-in
 ONE_MB = 1024 * 1024  # the body cap: Slack's own requests are a few KB
 
 
