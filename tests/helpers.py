@@ -93,6 +93,34 @@ def run_console(
     return Run(done.returncode, done.stdout or b"", done.stderr)
 
 
+def ask_here(*args: str, settings: Settings, cwd: Path) -> Run:
+    """`ask ARGS` run by its `main` in this process, with the environment and the working
+    folder `run_console` would give the process: for a test whose subject is not the
+    process (seconds of start-up each time saved). Chroma's cached clients are dropped
+    after it, as a process's would be."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from ask.__main__ import main as ask_main
+
+    saved_env, saved_cwd, saved_streams = dict(os.environ), os.getcwd(), (sys.stdout, sys.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(console_env(settings))
+    os.chdir(cwd)
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = ask_main(list(args))
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        SharedSystemClient.clear_system_cache()
+    return Run(code, out.getvalue().encode(), err.getvalue().encode())
+
+
 AskInProcess = Callable[..., tuple[int, str, str]]
 
 

@@ -15,7 +15,7 @@ import pytest
 from core.settings import Settings
 from testing.console import console_env, installed
 from testing.site import STORIES, Site, article, rss, serving, story
-from tests.helpers import run_console
+from tests.helpers import ask_here, run_console
 
 PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 TOKEN = "s3cret-feed-token-123"
@@ -115,7 +115,9 @@ def follow(settings: Settings, cwd: Path, *args: str) -> tuple[int, str, str]:
 
 
 def ask(settings: Settings, cwd: Path, question: str) -> str:
-    run = run_console("ask", question, "--json", settings=settings, cwd=cwd)
+    """`ask QUESTION --json` as a person would run it (in this process: `ask` only checks
+    what `ingest follow`, the subject, did)."""
+    run = ask_here(question, "--json", settings=settings, cwd=cwd)
     assert run.code in (0, 1), run.stderr
     return run.stdout
 
@@ -171,9 +173,7 @@ def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
         assert "nine floors" in answer and "seven floors" not in answer
         library = [p for p in json.loads(answer)["passages"] if "library" in p["doc_id"]]
         assert library[0]["modified_at"] == "2026-11-12T09:30:00Z"
-        shown = run_console(
-            "ask", "How many floors does the library have?", settings=settings, cwd=tmp_path
-        )
+        shown = ask_here("How many floors does the library have?", settings=settings, cwd=tmp_path)
         assert "updated 2026-11-12" in shown.stdout
         assert "Tessel square" in ask(settings, tmp_path, "Where did the night market open?")
 
