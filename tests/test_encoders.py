@@ -102,6 +102,7 @@ def test_unknown_or_unsupported_encoders_are_refused_with_a_way_out() -> None:
         load_embedder("/some/other/model", "onnx")
 
 
+@pytest.mark.integration  # torch loaded to embed (~20 s)
 def test_fp32_encoders_share_a_store_and_int8_is_refused_with_the_reembed_command(
     settings: Settings,
 ) -> None:
