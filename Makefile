@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test check bench clean
+.PHONY: install demo test test-fast check bench clean
 
 install: $(STAMP)
 
@@ -32,9 +32,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# The unit layer: no Chroma server, no process started, no Slack app (tests/conftest.py).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not integration"
+
 check: $(STAMP)
-	$(BIN)/ruff check core ask ingest bot buildtools tests bench
-	$(BIN)/ruff format --check core ask ingest bot buildtools tests bench
+	$(BIN)/ruff check core ask ingest bot buildtools testing tests bench
+	$(BIN)/ruff format --check core ask ingest bot buildtools testing tests bench
 	$(BIN)/mypy
 
 clean:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ENV_PREFIXES
+from testing.console import ENV_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from bench.common import log
-from tests.conftest import make_settings
-from tests.helpers import _console_env, _script, ingest_paths
-from tests.test_follow import Site, article, serving
+from testing.console import console_env, installed
+from testing.site import Site, article, serving
+from testing.stores import ingest_paths, make_settings
 
 PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 TITLE = "New central library opens"
@@ -71,10 +71,10 @@ def edited_after(every: float, work: Path) -> dict[str, object]:
     from bot.answerer import ArchiveAnswerer
     from bot.app import create_app
     from bot.socket_mode import create_socket_handler
-    from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, bot_settings
-    from tests.slack_standin import payloads
-    from tests.slack_standin.socket_mode import FakeSocketMode
-    from tests.slack_standin.web_api import FakeSlackWebAPI
+    from testing.bots import APP_TOKEN, BOT_TOKEN, bot_settings
+    from testing.slack_standin import payloads
+    from testing.slack_standin.socket_mode import FakeSocketMode
+    from testing.slack_standin.web_api import FakeSlackWebAPI
 
     settings = make_settings(work)
     ingest_paths(settings, _others(work))
@@ -82,10 +82,10 @@ def edited_after(every: float, work: Path) -> dict[str, object]:
         site.page("/feed.atom", "application/atom+xml", _atom(site.base, "2026-11-10T08:00:00Z"))
         site.page("/news/library", "text/html; charset=utf-8", article(TITLE, BEFORE))
         follow = subprocess.Popen(
-            [_script("ingest"), "follow", f"{site.base}/feed.atom", "--every", str(every)]
+            [installed("ingest"), "follow", f"{site.base}/feed.atom", "--every", str(every)]
             + ["--delay", "0", "--quiet"],
             cwd=work,
-            env=_console_env(settings, PRIVATE),
+            env=console_env(settings, PRIVATE),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -1,6 +1,6 @@
 """Calibrate the relevance floor: decline questions with no answer, keep the answerable.
 
-    .venv/bin/python bench/floor.py --corpus ../shared/eval/multihop-rag-evidence.corpus.jsonl \\
+    .venv/bin/python -m bench.floor --corpus ../shared/eval/multihop-rag-evidence.corpus.jsonl \\
         --questions ../shared/eval/multihop-rag-evidence.questions.jsonl --store DIR
 
 Ingests the corpus into DIR (idempotent: unchanged articles cost nothing), searches every
@@ -29,14 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.common import read_jsonl, require_inputs, run_cli  # noqa: E402
-from core.answer.compose import Floor, relevance  # noqa: E402
-from core.search.query import parse_query  # noqa: E402
-from core.service import open_searcher  # noqa: E402
-from core.settings import Settings  # noqa: E402
+from bench.common import read_jsonl, require_inputs, run_cli
+from core.answer.compose import Floor, relevance
+from core.search.query import parse_query
+from core.service import open_searcher
+from core.settings import Settings
 
 PASSAGES = 3
 

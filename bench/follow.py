@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 from bench.common import log
-from tests.conftest import make_settings
-from tests.helpers import _console_env, _script
-from tests.test_follow import STORIES, Site, rss, serving, story
+from testing.console import console_env, installed
+from testing.site import STORIES, Site, rss, serving, story
+from testing.stores import make_settings
 
 PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 
@@ -44,10 +44,10 @@ def freshness(every: float, work: Path) -> dict[str, float]:
         story(site, "bridge")
         story(site, "market")
         process = subprocess.Popen(
-            [_script("ingest"), "follow", f"{site.base}/feed.rss", "--every", str(every)]
+            [installed("ingest"), "follow", f"{site.base}/feed.rss", "--every", str(every)]
             + ["--delay", "0", "--quiet"],
             cwd=work,
-            env=_console_env(settings, PRIVATE),
+            env=console_env(settings, PRIVATE),
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -64,9 +64,9 @@ def freshness(every: float, work: Path) -> dict[str, float]:
                     break
             indexed = time.monotonic() - appeared
             answer = subprocess.run(
-                [_script("ask"), "Where did the night market open?", "--json"],
+                [installed("ask"), "Where did the night market open?", "--json"],
                 cwd=work,
-                env=_console_env(settings),
+                env=console_env(settings),
                 capture_output=True,
                 text=True,
                 check=False,

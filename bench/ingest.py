@@ -1,6 +1,6 @@
 """Ingest throughput of each encoder next to fp32 torch, on the same text, in one process.
 
-    .venv/bin/python bench/ingest.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
+    .venv/bin/python -m bench.ingest --corpus ../shared/eval/realtimeqa.corpus.jsonl \
         [--limit N] [--encoders torch,onnx-int8]
 
 For each encoder (`EMBEDDING_ENCODER`; default torch, then onnx-int8), in one process:
@@ -33,10 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     fmt,
     log,
     machine,

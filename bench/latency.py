@@ -1,7 +1,7 @@
 """Per-question latency of retrieval + answer composition, the process's memory, and the
 encoders' query-embedding latency and `ask` cold start.
 
-    .venv/bin/python bench/latency.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
+    .venv/bin/python -m bench.latency --corpus ../shared/eval/realtimeqa.corpus.jsonl \
         --questions ../shared/eval/realtimeqa.questions.jsonl \
         [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N] \
         [--encoder-store torch=DIR --encoder-store onnx-int8=DIR] [--cold-runs 3]
@@ -33,12 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench import textbook  # noqa: E402
-from bench.common import (  # noqa: E402
+from bench import textbook
+from bench.common import (
     BIN,
+    ROOT,
     asked_at,
     log,
     machine,
@@ -186,9 +184,9 @@ def time_cold_starts(
         walls.append(wall)
         cpus.append(cpu)
     done = subprocess.run(
-        [str(BIN / "python"), str(Path(__file__).resolve()), "--phases", question],
+        [str(BIN / "python"), "-m", "bench.latency", "--phases", question],
         cwd=workdir,
-        env=store_env(store, encoder),
+        env={**store_env(store, encoder), "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         check=True,

@@ -1,6 +1,6 @@
 """What the lead ranker sees for every dev question, saved once so features can be recomputed.
 
-    .venv/bin/python bench/lead_data.py --set realtimeqa --store /tmp/lead2-stores/realtimeqa-ours \
+    .venv/bin/python -m bench.lead_data --set realtimeqa --store /tmp/lead2-stores/realtimeqa-ours \
         --out /tmp/lead2-work/realtimeqa.pkl [--eval ../shared/eval] [--limit N]
 
 Runs what `answer_question` runs up to the lead (query parsing with the question's date,
@@ -24,11 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import asked_at, log, read_jsonl, require_inputs  # noqa: E402
-from bench.metrics import gold_answers  # noqa: E402
+from bench.common import ROOT, asked_at, log, read_jsonl, require_inputs
+from bench.metrics import gold_answers
 
 PASSAGES = 10
 

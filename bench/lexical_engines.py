@@ -1,6 +1,6 @@
 """Lexical engines side by side: tantivy and SQLite FTS5 on the same chunks and questions.
 
-    .venv/bin/python bench/lexical_engines.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
+    .venv/bin/python -m bench.lexical_engines --corpus ../shared/eval/realtimeqa.corpus.jsonl \
         --questions ../shared/eval/realtimeqa.questions.jsonl --sizes 100000 300000
 
 For each size, a synthetic archive (bench/synthetic.py: the corpus' articles reshuffled and
@@ -24,14 +24,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import log, machine, markdown_table, percentile, read_jsonl, revision  # noqa: E402
-from bench.synthetic import reshuffled  # noqa: E402
-from core.language.lexical import tokenize  # noqa: E402
-from core.language.text import split_sentences  # noqa: E402
-from core.store import to_timestamp  # noqa: E402
+from bench.common import log, machine, markdown_table, percentile, read_jsonl, revision
+from bench.synthetic import reshuffled
+from core.language.lexical import tokenize
+from core.language.text import split_sentences
+from core.store import to_timestamp
 
 CHUNK_WORDS = 150
 TOP = 200

@@ -1,6 +1,6 @@
 """Load: many people asking the bot at once, on loopback, against a real archive.
 
-    .venv/bin/python bench/load.py [--store /tmp/bench-stores/realtimeqa-ours] \
+    .venv/bin/python -m bench.load [--store /tmp/bench-stores/realtimeqa-ours] \
         [--questions ../shared/eval/realtimeqa.questions.jsonl] [--total 200] [--askers 20] \
         [--mode socket|http] [--deadline 900] [--in-place]
 
@@ -39,11 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     BIN,
+    ROOT,
     log,
     machine,
     percentile,
@@ -52,10 +50,10 @@ from bench.common import (  # noqa: E402
     revision,
     store_env,
 )
-from tests.conftest import free_port  # noqa: E402
-from tests.slack_standin import payloads  # noqa: E402
-from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
-from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
+from testing.chroma_server import free_port
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 
 BOT_TOKEN = "xoxb-4242-4242-LoadBenchBotToken"
 APP_TOKEN = "xapp-1-A0LOAD-4242-LoadBenchAppToken"

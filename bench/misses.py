@@ -1,6 +1,6 @@
 """Error analysis of a `bench/retrieval.py --out` file: the questions a pipeline ranks badly.
 
-    .venv/bin/python bench/misses.py /tmp/bench-results/realtimeqa.jsonl [--pipeline ours]
+    .venv/bin/python -m bench.misses /tmp/bench-results/realtimeqa.jsonl [--pipeline ours]
         [--worse-than 1]
 
 Prints, per question whose first gold document is not within `--worse-than` (default 1,

@@ -1,9 +1,9 @@
 """Retrieval quality: this project (through `ask --batch --json`) next to the textbook pipeline.
 
-    .venv/bin/python bench/retrieval.py --corpus ../shared/eval/realtimeqa-small.corpus.jsonl \
+    .venv/bin/python -m bench.retrieval --corpus ../shared/eval/realtimeqa-small.corpus.jsonl \
         --questions ../shared/eval/realtimeqa-small.questions.jsonl \
         [--store DIR] [--textbook-store DIR] [--skip-textbook] [--limit N] [--out FILE.jsonl]
-    .venv/bin/python bench/retrieval.py --corpus … --questions … --rescore EARLIER.jsonl
+    .venv/bin/python -m bench.retrieval --corpus … --questions … --rescore EARLIER.jsonl
 
 
 Ours: the corpus goes through the real `ingest` CLI into a store (a temp one, or `--store`,
@@ -30,11 +30,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench import textbook  # noqa: E402
-from bench.common import (  # noqa: E402
+from bench import textbook
+from bench.common import (
     BIN,
     fmt,
     log,
@@ -48,9 +45,9 @@ from bench.common import (  # noqa: E402
     store_env,
     write_jsonl,
 )
-from bench.metrics import METRICS, mean_metrics, score_question  # noqa: E402
-from core.answer.candidates import not_a_sentence  # noqa: E402
-from core.language.text import split_sentences, stamp_header  # noqa: E402
+from bench.metrics import METRICS, mean_metrics, score_question
+from core.answer.candidates import not_a_sentence
+from core.language.text import split_sentences, stamp_header
 
 OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")
 

@@ -1,6 +1,6 @@
 """Scale: a bot's start-up, memory, latency and freshness on archives of 100k and 300k chunks.
 
-    .venv/bin/python bench/scale.py --corpus ../shared/eval/realtimeqa.corpus.jsonl \
+    .venv/bin/python -m bench.scale --corpus ../shared/eval/realtimeqa.corpus.jsonl \
         --questions ../shared/eval/realtimeqa.questions.jsonl \
         --store /tmp/scale/store --sizes 100000 300000 [--server] [--soak 50]
 
@@ -38,11 +38,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     BIN,
+    ROOT,
     asked_at,
     log,
     machine,
@@ -55,7 +53,7 @@ from bench.common import (  # noqa: E402
     rss_mb,
     store_env,
 )
-from bench.synthetic import HashedEmbedder, reshuffled  # noqa: E402
+from bench.synthetic import HashedEmbedder, reshuffled
 
 # -- the write path, with the embedding seam replaced ---------------------------------------
 
@@ -159,8 +157,8 @@ class Reader:
     def __init__(self, env: dict[str, str]):
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--reader"],
-            env=env,
+            [sys.executable, "-m", "bench.scale", "--reader"],
+            env={**env, "PYTHONPATH": str(ROOT)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -354,7 +352,7 @@ def measure_server(
     settings: Any, questions: list, records: list, work: Path, args: Any, n: int
 ) -> dict:
     """The same store served by `chroma run`; a reader with a local index of its own."""
-    from tests.conftest import ChromaServer
+    from testing.chroma_server import ChromaServer
 
     server = ChromaServer(settings.chroma_path)
     server.start()

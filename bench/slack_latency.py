@@ -1,6 +1,6 @@
 """Time from a Slack delivery to the bot's ack, and to its answer being posted.
 
-    .venv/bin/python bench/slack_latency.py [--rounds 30] [--store DIR]
+    .venv/bin/python -m bench.slack_latency [--rounds 30] [--store DIR]
 
 The bot runs as in production (create_app, the Socket Mode handler or the HTTP server, the
 real core over an embedded store holding the seed article, or `--store`); Slack is the
@@ -10,12 +10,18 @@ Measured per round, questions asked one after another:
 - Socket Mode mention: envelope sent -> ack received; envelope sent -> chat.postMessage.
 - Socket Mode /ask: envelope sent -> ack (carrying the progress text); -> response_url post.
 - HTTP mode mention: signed POST sent -> 200 received; POST sent -> chat.postMessage.
+- A burst (12 /ask and 4 mentions at once, each answer slowed to 2 s at the answerer's seam,
+  as a large archive on a loaded machine would be): envelope sent -> ack.
+
+The table sets each figure beside its target where there is one (these were wall-clock
+assertions in the test suite; a loaded machine made them fail without any defect).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -23,19 +29,25 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bot.answerer import ArchiveAnswerer  # noqa: E402
-from bot.app import create_app  # noqa: E402
-from bot.http import HttpServer, create_wsgi_app  # noqa: E402
-from bot.socket_mode import create_socket_handler  # noqa: E402
-from core.settings import Settings  # noqa: E402
-from tests.slack_standin import payloads  # noqa: E402
-from tests.slack_standin.socket_mode import FakeSocketMode  # noqa: E402
-from tests.slack_standin.web_api import FakeSlackWebAPI  # noqa: E402
+from bench.common import ROOT
+from bot.answerer import ArchiveAnswerer
+from bot.app import create_app
+from bot.http import HttpServer, create_wsgi_app
+from bot.socket_mode import create_socket_handler
+from core.models import Answer
+from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 
 BOT_TOKEN, APP_TOKEN, SECRET = "xoxb-1-bench", "xapp-1-bench", "benchsigningsecret0123456789abcd"
+# measure -> (statistic, limit in ms): Slack retries an event unacked after 3 s.
+TARGETS = {
+    "mention ack": ("max", 500.0),
+    "mention answer": ("median", 1000.0),
+    "burst ack (answers take 2 s)": ("max", 1000.0),
+}
+SLOW_SECONDS = 2.0
 QUESTIONS = [
     "who was Cienfuegos?",
     "what is the Merida Initiative?",
@@ -123,14 +135,67 @@ def http_rounds(
     return times
 
 
+def burst_acks(answerer: ArchiveAnswerer, store: Path, tmp: Path) -> dict[str, list[float]]:
+    """12 /ask and 4 mentions delivered at once while each answer takes SLOW_SECONDS: seconds
+    from each envelope to its ack (every question is still answered, once)."""
+
+    def slow(question: str) -> Answer:
+        time.sleep(SLOW_SECONDS)
+        return answerer(question)
+
+    with FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN) as web:
+        socket = FakeSocketMode().start()
+        web.socket_url = socket.url
+        handler = create_socket_handler(
+            create_app(_settings(store, web, tmp, True), slow), APP_TOKEN
+        )
+        handler.connect()
+        socket.wait_connected()
+        asks = [
+            socket.deliver(
+                "slash_commands",
+                payloads.slash_command(
+                    QUESTIONS[0], f"U0BUSY{i}", "C0BENCH", web.response_url(f"b{i}")
+                ),
+            )
+            for i in range(12)
+        ]
+        mentions = [
+            socket.deliver(
+                "events_api",
+                payloads.event_callback(
+                    payloads.app_mention(QUESTIONS[0], f"U0MENT{i}", "C0BENCH")
+                ),
+            )
+            for i in range(4)
+        ]
+        acks = [socket.wait_ack(d, timeout=30).ack_seconds for d in asks + mentions]
+        for i in range(12):
+            web.wait_for_response(f"b{i}", timeout=120)
+        web.wait_for("chat.postMessage", count=4, timeout=120)
+        handler.close()
+        socket.close()
+    return {"burst ack (answers take 2 s)": acks}
+
+
 def summarize(times: dict[str, list[float]]) -> str:
-    """A Markdown table: median, p95 and max in milliseconds per measure."""
-    lines = ["| measure | n | median ms | p95 ms | max ms |", "|---|---:|---:|---:|---:|"]
+    """A Markdown table: median, p95 and max in milliseconds per measure, and the target."""
+    lines = [
+        "| measure | n | median ms | p95 ms | max ms | target | met |",
+        "|---|---:|---:|---:|---:|---|---|",
+    ]
     for name, values in times.items():
         ms = sorted(v * 1000 for v in values)
         p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+        figures = {"median": statistics.median(ms), "max": ms[-1]}
+        target, met = "", ""
+        if name in TARGETS:
+            statistic, limit = TARGETS[name]
+            target = f"{statistic} < {limit:.0f} ms"
+            met = "yes" if figures[statistic] < limit else "NO"
         lines.append(
-            f"| {name} | {len(ms)} | {statistics.median(ms):.1f} | {p95:.1f} | {ms[-1]:.1f} |"
+            f"| {name} | {len(ms)} | {figures['median']:.1f} | {p95:.1f} | {ms[-1]:.1f} "
+            f"| {target} | {met} |"
         )
     return "\n".join(lines)
 
@@ -140,11 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--store", type=Path, help="an existing embedded store (CHROMA_PATH)")
     args = parser.parse_args(argv)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         store = args.store or tmp / "chroma"
         if args.store is None:
-            from tests.helpers import ingest_paths
+            from testing.stores import ingest_paths
 
             ingest_paths(
                 Settings(_env_file=None, chroma_path=store),  # type: ignore[call-arg]
@@ -154,8 +220,10 @@ def main(argv: list[str] | None = None) -> int:
         answerer.warm()
         times = socket_mode_rounds(answerer, store, tmp, args.rounds)
         times |= http_rounds(answerer, store, tmp, args.rounds)
+        times |= burst_acks(answerer, store, tmp)
         answerer.close()
     print(summarize(times))
+    print(f"\nload average (1 min) before/after: {load:.2f}/{os.getloadavg()[0]:.2f}")
     return 0
 
 

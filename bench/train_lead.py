@@ -1,6 +1,6 @@
 """Fit the lead ranker on the dev sets and report it on held-out folds.
 
-    .venv/bin/python bench/train_lead.py /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
+    .venv/bin/python -m bench.train_lead /tmp/lead2-work/{realtimeqa,multihop-rag-evidence,\
 rgb-en-fact}.pkl --eval-only /tmp/lead2-work/{realtimeqa-small,multihop-rag-evidence-small}.pkl \
         [--write core/answer/lead_model.json]
 
@@ -44,13 +44,10 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import markdown_table  # noqa: E402
-from bench.metrics import contains_answer, mark_right  # noqa: E402
-from core.answer.candidates import DENSE, LEXICAL, build_pool  # noqa: E402
-from core.answer.lead import dense_rows  # noqa: E402
+from bench.common import ROOT, markdown_table
+from bench.metrics import contains_answer, mark_right
+from core.answer.candidates import DENSE, LEXICAL, build_pool
+from core.answer.lead import dense_rows
 
 FOLDS = 5
 # The ranker's probability above which the lead's answer is marked: a fixed prior, not

@@ -1,6 +1,6 @@
 """fp32 vs int8 vectors of the same chunks: how far apart, and what that does to a ranking.
 
-    .venv/bin/python bench/vectors.py --questions ../shared/eval/NAME.questions.jsonl \
+    .venv/bin/python -m bench.vectors --questions ../shared/eval/NAME.questions.jsonl \
         --fp32-store DIR --int8-store DIR
 
 Both stores hold the same chunks (the int8 one a copy of the fp32 one after `ingest
@@ -20,10 +20,7 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import log, machine, markdown_table, read_jsonl, revision  # noqa: E402
+from bench.common import log, machine, markdown_table, read_jsonl, revision
 
 
 def stored_vectors(directory: Path) -> tuple[list[str], list[str], np.ndarray]:

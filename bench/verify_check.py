@@ -1,6 +1,6 @@
 """The written-answer check on sentences of known truth: what it keeps, what it removes.
 
-    .venv/bin/python bench/verify_check.py ../shared/eval/realtimeqa-small.corpus.jsonl \
+    .venv/bin/python -m bench.verify_check ../shared/eval/realtimeqa-small.corpus.jsonl \
         ../shared/eval/multihop-rag-evidence-small.corpus.jsonl [--docs 150] \
         [--against 83b79f4] [--sweep] [--show 10] [--kind KIND]
 
@@ -38,12 +38,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import log, machine, markdown_table, read_jsonl, revision  # noqa: E402
-from core.language.text import split_sentences  # noqa: E402
-from core.written import verify as current  # noqa: E402
+from bench.common import ROOT, log, machine, markdown_table, read_jsonl, revision
+from core.language.text import split_sentences
+from core.written import verify as current
 
 PASSAGE_SENTENCES = 6
 INVENTED_NAMES = ["Haraldsen", "Okonkwo", "Brzezinska", "Quillfeather", "Åkesson", "Ørsted"]

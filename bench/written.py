@@ -1,6 +1,6 @@
 """Written answers: what the verifier keeps from a real model, and what it lets through.
 
-    .venv/bin/python bench/written.py --store /tmp/written-stores/realtimeqa-small-ours \
+    .venv/bin/python -m bench.written --store /tmp/written-stores/realtimeqa-small-ours \
         --questions ../shared/eval/realtimeqa-small.questions.jsonl [--limit N] \
         [--model local:smollm2] [--out FILE.jsonl]
 
@@ -34,10 +34,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     asked_at,
     log,
     machine,
@@ -47,15 +44,15 @@ from bench.common import (  # noqa: E402
     revision,
     write_jsonl,
 )
-from bench.metrics import gold_answers, normalize  # noqa: E402
-from core.answer.compose import answer_question  # noqa: E402
-from core.language.text import split_sentences  # noqa: E402
-from core.models import WrittenSentence  # noqa: E402
-from core.service import open_searcher  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from core.written.prompt import sources_from_passages  # noqa: E402
-from core.written.verify import Source, verify  # noqa: E402
-from core.written.writer import Writer  # noqa: E402
+from bench.metrics import gold_answers, normalize
+from core.answer.compose import answer_question
+from core.language.text import split_sentences
+from core.models import WrittenSentence
+from core.service import open_searcher
+from core.settings import load_settings
+from core.written.prompt import sources_from_passages
+from core.written.verify import Source, verify
+from core.written.writer import Writer
 
 INVENTED_NAMES = ["Haraldsen", "Okonkwo-Vietti", "Brzezinska", "Quillfeather", "Marchetti-Ruiz"]
 KINDS = [

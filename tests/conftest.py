@@ -7,10 +7,7 @@ and every test gets its own store folder.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,25 +15,76 @@ import pytest
 
 from core.encode.embeddings import Embedder, load_embedder
 from core.settings import Settings
-from tests.llm_standin import FakeChatServer
+from testing.chroma_server import ChromaServer as ChromaServer
+from testing.chroma_server import free_port as free_port
+from testing.console import ENV_PREFIXES as ENV_PREFIXES
+from testing.llm_standin import FakeChatServer
+from testing.stores import SEED_DIR as SEED_DIR
+from testing.stores import ingest_paths
+from testing.stores import make_settings as make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_DIR = ROOT / "examples" / "articles"
+# The evaluation sets live beside a developer's checkout, never beside a newcomer's clone.
+BESIDE = f"{ROOT.parent / 'shared'}{os.sep}"
 
-# The developer's settings no test sees, in-process or in a process it starts: their store,
-# its local index, Slack, the encoder and answer model, and ingest's limits.
-ENV_PREFIXES = (
-    "CHROMA_",
-    "SLACK_",
-    "EMBEDDING_",
-    "COLLECTION",
-    "ANSWER_",
-    "INDEX_PATH",
-    "MAX_",
-    "ALLOW_",
-    "INPUT_",
-    "FOLLOW_",
-)
+
+def _nothing_beside(event: str, args: tuple[object, ...]) -> None:
+    """Refuse any file this process opens beside the repository: the tests stand alone."""
+    if event == "open" and isinstance(args[0], str | os.PathLike):
+        path = os.path.abspath(os.fspath(args[0]))
+        if isinstance(path, str) and path.startswith(BESIDE):
+            raise PermissionError(f"{path}: a test read a file beside the repository")
+
+
+sys.addaudithook(_nothing_beside)
+
+# The unit layer (`make test-fast`: `-m "not integration"`) starts no Chroma server, no
+# process and no Slack app. A test is in the integration layer when it uses one of these
+# fixtures, or is marked `integration` (a test that starts one of our console scripts or
+# the Slack stand-in itself, or runs a whole model).
+INTEGRATION_FIXTURES = {
+    "chroma_server",
+    "session_chroma_server",
+    "server_settings",
+    "slack",
+    "http_bot",
+}
+# Whether the running test belongs to the unit layer (checked by `_unit_starts_nothing`).
+_unit_test_running = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the integration layer from the fixtures each test uses."""
+    for item in items:
+        if INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def _unit_starts_nothing(event: str, args: tuple[object, ...]) -> None:
+    """A unit-layer test that starts Python, one of our console scripts or the Slack
+    stand-in is an integration test not marked so: it fails, rather than slow
+    `make test-fast` down unseen."""
+    if event == "testing.slack_standin.start" and _unit_test_running:
+        raise RuntimeError("a unit test started the Slack stand-in: mark it integration")
+    if event == "subprocess.Popen" and _unit_test_running:
+        executable, argv = args[0], args[1]
+        if executable is None:
+            executable = argv if isinstance(argv, str | bytes | os.PathLike) else argv[0]  # type: ignore[index]
+        started = Path(os.fsdecode(executable))  # type: ignore[arg-type]
+        if started.parent == Path(sys.executable).parent:
+            raise RuntimeError(f"a unit test started {started.name}: mark it integration")
+
+
+sys.addaudithook(_unit_starts_nothing)
+
+
+@pytest.fixture(autouse=True)
+def _layer(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tell `_unit_starts_nothing` whether the running test is in the unit layer."""
+    global _unit_test_running
+    _unit_test_running = request.node.get_closest_marker("integration") is None
+    yield
+    _unit_test_running = False
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -59,13 +107,6 @@ def _fresh_chroma_clients() -> Iterator[None]:
     SharedSystemClient.clear_system_cache()
 
 
-def make_settings(tmp: Path, **overrides: object) -> Settings:
-    """Settings for a test: a private store folder, nothing from `.env`."""
-    values: dict[str, object] = {"chroma_path": tmp / "chroma"}
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
     """A clean working folder (no `.env`) to run the commands from."""
@@ -86,80 +127,49 @@ def embedder() -> Embedder:
     return load_embedder()
 
 
-def free_port() -> int:
-    """A TCP port on loopback nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ChromaServer:
-    """A real `chroma run` process on loopback, started and stopped by the tests."""
-
-    def __init__(self, path: Path, port: int | None = None):
-        self.path = path
-        self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        chroma = Path(sys.executable).with_name("chroma")
-        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-        self.process = subprocess.Popen(
-            [
-                str(chroma),
-                "run",
-                "--path",
-                str(self.path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("chroma run exited at start") from None
-                time.sleep(0.2)
-        raise RuntimeError("chroma run did not listen within 60 s")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
-    """A running Chroma server with its own data folder."""
+    """A running Chroma server of the test's own, with its own data folder: for a test that
+    stops and restarts it."""
     server = ChromaServer(tmp_path / "server-data")
     server.start()
     yield server
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def session_chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One running Chroma server for the session (started by the first test needing it)."""
+    server = ChromaServer(tmp_path_factory.mktemp("session-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _empty(server: ChromaServer) -> None:
+    """Delete every collection on the server: each test finds it as a new server is."""
+    import chromadb
+
+    client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
+    for collection in client.list_collections():
+        client.delete_collection(collection if isinstance(collection, str) else collection.name)
+
+
 @pytest.fixture
-def server_settings(tmp_path: Path, chroma_server: ChromaServer) -> Settings:
-    """Settings that point at the test's Chroma server."""
-    return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=chroma_server.port)
+def server_settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Settings that point at a Chroma server holding nothing yet: the test's own
+    `chroma_server` when it asks for one, else the session's server, emptied for it."""
+    if "chroma_server" in request.fixturenames:
+        server: ChromaServer = request.getfixturevalue("chroma_server")
+    else:
+        server = request.getfixturevalue("session_chroma_server")
+        _empty(server)
+    return make_settings(tmp_path, chroma_host="127.0.0.1", chroma_port=server.port)
 
 
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """One embedded store holding the sample article, shared by a module's tests."""
-    from tests.helpers import ingest_paths
-
     settings = make_settings(tmp_path_factory.mktemp("seeded"))
     ingest_paths(settings, SEED_DIR)
     return settings
@@ -167,6 +177,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture
 def llm() -> Iterator[FakeChatServer]:
-    """The scripted OpenAI-compatible server (`tests/llm_standin.py`)."""
+    """The scripted OpenAI-compatible server (`testing/llm_standin.py`)."""
     with FakeChatServer() as server:
         yield server

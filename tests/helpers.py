@@ -18,27 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from core.encode.embeddings import load_embedder
 from core.search.records import ChunkRow
 from core.search.searcher import Searcher
 from core.service import open_searcher
 from core.settings import Settings
-from core.store import open_store
-from ingest.pipeline import Ingestor, Report
-from ingest.sources import expand
-from tests.conftest import ENV_PREFIXES
-
-
-def ingest_paths(settings: Settings, *paths: str | Path) -> Report:
-    """Run the real ingest pipeline on paths, as `ingest PATH...` would."""
-    embedder = load_embedder(settings.embedding_model, settings.embedding_encoder)
-    store = open_store(settings.store, embedder.name, embedder.dim)
-    try:
-        return Ingestor(store, embedder, settings.max_chunks_per_article).run(
-            expand([str(p) for p in paths], settings.ingest)
-        )
-    finally:
-        store.close()
+from testing.console import console_env, installed
+from testing.stores import ingest_paths as ingest_paths
 
 
 def searcher_for(settings: Settings) -> Searcher:
@@ -93,9 +78,9 @@ def run_console(
         os.close(read_end)
     try:
         done = subprocess.run(
-            [*prefix, _script(script), *args],
+            [*prefix, installed(script), *args],
             cwd=cwd,
-            env=_console_env(settings, env),
+            env=console_env(settings, env),
             input=stdin if stdin is not None else b"",
             stdout=stdout,
             stderr=subprocess.PIPE,
@@ -106,6 +91,34 @@ def run_console(
         if reader_gone:
             os.close(stdout)
     return Run(done.returncode, done.stdout or b"", done.stderr)
+
+
+def ask_here(*args: str, settings: Settings, cwd: Path) -> Run:
+    """`ask ARGS` run by its `main` in this process, with the environment and the working
+    folder `run_console` would give the process: for a test whose subject is not the
+    process (seconds of start-up each time saved). Chroma's cached clients are dropped
+    after it, as a process's would be."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from ask.__main__ import main as ask_main
+
+    saved_env, saved_cwd, saved_streams = dict(os.environ), os.getcwd(), (sys.stdout, sys.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(console_env(settings))
+    os.chdir(cwd)
+    sys.stdout, sys.stderr = out, err
+    try:
+        code = ask_main(list(args))
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        SharedSystemClient.clear_system_cache()
+    return Run(code, out.getvalue().encode(), err.getvalue().encode())
 
 
 AskInProcess = Callable[..., tuple[int, str, str]]
@@ -132,19 +145,6 @@ def assert_no_traceback(run: Run) -> None:
     assert "Traceback" not in run.stderr and "Traceback" not in run.stdout, run.stderr
 
 
-def _script(name: str) -> str:
-    """One of our console scripts, as installed beside this interpreter."""
-    return str(Path(sys.executable).with_name(name))
-
-
-def _console_env(settings: Settings, env: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment a console script runs with: no developer settings, this store."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
-    clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
-    clean.update(env or {})
-    return clean
-
-
 def interrupt_console(
     script: str,
     *args: str,
@@ -158,9 +158,9 @@ def interrupt_console(
     0.05 s apart. Each press must reach the running process: a command stops ~0.2 s after
     the first, and a later press that found it gone would test nothing."""
     process = subprocess.Popen(
-        [_script(script), *args],
+        [installed(script), *args],
         cwd=cwd,
-        env=_console_env(settings, env),
+        env=console_env(settings, env),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -43,6 +43,7 @@ def _seed_text() -> str:
     return next(SEED_DIR.iterdir()).read_text(encoding="utf-8")
 
 
+@pytest.mark.integration  # a whole model loaded and run
 def test_onnx_encoders_give_torch_vectors_and_the_same_word_pieces() -> None:
     """fp32 ONNX equals torch to rounding; int8 stays close; chunking sees the same tokens."""
     torch_ = load_embedder(encoder="torch")
@@ -101,6 +102,7 @@ def test_unknown_or_unsupported_encoders_are_refused_with_a_way_out() -> None:
         load_embedder("/some/other/model", "onnx")
 
 
+@pytest.mark.integration  # torch loaded to embed (~20 s)
 def test_fp32_encoders_share_a_store_and_int8_is_refused_with_the_reembed_command(
     settings: Settings,
 ) -> None:
@@ -186,6 +188,7 @@ def test_a_writer_that_opened_before_a_reembed_is_refused(settings: Settings) ->
     assert report.chunks == 0 and len(writer.articles()) == 1
 
 
+@pytest.mark.integration
 def test_a_running_reader_follows_a_reembed_and_answers_from_the_new_vectors(
     tmp_path: Path,
 ) -> None:
@@ -257,6 +260,7 @@ def test_reembed_refuses_another_model(
     assert "Choose another COLLECTION" in capsys.readouterr().err
 
 
+@pytest.mark.integration
 def test_ask_answers_without_importing_torch(tmp_path: Path) -> None:
     """With the default encoder, `ask` starts without torch or sentence-transformers."""
     settings = make_settings(tmp_path)

@@ -3,157 +3,22 @@ followed by the real console script and checked with the real `ask`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import signal
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
-from tests.helpers import _console_env, _script, run_console
+from testing.console import console_env, installed
+from testing.site import STORIES, Site, article, rss, serving, story
+from tests.helpers import ask_here, run_console
 
 PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 TOKEN = "s3cret-feed-token-123"
-
-
-@dataclass
-class Site:
-    """A small newsroom site on 127.0.0.1: routes by path, ETags on everything, a log of
-    every request (path and headers), and answers scripted per path (429 once, 410)."""
-
-    routes: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path -> type, body
-    statuses: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
-    requests: list[tuple[str, dict[str, str], int]] = field(default_factory=list)
-    base: str = ""
-
-    def page(self, path: str, kind: str, body: str) -> None:
-        self.routes[path] = (kind, body.encode())
-
-    def hits(self, path: str) -> list[int]:
-        """The statuses answered to each request for `path`."""
-        return [status for p, _h, status in self.requests if p == path]
-
-
-@contextmanager
-def serving(site: Site) -> Iterator[Site]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, kind, body = self._answer(headers)
-            site.requests.append((self.path, headers, status))
-            self.send_response(status)
-            for key, value in extra.items():
-                self.send_header(key, value)
-            if kind:
-                self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _answer(self, headers: dict[str, str]) -> tuple[int, dict[str, str], str, bytes]:
-            scripted = site.statuses.get(self.path)
-            if scripted:
-                status, extra = scripted.pop(0) if len(scripted) > 1 else scripted[0]
-                if status != 200:
-                    return status, extra, "text/plain", b"no"
-            if self.path not in site.routes:
-                return 404, {}, "text/plain", b"missing"
-            kind, body = site.routes[self.path]
-            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            if headers.get("if-none-match") == etag:
-                return 304, {"ETag": etag}, "", b""
-            return 200, {"ETag": etag}, kind, body
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    site.base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def article(title: str, text: str, modified: str = "") -> str:
-    meta = f'<meta property="article:modified_time" content="{modified}">' if modified else ""
-    paragraphs = "".join(f"<p>{p}</p>" for p in text.split("\n"))
-    return (
-        f"<html><head><title>{title}</title>{meta}"
-        '<meta property="article:published_time" content="2026-11-10T08:00:00Z">'
-        f"</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
-    )
-
-
-STORIES = {
-    "bridge": (
-        "Council approves the Zephyr bridge",
-        "The city council approved the Zephyr bridge over the Morrow river on Monday.\n"
-        "Construction of the Zephyr bridge is expected to take four years and cost 80 million.",
-    ),
-    "library": (
-        "New central library opens",
-        "The new central library on Quill Street opened its doors with seven floors of books.\n"
-        "Librarians said the seven floors hold more than a million volumes for readers.",
-    ),
-    "orchard": (
-        "Orchard festival returns",
-        "The apple orchard festival in Brindle returned after a pause of three seasons.\n"
-        "Growers at the orchard festival sold cider and pressed juice to thousands of visitors.",
-    ),
-    "ferry": (
-        "Night ferry to Calloway resumes",
-        "The night ferry to Calloway island resumed service after the winter storms.\n"
-        "Ferry operators added two extra night crossings to Calloway island every week.",
-    ),
-    "tunnel": (
-        "Tunnel inspection finds cracks",
-        "Engineers inspecting the Harrow tunnel found cracks in the northern ventilation shaft.\n"
-        "The Harrow tunnel will close for repairs of the ventilation shaft next month.",
-    ),
-    "museum": (
-        "Museum unveils whale skeleton",
-        "The natural history museum unveiled a blue whale skeleton in its atrium.\n"
-        "Visitors queued to see the whale skeleton hanging above the museum atrium.",
-    ),
-    "storm": (
-        "Hailstorm damages vineyards",
-        "A hailstorm damaged vineyards across the Pellan valley on Sunday evening.\n"
-        "Winemakers in the Pellan valley expect the hailstorm to halve this year's harvest.",
-    ),
-    "secret": (
-        "Internal memo on the merger",
-        "The internal memo on the Gantry merger must never be fetched by any robot.\n"
-        "The Gantry merger memo lists figures that robots.txt keeps private.",
-    ),
-    "market": (
-        "Night market opens downtown",
-        "A night market with forty food stalls opened downtown near the Tessel square.\n"
-        "The night market at Tessel square will run every Friday through the summer.",
-    ),
-}
-
-
-def rss(base: str, items: list[str]) -> str:
-    entries = "".join(
-        f"<item><title>{STORIES[s][0]}</title><link>{base}/{p}</link>"
-        "<pubDate>Tue, 10 Nov 2026 08:00:00 GMT</pubDate></item>"
-        for s, p in ((i.rsplit("/", 1)[-1], i) for i in items)
-    )
-    return (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>News</title>'
-        f"<link>{base}/</link>{entries}</channel></rss>"
-    )
 
 
 def atom(base: str, updated: str) -> str:
@@ -210,12 +75,6 @@ def sitemaps(site: Site, tunnel_lastmod: str) -> None:
     )
 
 
-def story(site: Site, name: str, modified: str = "", text: str | None = None) -> None:
-    title, body = STORIES[name]
-    prefix = "/private/" if name == "secret" else "/news/"
-    site.page(prefix + name, "text/html; charset=utf-8", article(title, text or body, modified))
-
-
 def build(main: Site, other: Site) -> None:
     """The site as the first poll finds it."""
     base = main.base
@@ -256,11 +115,14 @@ def follow(settings: Settings, cwd: Path, *args: str) -> tuple[int, str, str]:
 
 
 def ask(settings: Settings, cwd: Path, question: str) -> str:
-    run = run_console("ask", question, "--json", settings=settings, cwd=cwd)
+    """`ask QUESTION --json` as a person would run it (in this process: `ask` only checks
+    what `ingest follow`, the subject, did)."""
+    run = ask_here(question, "--json", settings=settings, cwd=cwd)
     assert run.code in (0, 1), run.stderr
     return run.stdout
 
 
+@pytest.mark.integration
 def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -311,9 +173,7 @@ def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
         assert "nine floors" in answer and "seven floors" not in answer
         library = [p for p in json.loads(answer)["passages"] if "library" in p["doc_id"]]
         assert library[0]["modified_at"] == "2026-11-12T09:30:00Z"
-        shown = run_console(
-            "ask", "How many floors does the library have?", settings=settings, cwd=tmp_path
-        )
+        shown = ask_here("How many floors does the library have?", settings=settings, cwd=tmp_path)
         assert "updated 2026-11-12" in shown.stdout
         assert "Tessel square" in ask(settings, tmp_path, "Where did the night market open?")
 
@@ -325,6 +185,7 @@ def test_follow_once_adds_updates_and_withdraws_as_the_site_changes(
         assert "Tunnel inspection" not in listed and "Night market" in listed
 
 
+@pytest.mark.integration
 def test_a_transient_error_never_withdraws(settings: Settings, tmp_path: Path) -> None:
     """A re-dated page that answers 500 is counted as failed (exit 1), stays in the archive,
     and is not asked again before its back-off has passed."""
@@ -345,6 +206,7 @@ def test_a_transient_error_never_withdraws(settings: Settings, tmp_path: Path) -
         assert "New central library" in listed
 
 
+@pytest.mark.integration
 def test_a_damaged_state_file_is_set_aside_and_following_goes_on(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -364,6 +226,7 @@ def test_a_damaged_state_file_is_set_aside_and_following_goes_on(
     assert list(settings.follow_path.parent.glob(f"{settings.follow_path.name}.damaged-*"))
 
 
+@pytest.mark.integration
 def test_follow_keeps_polling_until_sigterm(settings: Settings, tmp_path: Path) -> None:
     """Without --once it polls every --every; a story published meanwhile is answerable,
     and SIGTERM ends it with a summary and exit code 0."""
@@ -371,10 +234,10 @@ def test_follow_keeps_polling_until_sigterm(settings: Settings, tmp_path: Path) 
         main.page("/feed.rss", "application/rss+xml", rss(main.base, ["news/bridge"]))
         story(main, "bridge")
         process = subprocess.Popen(
-            [_script("ingest"), "follow", f"{main.base}/feed.rss", "--every", "0.5"]
+            [installed("ingest"), "follow", f"{main.base}/feed.rss", "--every", "0.5"]
             + ["--delay", "0", "--quiet"],
             cwd=tmp_path,
-            env=_console_env(settings, PRIVATE),
+            env=console_env(settings, PRIVATE),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -414,6 +277,7 @@ def _until(lines: Iterator[str], text: str) -> Iterator[str]:
             return
 
 
+@pytest.mark.integration
 def test_a_folder_named_follow_is_still_ingested(settings: Settings, tmp_path: Path) -> None:
     """`ingest ./follow` ingests a folder called follow; `ingest follow` is the subcommand."""
     folder = tmp_path / "follow"
@@ -425,6 +289,7 @@ def test_a_folder_named_follow_is_still_ingested(settings: Settings, tmp_path: P
     assert usage.code == 2 and "SOURCE" in usage.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("bad", ["ftp://x/feed", "no-such-file.txt"])
 def test_a_source_that_is_neither_url_nor_file_is_one_line(
     settings: Settings, tmp_path: Path, bad: str
@@ -454,6 +319,7 @@ def test_a_page_keeps_its_modification_date() -> None:
     assert plain.content_hash != dated.content_hash
 
 
+@pytest.mark.integration
 def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: Path) -> None:
     """The header a sources file gives a feed is sent to that feed's host only, never to a
     page it links to elsewhere, and never printed."""
@@ -470,6 +336,7 @@ def test_a_private_feeds_token_stays_on_its_host(settings: Settings, tmp_path: P
         assert TOKEN not in out + err
 
 
+@pytest.mark.integration
 def test_backfill_is_bounded_by_since_and_max_new(settings: Settings, tmp_path: Path) -> None:
     """A long sitemap is not fetched by surprise: pages before --since are skipped, and at
     most --max-new are fetched per poll, the rest on the next one."""

@@ -51,6 +51,7 @@ def _stored(settings: Settings, embedder: Embedder) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.integration
 def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
 ) -> None:
@@ -77,6 +78,7 @@ def test_folder_links_leading_outside_the_folder_are_skipped_and_named(
     assert "secret" not in " ".join(stored.values())
 
 
+@pytest.mark.integration
 def test_one_bad_record_never_aborts_the_run(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
 ) -> None:
@@ -121,6 +123,7 @@ ESCAPES = (
 TERMINAL_ACTIVE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+@pytest.mark.integration
 def test_control_characters_never_reach_the_terminal(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
 ) -> None:
@@ -187,6 +190,7 @@ def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
     return thread
 
 
+@pytest.mark.integration
 def test_standard_input_and_named_pipes_are_capped(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
 ) -> None:
@@ -241,6 +245,7 @@ def dribbling_url() -> Iterator[str]:
     server.shutdown()
 
 
+@pytest.mark.integration
 def test_no_input_may_take_longer_than_the_input_time_limit(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder, dribbling_url: str
 ) -> None:
@@ -283,6 +288,7 @@ def _failures(run: Run) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("  failed: ")]
 
 
+@pytest.mark.integration
 def test_clumsy_inputs_to_ingest_get_one_clear_line_each(
     tmp_path: Path, work: Path, settings: Settings, site: str
 ) -> None:
@@ -318,6 +324,7 @@ def test_clumsy_inputs_to_ingest_get_one_clear_line_each(
         )
 
 
+@pytest.mark.integration
 def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:
@@ -350,6 +357,7 @@ def test_clumsy_questions_to_ask_get_one_clear_line_and_the_rest_are_answered(
     assert len(run.stderr.strip().splitlines()) == 3, run.stderr
 
 
+@pytest.mark.integration
 def test_output_piped_to_a_reader_that_went_away_ends_quietly(
     work: Path, settings: Settings
 ) -> None:
@@ -368,6 +376,7 @@ def test_output_piped_to_a_reader_that_went_away_ends_quietly(
         assert run.code == 1 and not run.stderr.strip(), (script, run.stderr)
 
 
+@pytest.mark.integration
 def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
     work: Path, settings: Settings
 ) -> None:
@@ -382,6 +391,7 @@ def test_ctrl_c_ends_the_commands_with_one_line_and_status_130(
     assert run.code == 130 and run.stderr.count("interrupted") == 1, run.stderr
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("script", "args", "says"),
     [
@@ -401,6 +411,7 @@ def test_arguments_that_would_be_ignored_are_refused(
     assert run.code == 2 and says in run.stderr, run.stderr
 
 
+@pytest.mark.integration
 def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_land(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:
@@ -428,6 +439,7 @@ def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_land(
     assert "locked: cannot list this folder (Permission denied)" in failure, run.stderr
 
 
+@pytest.mark.integration
 def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: Settings) -> None:
     """MAX_FILE_MB=abc used to end `ingest` and `ask` in a pydantic traceback, and a bad
     --collection was blamed on the folder's permissions or answered "the archive is empty"."""
@@ -446,6 +458,7 @@ def test_a_malformed_setting_is_named_without_a_traceback(work: Path, settings: 
         assert "permissions" not in run.stderr and "empty" not in run.stdout
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("script", "name", "value", "says"),
     [
@@ -487,6 +500,7 @@ def test_a_setting_out_of_range_is_named_in_one_line(
     assert not settings.chroma_path.exists(), "a refused setting must create no store"
 
 
+@pytest.mark.integration
 def test_a_page_without_text_gets_our_line_only(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:

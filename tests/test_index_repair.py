@@ -112,6 +112,7 @@ def seeded(tmp_path: Path, settings: Settings) -> Path:
 STATES = ["[]", "null", '{"pending": []}', '{"outlets": [1]}']
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("shape", STATES)
 def test_a_state_json_of_the_wrong_shape_is_rebuilt_by_ingest_and_ask(
     tmp_path: Path, settings: Settings, seeded: Path, shape: str
@@ -181,6 +182,7 @@ DAMAGE = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_index_files_are_rebuilt_and_the_question_answered(
     tmp_path: Path, settings: Settings, seeded: Path, damage: str
@@ -195,6 +197,7 @@ def test_damaged_index_files_are_rebuilt_and_the_question_answered(
     assert SEED_QUOTE in run.stdout
 
 
+@pytest.mark.integration
 def test_ingest_rebuilds_a_damaged_index_and_commits(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -207,6 +210,7 @@ def test_ingest_rebuilds_a_damaged_index_and_commits(
     assert "Tilly" in _ask(settings, tmp_path, "Which giraffe did the zoo welcome?").stdout
 
 
+@pytest.mark.integration
 def test_a_store_restored_from_a_backup_is_followed_again(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -232,6 +236,7 @@ def test_a_store_restored_from_a_backup_is_followed_again(
     assert "ferry-2" in found and "ferry-line" not in found
 
 
+@pytest.mark.integration
 def test_an_index_ahead_of_a_shorter_restored_log_is_rebuilt(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -249,6 +254,7 @@ def test_an_index_ahead_of_a_shorter_restored_log_is_rebuilt(
     assert "Tilly" in _ask(settings, tmp_path, "Which giraffe did the zoo welcome?").stdout
 
 
+@pytest.mark.integration
 def test_a_garbage_change_log_record_is_skipped_with_one_line(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -383,6 +389,7 @@ def test_healthz_reports_a_bot_that_cannot_update_its_index(
         answerer.close()
 
 
+@pytest.mark.integration
 def test_processes_sharing_a_damaged_index_rebuild_it_once(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -408,6 +415,7 @@ def test_processes_sharing_a_damaged_index_rebuild_it_once(
     ]
 
 
+@pytest.mark.integration
 def test_ask_answers_while_another_process_holds_the_index(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:
@@ -428,6 +436,7 @@ def test_ask_answers_while_another_process_holds_the_index(
     assert SEED_QUOTE in run.stdout
 
 
+@pytest.mark.integration
 def test_a_local_index_that_cannot_be_created_is_told_in_one_line(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -452,6 +461,7 @@ HUGE_STATES = {
 }
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("damage", HUGE_STATES)
 def test_a_state_json_with_numbers_out_of_range_is_rebuilt(
     tmp_path: Path, settings: Settings, seeded: Path, damage: str
@@ -469,6 +479,7 @@ def test_a_state_json_with_numbers_out_of_range_is_rebuilt(
     assert len([line for line in run.stderr.splitlines() if "state.json" in line]) == 1
 
 
+@pytest.mark.integration
 def test_a_change_log_record_with_an_infinite_count_is_skipped(
     tmp_path: Path, settings: Settings, seeded: Path
 ) -> None:

@@ -33,6 +33,7 @@ def test_the_bundled_model_file_is_the_published_one(tmp_path: Path) -> None:
         verified(forged, BUNDLED_SHA256)
 
 
+@pytest.mark.integration  # a whole model loaded and run
 def test_the_local_model_writes_and_only_supported_sentences_are_shown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

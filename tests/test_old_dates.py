@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.encode.embeddings import Embedder
 from core.models import StoredArticle
 from core.search.query import parse_query
@@ -95,6 +97,7 @@ def test_epoch_seconds_before_1970_are_read_as_dates(tmp_path: Path, settings: S
         searcher.close()
 
 
+@pytest.mark.integration
 def test_articles_before_1970_pass_the_filters_on_chunks_newer_than_the_client(
     tmp_path: Path, settings: Settings
 ) -> None:

@@ -83,6 +83,7 @@ def _assert_consistent(settings: Settings, embedder: Embedder) -> tuple[int, int
     return len(articles), summary.chunks
 
 
+@pytest.mark.integration
 @pytest.mark.timeout(900)  # three `ingest` processes and a store check
 def test_kill_9_mid_ingest_leaves_a_consistent_store_and_a_rerun_finishes(
     tmp_path: Path, settings: Settings, embedder: Embedder
@@ -187,6 +188,7 @@ def _ask_while_ingesting(settings: Settings, tmp_path: Path) -> None:
     assert found is not None, "the new article did not become answerable within 10 s"
 
 
+@pytest.mark.integration
 def test_ingest_in_another_process_while_answering_embedded(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -221,6 +223,7 @@ def test_a_request_the_chroma_server_refuses_is_not_reported_as_unreachable(
     assert "Cannot reach" not in str(raised.value) and "does not exist" in str(raised.value)
 
 
+@pytest.mark.integration
 def test_a_stopped_chroma_server_is_reported_and_answers_resume(tmp_path: Path) -> None:
     """Server down: a StoreUnavailableError saying how to start it; back up: answers again."""
     server = ChromaServer(tmp_path / "srv")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.answer.compose import answer_question
 from core.encode.embeddings import Embedder
@@ -87,6 +88,7 @@ def test_a_restart_opens_the_local_index_from_disk_without_rebuilding(
         second.close()
 
 
+@pytest.mark.integration
 def test_a_commit_indexes_only_the_articles_it_wrote(tmp_path: Path, settings: Settings) -> None:
     """`ingest` in another process adds an article: it updates this host's local index
     with that article's chunks only, and the running reader picks that up."""
@@ -106,6 +108,7 @@ def test_a_commit_indexes_only_the_articles_it_wrote(tmp_path: Path, settings: S
         searcher.close()
 
 
+@pytest.mark.integration
 def test_updates_and_deletes_reach_a_running_reader_within_seconds(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -197,6 +200,7 @@ def test_the_summary_follows_articles_as_they_come_and_go(
         searcher.close()
 
 
+@pytest.mark.integration
 def test_hard_filters_hold_on_chunks_newer_than_the_readers_client(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -224,6 +228,7 @@ def test_hard_filters_hold_on_chunks_newer_than_the_readers_client(
         searcher.close()
 
 
+@pytest.mark.integration
 def test_an_embedded_reader_catches_up_with_a_writer_that_did_not_update_its_index(
     tmp_path: Path, settings: Settings
 ) -> None:

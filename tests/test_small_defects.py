@@ -36,6 +36,7 @@ def _failures(run: Run) -> list[str]:
     return [line for line in run.stderr.splitlines() if line.startswith("  failed: ")]
 
 
+@pytest.mark.integration
 def test_the_feedback_report_escapes_forged_user_and_channel_ids(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:
@@ -56,6 +57,7 @@ def test_the_feedback_report_escapes_forged_user_and_channel_ids(
     assert "by U1\\x1b]0;owned\\x07\\x1b[2J in C1\\r\\x9b31m\\u202e" in run.stdout, run.stdout
 
 
+@pytest.mark.integration
 def test_an_encrypted_pdf_is_called_encrypted(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:
@@ -74,6 +76,7 @@ def test_an_encrypted_pdf_is_called_encrypted(
     assert "complete" not in failure, failure
 
 
+@pytest.mark.integration
 def test_a_date_with_an_impossible_offset_is_dropped_not_the_record(
     tmp_path: Path, work: Path, settings: Settings, embedder: Embedder
 ) -> None:
@@ -100,6 +103,7 @@ def test_a_date_with_an_impossible_offset_is_dropped_not_the_record(
         store.close()
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "verb"),
     [(("--delete", "x"), "delete"), (("--list",), "list"), (("--stats",), "show")],
@@ -155,6 +159,7 @@ def _fill(disk: Path, leave: int) -> None:
     os.truncate(filler, max(filler.stat().st_size - leave, 0))
 
 
+@pytest.mark.integration
 def test_a_full_store_disk_is_one_line_and_the_rest_are_not_tried(
     tmp_path: Path, work: Path, small_disk: Path
 ) -> None:
@@ -192,6 +197,7 @@ _PEAK_RSS = (
 )
 
 
+@pytest.mark.integration
 def test_a_huge_one_word_record_is_refused_before_it_is_tokenized(
     tmp_path: Path, work: Path, settings: Settings
 ) -> None:
@@ -236,6 +242,7 @@ def test_no_text_given_to_the_tokenizer_is_longer_than_a_sentence_can_be(
     assert "".join(c.text for c in chunks) == article.text
 
 
+@pytest.mark.integration
 def test_the_feedback_report_drops_bidi_overrides_from_questions_and_answers(
     tmp_path: Path, settings: Settings
 ) -> None:

@@ -1,6 +1,6 @@
 """Written answers through a scripted OpenAI-compatible server: what the verifier lets through.
 
-The model is the only stand-in (tests/llm_standin.py, at the HTTP wire protocol, spoken to
+The model is the only stand-in (testing/llm_standin.py, at the HTTP wire protocol, spoken to
 by langchain-openai's real client); search, answers, `ask` and the verifier are real.
 """
 
@@ -20,9 +20,9 @@ from core.answer.compose import answer_question
 from core.retriever import NewsroomRetriever
 from core.settings import Settings
 from core.written.writer import Writer, attach_written, create_written_chain
+from testing.llm_standin import FakeChatServer, Reply
 from tests.conftest import ROOT
 from tests.helpers import AskInProcess, ask_in_process, searcher_for
-from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
 # In the passage's own words, as the prompt asks: a new verb ("will attend") is a new fact.
@@ -218,6 +218,7 @@ def test_a_misconfigured_model_stops_ask_with_what_to_do(
     assert code == 2 and "path of a .gguf file" in err
 
 
+@pytest.mark.integration
 def test_the_default_path_imports_no_model_code() -> None:
     """Without ANSWER_MODEL, `ask` and `bot` start without LangChain model packages."""
     probe = (

@@ -1,7 +1,7 @@
 """A model cannot hold `ask` past ANSWER_TIMEOUT, flood it, break its output or be sent
 more than the question that is answered (issue 19, points 5-9).
 
-Over the wire against tests/llm_standin.py, which behaves as a real OpenAI-compatible SSE
+Over the wire against testing/llm_standin.py, which behaves as a real OpenAI-compatible SSE
 server can: keep-alive comments (`: ping`), one huge chunk, lone surrogates.
 """
 
@@ -19,6 +19,7 @@ from core.settings import Settings
 from core.written.sentence_feed import SentenceFeed
 from core.written.verify import parse_written
 from core.written.writer import MAX_SENTENCES, Writer
+from testing.llm_standin import FakeChatServer, Reply
 from tests.helpers import (
     AskInProcess,
     ask_in_process,
@@ -28,7 +29,6 @@ from tests.helpers import (
     searcher_for,
     wait_until,
 )
-from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "Which Secretary of State is going to the meetings in Mexico City?"
 # In the passage's own words: the written-answer check removes a verb the passage lacks.
@@ -55,6 +55,7 @@ def ask(
     )
 
 
+@pytest.mark.integration
 def test_a_lone_surrogate_from_the_model_does_not_stop_ask_printing(
     seeded: Settings, llm: FakeChatServer, tmp_path: Path
 ) -> None:

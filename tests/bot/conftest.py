@@ -24,18 +24,14 @@ from bot.logs import configure_logging
 from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
 from core.written.writer import Writer
-from tests.conftest import SEED_DIR, make_settings
-from tests.helpers import ingest_paths
-from tests.slack_standin import payloads
-from tests.slack_standin.socket_mode import Delivery, FakeSocketMode
-from tests.slack_standin.web_api import Call, FakeSlackWebAPI
+from testing.bots import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, bot_settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import Delivery, FakeSocketMode
+from testing.slack_standin.web_api import Call, FakeSlackWebAPI
+from testing.stores import SEED_DIR, ingest_paths, make_settings
 
 if TYPE_CHECKING:
     from tests.bot.http_bot import HttpBot
-
-BOT_TOKEN = "xoxb-1111-2222-BotSecretForTests"
-APP_TOKEN = "xapp-1-A0ARCHIVE-3333-AppSecretForTests"
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 # An archived page that tries to ping everyone and smuggle a disguised link.
 HOSTILE_ARTICLE = """---
@@ -139,20 +135,6 @@ def slack() -> Iterator[tuple[FakeSlackWebAPI, FakeSocketMode]]:
     yield web, socket
     socket.close()
     web.close()
-
-
-def bot_settings(archive: Settings, web: FakeSlackWebAPI, tmp: Path, **overrides: Any) -> Settings:
-    """Settings for a bot over `archive`, talking to the stand-in."""
-    values: dict[str, Any] = {
-        "chroma_path": archive.chroma_path,
-        "slack_bot_token": BOT_TOKEN,
-        "slack_app_token": APP_TOKEN,
-        "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_base_url": web.base_url,
-        "feedback_db": tmp / "feedback.sqlite3",
-    }
-    values.update(overrides)
-    return make_settings(tmp, **values)
 
 
 @dataclass

@@ -19,9 +19,9 @@ from bot.answerer import ArchiveAnswerer
 from bot.app import Bot, build_bot
 from bot.http import HttpServer, create_wsgi_app
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, bot_settings
-from tests.slack_standin import payloads
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
 ONE_MB = 1024 * 1024  # the body cap: Slack's own requests are a few KB
 

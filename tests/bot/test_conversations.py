@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from bot.feedback import FeedbackStore
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
 from tests.bot.conftest import RunningBot
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
 
 SEED_TITLE = "Biden administration is expected to enter a new security agreement with Mexico"
 

@@ -22,10 +22,10 @@ from bot.state import PostedAnswer, SharedState
 from core.encode.embeddings import load_embedder
 from core.settings import Settings
 from core.store import open_store
+from testing.slack_standin.web_api import Call
 from tests.bot.conftest import RunningBot
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths
-from tests.slack_standin.web_api import Call
 
 CHANNEL = "C0NEWSDESK"
 TOPICS = ["footbridge", "ferry", "library", "stadium", "museum", "tram"]

@@ -25,12 +25,12 @@ from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
 from core.models import Answer
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import TRIGGER_SECONDS
 from tests.bot.conftest import RunningBot, status_shown
 from tests.bot.http_bot import serve_http
 from tests.conftest import ROOT
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import TRIGGER_SECONDS
 
 QUESTION = "who was Cienfuegos?"
 FOOTBRIDGE = "who approved the footbridge?"
@@ -319,6 +319,7 @@ def test_the_manifest_declares_the_message_shortcut() -> None:
     assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
 
 
+@pytest.mark.integration  # the Slack stand-in and a bot over HTTP
 def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
     archive: Settings, archive_answerer: ArchiveAnswerer, tmp_path: Path
 ) -> None:

@@ -10,10 +10,10 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 from tests.bot.conftest import RunningBot
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
 
 QUESTION = "who was Cienfuegos?"
 

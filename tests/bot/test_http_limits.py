@@ -17,9 +17,9 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
+from testing.slack_standin import payloads
 from tests.bot.conftest import SIGNING_SECRET
 from tests.bot.http_bot import ONE_MB, HttpBot, Reply, mention_body, send, serve_http
-from tests.slack_standin import payloads
 
 
 @pytest.mark.parametrize("size", [ONE_MB + 1, 5 * ONE_MB], ids=["1 MB + 1", "5 MB"])

@@ -7,10 +7,12 @@ import time
 
 import pytest
 
-from tests.bot.conftest import SIGNING_SECRET
+from testing.bots import SIGNING_SECRET
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
 from tests.bot.http_bot import HttpBot, mention_body
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
+
+pytestmark = pytest.mark.integration  # a bot served over HTTP to the Slack stand-in
 
 
 def test_a_signed_event_is_acked_at_once_and_answered_in_the_thread(http_bot: HttpBot) -> None:

@@ -7,9 +7,9 @@ import logging
 import pytest
 
 from bot.logs import RedactSecrets, redact
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, RunningBot
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
 
 QUESTION = "who was Cienfuegos, the defense minister?"
 

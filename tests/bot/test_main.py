@@ -20,6 +20,9 @@ import pytest
 
 from bot.feedback import FeedbackStore, Vote
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -28,10 +31,8 @@ from tests.bot.conftest import (
     progress_cleared,
 )
 from tests.conftest import free_port
-from tests.slack_standin import payloads
-from tests.slack_standin.socket_mode import FakeSocketMode
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
+pytestmark = pytest.mark.integration  # each test starts `bot` as a process
 BOT = Path(sys.executable).with_name("bot")
 
 

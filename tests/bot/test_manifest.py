@@ -10,10 +10,10 @@ import pytest
 import yaml
 
 from bot.listeners import SUBSCRIPTIONS
+from testing.slack_standin import payloads
+from testing.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT
-from tests.slack_standin import payloads
-from tests.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
 
 MANIFESTS = {"manifest.yml": "agent_view", "manifest-assistant-view.yml": "assistant_view"}
 
@@ -28,6 +28,7 @@ def web() -> Any:
         yield web
 
 
+@pytest.mark.integration  # the Slack stand-in
 def test_a_new_app_is_created_from_manifest_yml_in_the_agent_experience(
     web: FakeSlackWebAPI,
 ) -> None:
@@ -48,6 +49,7 @@ def test_a_new_app_is_created_from_manifest_yml_in_the_agent_experience(
     assert manifest["settings"]["socket_mode_enabled"] is True
 
 
+@pytest.mark.integration  # the Slack stand-in
 def test_slack_refuses_the_assistant_view_manifest_for_a_new_app(web: FakeSlackWebAPI) -> None:
     """manifest-assistant-view.yml is for apps already installed: a new app gets Slack's
     refusal, an installed app is updated with it."""
@@ -61,6 +63,7 @@ def test_slack_refuses_the_assistant_view_manifest_for_a_new_app(web: FakeSlackW
     assert web.experience == "assistant"
 
 
+@pytest.mark.integration  # the Slack stand-in
 def test_slack_refuses_a_shortcut_without_interactivity_or_out_of_shape(
     web: FakeSlackWebAPI,
 ) -> None:
@@ -80,6 +83,7 @@ def test_slack_refuses_a_shortcut_without_interactivity_or_out_of_shape(
     }
 
 
+@pytest.mark.integration  # the Slack stand-in
 @pytest.mark.parametrize("name", sorted(MANIFESTS))
 def test_each_manifest_subscribes_to_exactly_what_the_code_handles(
     web: FakeSlackWebAPI, name: str

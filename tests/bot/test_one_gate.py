@@ -7,17 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from slack_sdk import WebClient
 
 from bot.feedback import FeedbackStore, Vote
 from bot.gate import Gate, Knock, Problem
 from bot.guards import RateLimiter
 from bot.policy import Identity, Policy
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, RunningBot
 from tests.conftest import make_settings
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
 
 QUESTION = "who was Cienfuegos?"
 PARTNER, PARTNER_TEAM = "U0PARTNER", "T0PARTNER"
@@ -135,6 +136,7 @@ def test_votes_for_answers_the_bot_never_gave_are_not_stored(bot: RunningBot) ->
     assert vote.question == QUESTION and "Cienfuegos" in vote.answer
 
 
+@pytest.mark.integration  # the Slack stand-in
 def test_the_checks_run_in_one_order_and_a_refusal_costs_nothing_later(tmp_path: Path) -> None:
     """An outsider asking too fast in a channel the bot does not serve hears only that the
     bot is not theirs, and their refused questions never count against a rate limit;

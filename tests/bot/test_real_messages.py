@@ -3,8 +3,8 @@ channel mention, and the subtypes that are not questions."""
 
 from __future__ import annotations
 
+from testing.slack_standin import payloads
 from tests.bot.conftest import RunningBot
-from tests.slack_standin import payloads
 
 CHANNEL = "C0NEWSDESK"
 

@@ -19,12 +19,12 @@ from bot import notices
 from bot.answerer import ArchiveAnswerer
 from bot.listeners import SUBSCRIPTIONS
 from core.settings import Settings
+from testing.llm_standin import FakeChatServer, Reply
+from testing.slack_standin import payloads
+from testing.slack_standin.web_api import REQUIRED_SCOPES, Call, FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT, make_settings
 from tests.helpers import ingest_paths
-from tests.llm_standin import FakeChatServer, Reply
-from tests.slack_standin import payloads
-from tests.slack_standin.web_api import REQUIRED_SCOPES, Call, FakeSlackWebAPI
 
 QUESTION = "What did the Riverside zoning board approve?"
 SUPPORTED = "[1] The Riverside zoning board approved the footbridge over the canal on Tuesday."

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
+from testing.slack_standin import payloads
 from tests.bot.conftest import RunningBot
-from tests.slack_standin import payloads
 
 QUESTION = "who was Cienfuegos?"
 

@@ -22,10 +22,10 @@ from bot.app import Bot, build_bot
 from bot.http import HttpServer, create_wsgi_app
 from core.models import Answer
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, RunningBot, bot_settings
-from tests.slack_standin import payloads
-from tests.slack_standin.socket_mode import FakeSocketMode
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
 QUESTION = "who was Cienfuegos?"
 

@@ -23,12 +23,12 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
+from testing.slack_standin import payloads
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, RunningBot
 from tests.conftest import ENV_PREFIXES, SEED_DIR, ChromaServer, make_settings
 from tests.helpers import ingest_paths
-from tests.slack_standin import payloads
-from tests.slack_standin.socket_mode import FakeSocketMode
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
 BIN = Path(sys.executable).parent
 NOTICES = ("Search is unavailable", "went wrong", "set up wrongly")

@@ -11,13 +11,13 @@ from slack_sdk import WebClient
 
 from bot.feedback import FeedbackStore, Vote
 from bot.policy import Identity, Policy
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.socket_mode import FakeSocketMode
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, RunningBot
 from tests.conftest import ROOT, make_settings
 from tests.helpers import Clock
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.socket_mode import FakeSocketMode
-from tests.slack_standin.web_api import FakeSlackWebAPI
 
 QUESTION = "who was Cienfuegos?"
 OUTSIDER_TEAM = "T0PARTNER"

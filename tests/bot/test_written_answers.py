@@ -2,7 +2,7 @@
 
 The bot runs as in production (real core, real Chroma, Socket Mode) against the Slack
 stand-in, which speaks `chat.startStream` / `appendStream` / `stopStream`; the model is
-the scripted OpenAI-compatible server (tests/llm_standin.py).
+the scripted OpenAI-compatible server (testing/llm_standin.py).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pytest
 from bot.answerer import ArchiveAnswerer
 from bot.feedback import FeedbackStore
 from core.settings import Settings
+from testing.llm_standin import FakeChatServer, Reply
+from testing.slack_standin import payloads
+from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.web_api import BLOCKS_LIMIT, FakeSlackWebAPI, blocks_size
 from tests.bot.conftest import RunningBot
-from tests.llm_standin import FakeChatServer, Reply
-from tests.slack_standin import payloads
-from tests.slack_standin.payloads import buttons_of
-from tests.slack_standin.web_api import BLOCKS_LIMIT, FakeSlackWebAPI, blocks_size
 
 QUESTION = "What did the Riverside zoning board approve?"
 SUPPORTED = "[1] The Riverside zoning board approved the footbridge over the canal on Tuesday."

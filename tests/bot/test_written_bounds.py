@@ -2,7 +2,7 @@
 sockets behind, nor be sent more of a question than is answered (issue 19, points 6, 8).
 
 The real Bolt app over Socket Mode against the Slack stand-in; the model is the scripted
-OpenAI-compatible server (tests/llm_standin.py), sending SSE keep-alive comments.
+OpenAI-compatible server (testing/llm_standin.py), sending SSE keep-alive comments.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
+from testing.llm_standin import FakeChatServer, Reply
 from tests.bot.conftest import RunningBot
 from tests.helpers import model_threads, open_sockets, wait_until
-from tests.llm_standin import FakeChatServer, Reply
 
 QUESTION = "What did the Riverside zoning board approve?"
 SUPPORTED = "[1] The Riverside zoning board approved the footbridge over the canal on Tuesday."

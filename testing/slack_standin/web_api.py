@@ -21,6 +21,7 @@ import itertools
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -30,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.slack_standin.manifest import manifest_problems
+from testing.slack_standin.manifest import manifest_problems
 
 TEAM_ID = "T0NEWS"
 BOT_USER_ID = "U0BOT"
@@ -261,6 +262,7 @@ class FakeSlackWebAPI:
             self._issued = {k: (n, t - seconds) for k, (n, t) in self._issued.items()}
 
     def start(self) -> FakeSlackWebAPI:
+        sys.audit("testing.slack_standin.start")  # a Slack app round trip is not a unit test
         self._thread.start()
         return self
 
@@ -285,7 +287,7 @@ class FakeSlackWebAPI:
         handled_events: set[str] | None = None,
     ) -> dict[str, Any]:
         """Create (or, with `new_app` False, update) the app from a manifest as Slack does
-        (`tests.slack_standin.manifest`): refused with `invalid_manifest` and the problems,
+        (`testing.slack_standin.manifest`): refused with `invalid_manifest` and the problems,
         or the workspace grants its scopes, required and optional, and speaks its view."""
         problems = manifest_problems(manifest, new_app=new_app, handled_events=handled_events)
         if problems:

@@ -18,7 +18,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.slack_standin.web_api import APP_ID, BOT_USER_ID, TEAM_ID
+from testing.slack_standin.web_api import APP_ID, BOT_USER_ID, TEAM_ID
 
 BOT_NAME = "archive"
 _MARKUP = re.compile(r"<([@#!])([^<>|]+)(?:\|([^<>]*))?>|<(https?://[^<>|]+)(?:\|([^<>]*))?>")
@@ -227,7 +227,12 @@ def file_share(text: str, user: str, channel: str, channel_type: str = "im", **k
         "mode": "hosted",
         "url_private": "https://files.slack.com/files-pri/T0NEWS-F0/minutes.pdf",
     }
-    extra = {"subtype": "file_share", "files": [attached], "upload": False, "display_as_bot": False}
+    extra: dict[str, Any] = {
+        "subtype": "file_share",
+        "files": [attached],
+        "upload": False,
+        "display_as_bot": False,
+    }
     return message(text, user, channel, channel_type, **extra, **kw)
 
 
