@@ -40,7 +40,7 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
 
     def open_(model: str = MODEL, create: bool = True, check_model: bool = True) -> ArchiveStore:
         if request.param == "chroma":
-            return open_store(settings.store, model, DIM, create=create, check_model=check_model)
+            return open_store(settings, model, DIM, create=create, check_model=check_model)
         return archive.open(settings, model, DIM, create=create, check_model=check_model)
 
     return open_

@@ -21,6 +21,8 @@ from testing.slack_standin import payloads
 from tests.bot.conftest import SIGNING_SECRET
 from tests.bot.http_bot import ONE_MB, HttpBot, Reply, mention_body, send, serve_http
 
+pytestmark = pytest.mark.integration  # a bot served over HTTP to the Slack stand-in
+
 
 @pytest.mark.parametrize("size", [ONE_MB + 1, 5 * ONE_MB], ids=["1 MB + 1", "5 MB"])
 def test_oversized_bodies_are_refused_with_413(http_bot: HttpBot, size: int) -> None:

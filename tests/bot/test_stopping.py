@@ -27,6 +27,8 @@ from testing.slack_standin.socket_mode import FakeSocketMode
 from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, SIGNING_SECRET, RunningBot, bot_settings
 
+pytestmark = pytest.mark.integration  # bots over Socket Mode and HTTP, with the Slack stand-in
+
 QUESTION = "who was Cienfuegos?"
 
 
