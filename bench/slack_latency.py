@@ -36,7 +36,7 @@ from bot.http import HttpServer, create_wsgi_app
 from bot.socket_mode import create_socket_handler
 from core.models import Answer
 from core.settings import Settings
-from testing.slack_standin import payloads
+from testing.slack_standin import interactions, payloads
 from testing.slack_standin.socket_mode import FakeSocketMode
 from testing.slack_standin.web_api import FakeSlackWebAPI
 
@@ -91,7 +91,7 @@ def socket_mode_rounds(
             times["mention ack"].append(socket.wait_ack(delivery).ack_seconds)
             times["mention answer"].append(posted.at - delivery.sent_at)
 
-            command = payloads.slash_command(
+            command = interactions.slash_command(
                 question, "U0BENCH", "C0BENCH", web.response_url(f"r{i}")
             )
             delivery = socket.deliver("slash_commands", command)
@@ -154,7 +154,7 @@ def burst_acks(answerer: ArchiveAnswerer, store: Path, tmp: Path) -> dict[str, l
         asks = [
             socket.deliver(
                 "slash_commands",
-                payloads.slash_command(
+                interactions.slash_command(
                     QUESTIONS[0], f"U0BUSY{i}", "C0BENCH", web.response_url(f"b{i}")
                 ),
             )

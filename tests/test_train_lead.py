@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.train_lead import FOLDS, assign_folds, slices
+from bench.train_lead import slices
+from bench.train_lead_fit import FOLDS, assign_folds
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from testing.slack_standin.web_api import APP_ID
+from testing.slack_standin.rules import APP_ID
 
 
 @dataclass

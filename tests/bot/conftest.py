@@ -25,7 +25,7 @@ from bot.socket_mode import PING_SECONDS, create_socket_handler
 from core.settings import Settings
 from core.written.writer import Writer
 from testing.bots import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, bot_settings
-from testing.slack_standin import payloads
+from testing.slack_standin import interactions, payloads
 from testing.slack_standin.socket_mode import Delivery, FakeSocketMode
 from testing.slack_standin.web_api import Call, FakeSlackWebAPI
 from testing.stores import SEED_DIR, ingest_paths, make_settings
@@ -226,14 +226,14 @@ class RunningBot:
         channel: str = "C0NEWSDESK",
         reply_to: str = "ask",
     ) -> Delivery:
-        body = payloads.slash_command(text, user, channel, self.web.response_url(reply_to))
+        body = interactions.slash_command(text, user, channel, self.web.response_url(reply_to))
         return self.socket.deliver("slash_commands", body)
 
     def click(
         self, button: dict[str, Any], user: str, channel: str, reply_to: str, **kwargs: Any
     ) -> Delivery:
         kwargs.setdefault("trigger_id", self.web.trigger_id())
-        body = payloads.block_actions(
+        body = interactions.block_actions(
             button, user, channel, self.web.response_url(reply_to), **kwargs
         )
         return self.socket.deliver("interactive", body)
@@ -242,14 +242,14 @@ class RunningBot:
         self, message: dict[str, Any], user: str, reply_to: str, **kwargs: Any
     ) -> Delivery:
         """The message shortcut on `message` (a message event), as `user`."""
-        body = payloads.message_action(
+        body = interactions.message_action(
             message, user, self.web.response_url(reply_to), self.web.trigger_id(), **kwargs
         )
         return self.socket.deliver("interactive", body)
 
     def submit(self, view: dict[str, Any], user: str, values: dict[str, Any]) -> Delivery:
         """Press a modal's submit button with its inputs set to `values`."""
-        return self.socket.deliver("interactive", payloads.view_submission(view, user, values))
+        return self.socket.deliver("interactive", interactions.view_submission(view, user, values))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from bot.feedback import FeedbackStore
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
 from tests.bot.conftest import RunningBot
 
 SEED_TITLE = "Biden administration is expected to enter a new security agreement with Mexico"
@@ -135,7 +135,7 @@ def test_a_feedback_click_is_stored_with_question_answer_and_user(bot: RunningBo
     """👎 on an answer lands in SQLite with who clicked, the question and the answer."""
     _, event = bot.mention("who was Cienfuegos?", user="U0ASKER")
     answer = bot.answers("C0NEWSDESK")[0]
-    button = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    button = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
     click = bot.click(
         button,
         "U0EDITOR",

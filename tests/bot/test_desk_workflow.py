@@ -25,9 +25,9 @@ from bot.shortcut import ASK_ABOUT
 from core.errors import ConfigError
 from core.models import Answer
 from core.settings import Settings
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
-from testing.slack_standin.web_api import TRIGGER_SECONDS
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
+from testing.slack_standin.rules import TRIGGER_SECONDS
 from tests.bot.conftest import RunningBot, status_shown
 from tests.bot.http_bot import serve_http
 from tests.conftest import ROOT
@@ -154,7 +154,7 @@ def test_a_down_vote_reason_reaches_the_editors_channel(
     bot = start_bot(feedback_channel="C0EDITORS")
     _, event = bot.mention(QUESTION, user="U0ASKER")
     answer = bot.answers("C0NEWSDESK")[0]
-    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    down = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
     bot.click(down, "U0EDITOR", "C0NEWSDESK", "fb", thread_ts=event["ts"])
     [opened] = bot.web.wait_for("views.open")
     assert opened.response["ok"], opened.response
@@ -328,7 +328,7 @@ def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
     which closes it) reaches the editors' channel; an unsigned one is refused."""
     with serve_http(archive, archive_answerer, tmp_path, feedback_channel="C0EDITORS") as bot:
         claim = payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK")
-        shortcut = payloads.message_action(
+        shortcut = interactions.message_action(
             claim, "U0REPORTER", bot.web.response_url("about"), bot.web.trigger_id()
         )
         reply = bot.post(*payloads.interactive_body(shortcut))
@@ -336,13 +336,13 @@ def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
         [answer] = bot.web.wait_for_response("about")
         assert answer["response_type"] == "ephemeral" and "Cienfuegos" in json.dumps(answer)
         share = buttons_of(answer["blocks"])["share_answer"]
-        click = payloads.block_actions(
+        click = interactions.block_actions(
             share, "U0REPORTER", "C0NEWSDESK", bot.web.response_url("s"), ephemeral=True
         )
         bot.post(*payloads.interactive_body(click))
         [shared] = bot.web.wait_for("chat.postMessage")
-        down = payloads.feedback_click(buttons_of(shared.blocks)["feedback"], positive=False)
-        click = payloads.block_actions(
+        down = interactions.feedback_click(buttons_of(shared.blocks)["feedback"], positive=False)
+        click = interactions.block_actions(
             down,
             "U0EDITOR",
             "C0NEWSDESK",
@@ -352,7 +352,7 @@ def test_the_shortcut_and_the_reason_modal_work_over_signed_http(
         assert bot.post(*payloads.interactive_body(click)).status == 200
         [opened] = bot.web.wait_for("views.open")
         values = {"reason": {"reason": "missing"}, "note": {"note": "the 2020 arrest story"}}
-        submission = payloads.view_submission(opened.response["view"], "U0EDITOR", values)
+        submission = interactions.view_submission(opened.response["view"], "U0EDITOR", values)
         forged = bot.post(*payloads.interactive_body(submission), secret="0" * 32)
         assert forged.status == 401
         reply = bot.post(*payloads.interactive_body(submission))
@@ -380,7 +380,7 @@ def test_the_reason_modal_opens_while_every_answering_worker_is_busy(
         for n in range(ANSWER_WORKERS + 1):  # every worker busy, one more waiting
             bot.mention(f"what about the harbour, part {n}?", user=f"U0BUSY{n}")
         bot.web.wait_for("assistant.threads.setStatus", status_shown, count=1 + ANSWER_WORKERS)
-        down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+        down = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
         bot.click(down, "U0EDITOR", "C0NEWSDESK", "fb")
         [opened] = bot.web.wait_for("views.open", timeout=TRIGGER_SECONDS)
         assert opened.response["ok"], opened.response

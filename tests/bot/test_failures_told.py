@@ -10,9 +10,9 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
-from testing.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
+from testing.slack_standin.rules import BLOCKS_LIMIT, blocks_size
 from tests.bot.conftest import RunningBot
 
 QUESTION = "who was Cienfuegos?"
@@ -97,11 +97,11 @@ def test_feedback_thanks_go_through_the_response_url_and_survive_its_expiry(
     people); once that URL expired (30 minutes), an ephemeral message carries it."""
     bot.mention(QUESTION)
     [answer] = bot.answers("C0NEWSDESK")
-    up = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
+    up = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
     bot.socket.wait_ack(bot.click(up, "U0EDITOR", "C0NEWSDESK", "fresh"))
     assert "Thanks" in bot.web.wait_for_response("fresh")[0]["text"]
     assert not bot.web.calls_to("chat.postEphemeral")
-    late = payloads.block_actions(up, "U0EDITOR", "C0NEWSDESK", bot.web.response_url("stale"))
+    late = interactions.block_actions(up, "U0EDITOR", "C0NEWSDESK", bot.web.response_url("stale"))
     bot.web.age_response_urls(31 * 60)
     bot.socket.wait_ack(bot.socket.deliver("interactive", late))
     [thanks] = bot.web.wait_for("chat.postEphemeral")

@@ -21,7 +21,7 @@ import pytest
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
 from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin.interactions import buttons_of
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, RunningBot
 from tests.conftest import make_settings
 from tests.helpers import ingest_paths

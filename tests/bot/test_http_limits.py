@@ -17,7 +17,7 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
-from testing.slack_standin import payloads
+from testing.slack_standin import interactions, payloads
 from tests.bot.conftest import SIGNING_SECRET
 from tests.bot.http_bot import ONE_MB, HttpBot, Reply, mention_body, send, serve_http
 
@@ -98,9 +98,9 @@ def test_a_refused_request_leaves_no_body_in_the_log(http_bot: HttpBot, bot_log)
     """Forged event, command and click: the log names no question, verification token or
     response_url (Bolt logs the whole body when a signature check fails)."""
     event = payloads.event_callback(payloads.app_mention(FORGED_QUESTION, "U0X", "C0NEWSDESK"))
-    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0X", "https://hooks.example/r1")
+    command = interactions.slash_command(FORGED_QUESTION, "U0X", "C0X", "https://hooks.example/r1")
     button = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
-    click = payloads.block_actions(button, "U0X", "C0X", "https://hooks.example/r2")
+    click = interactions.block_actions(button, "U0X", "C0X", "https://hooks.example/r2")
     bodies = [
         payloads.json_body(event),
         payloads.form_body(command),
@@ -197,15 +197,15 @@ def test_signed_payloads_that_do_not_say_who_or_where_are_dropped_quietly(
     url = http_bot.web.response_url("click")
     share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": FORGED_QUESTION})}
     vote = {"action_id": "feedback_up", "text": {}, "value": json.dumps({"id": "0" * 16})}
-    no_user = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    no_user = interactions.block_actions(share, "U0X", "C0NEWSDESK", url)
     del no_user["user"]
-    no_channel = payloads.block_actions(share, "U0X", "C0NEWSDESK", url)
+    no_channel = interactions.block_actions(share, "U0X", "C0NEWSDESK", url)
     del no_channel["channel"], no_channel["container"]["channel_id"]
-    no_url = payloads.block_actions(share, "U0REPORTER", "C0NEWSDESK", url)
+    no_url = interactions.block_actions(share, "U0REPORTER", "C0NEWSDESK", url)
     del no_url["response_url"]
-    vote_no_user = payloads.block_actions(vote, "U0X", "C0NEWSDESK", url)
+    vote_no_user = interactions.block_actions(vote, "U0X", "C0NEWSDESK", url)
     vote_no_user["user"] = "U0X"  # not even an object
-    command = payloads.slash_command(FORGED_QUESTION, "U0X", "C0NEWSDESK", url)
+    command = interactions.slash_command(FORGED_QUESTION, "U0X", "C0NEWSDESK", url)
     commands = [
         {k: v for k, v in command.items() if k != drop} for drop in ("user_id", "channel_id")
     ]

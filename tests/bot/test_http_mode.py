@@ -8,8 +8,8 @@ import time
 import pytest
 
 from testing.bots import SIGNING_SECRET
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
 from tests.bot.http_bot import HttpBot, mention_body
 
 pytestmark = pytest.mark.integration  # a bot served over HTTP to the Slack stand-in
@@ -56,14 +56,14 @@ def test_url_verification_is_answered_with_the_challenge(http_bot: HttpBot) -> N
 
 def test_ask_and_share_over_http(http_bot: HttpBot) -> None:
     """/ask -> 200 with progress text, answer to response_url; the share click posts it."""
-    command = payloads.slash_command(
+    command = interactions.slash_command(
         "who was Cienfuegos?", "U0ASKER", "C0NEWSDESK", http_bot.web.response_url("ask")
     )
     reply = http_bot.post(*payloads.form_body(command))
     assert reply.status == 200 and "Searching the archive" in reply.body
     private = http_bot.web.wait_for_response("ask")[0]
     share = buttons_of(private["blocks"])["share_answer"]
-    click = payloads.block_actions(
+    click = interactions.block_actions(
         share, "U0ASKER", "C0NEWSDESK", http_bot.web.response_url("share"), ephemeral=True
     )
     assert http_bot.post(*payloads.interactive_body(click)).status == 200

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from bot.logs import RedactSecrets, redact
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, RunningBot
 
 QUESTION = "who was Cienfuegos, the defense minister?"
@@ -28,7 +28,7 @@ def _converse(bot: RunningBot) -> None:
         ephemeral=True,
     )
     posted = bot.answers("C0NEWSDESK", count=2)[0]
-    up = payloads.feedback_click(buttons_of(posted.blocks)["feedback"], positive=True)
+    up = interactions.feedback_click(buttons_of(posted.blocks)["feedback"], positive=True)
     bot.click(up, "U0REPORTER", "C0NEWSDESK", "fb")
     bot.answers("D0REPORTER")
     bot.web.wait_for_response("fb")

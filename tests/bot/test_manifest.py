@@ -11,7 +11,8 @@ import yaml
 
 from bot.listeners import SUBSCRIPTIONS
 from testing.slack_standin import payloads
-from testing.slack_standin.web_api import OPTIONAL_SCOPES, REQUIRED_SCOPES, FakeSlackWebAPI
+from testing.slack_standin.rules import OPTIONAL_SCOPES, REQUIRED_SCOPES
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT
 

@@ -14,9 +14,10 @@ from bot.feedback import FeedbackStore, Vote
 from bot.gate import Gate, Knock, Problem
 from bot.guards import RateLimiter
 from bot.policy import Identity, Policy
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
-from testing.slack_standin.web_api import TEAM_ID, FakeSlackWebAPI
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
+from testing.slack_standin.rules import TEAM_ID
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, RunningBot
 from tests.conftest import make_settings
 
@@ -34,7 +35,7 @@ def _feedback_button(bot: RunningBot) -> dict[str, Any]:
     """The 👎 of a real answer the bot gave a member."""
     bot.mention(QUESTION, user="U0REPORTER")
     answer = bot.answers("C0NEWSDESK")[0]
-    return payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    return interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
 
 
 def test_app_home_shows_an_admin_of_another_organisation_nothing_of_ours(
@@ -69,7 +70,7 @@ def test_every_surface_turns_an_outsider_away_before_anything_else(bot: RunningB
     bot.deliver_event(dm)
     ephemeral = bot.web.wait_for("chat.postEphemeral", count=2)
     assert all(MEMBERS_ONLY in c.args["text"] for c in ephemeral)
-    command = payloads.slash_command(
+    command = interactions.slash_command(
         QUESTION, PARTNER, "C0SHARED", bot.web.response_url("ask"), user_team=PARTNER_TEAM
     )
     ack = bot.socket.wait_ack(bot.socket.deliver("slash_commands", command))
@@ -174,7 +175,7 @@ def test_once_the_app_is_uninstalled_no_surface_calls_slack(
     bot = start_bot(feedback_channel="C0EDITORS")
     _, asked = bot.mention(QUESTION, user="U0REPORTER")
     answer = bot.answers("C0NEWSDESK")[0]
-    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    down = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
     bot.click(down, "U0REPORTER", "C0NEWSDESK", "vote-before")
     [opened] = bot.web.wait_for("views.open")
     bot.deliver_event(payloads.app_uninstalled())
@@ -189,7 +190,7 @@ def test_once_the_app_is_uninstalled_no_surface_calls_slack(
     bot.shortcut(payloads.message(QUESTION, "U0EDITOR", "C0NEWSDESK"), "U0REPORTER", "about")
     share = {"action_id": "share_answer", "text": {}, "value": json.dumps({"q": QUESTION})}
     bot.click(share, "U0REPORTER", "C0NEWSDESK", "share", ephemeral=True)
-    up = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
+    up = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=True)
     bot.click(up, "U0EDITOR", "C0NEWSDESK", "vote-after")
     values = {"reason": {"reason": "outdated"}, "note": {"note": "a newer story"}}
     bot.submit(opened.response["view"], "U0REPORTER", values)
@@ -242,7 +243,7 @@ def test_a_reason_for_a_vote_in_a_channel_no_longer_served_is_not_posted(
     first = start_bot(feedback_channel="C0EDITORS")
     first.mention(QUESTION, user="U0REPORTER", channel="C0RANDOM")
     answer = first.answers("C0RANDOM")[0]
-    down = payloads.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
+    down = interactions.feedback_click(buttons_of(answer.blocks)["feedback"], positive=False)
     first.click(down, "U0EDITOR", "C0RANDOM", "vote")
     [opened] = first.web.wait_for("views.open")
     first.settle()

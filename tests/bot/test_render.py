@@ -15,7 +15,7 @@ from bot.presentation import Presentation
 from bot.render import MAX_BLOCKS, SECTION_LIMIT, VALUE_LIMIT, render_answer
 from core.answer.shown import excerpt_of
 from core.models import Answer, Passage, StoreSummary, WrittenAnswer, WrittenSentence
-from testing.slack_standin.web_api import BLOCKS_LIMIT, blocks_size
+from testing.slack_standin.rules import BLOCKS_LIMIT, blocks_size
 
 TRICKS = [
     "<!channel>",

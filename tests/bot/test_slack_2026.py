@@ -20,8 +20,9 @@ from bot.answerer import ArchiveAnswerer
 from bot.listeners import SUBSCRIPTIONS
 from core.settings import Settings
 from testing.llm_standin import FakeChatServer, Reply
-from testing.slack_standin import payloads
-from testing.slack_standin.web_api import REQUIRED_SCOPES, Call, FakeSlackWebAPI
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.rules import REQUIRED_SCOPES
+from testing.slack_standin.web_api import Call, FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 from tests.conftest import ROOT, make_settings
 from tests.helpers import ingest_paths
@@ -149,7 +150,7 @@ def test_ask_is_acknowledged_before_any_users_info_call(bot: RunningBot) -> None
     """/ask from someone of another organisation whom Slack is slow to describe (users.info
     rate-limited): acknowledged at once, and told privately afterwards."""
     bot.web.fail_next("users.info", 429, headers={"Retry-After": "4"})
-    command = payloads.slash_command(
+    command = interactions.slash_command(
         QUESTION, GUEST, "C0SHARED", bot.web.response_url("ask"), user_team=GUEST_TEAM
     )
     ack = bot.socket.wait_ack(bot.socket.deliver("slash_commands", command))

@@ -23,7 +23,7 @@ import pytest
 
 from bot.answerer import ArchiveAnswerer
 from core.settings import Settings
-from testing.slack_standin import payloads
+from testing.slack_standin import interactions, payloads
 from testing.slack_standin.socket_mode import FakeSocketMode
 from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import APP_TOKEN, BOT_TOKEN, RunningBot
@@ -200,7 +200,7 @@ def test_a_stopped_chroma_server_gets_a_clear_reply_and_answers_resume_by_themse
         down = asker.ask("who was Cienfuegos?")
         assert "Search is unavailable right now" in down.shown
         assert down.at - sent < 10
-        command = payloads.slash_command(
+        command = interactions.slash_command(
             "who was Cienfuegos?", "U0ASKER", "C0NEWSDESK", asker.web.response_url("down")
         )
         asker.socket.wait_ack(asker.socket.deliver("slash_commands", command))

@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 
 from bot.feedback import FeedbackStore, Vote
 from bot.policy import Identity, Policy
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
 from testing.slack_standin.socket_mode import FakeSocketMode
 from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import BOT_TOKEN, RunningBot
@@ -35,7 +35,7 @@ def test_people_from_another_organisation_are_not_answered(bot: RunningBot) -> N
     _external_mention(bot)
     [notice] = bot.web.wait_for("chat.postEphemeral")
     assert notice.args["user"] == "U0PARTNER" and "only answer members" in notice.args["text"]
-    command = payloads.slash_command(
+    command = interactions.slash_command(
         QUESTION, "U0PARTNER", "C0SHARED", bot.web.response_url("ask"), user_team=OUTSIDER_TEAM
     )
     ack = bot.socket.wait_ack(bot.socket.deliver("slash_commands", command))

@@ -18,9 +18,10 @@ from bot.answerer import ArchiveAnswerer
 from bot.feedback import FeedbackStore
 from core.settings import Settings
 from testing.llm_standin import FakeChatServer, Reply
-from testing.slack_standin import payloads
-from testing.slack_standin.payloads import buttons_of
-from testing.slack_standin.web_api import BLOCKS_LIMIT, FakeSlackWebAPI, blocks_size
+from testing.slack_standin import interactions, payloads
+from testing.slack_standin.interactions import buttons_of
+from testing.slack_standin.rules import BLOCKS_LIMIT, blocks_size
+from testing.slack_standin.web_api import FakeSlackWebAPI
 from tests.bot.conftest import RunningBot
 
 QUESTION = "What did the Riverside zoning board approve?"
@@ -276,7 +277,7 @@ def test_a_streamed_answer_takes_feedback_and_is_rewritten_in_place_when_edited(
     writing_bot.done()
     stream = writing_bot.web.streams[stop.args["ts"]]
     feedback = buttons_of(stream.blocks)["feedback"]
-    click = payloads.feedback_click(feedback, positive=False)
+    click = interactions.feedback_click(feedback, positive=False)
     delivery = writing_bot.click(
         click, "U0EDITOR", "C0NEWSDESK", "fb", message_ts=stream.ts, thread_ts=event["ts"]
     )
