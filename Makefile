@@ -29,12 +29,15 @@ demo: $(STAMP)
 	@echo "SLACK_APP_TOKEN (Socket Mode) in .env (see .env.example), then run: .venv/bin/bot"
 	@echo "Ingest your own articles with: .venv/bin/ingest PATH_OR_URL ..."
 
+# Three workers on two cores: a third of the suite's time is spent waiting on processes,
+# servers and deadlines, which a third worker fills. A file's tests stay on one worker
+# (--dist loadfile), so its module fixtures are built once.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 # The unit layer: no Chroma server, no process started, no Slack app (tests/conftest.py).
 test-fast: $(STAMP)
-	$(BIN)/pytest -q -m "not integration"
+	$(BIN)/pytest -q -m "not integration" -n 2
 
 check: $(STAMP)
 	$(BIN)/ruff check core ask ingest bot buildtools testing tests bench
