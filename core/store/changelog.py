@@ -2,7 +2,7 @@
 
 Each record names the articles a write commits or deletes and the versions they replace.
 Readers follow it to keep their local index current at a cost proportional to what changed
-(`core.search.replica`); the sweep follows it to clean up after interrupted writes without
+(`core.search.replicator`); the sweep follows it to clean up after interrupted writes without
 reading the archive.
 
 Owns: appending a record (two writers may race for a number), reading records in order,

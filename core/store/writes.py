@@ -147,7 +147,7 @@ def replace_vectors(
     record gets its new centroid and says whose vectors its chunks now hold (`vectors`,
     with when and by whom); (3) a second record names the articles again, so that a
     reader that applied the intent before the commit picks the new vectors up
-    (`core.search.replica` re-indexes an article whose `vectors` changed).
+    (`core.search.replicator` re-indexes an article whose `vectors` changed).
 
     Args:
         entries: (committed article, its chunk ids in order, their new unit vectors).
