@@ -98,6 +98,24 @@ class StoredArticle:
         """Where a reader can find it: the URL, else the file path."""
         return self.url or self.path
 
+    @classmethod
+    def of(cls, article: Article, n_chunks: int) -> StoredArticle:
+        """The record of `article` as committed with `n_chunks` chunks, before the store
+        stamps when it was ingested."""
+        return cls(
+            doc_id=article.doc_id,
+            title=article.title,
+            source=article.source,
+            authors="; ".join(article.authors),
+            published_at=article.published_at,
+            url=article.url,
+            path=article.path,
+            content_hash=article.content_hash,
+            n_chunks=n_chunks,
+            ingested_at="",
+            modified_at=article.modified_at,
+        )
+
 
 @dataclass
 class Passage:

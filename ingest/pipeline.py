@@ -254,17 +254,4 @@ class Ingestor:
 
 def _committed(entry: _Pending) -> StoredArticle:
     """The version just committed, as the next write of the same article must replace it."""
-    article = entry.article
-    return StoredArticle(
-        doc_id=article.doc_id,
-        title=article.title,
-        source=article.source,
-        authors="; ".join(article.authors),
-        published_at=article.published_at,
-        url=article.url,
-        path=article.path,
-        content_hash=article.content_hash,
-        n_chunks=len(entry.chunks),
-        ingested_at="",
-        modified_at=article.modified_at,
-    )
+    return StoredArticle.of(entry.article, len(entry.chunks))

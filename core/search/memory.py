@@ -90,19 +90,7 @@ class MemoryIndex:
     ) -> StoredArticle:
         """Hold an article, its chunks and their unit vectors (one row each); its record."""
         digest = article.content_hash
-        record = StoredArticle(
-            doc_id=article.doc_id,
-            title=article.title,
-            source=article.source,
-            authors="; ".join(article.authors),
-            published_at=article.published_at,
-            url=article.url,
-            path=article.path,
-            content_hash=digest,
-            n_chunks=len(chunks),
-            ingested_at="",
-            modified_at=article.modified_at,
-        )
+        record = StoredArticle.of(article, len(chunks))
         rows = [
             ChunkRow(f"{c.doc_id}:{c.index}", c.doc_id, digest, c.index, c.start, c.end, c.text, v)
             for c, v in zip(chunks, np.asarray(vectors, dtype=np.float32), strict=True)
