@@ -157,8 +157,13 @@ def interrupt_console(
     the store (so it is inside its `main`, not importing), press Ctrl-C `times` times,
     0.05 s apart. Each press must reach the running process: a command stops ~0.2 s after
     the first, and a later press that found it gone would test nothing."""
+    # As a terminal's foreground job: Ctrl-C at its default. A suite started in the
+    # background by a non-interactive shell (`make test &`) hands its children SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt at all.
+    foreground = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    foreground += "os.execv(sys.argv[1], sys.argv[1:])"
     process = subprocess.Popen(
-        [installed(script), *args],
+        [sys.executable, "-c", foreground, installed(script), *args],
         cwd=cwd,
         env=console_env(settings, env),
         stdin=subprocess.PIPE,
@@ -170,7 +175,10 @@ def interrupt_console(
         while not _has_open(process.pid, "chroma.sqlite3"):
             assert process.poll() is None and time.monotonic() < deadline, "never opened it"
             time.sleep(0.1)
-        time.sleep(0.5)
+        # Then until it waits on its standard input, the moment the tests are about.
+        while not _reads_stdin(process.pid):
+            assert process.poll() is None and time.monotonic() < deadline, "never read stdin"
+            time.sleep(0.05)
         for press in range(1, times + 1):
             assert process.poll() is None, f"it had stopped before Ctrl-C number {press}"
             os.kill(process.pid, signal.SIGINT)
@@ -179,6 +187,17 @@ def interrupt_console(
     finally:
         process.kill()
     return Run(process.returncode, out, err)
+
+
+def _reads_stdin(pid: int) -> bool:
+    """Whether process `pid`'s main thread is blocked in read(2) on descriptor 0 (Linux's
+    /proc/PID/syscall: the syscall number, then its arguments; read is 0 on x86-64 and
+    63 on arm64)."""
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return len(fields) > 1 and fields[0] in ("0", "63") and int(fields[1], 16) == 0
 
 
 def _has_open(pid: int, name: str) -> bool:
