@@ -146,5 +146,7 @@ class ArchiveAnswerer:
 
     def close(self) -> None:
         """Stop the background thread and release the store."""
+        if self._building is not None:
+            self._building.stop()
         if self._archive is not None:
             self._archive.stop()

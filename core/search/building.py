@@ -111,6 +111,7 @@ class BuildingIndex:
         self.full = full
         self.archive = archive
         self.building = False
+        self._stopped = False
         self._thread: threading.Thread | None = None
 
     def build_in_background(self) -> bool:
@@ -142,6 +143,8 @@ class BuildingIndex:
         try:
             self.archive.sync()
         except Exception as exc:  # the archive's sync thread tries again every round
+            if self._stopped:  # the process stops: the store was closed under the build
+                return
             log.warning(
                 "building the local index failed (%s); questions wait for it from now on",
                 type(exc).__name__,
@@ -150,6 +153,11 @@ class BuildingIndex:
             self.building = False
         if self.archive.local is not None:
             log.info("local index built: answering with the full hybrid search from now on")
+
+    def stop(self) -> None:
+        """Say that the process stops (the store is about to be closed under a build that
+        may still run: it then ends quietly; its copy aside is removed)."""
+        self._stopped = True
 
     @property
     def serving(self) -> str:
