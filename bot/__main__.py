@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        answerer.warm()
+        answerer.warm(build_in_background=True)  # a new host answers while it builds
         if writer is not None:
             writer.warm()
     except StoreUnavailableError as exc:
@@ -102,7 +102,14 @@ def main(argv: list[str] | None = None) -> int:
     answerer.start_refreshing()
     try:
         _stop_on_signals(stop)
-        code = serve(bot, settings.slack, stop, lambda: answerer.healthy, lambda: answerer.problem)
+        code = serve(
+            bot,
+            settings.slack,
+            stop,
+            lambda: answerer.healthy,
+            lambda: answerer.problem,
+            search=lambda: answerer.search,
+        )
     finally:
         answerer.close()
     return 2 if revoked.is_set() else code
@@ -163,6 +170,7 @@ def serve(
     healthy: Callable[[], bool | None] = lambda: None,
     problem: Callable[[], str | None] = lambda: None,
     host: str = "0.0.0.0",
+    search: Callable[[], str | None] = lambda: None,
 ) -> int:
     """Serve Slack until `stop` is set: over Socket Mode with SLACK_APP_TOKEN, else HTTP on
     PORT. Then no new requests are taken, the answers in flight finish (a bounded wait)
@@ -171,6 +179,8 @@ def serve(
     Args:
         healthy, problem: What `/healthz` says of the store (HTTP mode).
         host: The address the HTTP server listens on.
+        search: Which search answers now ("hybrid", or "dense" while a new host builds its
+            local index), for `/healthz`.
     """
     if slack.app_token:
         handler = create_socket_handler(bot.app, slack.app_token)
@@ -188,7 +198,9 @@ def serve(
         handler.close()
         bot.close()
         return 0
-    wsgi = create_wsgi_app(bot.app, healthy, slack.signing_secret or "", follow_problem=problem)
+    wsgi = create_wsgi_app(
+        bot.app, healthy, slack.signing_secret or "", follow_problem=problem, search=search
+    )
     server = HttpServer(wsgi, slack.port, host)
     server.start()
     log.info("HTTP mode: POST %s and GET /healthz on port %d", EVENTS_PATH, server.port)

@@ -59,6 +59,7 @@ def create_wsgi_app(
     store_status: Callable[[], bool | None],
     signing_secret: str,
     follow_problem: Callable[[], str | None] = lambda: None,
+    search: Callable[[], str | None] = lambda: None,
 ) -> WSGIApplication:
     """The bot as a WSGI application.
 
@@ -69,6 +70,8 @@ def create_wsgi_app(
         signing_secret: SLACK_SIGNING_SECRET, checked here before Bolt parses anything.
         follow_problem: Why the bot cannot follow the store (its local index), or None;
             `/healthz` answers 503 with it.
+        search: Which search answers ("hybrid", or "dense" while a new host builds its
+            local index), or None; `/healthz` says it.
     """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     refusals = QuietRefusals()
@@ -81,10 +84,11 @@ def create_wsgi_app(
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") == "GET":
             status = store_status()
             store = "unknown" if status is None else ("ok" if status else "unavailable")
+            serving = {"search": name} if (name := search()) else {}
             if problem := follow_problem():
                 degraded = {"status": "degraded", "store": store, "problem": problem}
-                return _reply(start_response, "503 Service Unavailable", degraded)
-            return _reply(start_response, "200 OK", {"status": "ok", "store": store})
+                return _reply(start_response, "503 Service Unavailable", degraded | serving)
+            return _reply(start_response, "200 OK", {"status": "ok", "store": store} | serving)
         if environ.get("REQUEST_METHOD") != "POST":
             _arrived(environ)
             return slack(environ, start_response)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.encode.embeddings import Embedder, load_encoder, use_threads
 from core.errors import NewsroomError
 from core.search.archive import LiveArchive
+from core.search.building import BuildingIndex
 from core.search.hybrid import HybridIndex
 from core.search.index import SearchIndex
 from core.search.searcher import Searcher
@@ -29,10 +30,13 @@ class Engine:
         index: What the searcher ranks with.
         archive: What keeps it current (`LiveArchive`: synced once by `open_searcher`,
             in a thread by the bot), or None for an engine that needs nothing of the kind.
+        building: What answers while a new host builds its local index in the background
+            (the bot starts it; `ask` builds first), or None for an engine with no such wait.
     """
 
     index: SearchIndex
     archive: LiveArchive | None = None
+    building: BuildingIndex | None = None
 
 
 def _hybrid(settings: Settings, embedder: Embedder) -> Engine:
@@ -43,7 +47,8 @@ def _hybrid(settings: Settings, embedder: Embedder) -> Engine:
     archive = LiveArchive(
         settings.store, settings.index, embedder.name, embedder.dim, connect=connect
     )
-    return Engine(HybridIndex(archive), archive)
+    index = BuildingIndex(HybridIndex(archive), archive)  # hybrid's, once this host has it
+    return Engine(index, archive, index)
 
 
 ENGINES: dict[str, Callable[[Settings, Embedder], Engine]] = {"hybrid": _hybrid}

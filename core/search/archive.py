@@ -104,6 +104,7 @@ class LiveArchive:
         self.index_problem: str | None = None  # why the local index cannot follow the store
         self.failure: str | None = None  # why the last sync in the background failed
         self.stale_grace = STALE_GRACE_SECONDS
+        self.build_progress: Callable[[int], None] | None = None  # articles built so far
         self._sync_lock = threading.Lock()
         self._watchers: list[weakref.WeakMethod[Callable[[LiveArchive], object]]] = []
         self._stop = threading.Event()
@@ -208,7 +209,7 @@ class LiveArchive:
             return changed
 
     def _sync(self) -> int:
-        store = self._open_store()
+        store = self.open_store()
         if not store.exists:
             return 0
         recorded = followed_model(store, self.model_name, self.stores.collection)
@@ -303,7 +304,8 @@ class LiveArchive:
             log.info("the local index is written again and catches up with the store")
         self.index_problem = problem
 
-    def _open_store(self) -> ArchiveStore:
+    def open_store(self) -> ArchiveStore:
+        """The store, opened on first use (raises `StoreUnavailableError` when down)."""
         if self.store is None:
             assert self.connect is not None, "a LiveArchive needs a store or a way to open one"
             self.store = self.connect()
@@ -352,7 +354,7 @@ class LiveArchive:
             except IndexDamagedError as exc:
                 reason = reason if suspect is not None else str(exc)
             after = max(self.delta.epoch, self.local.epoch if self.local else 0)
-            rebuilt = rebuild_aside(store, folder, reason, self.dim, after)
+            rebuilt = rebuild_aside(store, folder, reason, self.dim, after, self.build_progress)
             return self._use(rebuilt, rebuilt=reason is not None)
 
     def _use(self, local: LocalIndex, rebuilt: bool = False) -> LocalIndex:

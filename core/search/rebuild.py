@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
@@ -45,10 +46,16 @@ def open_replica(folder: Path, store: ArchiveStore, dim: int) -> LocalIndex | No
 
 
 def rebuild_aside(
-    store: ArchiveStore, folder: Path, reason: str | None, dim: int, after_epoch: int
+    store: ArchiveStore,
+    folder: Path,
+    reason: str | None,
+    dim: int,
+    after_epoch: int,
+    progress: Callable[[int], None] | None = None,
 ) -> LocalIndex:
     """Build the local index aside, then put it in the place of `folder`'s (under the
-    folder's lock); its chunks carry epochs after `after_epoch`.
+    folder's lock); its chunks carry epochs after `after_epoch`; `progress` is called with
+    the count of articles indexed so far.
 
     Raises:
         IndexUnwritableError: it cannot be written.
@@ -62,7 +69,7 @@ def rebuild_aside(
     shutil.rmtree(aside, ignore_errors=True)
     try:
         built = LocalIndex(aside, store.collection_id, dim, shared=False)
-        count = built.build(store, after_epoch=after_epoch)
+        count = built.build(store, progress, after_epoch=after_epoch)
         del built
         swap(aside, folder)
     except OSError as exc:

@@ -158,6 +158,8 @@ class LocalIndex(TantivyIndex):
                     if progress:
                         progress(done)
             done += self._build_batch(store, batch, chunks, articles, state)
+            if progress:
+                progress(done)  # every article read, before the commit
             self._commit(chunks, articles, state)
         self.fresh = False
         self._reload_own()

@@ -86,7 +86,9 @@ def serve_http(
         settings = bot_settings(archive, web, tmp_path, slack_app_token="", **overrides)
         built = build_bot(settings, answerer)
         secret = settings.slack_signing_secret or ""
-        wsgi = create_wsgi_app(built.app, lambda: answerer.healthy, secret)
+        wsgi = create_wsgi_app(
+            built.app, lambda: answerer.healthy, secret, search=lambda: answerer.search
+        )
         server = HttpServer(wsgi, 0, host="127.0.0.1", **(limits or {}))  # type: ignore[arg-type]
         server.start()
         yield HttpBot(web, f"http://127.0.0.1:{server.port}", built)

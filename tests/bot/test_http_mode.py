@@ -75,7 +75,7 @@ def test_healthz_reports_the_process_and_the_store(http_bot: HttpBot) -> None:
     """GET /healthz -> 200 with the store's state; other paths -> 404."""
     reply = http_bot.get("/healthz")
     assert reply.status == 200
-    assert json.loads(reply.body) == {"status": "ok", "store": "ok"}
+    assert json.loads(reply.body) == {"status": "ok", "store": "ok", "search": "hybrid"}
     assert http_bot.get("/nothing-here").status == 404
 
 
