@@ -89,6 +89,8 @@ def rebuild_aside(
         if isinstance(store, ChromaStore) and store.article_count() >= child_from:
             count = build_in_child(store, aside, dim, after_epoch)
         else:
+            count = None
+        if count is None:
             count = build_aside(store, aside, dim, after_epoch)
         swap(aside, folder)
     except OSError as exc:
@@ -105,12 +107,13 @@ def build_aside(store: ArchiveStore, aside: Path, dim: int, after_epoch: int) ->
     return built.build(store, after_epoch=after_epoch)
 
 
-def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) -> int:
+def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) -> int | None:
     """`build_aside` in a child process (`python -m core.search.rebuild`, with a client of
-    its own); how many articles. Its errors are raised here.
+    its own); how many articles, or None when no child could build (this interpreter
+    cannot start one, or it died: logged), so that this process builds instead.
 
     Raises:
-        IndexUnwritableError: it cannot be written, or the child failed.
+        IndexUnwritableError: it cannot be written.
         StoreUnavailableError: the store cannot be read.
     """
     job = {
@@ -122,19 +125,30 @@ def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) 
     }
     root = str(Path(__file__).resolve().parents[2])  # where `core` is, for the child
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
-    done = subprocess.run(
-        [sys.executable, "-m", "core.search.rebuild", json.dumps(job, default=str)],
-        env={**os.environ, "PYTHONPATH": path},
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    lines = done.stdout.strip().splitlines()
-    result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "core.search.rebuild", json.dumps(job, default=str)],
+            env={**os.environ, "PYTHONPATH": path},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        lines = done.stdout.strip().splitlines()
+        result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+    except (OSError, ValueError) as exc:
+        result = {"message": str(exc)}
+        done = None
     if "count" in result:
         return int(result["count"])
     if result.get("error") == "store":
         raise StoreUnavailableError(result["message"])
-    raise IndexUnwritableError(result.get("message", "cannot be built (its build process failed)"))
+    if result.get("error") == "index":
+        raise IndexUnwritableError(result["message"])
+    log.warning(
+        "building the local index in a child process failed (%s); building it in this one",
+        f"exit code {done.returncode}" if done is not None else result["message"],
+    )
+    shutil.rmtree(aside, ignore_errors=True)
+    return None
 
 
 def build_from(job: dict) -> dict:
