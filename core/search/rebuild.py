@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 # From this many articles on, a Chroma store's index is built in a child process. Building
 # in-process left ~4-8 KB of heap per chunk in the bot for good (freed pages the allocator
-# keeps, reference cycles of the read-back, fragmented object arenas: docs/benchmarks.md);
-# a child returns all of it when it exits. Below, a child's start (~1 s) is not worth it.
+# keeps, reference cycles of the read-back, fragmented object arenas: docs/benchmarks.md,
+# issue 24); a child returns all of it when it exits. Below, its start (~1 s) is not worth it.
 CHILD_BUILD_ARTICLES = 200
 
 
