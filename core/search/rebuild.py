@@ -9,22 +9,32 @@ May import `core.search.replicator`, `core.store`, `core.encode` and settings.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
-from core.errors import ModelMismatchError
+from core.errors import ModelMismatchError, StoreUnavailableError
 from core.search.replica_state import INDEX_SCHEMA, IndexDamagedError, IndexUnwritableError
 from core.search.replicator import LocalIndex
 from core.sections import StoreSettings
-from core.store import ArchiveStore
+from core.store import ArchiveStore, ChromaStore
 
 log = logging.getLogger(__name__)
+
+# From this many articles on, a Chroma store's index is built in a child process. Building
+# in-process left ~4-8 KB of heap per chunk in the bot for good (freed pages the allocator
+# keeps, reference cycles of the read-back, fragmented object arenas: docs/benchmarks.md,
+# issue 24); a child returns all of it when it exits. Below, its start (~1 s) is not worth it.
+CHILD_BUILD_ARTICLES = 200
 
 
 def open_replica(folder: Path, store: ArchiveStore, dim: int) -> LocalIndex | None:
@@ -52,13 +62,25 @@ def rebuild_aside(
     dim: int,
     after_epoch: int,
     progress: Callable[[int], None] | None = None,
+    child_from: int = CHILD_BUILD_ARTICLES,
 ) -> LocalIndex:
     """Build the local index aside, then put it in the place of `folder`'s (under the
     folder's lock); its chunks carry epochs after `after_epoch`; `progress` is called with
     the count of articles indexed so far.
 
+    Args:
+        store: The store.
+        folder: The local index's folder.
+        reason: What is wrong with the index there (None: there is none yet).
+        dim: The embedding dimension.
+        after_epoch: The epoch of the replica it replaces.
+        progress: Told the count of articles indexed so far (an in-process build only).
+        child_from: A Chroma store with at least this many articles is read back and
+            indexed by a child process, so that this one keeps none of the build's memory.
+
     Raises:
         IndexUnwritableError: it cannot be written.
+        StoreUnavailableError: the store cannot be read.
     """
     if reason is None:
         log.info("building the local index in %s from the store (once per host)", folder)
@@ -68,9 +90,12 @@ def rebuild_aside(
     aside = folder.with_name(f"{folder.name}.new-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     try:
-        built = LocalIndex(aside, store.collection_id, dim, shared=False)
-        count = built.build(store, progress, after_epoch=after_epoch)
-        del built
+        if isinstance(store, ChromaStore) and store.article_count() >= child_from:
+            count = build_in_child(store, aside, dim, after_epoch)
+        else:
+            count = None
+        if count is None:
+            count = build_aside(store, aside, dim, after_epoch, progress)
         swap(aside, folder)
     except OSError as exc:
         raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
@@ -78,6 +103,79 @@ def rebuild_aside(
         shutil.rmtree(aside, ignore_errors=True)
     log.info("local index built: %d articles in %.1f s", count, time.perf_counter() - started)
     return LocalIndex(folder, store.collection_id, dim)
+
+
+def build_aside(
+    store: ArchiveStore,
+    aside: Path,
+    dim: int,
+    after_epoch: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Build a local index of the store in `aside`, in this process; how many articles
+    (`progress` is told the count so far)."""
+    built = LocalIndex(aside, store.collection_id, dim, shared=False)
+    return built.build(store, progress, after_epoch=after_epoch)
+
+
+def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) -> int | None:
+    """`build_aside` in a child process (`python -m core.search.rebuild`, with a client of
+    its own); how many articles, or None when no child could build (this interpreter
+    cannot start one, or it died: logged), so that this process builds instead.
+
+    Raises:
+        IndexUnwritableError: it cannot be written.
+        StoreUnavailableError: the store cannot be read.
+    """
+    job = {
+        "settings": dataclasses.asdict(store.settings),
+        "model": store.model_name,
+        "aside": str(aside),
+        "dim": dim,
+        "after_epoch": after_epoch,
+    }
+    root = str(Path(__file__).resolve().parents[2])  # where `core` is, for the child
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "core.search.rebuild", json.dumps(job, default=str)],
+            env={**os.environ, "PYTHONPATH": path},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        lines = done.stdout.strip().splitlines()
+        result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
+    except (OSError, ValueError) as exc:
+        result = {"message": str(exc)}
+        done = None
+    if "count" in result:
+        return int(result["count"])
+    if result.get("error") == "store":
+        raise StoreUnavailableError(result["message"])
+    if result.get("error") == "index":
+        raise IndexUnwritableError(result["message"])
+    log.warning(
+        "building the local index in a child process failed (%s); building it in this one",
+        f"exit code {done.returncode}" if done is not None else result["message"],
+    )
+    shutil.rmtree(aside, ignore_errors=True)
+    return None
+
+
+def build_from(job: dict) -> dict:
+    """In the child: open the store (read only; the parent checked its model) and build."""
+    given = job["settings"]
+    settings = StoreSettings(**{**given, "chroma_path": Path(given["chroma_path"])})
+    try:
+        store = ChromaStore(settings, job["model"], job["dim"], create=False, check_model=False)
+        try:
+            return {"count": build_aside(store, Path(job["aside"]), job["dim"], job["after_epoch"])}
+        finally:
+            store.close()
+    except StoreUnavailableError as exc:
+        return {"error": "store", "message": str(exc)}
+    except IndexUnwritableError as exc:
+        return {"error": "index", "message": str(exc)}
 
 
 def swap(aside: Path, folder: Path) -> None:
@@ -196,3 +294,7 @@ def check_follows(local: LocalIndex, store: ArchiveStore) -> None:
             f"has applied another record {seq} than the one the store's change log holds "
             "(a store restored from a backup?)"
         )
+
+
+if __name__ == "__main__":  # the child of `build_in_child`
+    print(json.dumps(build_from(json.loads(sys.argv[1]))), flush=True)
