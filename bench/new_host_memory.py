@@ -1,8 +1,8 @@
 """A new host against a restarted one: the bot's own memory after it built its local index.
 
-    .venv/bin/python -m bench.newhost --store /tmp/scale/store/chroma \
+    .venv/bin/python -m bench.new_host_memory --store /tmp/scale/store/chroma \
         --questions ../shared/eval/realtimeqa.questions.jsonl [--server] [--asks 10]
-    .venv/bin/python -m bench.newhost --store /tmp/scale/store/chroma --grow 100000 \
+    .venv/bin/python -m bench.new_host_memory --store /tmp/scale/store/chroma --grow 100000 \
         --corpus ../shared/eval/realtimeqa.corpus.jsonl --questions ...
 
 A bounded run, not a test. On one store (any embedded Chroma folder, or one grown in place

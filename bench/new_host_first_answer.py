@@ -1,6 +1,6 @@
 """New host: how long until a bot with no local index answers its first question.
 
-    .venv/bin/python -m bench.new_host --store /tmp/copy-of-a-store [--question "..."]
+    .venv/bin/python -m bench.new_host_first_answer --store /tmp/copy-of-a-store [--question "..."]
 
 Runs in this process, as `bot` opens the archive (`bot.answerer.ArchiveAnswerer`), each
 time over a fresh INDEX_PATH (a new host): once building the local index first (today's
@@ -49,7 +49,7 @@ def first_answer(store: Path, index: Path, question: str, background: bool) -> d
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench.new_host", description=__doc__)
+    parser = argparse.ArgumentParser(prog="bench.new_host_first_answer", description=__doc__)
     parser.add_argument("--store", type=Path, required=True, help="an embedded store (a copy)")
     parser.add_argument("--question", default=QUESTION)
     args = parser.parse_args(argv)
