@@ -94,7 +94,8 @@ class DenseIndex:
         return self.idf
 
     def summary(self) -> StoreSummary:
-        """Counts and date range, from the store's manifest."""
+        """Counts and date range, from the store's manifest (read whole: see
+        `BuildingIndex.summary`, which keeps one)."""
         return self.store.summary()
 
 
@@ -113,6 +114,7 @@ class BuildingIndex:
         self.building = False
         self._stopped = False
         self._thread: threading.Thread | None = None
+        self._dense_summary: StoreSummary | None = None
 
     def build_in_background(self) -> bool:
         """When this host holds no local index for the store yet, start building it in a
@@ -190,5 +192,12 @@ class BuildingIndex:
         return self._engine().idf_reader()
 
     def summary(self) -> StoreSummary:
-        """What the archive holds."""
-        return self._engine().summary()
+        """What the archive holds. While building, the store's counts are read once: every
+        answer asks for them, and reading the whole manifest per question would cost
+        O(archive) each time; a snapshot serves for the minutes a build takes."""
+        dense = self._dense()
+        if dense is None:
+            return self.full.summary()
+        if self._dense_summary is None:
+            self._dense_summary = dense.summary()
+        return self._dense_summary
