@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from bench.common import log
-from testing.console import console_env, installed
-from testing.site import Site, article, serving
+from testing.console import following
+from testing.site import Site, article, atom, serving
 from testing.stores import ingest_paths, make_settings
 
-PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 TITLE = "New central library opens"
 BEFORE = (
     "The new central library on Quill Street opened its doors with seven floors of books.\n"
@@ -38,16 +36,6 @@ BEFORE = (
 )
 AFTER = BEFORE.replace("seven floors", "eight floors")
 QUESTION = "How many floors does the new central library on Quill Street have?"
-
-
-def _atom(base: str, updated: str) -> str:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>Culture</title><id>{base}/feed.atom</id><updated>{updated}</updated>"
-        f'<entry><title>Library</title><link href="{base}/news/library"/>'
-        f"<id>{base}/news/library</id><published>2026-11-10T08:00:00Z</published>"
-        f"<updated>{updated}</updated></entry></feed>"
-    )
 
 
 def _others(work: Path) -> Path:
@@ -79,17 +67,9 @@ def edited_after(every: float, work: Path) -> dict[str, object]:
     settings = make_settings(work)
     ingest_paths(settings, _others(work))
     with serving(Site()) as site:
-        site.page("/feed.atom", "application/atom+xml", _atom(site.base, "2026-11-10T08:00:00Z"))
+        site.page("/feed.atom", "application/atom+xml", atom(site.base, "2026-11-10T08:00:00Z"))
         site.page("/news/library", "text/html; charset=utf-8", article(TITLE, BEFORE))
-        follow = subprocess.Popen(
-            [installed("ingest"), "follow", f"{site.base}/feed.atom", "--every", str(every)]
-            + ["--delay", "0", "--quiet"],
-            cwd=work,
-            env=console_env(settings, PRIVATE),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        follow = following(settings, work, f"{site.base}/feed.atom", every)
         web = FakeSlackWebAPI(BOT_TOKEN, APP_TOKEN).start()
         socket = FakeSocketMode().start()
         web.socket_url = socket.url
@@ -115,7 +95,7 @@ def edited_after(every: float, work: Path) -> dict[str, object]:
             cpu = time.process_time()
             modified = "2026-11-12T09:30:00Z"
             site.page("/news/library", "text/html; charset=utf-8", article(TITLE, AFTER, modified))
-            site.page("/feed.atom", "application/atom+xml", _atom(site.base, modified))
+            site.page("/feed.atom", "application/atom+xml", atom(site.base, modified))
             stored: list[float] = []
 
             def read_polls() -> None:

@@ -29,11 +29,9 @@ import time
 from pathlib import Path
 
 from bench.common import log
-from testing.console import console_env, installed
+from testing.console import console_env, following, installed
 from testing.site import STORIES, Site, rss, serving, story
 from testing.stores import make_settings
-
-PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 
 
 def freshness(every: float, work: Path) -> dict[str, float]:
@@ -43,15 +41,7 @@ def freshness(every: float, work: Path) -> dict[str, float]:
         site.page("/feed.rss", "application/rss+xml", rss(site.base, ["news/bridge"]))
         story(site, "bridge")
         story(site, "market")
-        process = subprocess.Popen(
-            [installed("ingest"), "follow", f"{site.base}/feed.rss", "--every", str(every)]
-            + ["--delay", "0", "--quiet"],
-            cwd=work,
-            env=console_env(settings, PRIVATE),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        process = following(settings, work, f"{site.base}/feed.rss", every)
         try:
             assert process.stdout is not None
             first = process.stdout.readline()

@@ -4,6 +4,7 @@ settings: where they are installed, and the environment they get."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,3 +37,16 @@ def console_env(settings: Settings, env: dict[str, str] | None = None) -> dict[s
     clean.update(CHROMA_PATH=str(settings.chroma_path), ANONYMIZED_TELEMETRY="False")
     clean.update(env or {})
     return clean
+
+
+def following(settings: Settings, cwd: Path, url: str, every: float) -> subprocess.Popen[str]:
+    """`ingest follow URL --every S` started against a local test site (private addresses
+    allowed, no politeness delay, summary lines only), its stdout a text pipe."""
+    return subprocess.Popen(
+        [installed("ingest"), "follow", url, "--every", str(every), "--delay", "0", "--quiet"],
+        cwd=cwd,
+        env=console_env(settings, {"ALLOW_PRIVATE_URLS": "true"}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )

@@ -131,6 +131,17 @@ STORIES = {
 }
 
 
+def atom(base: str, updated: str) -> str:
+    """An Atom feed of one entry, the library story at `/news/library`, updated at `updated`."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>Culture</title><id>{base}/feed.atom</id><updated>{updated}</updated>"
+        f'<entry><title>Library</title><link href="{base}/news/library"/>'
+        f"<id>{base}/news/library</id><published>2026-11-10T08:00:00Z</published>"
+        f"<updated>{updated}</updated></entry></feed>"
+    )
+
+
 def rss(base: str, items: list[str]) -> str:
     entries = "".join(
         f"<item><title>{STORIES[s][0]}</title><link>{base}/{p}</link>"

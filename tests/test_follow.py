@@ -14,21 +14,11 @@ import pytest
 
 from core.settings import Settings
 from testing.console import console_env, installed
-from testing.site import STORIES, Site, article, rss, serving, story
+from testing.site import STORIES, Site, article, atom, rss, serving, story
 from tests.helpers import ask_here, run_console
 
 PRIVATE = {"ALLOW_PRIVATE_URLS": "true"}
 TOKEN = "s3cret-feed-token-123"
-
-
-def atom(base: str, updated: str) -> str:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>Culture</title><id>{base}/feed.atom</id><updated>{updated}</updated>"
-        f'<entry><title>Library</title><link href="{base}/news/library"/>'
-        f"<id>{base}/news/library</id><published>2026-11-10T08:00:00Z</published>"
-        f"<updated>{updated}</updated></entry></feed>"
-    )
 
 
 def json_feed(base: str) -> str:
