@@ -31,16 +31,8 @@ from core.store.records import Change, ChunkHit, DenseHit
 
 
 class ChromaStore(Connection):
-    """The chunk collection, its manifest and its change log, for one model identity.
-
-    Args:
-        settings: Where the store is and which collection to use.
-        model_name: The embedding model's identity; a collection built with another is refused.
-        dim: The model's embedding dimension.
-        create: Create the collections when missing (ingest); readers pass False.
-        check_model: Refuse a collection built with another model identity (only the
-            re-embed command passes False).
-    """
+    """The chunk collection, its manifest and its change log, for one model identity: a
+    `Connection` (its arguments) with the change log, the write protocols and the reads."""
 
     def __init__(
         self,
