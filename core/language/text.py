@@ -107,9 +107,9 @@ _CAPITALISED_ABBREVIATION = re.compile(r"(?:^|[\s,])[A-Z][A-Za-z.]{0,6}$")
 def _credit_after_place(text: str, stop: int) -> bool:
     """True when the full stop at `stop` ends a capitalised abbreviation ("Del", "N.C")
     followed by a wire credit in brackets and a dash: a dateline goes on."""
-    if text[stop] != "." or not _CAPITALISED_ABBREVIATION.search(text[max(0, stop - 8) : stop]):
-        return False
-    return _CREDIT_AFTER.match(text, stop + 1) is not None
+    if text[stop] != "." or _CREDIT_AFTER.match(text, stop + 1) is None:
+        return False  # the bracket is checked first: it is rarely there
+    return _CAPITALISED_ABBREVIATION.search(text[max(0, stop - 8) : stop]) is not None
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -125,9 +125,10 @@ def split_sentences(text: str) -> list[Span]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group(0)[0] in ".!?" and _ends_with_abbreviation(text, match.start() + 1):
-            continue
-        if _credit_after_place(text, match.start()):
+        if match.group(0)[0] in ".!?" and (
+            _ends_with_abbreviation(text, match.start() + 1)
+            or _credit_after_place(text, match.start())
+        ):
             continue
         _append_span(spans, text, start, end)
         start = end
@@ -148,7 +149,7 @@ def _append_span(
     # section label opening a line and a headline and byline standing before a dateline: a
     # sentence starts after them.
     stamp = stamp_header(stripped) if header else 0
-    label = page_label(stripped) if header and _starts_line(text, begin) else 0
+    label = page_label(stripped) if header and _starts_line(text, start, begin) else 0
     cut = stamp or label or (inline_dateline(stripped) if dateline else 0)
     if 0 < cut < len(stripped):
         head = stripped[:cut].rstrip()
@@ -158,10 +159,10 @@ def _append_span(
     spans.append(Span(begin, begin + len(stripped), stripped))
 
 
-def _starts_line(text: str, at: int) -> bool:
-    """True when only spaces stand between the start of `text`'s line and `at`."""
-    line_start = text.rfind("\n", 0, at) + 1
-    return not text[line_start:at].strip()
+def _starts_line(text: str, start: int, begin: int) -> bool:
+    """True when the span whose piece starts at `start` (its text at `begin`) opens a line:
+    the piece follows a line break, or holds one before its text (only the gap is read)."""
+    return start == 0 or text[start - 1] == "\n" or "\n" in text[start:begin]
 
 
 def words(text: str) -> list[str]:
