@@ -8,7 +8,8 @@ header glued to its first sentence ("10:36 pm ET June 12, 2026 Share this update
 "Contributing: …", "NAME contributed to this report."), a photo credit or a caption ending in
 one, a promo or contact line ("Sign up for …", "Click here …", "Follow NAME on X: @handle"), an
 editor's note about the page ("This story has been updated …") and "Read more"/"Related"
-link lists. Above the story's first sentence, short lines of names and outlets ("Jessica
+link lists. A section label opening a line ("AI-assisted summary", "Summary:", "Key
+takeaways:") is cut from the sentence it heads. Above the story's first sentence, short lines of names and outlets ("Jessica
 Durando", "USA TODAY") are bylines too. A line that reads as a sentence of the story is kept,
 whatever words it holds, unless its whole shape is one of these.
 
@@ -29,6 +30,7 @@ from core.language.text import (
     has_clock_or_stamp,
     inline_dateline,
     is_timestamp,
+    page_label,
     stamp_header,
 )
 from core.models import Article
@@ -43,6 +45,7 @@ KINDS = (
     "promo",
     "editor's note",
     "related links",
+    "label",
 )
 _DASH = "-–—―−‒"
 _NAME_WORD = r"(?:[A-Z][A-Za-z'’.-]*|[A-Z]\.|(?:de|la|van|von|der|da|del|du|bin|al|le)\b)"
@@ -187,6 +190,10 @@ def clean_text(text: str) -> Cleaned:
             stamp = stamp_header(line)
             if stamp and _page_stamp(line[:stamp]):
                 line = _strip_header(line, stamp, out)
+            label = page_label(line)
+            if label:  # "AI-assisted summary The storm …": the sentence stays
+                out.removed["label"] += 1
+                line = line[label:]
             trailing = _TRAILING_READ_MORE.search(line)
             if trailing:
                 out.removed["promo"] += 1

@@ -113,3 +113,22 @@ def test_ingest_counts_what_it_removed_and_stores_clean_chunks(
     assert dated["pier"] == "2026-03-03"
     again = ingest_paths(settings, feed)
     assert again.unchanged == 2 and not again.furniture
+
+
+def test_a_section_label_is_cut_from_the_sentence_it_heads() -> None:
+    """A summary box's label ("AI-assisted summary", "Summary:", "Key takeaways:") goes; the
+    sentence it heads stays whole, and so do sentences that merely open with such a word."""
+    text = (
+        "AI-assisted summary The harbor ferry resumed service on Monday after a week.\n\n"
+        "Key takeaways: Fares rise by 50 cents in June.\n\n"
+        "Summary judgment was granted to the ferry operator in March.\n\n"
+        "Highlights of the reopening included a brass band on the pier."
+    )
+    cleaned = clean_text(text)
+    assert cleaned.text.split("\n\n") == [
+        "The harbor ferry resumed service on Monday after a week.",
+        "Fares rise by 50 cents in June.",
+        "Summary judgment was granted to the ferry operator in March.",
+        "Highlights of the reopening included a brass band on the pier.",
+    ]
+    assert cleaned.removed == {"label": 2}

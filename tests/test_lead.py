@@ -148,8 +148,38 @@ def test_a_live_blog_header_is_cut_from_the_sentence_after_it() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        (
+            "AI-assisted summary Coastal Skyways cancelled 1,900 flights on Friday.",
+            ["AI-assisted summary", "Coastal Skyways cancelled 1,900 flights on Friday."],
+        ),
+        (
+            "Summary: Crews worked through the night.\nSummary judgment came on Monday.",
+            ["Summary:", "Crews worked through the night.", "Summary judgment came on Monday."],
+        ),
+        (
+            "The airport reopened. Career highlights: she ran it for a decade.",
+            ["The airport reopened.", "Career highlights: she ran it for a decade."],
+        ),
+    ],
+)
+def test_a_section_label_opening_a_line_is_cut_from_its_sentence(
+    text: str, sentences: list[str]
+) -> None:
+    """A label a page prints before a line's first sentence is a span of its own (never
+    a lead: no verb); inside a line, or without its colon, the words stay in the sentence."""
+    assert [s.text for s in split_sentences(text)] == sentences
+    question = "How many flights did Coastal Skyways cancel?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert all(not s.span.text.startswith(("AI-assisted", "Summary:")) for s in pool.sentences)
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
+        "WILMINGTON, Del. (AP) — Coastal Skyways cancelled 1,900 flights on Friday.",
+        "TAMPA, Fla. (USA TODAY) — Crews cleared the runways overnight.",
         "At 10 p.m. Coastal Skyways cancelled the last flight.",
         "June 5, 2026 was the wettest day on record, the Harbor Gazette said.",
         "Storm weakens and moves out to sea",

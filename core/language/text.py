@@ -98,6 +98,20 @@ def _ends_with_abbreviation(text: str, end: int) -> bool:
     return word in _ABBREVIATIONS or len(word) == 1
 
 
+# A wire credit after a place that ends in an abbreviation: "WILMINGTON, Del. (AP) — …" is
+# one dateline, not a sentence "WILMINGTON, Del." and another "(AP) — …".
+_CREDIT_AFTER = re.compile(r"\s+\([A-Z][A-Za-z&]*(?: [A-Z][A-Za-z&]*){0,3}\)\s*[—–―−-]")
+_CAPITALISED_ABBREVIATION = re.compile(r"(?:^|[\s,])[A-Z][A-Za-z.]{0,6}$")
+
+
+def _credit_after_place(text: str, stop: int) -> bool:
+    """True when the full stop at `stop` ends a capitalised abbreviation ("Del", "N.C")
+    followed by a wire credit in brackets and a dash: a dateline goes on."""
+    if text[stop] != "." or _CREDIT_AFTER.match(text, stop + 1) is None:
+        return False  # the bracket is checked first: it is rarely there
+    return _CAPITALISED_ABBREVIATION.search(text[max(0, stop - 8) : stop]) is not None
+
+
 def split_sentences(text: str) -> list[Span]:
     """Split text into sentences (and paragraph lines), keeping exact offsets.
 
@@ -111,7 +125,10 @@ def split_sentences(text: str) -> list[Span]:
     start = 0
     for match in _BOUNDARY.finditer(text):
         end = match.end()
-        if match.group(0)[0] in ".!?" and _ends_with_abbreviation(text, match.start() + 1):
+        if match.group(0)[0] in ".!?" and (
+            _ends_with_abbreviation(text, match.start() + 1)
+            or _credit_after_place(text, match.start())
+        ):
             continue
         _append_span(spans, text, start, end)
         start = end
@@ -129,15 +146,23 @@ def _append_span(
     lead = len(piece) - len(piece.lstrip())
     begin = start + lead
     # A timestamp or live-blog header glued to a sentence is cut from it, and so is a
-    # headline and byline standing before a dateline: a sentence starts after them.
+    # section label opening a line and a headline and byline standing before a dateline: a
+    # sentence starts after them.
     stamp = stamp_header(stripped) if header else 0
-    cut = stamp or (inline_dateline(stripped) if dateline else 0)
+    label = page_label(stripped) if header and _starts_line(text, start, begin) else 0
+    cut = stamp or label or (inline_dateline(stripped) if dateline else 0)
     if 0 < cut < len(stripped):
         head = stripped[:cut].rstrip()
         spans.append(Span(begin, begin + len(head), head))
         _append_span(spans, text, begin + cut, begin + len(stripped), False, bool(stamp))
         return
     spans.append(Span(begin, begin + len(stripped), stripped))
+
+
+def _starts_line(text: str, start: int, begin: int) -> bool:
+    """True when the span whose piece starts at `start` (its text at `begin`) opens a line:
+    the piece follows a line break, or holds one before its text (only the gap is read)."""
+    return start == 0 or text[start - 1] == "\n" or "\n" in text[start:begin]
 
 
 def words(text: str) -> list[str]:
@@ -254,3 +279,25 @@ def inline_dateline(line: str) -> int:
         if any(ch.islower() for ch in before) or before[-1] in '.!?”"’)':
             return match.end()
     return 0
+
+
+# A section label a page prints before the story's first sentence, on the same line: a
+# summary box ("AI-assisted summary The storm …", "Summary: The church …") or a list's heading
+# ("Key takeaways: …", "Career highlights: She was …"). A label that is a common opening of a
+# sentence ("Summary judgment was …", "Highlights of the set included …") needs its colon.
+_LABEL = re.compile(
+    r"(?:(?:AI|Machine)[- ](?:[Aa]ssisted|[Gg]enerated)\s+[Ss]ummary\s*:?"
+    r"|(?:(?:Story|Article|Quick|Brief)\s+)?(?:[Ss]ummary|SUMMARY)\s*:"
+    r"|(?:Key|KEY)\s+(?:[Tt]akeaways|[Pp]oints|TAKEAWAYS|POINTS)\s*:"
+    r"|(?:(?:Career|Story|Key)\s+)?(?:[Hh]ighlights|HIGHLIGHTS)\s*:|In\s+brief\s*:|TL;?DR\s*:)"
+    r"\s*(?=[“\"‘'(]?[A-Z0-9])"
+)
+
+
+def page_label(line: str) -> int:
+    """The length of a section label opening a line ("AI-assisted summary ", "Summary: ",
+    "Key takeaways: "), with the spaces after it; 0 when there is none or nothing follows."""
+    match = _LABEL.match(line)
+    if match is None or match.end() >= len(line.rstrip()):
+        return 0
+    return match.end()
