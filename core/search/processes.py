@@ -12,6 +12,7 @@ May import nothing of ours.
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import logging
 import os
@@ -45,6 +46,18 @@ def die_with_parent(parent: int) -> None:
         prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:
         sys.exit(EXIT_ORPHANED)
+
+
+def return_freed_memory() -> None:
+    """Hand the memory that a large piece of work freed back to the system: collect the
+    reference cycles it left, then ask glibc to return its free arena pages
+    (`malloc_trim(0)`; docs/benchmarks.md, issue 24: most of what an in-process build left
+    in the bot). Does nothing where the C library has no `malloc_trim` (musl, macOS);
+    never fails."""
+    gc.collect()
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)
 
 
 class ToParent(logging.Handler):

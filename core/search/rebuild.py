@@ -23,7 +23,7 @@ from pathlib import Path
 
 from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
 from core.errors import ModelMismatchError, StoreUnavailableError
-from core.search.processes import die_with_parent, log_to_parent, relay
+from core.search.processes import die_with_parent, log_to_parent, relay, return_freed_memory
 from core.search.replica_state import INDEX_SCHEMA, IndexDamagedError, IndexUnwritableError
 from core.search.replicator import LocalIndex
 from core.sections import StoreSettings
@@ -97,6 +97,7 @@ def rebuild_aside(
             count = None
         if count is None:
             count = build_aside(store, aside, dim, after_epoch, progress)
+            return_freed_memory()  # else this process keeps what the build freed
         swap(aside, folder)
     except OSError as exc:
         raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
