@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ask.__main__ import render_nothing
+from bot.render import nothing_found
+from core.answer.compose import answer_question
 from core.encode.embeddings import Embedder
 from core.search.building import DenseIndex
 from core.search.query import parse_query
@@ -38,3 +41,32 @@ def test_hard_filters_hold_while_a_new_host_builds(
         assert ferry.doc_id == "ferry-2023" and "four dollars" in ferry.text
     finally:
         store.close()
+
+
+def test_nothing_found_while_a_new_host_builds_counts_the_archive(
+    tmp_path: Path, settings: Settings, embedder: Embedder
+) -> None:
+    """While its index builds, a new host says how many articles it found nothing among,
+    without a date range: that would read the whole archive's manifest per build."""
+    path = tmp_path / "news.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in (HARBOR, FERRY, UNDATED)))
+    ingest_paths(settings, path)
+    store = open_store(settings.store, embedder.name, embedder.dim, create=False)
+    try:
+        searcher = Searcher(DenseIndex(store), embedder)
+        answer = answer_question("best sourdough pizza recipe for a home oven", searcher)
+    finally:
+        store.close()
+    assert answer.lead is None and answer.summary is not None
+    assert (answer.summary.articles, answer.summary.oldest, answer.summary.newest) == (
+        3,
+        None,
+        None,
+    )
+    assert render_nothing(answer) == (
+        "I found nothing relevant to that among 3 articles. "
+        "Try other words, or add articles with `ingest PATH_OR_URL`."
+    )
+    assert nothing_found(answer.summary).startswith(
+        "I found nothing relevant to that among 3 articles. Try other words"
+    )

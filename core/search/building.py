@@ -94,9 +94,10 @@ class DenseIndex:
         return self.idf
 
     def summary(self) -> StoreSummary:
-        """Counts and date range, from the store's manifest (read whole: see
-        `BuildingIndex.summary`, which keeps one)."""
-        return self.store.summary()
+        """The count of articles alone: one count of the store. Its date range (and its
+        chunk count, which nobody shows) would read the whole manifest, O(archive), while
+        a build already reads it; replies leave out a range they are not given."""
+        return StoreSummary(self.store.article_count(), 0, None, None)
 
 
 class BuildingIndex:
@@ -192,9 +193,8 @@ class BuildingIndex:
         return self._engine().idf_reader()
 
     def summary(self) -> StoreSummary:
-        """What the archive holds. While building, the store's counts are read once: every
-        answer asks for them, and reading the whole manifest per question would cost
-        O(archive) each time; a snapshot serves for the minutes a build takes."""
+        """What the archive holds. While building, the store's article count is read once:
+        every answer asks for it, and a snapshot serves for the minutes a build takes."""
         dense = self._dense()
         if dense is None:
             return self.full.summary()

@@ -23,12 +23,13 @@ from pathlib import Path
 
 from core.encode.embeddings import REEMBEDDING, encoders_for, mismatch_hint
 from core.errors import ModelMismatchError, StoreUnavailableError
+from core.search.processes import die_with_parent, log_to_parent, relay, return_freed_memory
 from core.search.replica_state import INDEX_SCHEMA, IndexDamagedError, IndexUnwritableError
 from core.search.replicator import LocalIndex
 from core.sections import StoreSettings
 from core.store import ArchiveStore, ChromaStore
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("core.search.rebuild")  # also when run as the child (`__main__`)
 
 # From this many articles on, a Chroma store's index is built in a child process. Building
 # in-process left ~4-8 KB of heap per chunk in the bot for good (freed pages the allocator
@@ -96,6 +97,7 @@ def rebuild_aside(
             count = None
         if count is None:
             count = build_aside(store, aside, dim, after_epoch, progress)
+            return_freed_memory()  # else this process keeps what the build freed
         swap(aside, folder)
     except OSError as exc:
         raise IndexUnwritableError(f"cannot be written ({exc.strerror or exc})") from exc
@@ -120,8 +122,11 @@ def build_aside(
 
 def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) -> int | None:
     """`build_aside` in a child process (`python -m core.search.rebuild`, with a client of
-    its own); how many articles, or None when no child could build (this interpreter
-    cannot start one, or it died: logged), so that this process builds instead.
+    its own, dying with this process); how many articles, or None when no child could build
+    (this interpreter cannot start one, or it failed: logged), so that this one builds.
+
+    The child's log lines are logged here as this process's own; a failure comes back as
+    its exception's type name only (a message may quote an article).
 
     Raises:
         IndexUnwritableError: it cannot be written.
@@ -133,37 +138,53 @@ def build_in_child(store: ChromaStore, aside: Path, dim: int, after_epoch: int) 
         "aside": str(aside),
         "dim": dim,
         "after_epoch": after_epoch,
+        "parent": os.getpid(),
+        "log_level": log.getEffectiveLevel(),
     }
-    root = str(Path(__file__).resolve().parents[2])  # where `core` is, for the child
-    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    code: int | None = None
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "core.search.rebuild", json.dumps(job, default=str)],
-            env={**os.environ, "PYTHONPATH": path},
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        lines = done.stdout.strip().splitlines()
-        result = json.loads(lines[-1]) if done.returncode == 0 and lines else {}
-    except (OSError, ValueError) as exc:
-        result = {"message": str(exc)}
-        done = None
+        result, code = run_child(job)
+    except OSError as exc:  # this interpreter cannot start a child
+        result = {"failed": type(exc).__name__}
     if "count" in result:
         return int(result["count"])
+    failed = str(result.get("failed", ""))
     if result.get("error") == "store":
-        raise StoreUnavailableError(result["message"])
+        raise StoreUnavailableError(
+            f"The store could not be read while this host's local index was built ({failed} "
+            "in the process building it). Check that the store can be reached, then try again."
+        )
     if result.get("error") == "index":
-        raise IndexUnwritableError(result["message"])
+        raise IndexUnwritableError(f"cannot be written ({failed} in the process building it)")
     log.warning(
         "building the local index in a child process failed (%s); building it in this one",
-        f"exit code {done.returncode}" if done is not None else result["message"],
+        failed or f"exit code {code}",
     )
     shutil.rmtree(aside, ignore_errors=True)
     return None
 
 
+def run_child(job: dict) -> tuple[dict, int]:
+    """Run `python -m core.search.rebuild JOB`, relaying its log lines; its result (the
+    last JSON object it printed that is not a log line: {} if none) and exit code."""
+    root = str(Path(__file__).resolve().parents[2])  # where `core` is, for the child
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    result: dict = {}
+    with subprocess.Popen(
+        [sys.executable, "-m", "core.search.rebuild", json.dumps(job, default=str)],
+        env={**os.environ, "PYTHONPATH": path},
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            result = relay(line) or result
+    return (result if child.returncode == 0 else {}), child.returncode
+
+
 def build_from(job: dict) -> dict:
-    """In the child: open the store (read only; the parent checked its model) and build."""
+    """In the child: open the store (read only; the parent checked its model) and build.
+    A failure is told by kind and exception type, never by message."""
     given = job["settings"]
     settings = StoreSettings(**{**given, "chroma_path": Path(given["chroma_path"])})
     try:
@@ -173,9 +194,22 @@ def build_from(job: dict) -> dict:
         finally:
             store.close()
     except StoreUnavailableError as exc:
-        return {"error": "store", "message": str(exc)}
-    except IndexUnwritableError as exc:
-        return {"error": "index", "message": str(exc)}
+        return {"error": "store", "failed": type(exc).__name__}
+    except (IndexUnwritableError, OSError) as exc:  # as `rebuild_aside` maps an OSError
+        return {"error": "index", "failed": type(exc).__name__}
+    except Exception as exc:  # the parent builds instead; a traceback may quote an article
+        return {"error": "other", "failed": type(exc).__name__}
+
+
+def child_main(argv: list[str]) -> int:
+    """The child of `build_in_child`: die with the parent, log through it, build, and
+    print the result as the last line."""
+    job = json.loads(argv[1])
+    die_with_parent(int(job["parent"]))
+    log_to_parent(int(job["log_level"]))
+    log.info("building the local index in a child process (pid %d)", os.getpid())
+    print(json.dumps(build_from(job)), flush=True)
+    return 0
 
 
 def swap(aside: Path, folder: Path) -> None:
@@ -296,5 +330,5 @@ def check_follows(local: LocalIndex, store: ArchiveStore) -> None:
         )
 
 
-if __name__ == "__main__":  # the child of `build_in_child`
-    print(json.dumps(build_from(json.loads(sys.argv[1]))), flush=True)
+if __name__ == "__main__":
+    sys.exit(child_main(sys.argv))
