@@ -9,9 +9,10 @@ header glued to its first sentence ("10:36 pm ET June 12, 2026 Share this update
 one, a promo or contact line ("Sign up for …", "Click here …", "Follow NAME on X: @handle"), an
 editor's note about the page ("This story has been updated …") and "Read more"/"Related"
 link lists. A section label opening a line ("AI-assisted summary", "Summary:", "Key
-takeaways:") is cut from the sentence it heads. Above the story's first sentence, short lines of names and outlets ("Jessica
-Durando", "USA TODAY") are bylines too. A line that reads as a sentence of the story is kept,
-whatever words it holds, unless its whole shape is one of these.
+takeaways:") is cut from the sentence it heads. Above the story's first sentence, short
+lines of names and outlets ("Jessica Durando", "USA TODAY") are bylines too. A line that
+reads as a sentence of the story is kept, whatever words it holds, unless its whole shape is
+one of these.
 
 A date or a byline found in a removed line becomes the article's `published_at` or
 `authors` when the article has none. What was removed is counted by kind for the ingest
