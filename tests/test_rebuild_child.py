@@ -19,6 +19,7 @@ from typing import TypeVar
 import pytest
 
 from core.encode.embeddings import Embedder
+from core.search.processes import relay
 from core.search.rebuild import rebuild_aside
 from core.search.replica_state import IndexUnwritableError
 from core.search.replicator import LocalIndex
@@ -36,6 +37,7 @@ import sys
 from pathlib import Path
 from bot.logs import configure_logging
 from core.encode.embeddings import load_embedder
+from core.search.processes import relay
 from core.search.rebuild import rebuild_aside
 from core.store import open_store
 from testing.stores import make_settings
@@ -213,3 +215,16 @@ def test_a_child_build_ends_when_the_bot_is_killed(
         for pid in child:
             if _running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "line", ['{"log": 5}', '{"log": ["core", "loud", "x"]}', '{"log": ["core"]}', "[1, 2]", "oops"]
+)
+def test_a_line_the_child_did_not_write_as_a_log_record_is_skipped(
+    line: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever else reaches the parent on the child's stdout (a library's print, a torn
+    line) is neither logged nor taken for the build's result, and raises nothing."""
+    assert relay(line) is None
+    assert not caplog.records
+    assert relay('{"count": 3}') == {"count": 3}

@@ -91,7 +91,10 @@ def relay(line: str) -> dict | None:
     if not isinstance(parsed, dict):
         return None
     if LOG_KEY in parsed:
-        name, level, message = parsed[LOG_KEY]
-        logging.getLogger(str(name)).log(int(level), "%s", message)
+        try:
+            name, level, message = parsed[LOG_KEY]
+            logging.getLogger(str(name)).log(int(level), "%s", message)
+        except (TypeError, ValueError):  # not one of ours: skipped, never raised into the build
+            pass
         return None
     return parsed
