@@ -194,6 +194,33 @@ def test_a_sentence_that_starts_with_a_time_or_a_place_stays_whole(sentence: str
     assert not not_a_sentence(sentence)
 
 
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        (
+            "KATHMANDU (Reuters) - Prime Minister K.P. Sharma Oli resigned on Tuesday.",
+            ["KATHMANDU (Reuters) - Prime Minister K.P. Sharma Oli resigned on Tuesday."],
+        ),
+        (
+            "Vice President J.D. Vance visited the airport. Crews cleared the runways.",
+            ["Vice President J.D. Vance visited the airport.", "Crews cleared the runways."],
+        ),
+        (
+            "The flights left Washington, D.C. Crews cleared the runways.",
+            ["The flights left Washington, D.C.", "Crews cleared the runways."],
+        ),
+        (
+            "He met George W. Bush in 2004. Then he left.",
+            ["He met George W. Bush in 2004.", "Then he left."],
+        ),
+    ],
+)
+def test_a_persons_initials_do_not_end_the_sentence(text: str, sentences: list[str]) -> None:
+    """ "K.P. Sharma Oli" is one name: the lead quoted "… Prime Minister K.P." before. The
+    dotted abbreviation of a US place still ends a sentence."""
+    assert [s.text for s in split_sentences(text)] == sentences
+
+
 class _Recording:
     """The real model, noting every text it is asked to embed."""
 

@@ -90,11 +90,22 @@ class Span:
     text: str
 
 
+# A person's initials ("K.P. Sharma Oli", "J.D. Vance") go on with the name; the dotted
+# abbreviations of US places end many sentences ("… in Washington, D.C. The …") and are
+# not initials.
+_INITIALS = re.compile(r"[a-z](?:\.[a-z]){1,2}")
+_PLACE_INITIALS = frozenset(
+    ["d.c", "n.y", "l.a", "n.c", "s.c", "n.j", "n.h", "n.m", "n.d", "s.d", "r.i", "p.r", "s.f"]
+)
+
+
 def _ends_with_abbreviation(text: str, end: int) -> bool:
     match = re.search(r"([A-Za-z][A-Za-z.]*)\.$", text[max(0, end - 12) : end])
     if not match:
         return False
     word = match.group(1).lower()
+    if _INITIALS.fullmatch(word) and match.group(1).isupper():
+        return word not in _PLACE_INITIALS
     return word in _ABBREVIATIONS or len(word) == 1
 
 
