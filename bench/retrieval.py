@@ -209,7 +209,7 @@ def weeks_table(
 
 
 def rescore(path: Path, questions: list[dict[str, Any]], records: list[dict[str, Any]]) -> int:
-    """The outlet and furniture tables of an earlier run's `--out` file."""
+    """The outlet, weeks and furniture tables of an earlier run's `--out` file."""
     rows = {str(r["id"]): r for r in read_jsonl(path)}
     picked = [q for q in questions if str(q["id"]) in rows]
     ours = [rows[str(q["id"])]["ours"] for q in picked]
