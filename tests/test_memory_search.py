@@ -158,6 +158,14 @@ def test_recent_news_asked_and_only_older_found_says_so(searcher: Searcher) -> N
     assert not [n for n in recent.notes if n.startswith("Nothing published")]
     plain = answer_question("when will the main library reopen?", searcher, now=NOW)
     assert not [n for n in plain.notes if n.startswith("Nothing published")]
+    # Published on the window's first day (dated to the day), asked at noon a week later.
+    first_day = answer_question(
+        "how much did the ferry terminal cost this week?",
+        searcher,
+        now=datetime(2026, 3, 16, 12, tzinfo=UTC),
+    )
+    assert first_day.passages[0].doc_id == "ferry"
+    assert not [n for n in first_day.notes if n.startswith("Nothing published")]
 
 
 def test_a_question_the_archive_cannot_answer_gets_nothing(searcher: Searcher) -> None:

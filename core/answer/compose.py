@@ -129,11 +129,13 @@ def _older_than_asked(query: Query, shown: list[Passage]) -> str | None:
     quotes are not from then. None when a passage is that recent, or undated (it may be)."""
     if query.soft_since is None or not shown:
         return None
-    published = [to_timestamp(p.published_at) for p in shown]
-    if any(moment is None or moment >= query.soft_since for moment in published):
+    # By day: most archives date an article to the day, and one published on the window's
+    # first day is in it, whatever the hour of asking.
+    since = datetime.fromtimestamp(query.soft_since, UTC).date().isoformat()
+    days = [(p.published_at or "")[:10] if to_timestamp(p.published_at) else "" for p in shown]
+    if any(not day or day >= since for day in days):
         return None
     newest = max(shown, key=lambda p: to_timestamp(p.published_at) or 0)
-    since = datetime.fromtimestamp(query.soft_since, UTC).date().isoformat()
     return (
         f"Nothing published since {written_day(since)} matched; "
         f"the newest passage below is from {written_day(newest.published_at)}."
