@@ -15,7 +15,7 @@ from core.answer.candidates import not_a_sentence
 from core.language.text import split_sentences, stamp_header
 
 OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")
-WEEKS_DAYS = 21  # a question's "this week", with the two weeks before it
+WEEKS_DAYS = 21  # a question's "this week" and the two weeks before it, its day included
 
 LABELS = {
     "declined": "decline rate (no-evidence questions)",
@@ -139,12 +139,12 @@ def question_weeks(
     questions: list[dict[str, Any]], records: list[dict[str, Any]], days: int = WEEKS_DAYS
 ) -> list[str]:
     """Whether the news of a question's own weeks holds its answer: an evidence article
-    published in the `days` up to the question's date ("in the 21 days to the question"),
-    or none ("outside those days": older, or after the question, which the search
-    leaves out). A quiz asks about the week's news; where the archive lacks that week's
-    article, the answer string can still occur in an older one by chance ("Japan" in a
-    2016 story), which counts for ans@5 and lead@1 but answers nothing. "-": the question
-    has no date or no evidence."""
+    published in the `days` days up to the question's date, or the day after it (what the
+    search admits: `core.search.query` asks "as of" the end of that day): "in the 21 days to
+    the question"; else "outside those days". A quiz asks about the week's news; where the archive
+    lacks that week's article, the answer string can still occur in an older one by chance
+    ("Japan" in a 2016 story), which counts for ans@5 and lead@1 but answers nothing. "-":
+    the question has no date or no evidence."""
     published = {str(r["id"]): _day(r.get("published_at")) for r in records}
     out = []
     for q in questions:
@@ -153,7 +153,7 @@ def question_weeks(
         known = [d for d in dates if d is not None]
         if asked is None or not known:
             out.append("-")
-        elif any(0 <= (asked - d).days <= days for d in known):
+        elif any(-1 <= (asked - d).days < days for d in known):
             out.append(f"in the {days} days to the question")
         else:
             out.append("outside those days")

@@ -6,11 +6,14 @@ from bench.retrieval_tables import outlets_table, question_weeks
 
 
 def test_questions_split_by_whether_their_own_weeks_hold_the_answer() -> None:
-    """Evidence from the 21 days up to the question, only older evidence, or no date."""
+    """Evidence from the 21 days up to the question (or the day after, which the search
+    admits), only evidence outside them, or no date."""
     records = [
         {"id": "new", "published_at": "2025-12-01T09:00:00Z"},
         {"id": "old", "published_at": "2016-07-07"},
         {"id": "later", "published_at": "2025-12-20"},
+        {"id": "next day", "published_at": "2025-12-19"},
+        {"id": "day 21", "published_at": "2025-11-27"},
         {"id": "undated"},
     ]
     questions = [
@@ -19,6 +22,8 @@ def test_questions_split_by_whether_their_own_weeks_hold_the_answer() -> None:
         {"id": 3, "question_date": "2025-12-18", "evidence_doc_ids": ["undated"]},
         {"id": 4, "evidence_doc_ids": ["new"]},
         {"id": 5, "question_date": "not a date", "evidence_doc_ids": ["new"]},
+        {"id": 6, "question_date": "2025-12-18", "evidence_doc_ids": ["next day"]},
+        {"id": 7, "question_date": "2025-12-18", "evidence_doc_ids": ["day 21"]},
     ]
     assert question_weeks(questions, records) == [
         "in the 21 days to the question",
@@ -26,6 +31,8 @@ def test_questions_split_by_whether_their_own_weeks_hold_the_answer() -> None:
         "-",
         "-",
         "-",
+        "in the 21 days to the question",
+        "outside those days",
     ]
 
 
