@@ -29,11 +29,14 @@ from datetime import datetime
 
 from core.language.text import (
     DATE_PATTERN,
+    call_to_action,
     has_clock_or_stamp,
     inline_dateline,
     is_timestamp,
     page_label,
+    split_sentences,
     stamp_header,
+    trailing_calls_to_action,
 )
 from core.models import Article
 
@@ -215,6 +218,10 @@ def clean_text(text: str) -> Cleaned:
             if trailing:
                 out.removed["promo"] += 1
                 line = line[: trailing.start()]
+            cut = trailing_calls_to_action(line)
+            if cut < len(line):  # "… morning fix. Sign up here for the newsletter."
+                out.removed["promo"] += 1
+                line = line[:cut].rstrip()
             kept.append(line if line != raw.strip() else raw)
             if in_head and _is_body(line):
                 in_head = False
@@ -247,6 +254,8 @@ def _kind(line: str, in_head: bool) -> str | None:
     if short and _RELATED_HEAD.fullmatch(line):
         return "related links"
     if len(words) <= 40 and (_CONTACT.fullmatch(line.rstrip(_LINE_END)) or _PROMO.fullmatch(line)):
+        return "promo"
+    if len(words) <= 40 and call_to_action(line) and len(split_sentences(line)) == 1:
         return "promo"
     if len(words) <= 40 and _RELATED_LINE.fullmatch(line):
         return "related links"

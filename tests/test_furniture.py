@@ -90,10 +90,27 @@ def test_contact_lines_bios_captions_and_more_lists_go() -> None:
         "More: Ferry fares rise for summer | Pier's history in photos",
         "Download your local site's app to ensure you're always connected to the news. And look "
         "for our special subscription offers here.",
+        "Subscribe to the Harbor Ledger today.",
     ]
     cleaned = clean_text("\n\n".join([story, *furniture]))
     assert cleaned.text == story
-    assert cleaned.removed == {"promo": 4, "byline": 3, "credit": 1, "related links": 1}
+    assert cleaned.removed == {"promo": 5, "byline": 3, "credit": 1, "related links": 1}
+
+
+def test_a_call_to_action_ending_a_paragraph_is_cut_from_it() -> None:
+    """ "… Sign up here for the newsletter." goes; the sentences before it stay."""
+    text = (
+        "Coastal Skyways cancelled 1,900 flights on Friday. Sign up here for storm alerts.\n\n"
+        "(You can get the morning briefing in your inbox daily. Sign up here.)\n\n"
+        "Subscribers to the ferry pass saved $40 a month."
+    )
+    cleaned = clean_text(text)
+    assert cleaned.text == (
+        "Coastal Skyways cancelled 1,900 flights on Friday.\n\n"
+        "(You can get the morning briefing in your inbox daily.\n\n"
+        "Subscribers to the ferry pass saved $40 a month."
+    )
+    assert cleaned.removed == {"promo": 2}
 
 
 def test_story_lines_shaped_like_contacts_and_credits_stay() -> None:

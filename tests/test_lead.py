@@ -221,6 +221,20 @@ def test_a_persons_initials_do_not_end_the_sentence(text: str, sentences: list[s
     assert [s.text for s in split_sentences(text)] == sentences
 
 
+def test_a_call_to_action_is_never_a_candidate() -> None:
+    """A store built before the cleaning keeps "Sign up here …" in its chunks: it is the
+    page's sentence, and the lead never quotes it."""
+    text = (
+        "Coastal Skyways cancelled 1,900 flights on Friday after the storm. "
+        "Sign up here for the Coastal Skyways storm newsletter on flights."
+    )
+    question = "How many flights did Coastal Skyways cancel?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert [s.span.text for s in pool.sentences] == [
+        "Coastal Skyways cancelled 1,900 flights on Friday after the storm."
+    ]
+
+
 class _Recording:
     """The real model, noting every text it is asked to embed."""
 

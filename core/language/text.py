@@ -315,3 +315,26 @@ def page_label(line: str) -> int:
     if match is None or match.end() >= len(line.rstrip()):
         return 0
     return match.end()
+
+
+# A sentence that asks the reader to act on the page ("Sign up here for the newsletter.",
+# "Click here to read more."): the page's words, never the story's.
+_CALL_TO_ACTION = re.compile(r"[“\"‘'(]?(?:Sign up|Subscribe|Click here|Tap here|Follow us)\b")
+
+
+def call_to_action(sentence: str) -> bool:
+    """True when the sentence asks the reader to sign up, subscribe or click."""
+    return _CALL_TO_ACTION.match(sentence.lstrip()) is not None
+
+
+def trailing_calls_to_action(line: str) -> int:
+    """Where the calls to action that end a line of story begin ("… morning fix. Sign up
+    here for the newsletter."): the offset to cut at; len(line) when there are none, and
+    when the whole line is one (that line is the page's, not a story's to cut)."""
+    if _CALL_TO_ACTION.search(line) is None:  # most lines: no sentence split
+        return len(line)
+    spans = split_sentences(line)
+    keep = len(spans)
+    while keep > 1 and call_to_action(spans[keep - 1].text):
+        keep -= 1
+    return spans[keep].start if keep < len(spans) else len(line)
