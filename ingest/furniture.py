@@ -219,9 +219,11 @@ def clean_text(text: str) -> Cleaned:
                 out.removed["promo"] += 1
                 line = line[: trailing.start()]
             cut = trailing_calls_to_action(line)
-            if cut < len(line):  # "… morning fix. Sign up here for the newsletter."
+            if cut < len(line):  # "… in your inbox daily. Sign up here for the newsletter."
                 out.removed["promo"] += 1
                 line = line[:cut].rstrip()
+                if not line:
+                    continue
             kept.append(line if line != raw.strip() else raw)
             if in_head and _is_body(line):
                 in_head = False

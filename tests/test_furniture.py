@@ -107,7 +107,6 @@ def test_a_call_to_action_ending_a_paragraph_is_cut_from_it() -> None:
     cleaned = clean_text(text)
     assert cleaned.text == (
         "Coastal Skyways cancelled 1,900 flights on Friday.\n\n"
-        "(You can get the morning briefing in your inbox daily.\n\n"
         "Subscribers to the ferry pass saved $40 a month."
     )
     assert cleaned.removed == {"promo": 2}

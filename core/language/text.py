@@ -322,19 +322,38 @@ def page_label(line: str) -> int:
 _CALL_TO_ACTION = re.compile(r"[“\"‘'(]?(?:Sign up|Subscribe|Click here|Tap here|Follow us)\b")
 
 
+_TO_THE_READER = re.compile(r"\b(?:you|your|you're|you’re|yours)\b", re.IGNORECASE)
+_PITCH_WORD = re.compile(
+    r"\b(?:inbox|newsletters?|subscri\w*|deliver\w*|e-?mail you|send you|text messages?"
+    r"|alerts?|headlines|roundup|latest (?:news|updates))\b",
+    re.IGNORECASE,
+)
+
+
+def _pitch(sentence: str) -> bool:
+    """A sentence selling the page to the reader: it talks to "you" about an inbox, a
+    newsletter, alerts or headlines."""
+    return bool(_TO_THE_READER.search(sentence) and _PITCH_WORD.search(sentence))
+
+
 def call_to_action(sentence: str) -> bool:
     """True when the sentence asks the reader to sign up, subscribe or click."""
     return _CALL_TO_ACTION.match(sentence.lstrip()) is not None
 
 
 def trailing_calls_to_action(line: str) -> int:
-    """Where the calls to action that end a line of story begin ("… morning fix. Sign up
-    here for the newsletter."): the offset to cut at; len(line) when there are none, and
-    when the whole line is one (that line is the page's, not a story's to cut)."""
+    """Where the calls to action that end a line begin ("The storm hit. Sign up here for
+    alerts."), with the pitch before them that talks to the reader ("Get the briefing in
+    your inbox daily."): the offset to cut at, 0 when the whole line is such a pitch;
+    len(line) when there is none, or when the line is one call to action alone (a line of
+    the page, which the caller removes whole)."""
     if _CALL_TO_ACTION.search(line) is None:  # most lines: no sentence split
         return len(line)
     spans = split_sentences(line)
     keep = len(spans)
     while keep > 1 and call_to_action(spans[keep - 1].text):
         keep -= 1
+    if keep < len(spans):  # the pitch before it talks to the reader: "… delivered to your inbox."
+        while keep > 0 and _pitch(spans[keep - 1].text):
+            keep -= 1
     return spans[keep].start if keep < len(spans) else len(line)
