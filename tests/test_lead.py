@@ -222,10 +222,11 @@ def test_a_persons_initials_do_not_end_the_sentence(text: str, sentences: list[s
 
 
 def test_a_call_to_action_is_never_a_candidate() -> None:
-    """A store built before the cleaning keeps "Sign up here …" in its chunks: it is the
-    page's sentence, and the lead never quotes it."""
+    """A store built before the cleaning keeps "Sign up here …" and its pitch ("… in your
+    inbox.") in its chunks: they are the page's sentences, and the lead never quotes them."""
     text = (
         "Coastal Skyways cancelled 1,900 flights on Friday after the storm. "
+        "Get the Coastal Skyways flights newsletter in your inbox. "
         "Sign up here for the Coastal Skyways storm newsletter on flights."
     )
     question = "How many flights did Coastal Skyways cancel?"

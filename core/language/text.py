@@ -330,7 +330,7 @@ _PITCH_WORD = re.compile(
 )
 
 
-def _pitch(sentence: str) -> bool:
+def reader_pitch(sentence: str) -> bool:
     """A sentence selling the page to the reader: it talks to "you" about an inbox, a
     newsletter, alerts or headlines."""
     return bool(_TO_THE_READER.search(sentence) and _PITCH_WORD.search(sentence))
@@ -354,6 +354,6 @@ def trailing_calls_to_action(line: str) -> int:
     while keep > 1 and call_to_action(spans[keep - 1].text):
         keep -= 1
     if keep < len(spans):  # the pitch before it talks to the reader: "… delivered to your inbox."
-        while keep > 0 and _pitch(spans[keep - 1].text):
+        while keep > 0 and reader_pitch(spans[keep - 1].text):
             keep -= 1
     return spans[keep].start if keep < len(spans) else len(line)
