@@ -12,9 +12,12 @@ where unchanged articles cost nothing on later runs), and every question through
 pipeline is built and queried in this process on the same corpus and questions. The report
 (Markdown) goes to stdout; progress to stderr. It ends with the figures per outlet (each
 question counted under the `source` that holds most of its evidence articles, ours beside
-the textbook's) and the leads that are page furniture (a timestamp, a live-blog header, a
-dateline or a line of names: `furniture_lead`). `--rescore` prints those two tables again
-from an earlier run's `--out` file, without running anything.
+the textbook's), for a set with question dates the same split by whether an evidence
+article is from the question's own weeks (`question_weeks`: where none is, an answer string
+found in an older article is mostly chance), and the leads that are page furniture (a
+timestamp, a live-blog header, a dateline or a line of names: `furniture_lead`).
+`--rescore` prints those tables again from an earlier run's `--out` file, without running
+anything.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from bench.retrieval_tables import (
     metrics_table,
     outlets_table,
     question_outlets,
+    question_weeks,
     timings_table,
     types_table,
 )
@@ -190,8 +194,22 @@ def per_question(questions, records, asked, ours, peer_results, peer):  # type: 
         yield row
 
 
+def weeks_table(
+    questions: list[dict[str, Any]],
+    records: list[dict[str, Any]],
+    ours: list[dict[str, Any]],
+    peer: list[dict[str, Any]] | None,
+) -> str | None:
+    """The figures split by whether the news of a question's own weeks holds its answer
+    (`question_weeks`); None for a set without question dates."""
+    weeks = question_weeks(questions, records)
+    if all(w == "-" for w in weeks):
+        return None
+    return outlets_table(weeks, ours, peer, label="evidence published")
+
+
 def rescore(path: Path, questions: list[dict[str, Any]], records: list[dict[str, Any]]) -> int:
-    """The outlet and furniture tables of an earlier run's `--out` file."""
+    """The outlet, weeks and furniture tables of an earlier run's `--out` file."""
     rows = {str(r["id"]): r for r in read_jsonl(path)}
     picked = [q for q in questions if str(q["id"]) in rows]
     ours = [rows[str(q["id"])]["ours"] for q in picked]
@@ -199,6 +217,9 @@ def rescore(path: Path, questions: list[dict[str, Any]], records: list[dict[str,
     print(f"## {path.name}: {len(picked)} questions (rescored)\n")
     print(outlets_table(question_outlets(picked, records), ours, peer if all(peer) else None))
     print()
+    weeks = weeks_table(picked, records, ours, peer if all(peer) else None)
+    if weeks:
+        print(weeks + "\n")
     print(furniture_table([r.get("lead") for r in ours]))
     return 0
 
@@ -249,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     if by_type:
         print(by_type + "\n")
     print(outlets_table(question_outlets(questions, records), ours, peer_rows) + "\n")
+    weeks = weeks_table(questions, records, ours, peer_rows)
+    if weeks:
+        print(weeks + "\n")
     leads = [asked["answers"][str(q["id"])]["answer"] for q in questions]
     print(furniture_table(leads) + "\n")
     print(timings_table(ingest, asked, peer, len(questions)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 from typing import Any
 
 from bench.common import fmt, markdown_table, percentile
@@ -14,6 +15,7 @@ from core.answer.candidates import not_a_sentence
 from core.language.text import split_sentences, stamp_header
 
 OUTLET_METRICS = ("ans@5", "lead@1", "mrr@10", "hit@5")
+WEEKS_DAYS = 21  # a question's "this week" and the two weeks before it, its day included
 
 LABELS = {
     "declined": "decline rate (no-evidence questions)",
@@ -133,10 +135,46 @@ def question_outlets(questions: list[dict[str, Any]], records: list[dict[str, An
     return out
 
 
+def question_weeks(
+    questions: list[dict[str, Any]], records: list[dict[str, Any]], days: int = WEEKS_DAYS
+) -> list[str]:
+    """Whether the news of a question's own weeks holds its answer: an evidence article
+    published in the `days` days up to the question's date, or the day after it (what the
+    search admits: `core.search.query` asks "as of" the end of that day): "in the 21 days to
+    the question"; else "outside those days". A quiz asks about the week's news; where the archive
+    lacks that week's article, the answer string can still occur in an older one by chance
+    ("Japan" in a 2016 story), which counts for ans@5 and lead@1 but answers nothing. "-":
+    the question has no date or no evidence."""
+    published = {str(r["id"]): _day(r.get("published_at")) for r in records}
+    out = []
+    for q in questions:
+        asked = _day(q.get("question_date"))
+        dates = [published.get(str(d)) for d in q.get("evidence_doc_ids") or []]
+        known = [d for d in dates if d is not None]
+        if asked is None or not known:
+            out.append("-")
+        elif any(-1 <= (asked - d).days < days for d in known):
+            out.append(f"in the {days} days to the question")
+        else:
+            out.append("outside those days")
+    return out
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
 def outlets_table(
-    outlets: list[str], ours: list[dict[str, Any]], peer: list[dict[str, Any]] | None
+    outlets: list[str],
+    ours: list[dict[str, Any]],
+    peer: list[dict[str, Any]] | None,
+    label: str = "outlet (most evidence)",
 ) -> str:
-    """ans@5, lead@1, MRR@10 and hit@5 per outlet, ours / the textbook's."""
+    """ans@5, lead@1, MRR@10 and hit@5 per outlet (or per any other label of the
+    questions), ours / the textbook's."""
     rows = []
     for outlet, n in Counter(outlets).most_common():
         picked = [i for i, o in enumerate(outlets) if o == outlet]
@@ -147,7 +185,7 @@ def outlets_table(
             other = fmt(theirs[name][0]) if theirs else "-"
             cells.append(f"{fmt(mine[name][0])} / {other}")
         rows.append(cells)
-    header = ["outlet (most evidence)", "n", *(f"{m} ours / textbook" for m in OUTLET_METRICS)]
+    header = [label, "n", *(f"{m} ours / textbook" for m in OUTLET_METRICS)]
     return markdown_table(header, rows)
 
 

@@ -5,9 +5,10 @@ Lines are judged by their shape, never by one outlet's phrasing: a line that is 
 and clock times ("June 30, 2026 Updated July 2, 2026, 12:07 p.m. ET"), a live-blog entry's
 header glued to its first sentence ("10:36 pm ET June 12, 2026 Share this update <headline>
 <byline> PLACE — …"), a dateline line ("New York CNN —"), a byline ("By NAME", "– NAME",
-"Contributing: …", "NAME contributed to this report."), a photo credit or a caption ending in
-one, a promo or contact line ("Sign up for …", "Click here …", "Follow NAME on X: @handle"), an
-editor's note about the page ("This story has been updated …") and "Read more"/"Related"
+"Contributing: …", "NAME contributed to this report.", a reporter's bio with a contact), a
+photo credit or a caption ending in one ("… on Monday. Sam Ortiz/The Ledger"), a promo or
+contact line ("Sign up for …", "Click here …", "Follow NAME on X: @handle"), an editor's
+note about the page ("This story has been updated …") and "Read more"/"Related"/"More:"
 link lists. A section label opening a line ("AI-assisted summary", "Summary:", "Key
 takeaways:") is cut from the sentence it heads. Above the story's first sentence, short
 lines of names and outlets ("Jessica Durando", "USA TODAY") are bylines too. A line that
@@ -28,11 +29,14 @@ from datetime import datetime
 
 from core.language.text import (
     DATE_PATTERN,
+    call_to_action,
     has_clock_or_stamp,
     inline_dateline,
     is_timestamp,
     page_label,
+    split_sentences,
     stamp_header,
+    trailing_calls_to_action,
 )
 from core.models import Article
 
@@ -75,16 +79,31 @@ _PROMO = re.compile(
     r"(?:Sign up|Subscribe|Click here|Tap here|Read more|READ MORE|Read the full|Don't miss"
     r"|Want more|Like this story|Follow us|Support our|Become a subscriber|Advertisement"
     r"|ADVERTISEMENT)\b.{0,200}"
-    r"|(?:Listen|Watch|Download|Get)\b.{0,80}\b(?:podcast|newsletter|app|episode|here)\b.{0,80}"
+    r"|(?:Listen|Watch|Download|Get)\b.{0,80}\b(?:podcast|newsletter|app|episode|here)\b.{0,160}"
 )
+# A contact line ends with where to reach someone: a handle or an address, a network's name,
+# a phone number ("Follow NAME on X: @handle", "Email him at name@paper.com").
 _CONTACT = re.compile(
-    r"(?:(?:Reach|Follow|Email|Contact|Connect with|Send|Got a tip)\b.{0,200}"
-    r"(?:@|\bon (?:X|Twitter|Bluesky|Instagram|Threads|Facebook|LinkedIn)\b|\bat \d{3}))"
-    r"|[^\s@]+@[^\s@]+\.[a-z]{2,}\.?"
+    r"(?:Reach|Follow|Email|Contact|Connect with|Send|Got a tip)\b.{0,200}"
+    r"(?:@[\w.]*|\bat \d{3}[\d\s().-]*)"
+    r"|(?:Follow|Connect with|Find|(?:Reach|Email|Contact)\b.{0,200}@)\b.{0,200}"
+    r"\bon (?:X|Twitter|Bluesky|Instagram|Threads|Facebook|LinkedIn|TikTok)\b"
+    r"|[^\s@]+@[^\s@]+\.[a-z]{2,}"
 )
+_LINE_END = ". \u200b\u200c\u200d\ufeff"  # what may follow it: a full stop, zero-width marks
+_ROLE = (
+    r"(?i:reporter|journalist|writer|correspondent|editor|columnist|contributor|producer"
+    r"|photographer|photojournalist|critic)"
+)
+# "NAME covers …", "NAME is the … reporter …", "Record reporter NAME covers …"
 _BIO = re.compile(
-    rf"{_NAMES}\s+(?:covers\b|(?:is an?|writes|reports)\b.{{0,200}}\b(?:reporter|journalist"
-    r"|writer|correspondent|editor|columnist|contributor)\b).{0,300}"
+    rf"(?:(?:[A-Z][\w’'.-]*\s+){{0,4}}{_ROLE}\s+)?{_NAMES}\s+"
+    rf"(?:covers\b|(?:is (?:an?|the)|writes|reports)\b.{{0,200}}\b{_ROLE}\b).{{0,300}}"
+)
+# A caption whose last words are its photographer and outlet: "… on Nov. 13. Zach
+# Wilkinson/The Daily News" (no full stop after the credit).
+_PHOTOGRAPHER = re.compile(
+    rf"(?<=[.!?”\"’)])\s+{_NAME}\s*/\s*[A-Z][\w.'’&/-]*(?:\s+[\w.'’&/-]+){{0,6}}\s*$"
 )
 _NOTE = re.compile(
     r"\(?Editor[’']?s?\s+[Nn]ote\s*:.{0,600}"
@@ -199,6 +218,12 @@ def clean_text(text: str) -> Cleaned:
             if trailing:
                 out.removed["promo"] += 1
                 line = line[: trailing.start()]
+            cut = trailing_calls_to_action(line)
+            if cut < len(line):  # "… in your inbox daily. Sign up here for the newsletter."
+                out.removed["promo"] += 1
+                line = line[:cut].rstrip()
+                if not line:
+                    continue
             kept.append(line if line != raw.strip() else raw)
             if in_head and _is_body(line):
                 in_head = False
@@ -226,12 +251,18 @@ def _kind(line: str, in_head: bool) -> str | None:
         return "credit"
     if len(words) <= 60 and _CAPTION_CREDIT.search(line) and _has_agency(line):
         return "credit"
+    if 8 <= len(words) <= 60 and _PHOTOGRAPHER.search(line):
+        return "credit"  # a caption: a list item ("30. Pete Carroll/John Schneider") is shorter
     if short and _RELATED_HEAD.fullmatch(line):
         return "related links"
-    if len(words) <= 40 and (_CONTACT.fullmatch(line) or _PROMO.fullmatch(line)):
+    if len(words) <= 40 and (_CONTACT.fullmatch(line.rstrip(_LINE_END)) or _PROMO.fullmatch(line)):
+        return "promo"
+    if len(words) <= 40 and call_to_action(line) and len(split_sentences(line)) == 1:
         return "promo"
     if len(words) <= 40 and _RELATED_LINE.fullmatch(line):
         return "related links"
+    if len(words) <= 40 and line.startswith("More:") and _is_link_line(line.split("|")[-1]):
+        return "related links"  # "More: <headline> | <headline>"
     if len(words) <= 80 and _NOTE.fullmatch(line) and _about_the_page(line):
         return "editor's note"
     if len(words) <= 60 and _BIO.fullmatch(line) and _CONTACT.search(line):

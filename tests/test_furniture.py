@@ -72,6 +72,59 @@ def test_news_lines_that_look_like_furniture_stay() -> None:
     assert clean_text(text).text == text
 
 
+def test_contact_lines_bios_captions_and_more_lists_go() -> None:
+    """The shapes a first pass missed: a contact line ending in a handle or an address, a
+    reporter's bio whatever its role word, a caption ending in its photographer and outlet,
+    a "More:" line of headlines, a long "Download the app" promo."""
+    story = "The city council voted 7-2 on Tuesday to close the old ferry pier."
+    furniture = [
+        "Follow Dana Whitfield on X: @danawhitfield",
+        "Follow USA TODAY reporter Rowan Ellery on Twitter: @rowanellery\u200b",
+        "Email him at rellery@ledger.test.",
+        "Rowan Ellery is the Coastal Connect Reporter for the Harbor Ledger. Email him at "
+        "rellery@ledger.test.",
+        "Ledger reporter Mina Okafor covers transit. She can be reached at mokafor@ledger.test.",
+        "Dana Whitfield is a producer with the Harbor Ledger. Follow her on X @dwhit.",
+        "Crews take down the pier's old gate on Monday morning before the vote. Sam Ortiz/The "
+        "Harbor Ledger",
+        "More: Ferry fares rise for summer | Pier's history in photos",
+        "Download your local site's app to ensure you're always connected to the news. And look "
+        "for our special subscription offers here.",
+        "Subscribe to the Harbor Ledger today.",
+    ]
+    cleaned = clean_text("\n\n".join([story, *furniture]))
+    assert cleaned.text == story
+    assert cleaned.removed == {"promo": 5, "byline": 3, "credit": 1, "related links": 1}
+
+
+def test_a_call_to_action_ending_a_paragraph_is_cut_from_it() -> None:
+    """ "… Sign up here for the newsletter." goes; the sentences before it stay."""
+    text = (
+        "Coastal Skyways cancelled 1,900 flights on Friday. Sign up here for storm alerts.\n\n"
+        "(You can get the morning briefing in your inbox daily. Sign up here.)\n\n"
+        "Subscribers to the ferry pass saved $40 a month."
+    )
+    cleaned = clean_text(text)
+    assert cleaned.text == (
+        "Coastal Skyways cancelled 1,900 flights on Friday.\n\n"
+        "Subscribers to the ferry pass saved $40 a month."
+    )
+    assert cleaned.removed == {"promo": 2}
+
+
+def test_story_lines_shaped_like_contacts_and_credits_stay() -> None:
+    """A sentence that names a network, a ranking's "coach/owner" item and a "More:"
+    sentence are the story."""
+    text = (
+        "Send help, the mayor wrote on X.\n\n"
+        "Email records show he wrote on X that the plan failed.\n\n"
+        "Follow the money, the auditor told the council on Tuesday.\n\n"
+        "30. Pete Carroll/John Schneider\n\n"
+        "More: the storm is expected to strengthen overnight."
+    )
+    assert clean_text(text).text == text
+
+
 def test_a_removed_date_and_byline_become_metadata() -> None:
     """An article without a date or author gets them from its dateline and "By" line."""
     text = (

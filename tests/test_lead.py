@@ -194,6 +194,48 @@ def test_a_sentence_that_starts_with_a_time_or_a_place_stays_whole(sentence: str
     assert not not_a_sentence(sentence)
 
 
+@pytest.mark.parametrize(
+    "text, sentences",
+    [
+        (
+            "KATHMANDU (Reuters) - Prime Minister K.P. Sharma Oli resigned on Tuesday.",
+            ["KATHMANDU (Reuters) - Prime Minister K.P. Sharma Oli resigned on Tuesday."],
+        ),
+        (
+            "Vice President J.D. Vance visited the airport. Crews cleared the runways.",
+            ["Vice President J.D. Vance visited the airport.", "Crews cleared the runways."],
+        ),
+        (
+            "The flights left Washington, D.C. Crews cleared the runways.",
+            ["The flights left Washington, D.C.", "Crews cleared the runways."],
+        ),
+        (
+            "He met George W. Bush in 2004. Then he left.",
+            ["He met George W. Bush in 2004.", "Then he left."],
+        ),
+    ],
+)
+def test_a_persons_initials_do_not_end_the_sentence(text: str, sentences: list[str]) -> None:
+    """ "K.P. Sharma Oli" is one name: the lead quoted "… Prime Minister K.P." before. The
+    dotted abbreviation of a US place still ends a sentence."""
+    assert [s.text for s in split_sentences(text)] == sentences
+
+
+def test_a_call_to_action_is_never_a_candidate() -> None:
+    """A store built before the cleaning keeps "Sign up here …" and its pitch ("… in your
+    inbox.") in its chunks: they are the page's sentences, and the lead never quotes them."""
+    text = (
+        "Coastal Skyways cancelled 1,900 flights on Friday after the storm. "
+        "Get the Coastal Skyways flights newsletter in your inbox. "
+        "Sign up here for the Coastal Skyways storm newsletter on flights."
+    )
+    question = "How many flights did Coastal Skyways cancel?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert [s.span.text for s in pool.sentences] == [
+        "Coastal Skyways cancelled 1,900 flights on Friday after the storm."
+    ]
+
+
 class _Recording:
     """The real model, noting every text it is asked to embed."""
 

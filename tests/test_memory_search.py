@@ -143,6 +143,31 @@ def test_an_answer_leads_with_the_sentence_that_answers(searcher: Searcher) -> N
     assert answer.summary is not None and answer.summary.articles == 4
 
 
+def test_recent_news_asked_and_only_older_found_says_so(searcher: Searcher) -> None:
+    """ "This week" with nothing that recent among the passages: a note gives the newest
+    date shown, so nobody reads a year-old quote as this week's news."""
+    asked = "when will the main library reopen this week?"
+    answer = answer_question(asked, searcher, now=NOW)
+    assert answer.passages and answer.passages[0].doc_id == "library"
+    assert answer.notes == [
+        "Nothing published since 3 Mar 2026 matched; the newest passage below is from 1 Feb 2026."
+    ]
+    assert answer.lead is not None and "May 15" in answer.lead  # still answered
+    recent = answer_question("how much did the ferry terminal cost this week?", searcher, now=NOW)
+    assert recent.passages[0].doc_id == "ferry"
+    assert not [n for n in recent.notes if n.startswith("Nothing published")]
+    plain = answer_question("when will the main library reopen?", searcher, now=NOW)
+    assert not [n for n in plain.notes if n.startswith("Nothing published")]
+    # Published on the window's first day (dated to the day), asked at noon a week later.
+    first_day = answer_question(
+        "how much did the ferry terminal cost this week?",
+        searcher,
+        now=datetime(2026, 3, 16, 12, tzinfo=UTC),
+    )
+    assert first_day.passages[0].doc_id == "ferry"
+    assert not [n for n in first_day.notes if n.startswith("Nothing published")]
+
+
 def test_a_question_the_archive_cannot_answer_gets_nothing(searcher: Searcher) -> None:
     """A question about something no article covers gets no lead and no passages, and
     the archive's summary for the reply."""

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from core.answer.lead import choose_lead
+from core.answer.shown import written_day
 from core.language.background import rarity
 from core.language.lexical import tokenize
 from core.models import Answer, Passage
-from core.search.query import parse_query
+from core.search.query import Query, parse_query
 from core.search.searcher import Searcher
+from core.store.records import to_timestamp
 
 
 @dataclass
@@ -93,6 +95,9 @@ def answer_question(
             query.text, None, None, [], ranked.passages, notes, summary, query_terms=terms
         )
     shown = _one_per_article(relevant)[:k]
+    stale = _older_than_asked(query, shown)
+    if stale:
+        notes.append(stale)
     lead = choose_lead(
         query.text, ranked.query_terms, ranked.query_vector, relevant, idf, searcher.embedder
     )
@@ -116,6 +121,25 @@ def answered_part(question: str, max_chars: int) -> str:
     if len(text) > max_chars:
         text = text[:max_chars].rsplit(" ", 1)[0]
     return text
+
+
+def _older_than_asked(query: Query, shown: list[Passage]) -> str | None:
+    """A note when the question asks for recent news ("this week", "recently") and every
+    passage shown is older: the archive may lack the story, and the reader should know the
+    quotes are not from then. None when a passage is that recent, or undated (it may be)."""
+    if query.soft_since is None or not shown:
+        return None
+    # By day: most archives date an article to the day, and one published on the window's
+    # first day is in it, whatever the hour of asking.
+    since = datetime.fromtimestamp(query.soft_since, UTC).date().isoformat()
+    days = [(p.published_at or "")[:10] if to_timestamp(p.published_at) else "" for p in shown]
+    if any(not day or day >= since for day in days):
+        return None
+    newest = max(shown, key=lambda p: to_timestamp(p.published_at) or 0)
+    return (
+        f"Nothing published since {written_day(since)} matched; "
+        f"the newest passage below is from {written_day(newest.published_at)}."
+    )
 
 
 def _one_per_article(passages: list[Passage]) -> list[Passage]:
