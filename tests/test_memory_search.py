@@ -120,6 +120,23 @@ def test_this_week_prefers_the_recent_article(searcher: Searcher) -> None:
     assert ids.index("ferry") < ids.index("ferry-old")
 
 
+@pytest.mark.parametrize(
+    "question, window",
+    [
+        ("what did the ferry terminal cost this week?", True),
+        ("This week, what did the ferry terminal cost?", True),
+        ("Today: what did the ferry terminal cost?", True),
+        ("what did USA Today report about the ferry terminal?", False),
+        ("what did the ferry operator say on the Today show?", False),
+        ("what did the mayor tell ABC's This Week about the ferry?", False),
+    ],
+)
+def test_a_relative_phrase_inside_a_name_sets_no_window(question: str, window: bool) -> None:
+    """ "USA Today" or the "This Week" programme name something; only the phrase as words
+    of time prefers recent articles (and gives the "nothing that recent" note)."""
+    assert (parse_query(question, NOW).soft_since is not None) is window
+
+
 def test_hard_date_filters_leave_articles_out(searcher: Searcher) -> None:
     """`before:` and `since:` leave out what lies outside them; `before:` the undated too."""
     assert set(_doc_ids(searcher, "ferry terminal before:2025-01-01")) == {"ferry-old"}

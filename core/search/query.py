@@ -54,6 +54,15 @@ def _day(value: str) -> int | None:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
+def _in_a_name(text: str, match: re.Match[str]) -> bool:
+    """A capitalised phrase inside a sentence names something ("what did USA Today
+    report?", "on the Today show", ABC's "This Week"): it says nothing about when."""
+    if not match.group(0)[0].isupper():
+        return False
+    before = text[: match.start()].rstrip()
+    return bool(before) and before[-1] not in '.!?:;"“(\n'
+
+
 def parse_query(question: str, now: datetime | None = None) -> Query:
     """Split filters out of a question.
 
@@ -80,7 +89,7 @@ def parse_query(question: str, now: datetime | None = None) -> Query:
         else:
             query.before = stamp
     text = _FILTER.sub(" ", question)
-    relative = _RELATIVE_RE.search(text)
+    relative = next((m for m in _RELATIVE_RE.finditer(text) if not _in_a_name(text, m)), None)
     if relative and query.since is None:
         days = _RELATIVE[relative.group(1).lower()]
         query.soft_since = int((now - timedelta(days=days)).timestamp())
