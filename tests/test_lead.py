@@ -213,11 +213,15 @@ def test_a_sentence_that_starts_with_a_time_or_a_place_stays_whole(sentence: str
             "He met George W. Bush in 2004. Then he left.",
             ["He met George W. Bush in 2004.", "Then he left."],
         ),
+        (
+            "The aqueduct was built around 140 A.D. It still carries water.",
+            ["The aqueduct was built around 140 A.D.", "It still carries water."],
+        ),
     ],
 )
 def test_a_persons_initials_do_not_end_the_sentence(text: str, sentences: list[str]) -> None:
     """ "K.P. Sharma Oli" is one name: the lead quoted "… Prime Minister K.P." before. The
-    dotted abbreviation of a US place still ends a sentence."""
+    dotted abbreviation of a US place or an era still ends a sentence."""
     assert [s.text for s in split_sentences(text)] == sentences
 
 
