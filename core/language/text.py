@@ -341,6 +341,16 @@ def call_to_action(sentence: str) -> bool:
     return _CALL_TO_ACTION.match(sentence.lstrip()) is not None
 
 
+def page_pitch(spans: list[Span], index: int) -> bool:
+    """Whether sentence `index` is the page's: a call to action, or a pitch to the reader
+    that leads up to one ("Get the briefing in your inbox daily. Sign up here."). A quote
+    that talks to "you" about an alert is the story's when no call to action follows."""
+    j = index
+    while j < len(spans) and not call_to_action(spans[j].text) and reader_pitch(spans[j].text):
+        j += 1
+    return j < len(spans) and call_to_action(spans[j].text)
+
+
 def trailing_calls_to_action(line: str) -> int:
     """Where the calls to action that end a line begin ("The storm hit. Sign up here for
     alerts."), with the pitch before them that talks to the reader ("Get the briefing in
@@ -350,9 +360,6 @@ def trailing_calls_to_action(line: str) -> int:
         return len(line)
     spans = split_sentences(line)
     keep = len(spans)
-    while keep > 0 and call_to_action(spans[keep - 1].text):
+    while keep > 0 and page_pitch(spans, keep - 1):
         keep -= 1
-    if keep < len(spans):  # the pitch before it talks to the reader: "… delivered to your inbox."
-        while keep > 0 and reader_pitch(spans[keep - 1].text):
-            keep -= 1
     return spans[keep].start if keep < len(spans) else len(line)
