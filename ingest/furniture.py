@@ -28,13 +28,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from core.language.text import (
+    CALL_TO_ACTION_WORDS,
     DATE_PATTERN,
-    call_to_action,
     has_clock_or_stamp,
     inline_dateline,
     is_timestamp,
     page_label,
-    split_sentences,
     stamp_header,
     trailing_calls_to_action,
 )
@@ -76,9 +75,8 @@ _CREDIT = re.compile(
 )
 _CAPTION_CREDIT = re.compile(r"\((?:Photo|Image|Credit)?[^()]{0,60}(?:/|by\s)[^()]{0,60}\)$")
 _PROMO = re.compile(
-    r"(?:Sign up|Subscribe|Click here|Tap here|Read more|READ MORE|Read the full|Don't miss"
-    r"|Want more|Like this story|Follow us|Support our|Become a subscriber|Advertisement"
-    r"|ADVERTISEMENT)\b.{0,200}"
+    rf"(?:{CALL_TO_ACTION_WORDS}|Read more|READ MORE|Read the full|Don't miss|Want more"
+    r"|Like this story|Support our|Become a subscriber|Advertisement|ADVERTISEMENT)\b.{0,200}"
     r"|(?:Listen|Watch|Download|Get)\b.{0,80}\b(?:podcast|newsletter|app|episode|here)\b.{0,160}"
 )
 # A contact line ends with where to reach someone: a handle or an address, a network's name,
@@ -256,8 +254,6 @@ def _kind(line: str, in_head: bool) -> str | None:
     if short and _RELATED_HEAD.fullmatch(line):
         return "related links"
     if len(words) <= 40 and (_CONTACT.fullmatch(line.rstrip(_LINE_END)) or _PROMO.fullmatch(line)):
-        return "promo"
-    if len(words) <= 40 and call_to_action(line) and len(split_sentences(line)) == 1:
         return "promo"
     if len(words) <= 40 and _RELATED_LINE.fullmatch(line):
         return "related links"

@@ -240,6 +240,16 @@ def test_a_call_to_action_is_never_a_candidate() -> None:
     ]
 
 
+def test_a_quote_to_the_reader_about_alerts_is_a_candidate() -> None:
+    """Talking to "you" about alerts makes a pitch only before a call to action: the
+    sheriff's words are the story."""
+    quote = '"If you get an alert on your phone, leave now," the sheriff told residents.'
+    text = f"Coastal Skyways cancelled 1,900 flights on Friday after the storm. {quote}"
+    question = "What did the sheriff tell residents to do after an alert?"
+    pool = build_pool(question, tokenize(question), [_storm_chunk(text)], lambda term: 1.0)
+    assert quote in [s.span.text for s in pool.sentences]
+
+
 class _Recording:
     """The real model, noting every text it is asked to embed."""
 

@@ -18,13 +18,7 @@ import numpy as np
 from core.answer.kinds import ACCEPTS, AnswerKind, Candidate, SpanKind, answer_kind, matching
 from core.answer.kinds import candidates as find_candidates
 from core.language.lexical import stem, tokenize
-from core.language.text import (
-    Span,
-    call_to_action,
-    is_timestamp,
-    reader_pitch,
-    split_sentences,
-)
+from core.language.text import Span, is_timestamp, page_pitch, split_sentences
 from core.models import Passage
 
 MIN_WORDS = 4
@@ -112,8 +106,7 @@ def build_pool(
             if (
                 _too_short(span.text)
                 or not_a_sentence(span.text)
-                or call_to_action(span.text)
-                or reader_pitch(span.text)
+                or page_pitch(spans, index)
                 or _glued_header(passage.text, spans, index)
                 or _restates(span.text, tokens[index], terms)
             ):

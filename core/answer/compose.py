@@ -135,10 +135,9 @@ def _older_than_asked(query: Query, shown: list[Passage]) -> str | None:
     days = [(p.published_at or "")[:10] if to_timestamp(p.published_at) else "" for p in shown]
     if any(not day or day >= since for day in days):
         return None
-    newest = max(shown, key=lambda p: to_timestamp(p.published_at) or 0)
-    return (
+    return (  # ISO days, all valid here: the largest is the newest
         f"Nothing published since {written_day(since)} matched; "
-        f"the newest passage below is from {written_day(newest.published_at)}."
+        f"the newest passage below is from {written_day(max(days))}."
     )
 
 

@@ -318,10 +318,10 @@ def page_label(line: str) -> int:
 
 
 # A sentence that asks the reader to act on the page ("Sign up here for the newsletter.",
-# "Click here to read more."): the page's words, never the story's.
-_CALL_TO_ACTION = re.compile(r"[“\"‘'(]?(?:Sign up|Subscribe|Click here|Tap here|Follow us)\b")
-
-
+# "Click here to read more."): the page's words, never the story's. Ingest's promo lines
+# (`ingest.furniture`) start with these words too.
+CALL_TO_ACTION_WORDS = r"Sign up|Subscribe|Click here|Tap here|Follow us"
+_CALL_TO_ACTION = re.compile(rf"[“\"‘'(]?(?:{CALL_TO_ACTION_WORDS})\b")
 _TO_THE_READER = re.compile(r"\b(?:you|your|you're|you’re|yours)\b", re.IGNORECASE)
 _PITCH_WORD = re.compile(
     r"\b(?:inbox|newsletters?|subscri\w*|deliver\w*|e-?mail you|send you|text messages?"
@@ -341,19 +341,25 @@ def call_to_action(sentence: str) -> bool:
     return _CALL_TO_ACTION.match(sentence.lstrip()) is not None
 
 
+def page_pitch(spans: list[Span], index: int) -> bool:
+    """Whether sentence `index` is the page's: a call to action, or a pitch to the reader
+    that leads up to one ("Get the briefing in your inbox daily. Sign up here."). A quote
+    that talks to "you" about an alert is the story's when no call to action follows."""
+    j = index
+    while j < len(spans) and not call_to_action(spans[j].text) and reader_pitch(spans[j].text):
+        j += 1
+    return j < len(spans) and call_to_action(spans[j].text)
+
+
 def trailing_calls_to_action(line: str) -> int:
     """Where the calls to action that end a line begin ("The storm hit. Sign up here for
     alerts."), with the pitch before them that talks to the reader ("Get the briefing in
-    your inbox daily."): the offset to cut at, 0 when the whole line is such a pitch;
-    len(line) when there is none, or when the line is one call to action alone (a line of
-    the page, which the caller removes whole)."""
+    your inbox daily."): the offset to cut at, 0 when the whole line is calls and pitch;
+    len(line) when there is none."""
     if _CALL_TO_ACTION.search(line) is None:  # most lines: no sentence split
         return len(line)
     spans = split_sentences(line)
     keep = len(spans)
-    while keep > 1 and call_to_action(spans[keep - 1].text):
+    while keep > 0 and page_pitch(spans, keep - 1):
         keep -= 1
-    if keep < len(spans):  # the pitch before it talks to the reader: "… delivered to your inbox."
-        while keep > 0 and reader_pitch(spans[keep - 1].text):
-            keep -= 1
     return spans[keep].start if keep < len(spans) else len(line)
